@@ -1,0 +1,124 @@
+/**
+ * The one garbage collector behind `rmi`, `image prune` and `system prune` (invariant 3:
+ * nothing is deleted while an image, container, build-cache entry or lease references it).
+ *
+ * It runs inside one write transaction: it reads every record, computes what is alive,
+ * deletes the dead rows and files, then commits. Writers that reuse an existing blob add
+ * it to their lease first (which needs the same write lock), so a blob is either seen as
+ * leased here or already gone when the writer checks for it — never deleted under it.
+ * Blobs newer than the oldest live lease are kept too: a streaming write learns its digest
+ * only when it commits, just before it can lease it.
+ */
+import { statSync } from 'node:fs';
+import type { ContentStore } from '../content/index.ts';
+import { inTransaction, ImageRecords, LayerRecords, LeaseRecords, type Database } from '../metadata/index.ts';
+import type { Digest } from '../oci/index.ts';
+import { reachable } from './reachability.ts';
+
+/** Removes what a layer left on disk (its snapshot); given by the engine, which knows the snapshotter. */
+export type LayerRemover = (chainId: string) => void;
+
+/** Extra roots from holders the collector doesn't know (containers, build cache). */
+export type RootsProvider = () => { layers?: Iterable<string>; blobs?: Iterable<string> };
+
+export interface CollectResult {
+  removedBlobs: { digest: string; size: number }[];
+  removedLayers: string[];
+  reclaimedBytes: number;
+}
+
+export interface CollectorOptions {
+  db: Database;
+  content: ContentStore;
+  removeLayer?: LayerRemover;
+  roots?: RootsProvider[];
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class GarbageCollector {
+  constructor(private readonly options: CollectorOptions) {}
+
+  /** Drops leases whose process is gone (a crashed load or pull). */
+  releaseStaleLeases(leases: LeaseRecords): void {
+    for (const lease of leases.all()) if (!processAlive(lease.pid)) leases.release(lease.id);
+  }
+
+  collect(): CollectResult {
+    const { db, content } = this.options;
+    const images = new ImageRecords(db);
+    const layers = new LayerRecords(db);
+    const leases = new LeaseRecords(db);
+    return inTransaction(db, () => {
+      this.releaseStaleLeases(leases);
+      const liveLeases = leases.all();
+      const oldestLease = liveLeases.reduce((min, l) => Math.min(min, l.createdAt), Infinity);
+      const extraLayers: string[] = [];
+      const extraBlobs: string[] = [];
+      for (const provider of this.options.roots ?? []) {
+        const roots = provider();
+        for (const l of roots.layers ?? []) extraLayers.push(l);
+        for (const b of roots.blobs ?? []) extraBlobs.push(b);
+      }
+      const imageRows = images.all();
+      const chainsByImage = new Map<string, string[]>();
+      for (const { imageId, chainId } of images.allImageLayers()) {
+        const list = chainsByImage.get(imageId) ?? [];
+        list.push(chainId);
+        chainsByImage.set(imageId, list);
+      }
+      const allLayers = layers.all();
+      const live = reachable({
+        images: imageRows.map((r) => ({ id: r.id, manifestDigest: r.manifestDigest, chainIds: chainsByImage.get(r.id) ?? [] })),
+        layers: allLayers,
+        layerBlobs: layers.allBlobs(),
+        leasedBlobs: leases.refs('blob').map((r) => r.ref),
+        leasedLayers: leases.refs('layer').map((r) => r.ref),
+        extraLayerRoots: extraLayers,
+        extraBlobRoots: extraBlobs,
+      });
+      const result: CollectResult = { removedBlobs: [], removedLayers: [], reclaimedBytes: 0 };
+      // Layers top-down (children before parents), so a stack is never left without its base.
+      const deadLayers = allLayers.filter((l) => !live.layers.has(l.chainId) && l.createdAt < oldestLease);
+      const parentOf = new Map(allLayers.map((l) => [l.chainId, l.parent]));
+      const depths = new Map<string, number>();
+      const depth = (chainId: string): number => {
+        const known = depths.get(chainId);
+        if (known !== undefined) return known;
+        const parent = parentOf.get(chainId);
+        const d = parent ? depth(parent) + 1 : 0;
+        depths.set(chainId, d);
+        return d;
+      };
+      deadLayers.sort((a, b) => depth(b.chainId) - depth(a.chainId));
+      for (const layer of deadLayers) {
+        this.options.removeLayer?.(layer.chainId);
+        layers.delete(layer.chainId);
+        result.removedLayers.push(layer.chainId);
+        result.reclaimedBytes += layer.size;
+      }
+      for (const blob of content.list()) {
+        if (live.blobs.has(blob.digest)) continue;
+        if (Number.isFinite(oldestLease)) {
+          try {
+            if (statSync(content.path(blob.digest)).ctimeMs >= oldestLease - 1000) continue;
+          } catch {
+            continue;
+          }
+        }
+        content.delete(blob.digest as Digest);
+        layers.deleteBlob(blob.digest);
+        result.removedBlobs.push(blob);
+      }
+      return result;
+    });
+  }
+}

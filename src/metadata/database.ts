@@ -1,0 +1,58 @@
+/**
+ * Opening the metadata database: WAL mode so several strata processes can read while one
+ * writes, a busy timeout so writers queue instead of failing, and migrations applied in
+ * one transaction.
+ */
+import Sqlite from 'better-sqlite3';
+import { failedPrecondition, fromSystemError, StrataError } from '../errdefs/index.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+
+export type Database = Sqlite.Database;
+
+export function openDatabase(path: string): Database {
+  let db: Database;
+  try {
+    db = new Sqlite(path, { timeout: 30_000 });
+  } catch (err) {
+    throw fromSystemError(err, `open metadata database ${path}`);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    if (err instanceof StrataError) throw err;
+    throw fromSystemError(err, `open metadata database ${path}`);
+  }
+  return db;
+}
+
+function migrate(db: Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current === SCHEMA_VERSION) return;
+  if (current > SCHEMA_VERSION) {
+    throw failedPrecondition(`metadata database ${path} has schema version ${current}, newer than this strata (${SCHEMA_VERSION})`, {
+      hint: 'upgrade strata, or use another --root',
+    });
+  }
+  // IMMEDIATE takes the write lock first, so two processes don't migrate at once.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] as string);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */
+export function inTransaction<T>(db: Database, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}

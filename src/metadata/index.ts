@@ -1,0 +1,5 @@
+export * from './database.ts';
+export * from './image-records.ts';
+export * from './layer-records.ts';
+export * from './lease-records.ts';
+export { SCHEMA_VERSION } from './schema.ts';
