@@ -1,0 +1,93 @@
+/**
+ * Numeric and string fields of a tar header block: octal as ustar writes them, GNU
+ * base-256 for values that do not fit, and NUL-terminated strings.
+ */
+
+/** Largest value an octal field of `width` bytes can hold with its terminator. */
+export function octalMax(width: number): number {
+  return 8 ** (width - 1) - 1;
+}
+
+/**
+ * Reads a numeric field: GNU base-256 when the high bit of the first byte is set,
+ * otherwise octal digits between optional leading spaces/NULs and a space/NUL terminator
+ * (what GNU tar accepts). A blank field reads as 0. Returns NaN for anything else, and for
+ * values outside JavaScript's safe integers.
+ */
+export function parseNumber(buf: Buffer, start: number, end: number): number {
+  const first = buf[start] ?? 0;
+  if ((first & 0x80) !== 0) return parseBase256(buf, start, end);
+  let i = start;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x30 && c <= 0x37) {
+      value = value * 8 + (c - 0x30);
+      digits++;
+    } else if (c === 0x20 || c === 0) {
+      break;
+    } else {
+      return NaN;
+    }
+  }
+  if (digits === 0 && i < end) return NaN;
+  return value <= Number.MAX_SAFE_INTEGER ? value : NaN;
+}
+
+function parseBase256(buf: Buffer, start: number, end: number): number {
+  const negative = (buf[start]! & 0x40) !== 0;
+  const inv = negative ? 0xff : 0;
+  let x = 0n;
+  for (let i = start; i < end; i++) {
+    let c = buf[i]! ^ inv;
+    if (i === start) c &= 0x7f;
+    x = (x << 8n) | BigInt(c);
+  }
+  const value = negative ? -x - 1n : x;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) return NaN;
+  return Number(value);
+}
+
+/** Writes `value` as zero-padded octal digits followed by a NUL, filling the field. */
+export function writeOctal(buf: Buffer, start: number, end: number, value: number): void {
+  const width = end - start;
+  const text = value.toString(8).padStart(width - 1, '0');
+  buf.write(text, start, width - 1, 'latin1');
+  buf[end - 1] = 0;
+}
+
+/** Writes `value` (non-negative) as GNU base-256: 0x80, then big-endian bytes. */
+export function writeBase256(buf: Buffer, start: number, end: number, value: number): void {
+  let x = BigInt(value);
+  for (let i = end - 1; i > start; i--) {
+    buf[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  buf[start] = 0x80;
+}
+
+/** The bytes of a NUL-terminated string field (up to `end` when it fills the field). */
+export function fieldBytes(buf: Buffer, start: number, end: number): Buffer {
+  let nul = buf.indexOf(0, start);
+  if (nul === -1 || nul > end) nul = end;
+  return buf.subarray(start, nul);
+}
+
+export function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+/** Unsigned and signed (as some old tars computed it) checksums of a header block. */
+export function checksums(block: Buffer): [unsigned: number, signed: number] {
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const c = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += c;
+    signed += c >= 0x80 ? c - 256 : c;
+  }
+  return [unsigned, signed];
+}
