@@ -1,0 +1,90 @@
+/**
+ * An OCI bundle on disk: `config.json` plus the hosts, hostname and resolv.conf files the
+ * spec bind-mounts, all in the bundle directory the caller gives (usually the container's
+ * own directory, as docker keeps them in /var/lib/docker/containers/<id>/).
+ */
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { fromSystemError } from '../errdefs/index.ts';
+import { hostnameFileContent, hostsFileContent, resolvConfContent } from './etc-files.ts';
+import { hostDevices, probeHost, type HostInfo } from './host-info.ts';
+import type { ImageRunConfig } from './image-config.ts';
+import { mkdirInRootfs, readRootfsFile } from './rootfs-path.ts';
+import type { RunOptions } from './run-options.ts';
+import { buildSpec, serializeSpec, type SpecResult } from './spec.ts';
+
+export interface BundleInput {
+  /** Where config.json and the /etc files go; created if missing. */
+  bundleDir: string;
+  /** The container's mounted root filesystem (from snapshots/). */
+  rootfs: string;
+  image?: ImageRunConfig;
+  options: RunOptions;
+  /** Host facts; `probeHost()` when absent. */
+  host?: HostInfo;
+}
+
+export interface Bundle extends SpecResult {
+  bundleDir: string;
+  configPath: string;
+}
+
+/** Writes a file so that readers see the old content or the new, never a mix. */
+export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* never created */ }
+    throw fromSystemError(err, `write ${path}`);
+  }
+}
+
+/**
+ * Generates the spec and writes the bundle: reads the rootfs's /etc/passwd and /etc/group
+ * without following links out of it, writes hosts/hostname/resolv.conf and config.json,
+ * and creates the working directory in the rootfs (root-owned, 0755, as docker does) when
+ * `-w` or the image names one.
+ * @throws invalid-argument for bad options (see `buildSpec`); not-found/permission-denied
+ *   from the filesystem.
+ */
+export function createBundle(input: BundleInput): Bundle {
+  const host = input.host ?? probeHost();
+  const { bundleDir, rootfs, options } = input;
+  try {
+    mkdirSync(bundleDir, { recursive: true, mode: 0o711 });
+  } catch (err) {
+    throw fromSystemError(err, `create bundle ${bundleDir}`);
+  }
+  const userDb: { passwd?: string; group?: string } = {};
+  const passwd = readRootfsFile(rootfs, '/etc/passwd');
+  const group = readRootfsFile(rootfs, '/etc/group');
+  if (passwd !== undefined) userDb.passwd = passwd.toString('utf8');
+  if (group !== undefined) userDb.group = group.toString('utf8');
+
+  const etcFiles = { hosts: join(bundleDir, 'hosts'), hostname: join(bundleDir, 'hostname'), resolvConf: join(bundleDir, 'resolv.conf') };
+  const result = buildSpec({
+    rootfs, image: input.image, options, userDb, etcFiles, host,
+    ...(options.privileged ? { privilegedDevices: hostDevices() } : {}),
+  });
+  const network = options.network === 'host' ? 'host' : 'none';
+  writeFileAtomic(etcFiles.hostname, hostnameFileContent(result.hostname));
+  writeFileAtomic(etcFiles.hosts, hostsFileContent({ network, hostHosts: host.hostsFile, extraHosts: options.extraHosts ?? [] }));
+  writeFileAtomic(etcFiles.resolvConf, resolvConfContent({
+    network, hostResolvConf: host.resolvConf, dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [],
+  }));
+  if (options.workdir !== undefined || (input.image?.WorkingDir ?? '') !== '') mkdirInRootfs(rootfs, result.cwd);
+  const configPath = join(bundleDir, 'config.json');
+  writeFileAtomic(configPath, serializeSpec(result.spec));
+  return { ...result, bundleDir, configPath };
+}
