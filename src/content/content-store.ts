@@ -25,6 +25,11 @@ export interface BlobInfo {
   size: number;
 }
 
+/** What a write produced: the blob, and whether this write stored it (false: it was there already). */
+export interface WrittenBlob extends BlobInfo {
+  created: boolean;
+}
+
 export interface Expected {
   digest?: Digest;
   size?: number;
@@ -44,7 +49,7 @@ export interface BlobWriter {
    * stored succeeds.
    * @throws data-loss when the bytes do not match what was expected (nothing is stored)
    */
-  commit(expected?: Expected): BlobInfo;
+  commit(expected?: Expected): WrittenBlob;
   abort(): void;
 }
 
@@ -117,7 +122,7 @@ export class ContentStore {
   }
 
   /** Writes a stream as a blob. @throws data-loss on a digest or size mismatch */
-  async write(source: Readable | AsyncIterable<Buffer>, expected: Expected = {}): Promise<BlobInfo> {
+  async write(source: Readable | AsyncIterable<Buffer>, expected: Expected = {}): Promise<WrittenBlob> {
     const writer = this.openWriter(expected);
     try {
       for await (const chunk of source) writer.write(chunk as Buffer);
@@ -129,7 +134,7 @@ export class ContentStore {
   }
 
   /** Writes bytes already in memory (manifests, configs) as a blob. */
-  writeBytes(data: Buffer, expected: Expected = {}): BlobInfo {
+  writeBytes(data: Buffer, expected: Expected = {}): WrittenBlob {
     const writer = this.openWriter(expected);
     try {
       writer.write(data);
@@ -191,13 +196,14 @@ export class ContentStore {
     writeFileAtomic(join(this.root, 'index.json'), `${JSON.stringify(index)}\n`);
   }
 
-  /** Publishes a verified ingest file as a blob (internal to IngestWriter). */
-  publish(ingestPath: string, info: BlobInfo): void {
+  /** Publishes a verified ingest file as a blob (internal to IngestWriter); false when it was stored already. */
+  publish(ingestPath: string, info: BlobInfo): boolean {
     const target = this.path(info.digest);
     try {
       chmodSync(ingestPath, 0o444);
       linkSync(ingestPath, target);
       fsyncDirectory(this.blobDir);
+      return true;
     } catch (err) {
       if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `store blob ${info.digest}`);
       // Someone stored the same digest first: the content is identical by definition,
@@ -206,6 +212,7 @@ export class ContentStore {
       if (existing !== info.size) {
         throw dataLoss(`blob ${info.digest} already stored with ${existing} bytes, expected ${info.size}; run \`strata system check\``);
       }
+      return false;
     } finally {
       try { unlinkSync(ingestPath); } catch { /* already removed */ }
     }
@@ -244,7 +251,7 @@ class IngestWriter implements BlobWriter {
     }
   }
 
-  commit(expected: Expected = {}): BlobInfo {
+  commit(expected: Expected = {}): WrittenBlob {
     if (this.fd === undefined) throw new Error('commit after commit or abort');
     const want = { ...this.expected, ...expected };
     try {
@@ -265,8 +272,8 @@ class IngestWriter implements BlobWriter {
       throw dataLoss(`blob ${want.digest}: digest mismatch: content hashes to ${digest}`);
     }
     const info = { digest, size: this.written };
-    this.store.publish(this.path, info);
-    return info;
+    const created = this.store.publish(this.path, info);
+    return { ...info, created };
   }
 
   abort(): void {

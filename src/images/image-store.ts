@@ -45,6 +45,9 @@ const INSPECT_ZERO = GO_ZERO_TIME;
 export class ImageStore {
   readonly records: ImageRecords;
   readonly layers: LayerRecords;
+  /** Inside `batch`, index.json is rewritten once at the end instead of after every change. */
+  private batchDepth = 0;
+  private indexDirty = false;
 
   constructor(
     readonly db: Database,
@@ -192,6 +195,27 @@ export class ImageStore {
     return this.records.get(id)?.lastTagTime ?? INSPECT_ZERO;
   }
 
+  /** Runs `fn` in one transaction, rewriting index.json once at the end. */
+  batch<T>(fn: () => T): T {
+    return inTransaction(this.db, () => {
+      this.batchDepth++;
+      let succeeded = false;
+      try {
+        const result = fn();
+        succeeded = true;
+        return result;
+      } finally {
+        this.batchDepth--;
+        if (this.batchDepth === 0) {
+          const dirty = this.indexDirty;
+          this.indexDirty = false;
+          // A failed batch rolls back, so the index must not show its changes.
+          if (dirty && succeeded) this.writeIndexNow();
+        }
+      }
+    });
+  }
+
   /**
    * Rewrites content/index.json from the records: one entry per tag of every image whose
    * manifest and blobs are all stored (and one unnamed entry for such an untagged image),
@@ -199,6 +223,14 @@ export class ImageStore {
    * changed the records, so concurrent writers serialise.
    */
   refreshIndex(): void {
+    if (this.batchDepth > 0) {
+      this.indexDirty = true;
+      return;
+    }
+    this.writeIndexNow();
+  }
+
+  private writeIndexNow(): void {
     const entries: Descriptor[] = [];
     for (const image of this.records.all()) {
       if (!image.manifestDigest || !image.manifestMediaType || image.manifestSize === null) continue;
@@ -216,8 +248,9 @@ export class ImageStore {
       const tags = this.records.tagsOf(image.id);
       if (tags.length === 0) entries.push(base);
       for (const tag of tags) {
-        const ref = parseReference(tag.name);
-        entries.push({ ...base, annotations: { 'io.containerd.image.name': tag.name, 'org.opencontainers.image.ref.name': ref.tag ?? 'latest' } });
+        // The full name, not just the tag as `save` writes: the store holds many repositories,
+        // and tools such as skopeo (`oci:<dir>:<ref.name>`) need each name to be unique.
+        entries.push({ ...base, annotations: { 'io.containerd.image.name': tag.name, 'org.opencontainers.image.ref.name': tag.name } });
       }
     }
     entries.sort((a, b) => (a.annotations?.['io.containerd.image.name'] ?? a.digest).localeCompare(b.annotations?.['io.containerd.image.name'] ?? b.digest));

@@ -1,0 +1,92 @@
+/**
+ * `import`: a root filesystem tarball (plain, gzip or zstd) becomes a one-layer image.
+ * As docker does, the uncompressed tar itself is the layer: its digest is the diff_id.
+ * One pass hashes it into the content store and measures it.
+ */
+import type { Readable } from 'node:stream';
+import { invalidArgument } from '../errdefs/index.ts';
+import type { ContentStore } from '../content/index.ts';
+import { LeaseRecords } from '../metadata/index.ts';
+import {
+  hostPlatform, MediaType, sha256Of, nowRfc3339Nano, serializeImageConfig, serializeManifest, type ContainerDefaults, type Digest,
+  type ImageConfig, type Platform, type Reference,
+} from '../oci/index.ts';
+import type { GarbageCollector } from '../gc/index.ts';
+import type { ImageStore } from '../images/index.ts';
+import { decompressed } from './decompress.ts';
+import { LayerMeter } from './layer-meter.ts';
+
+export interface ImportOptions {
+  source: Readable;
+  sourceName: string;
+  tag?: Reference;
+  /** `--message`: the image's comment. */
+  message?: string;
+  /** `--change` instructions, already parsed, applied to the image's defaults. */
+  applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
+  platform?: Platform;
+}
+
+export async function importTarball(store: ImageStore, content: ContentStore, gc: GarbageCollector, options: ImportOptions): Promise<Digest> {
+  const leases = new LeaseRecords(store.db);
+  const leaseId = leases.create();
+  let written: Digest | undefined;
+  try {
+    const { stream } = await decompressed(options.source, options.sourceName);
+    const writer = content.openWriter();
+    const meter = new LayerMeter();
+    try {
+      for await (const chunk of stream) {
+        writer.write(chunk as Buffer);
+        meter.write(chunk as Buffer);
+      }
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+    let measure;
+    try {
+      measure = meter.end();
+    } catch (err) {
+      writer.abort();
+      throw invalidArgument(`${options.sourceName}: not a valid tar archive: ${(err as Error).message}`);
+    }
+    const blob = writer.commit();
+    if (blob.created) written = blob.digest;
+    leases.add(leaseId, 'blob', blob.digest);
+
+    const created = nowRfc3339Nano();
+    const platform = options.platform ?? hostPlatform();
+    const defaults = options.applyChanges ? options.applyChanges({}) : {};
+    const config: ImageConfig = {
+      created,
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant ? { variant: platform.variant } : {}),
+      config: defaults,
+      rootfs: { type: 'layers', diff_ids: [measure.diffId] },
+      history: [{ created, ...(options.message ? { comment: options.message } : {}) }],
+      ...(options.message ? { comment: options.message } : {}),
+    };
+    const configBytes = serializeImageConfig(config);
+    const manifest = serializeManifest({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: sha256Of(configBytes), size: configBytes.length },
+      layers: [{ mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size }],
+    });
+    const result = store.create({
+      config: configBytes,
+      manifest: { bytes: manifest, mediaType: MediaType.ociManifest },
+      layers: [{ diffId: measure.diffId, size: measure.size, tarSize: measure.tarSize, blob: { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size } }],
+      ...(options.tag ? { tags: [options.tag] } : {}),
+    });
+    return result.id;
+  } catch (err) {
+    leases.release(leaseId);
+    if (written) gc.discardBlobs([written]);
+    throw err;
+  } finally {
+    leases.release(leaseId);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './engine.ts';
+export * from './image-removal.ts';
+export * from './config-changes.ts';
