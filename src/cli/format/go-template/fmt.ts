@@ -353,7 +353,7 @@ class Printer {
   doPrintf(format: string, args: readonly unknown[]): void {
     const end = format.length;
     let argNum = 0;
-    let afterIndex = false;
+    let afterIndex: boolean;
     this.reordered = false;
     let i = 0;
     while (i < end) {
@@ -412,7 +412,7 @@ class Printer {
           i = next;
         }
       }
-      if (!afterIndex) [argNum, i, afterIndex] = this.argNumber(argNum, format, i, args.length);
+      if (!afterIndex) [argNum, i] = this.argNumber(argNum, format, i, args.length);
       if (i >= end) {
         this.out += '%!(NOVERB)';
         break;
