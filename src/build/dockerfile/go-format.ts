@@ -210,3 +210,28 @@ export function goTrimRightSpace(s: string): string {
 export function goTrimSpace(s: string): string {
   return goTrimRightSpace(goTrimLeftSpace(s));
 }
+
+/** Go's path.Clean (slash-separated, lexical): `a//b/../c/.` becomes `a/c`, `` becomes `.`. */
+export function goCleanPath(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.startsWith('/');
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join('/');
+  if (rooted) return `/${joined}`;
+  return joined === '' ? '.' : joined;
+}
+
+/** Go's path.Join: the non-empty elements joined with `/`, then cleaned. */
+export function goJoinPath(...elems: string[]): string {
+  const nonEmpty = elems.filter((e) => e !== '');
+  return nonEmpty.length === 0 ? '' : goCleanPath(nonEmpty.join('/'));
+}

@@ -1,0 +1,618 @@
+/**
+ * `.dockerignore` with the semantics of moby's patternmatcher and BuildKit's context walker.
+ *
+ * Patterns are cleaned like Go's filepath.Clean (a leading `/` is dropped when read from a
+ * file), `*` and `?` never cross `/`, `**` spans any number of directories, `[…]` classes and
+ * `\` escapes work as in Go, `!` makes an exception, and the last matching pattern wins. A path
+ * is excluded when it or any parent directory is. A walker descends into an excluded directory
+ * only when an exception could match inside it (see `IgnoreMatcher.check`).
+ *
+ * Like docker, a pattern is translated once into a regular expression with Go's RE2 meaning
+ * (so `[[:alpha:]]`, `\d` and octal escapes behave as in docker); `\p{…}` classes are the one
+ * RE2 feature not supported, and are reported as a bad pattern.
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromSystemError, invalidArgument } from '../../errdefs/index.ts';
+import { goCleanPath, goTrimSpace } from '../dockerfile/go-format.ts';
+
+/** Reads ignore-file text into patterns (moby's ignorefile.ReadAll). */
+export function readIgnoreFile(source: string | Uint8Array): string[] {
+  let text = typeof source === 'string' ? source : new TextDecoder('utf-8').decode(source);
+  if (text.startsWith('\ufeff')) text = text.slice(1);
+  const out: string[] = [];
+  for (let line of text.split('\n')) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    // A comment is a line that starts with `#`, before any trimming.
+    if (line.startsWith('#')) continue;
+    let pattern = goTrimSpace(line);
+    if (pattern === '') continue;
+    const invert = pattern.startsWith('!');
+    if (invert) pattern = goTrimSpace(pattern.slice(1));
+    if (pattern.length > 0) {
+      pattern = goCleanPath(pattern);
+      if (pattern.length > 1 && pattern.startsWith('/')) pattern = pattern.slice(1);
+    }
+    out.push(invert ? `!${pattern}` : pattern);
+  }
+  return out;
+}
+
+export interface IgnoreFile {
+  patterns: string[];
+  /** The file the patterns came from; undefined when there is none. */
+  path: string | undefined;
+}
+
+/**
+ * The ignore patterns of a build: `<dockerfile>.dockerignore` beside the Dockerfile when it
+ * exists (it replaces, not extends, the context's), else `<context>/.dockerignore`, else none.
+ * `dockerfilePath` is the Dockerfile's path on disk; omit it for a Dockerfile from stdin.
+ * Throws a StrataError when a file exists but cannot be read.
+ */
+export function loadIgnoreFile(contextDir: string, dockerfilePath?: string): IgnoreFile {
+  const candidates = [
+    ...(dockerfilePath === undefined ? [] : [`${dockerfilePath}.dockerignore`]),
+    join(contextDir, '.dockerignore'),
+  ];
+  for (const path of candidates) {
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT' || (err as { code?: unknown }).code === 'ENOTDIR') continue;
+      throw fromSystemError(err, `reading ${path}`);
+    }
+    return { patterns: readIgnoreFile(data), path };
+  }
+  return { patterns: [], path: undefined };
+}
+
+export interface Pattern {
+  /** The pattern after cleaning, without its `!`. */
+  text: string;
+  exclusion: boolean;
+  /** The pattern split on `/`. */
+  dirs: string[];
+}
+
+interface Compiled extends Pattern {
+  match: (path: string) => boolean;
+}
+
+/** Per-pattern results for a directory, passed down to its entries (MatchInfo in moby). */
+export interface MatchInfo {
+  readonly parentMatched: readonly boolean[];
+}
+
+export interface WalkDecision {
+  /** The path itself is left out of the context. */
+  excluded: boolean;
+  /** For a directory: walk into it (an exception may include something inside). */
+  descend: boolean;
+  /** Pass this to `check` for the directory's entries. */
+  info: MatchInfo;
+}
+
+const PATTERN_CHARS = /[*[\]?^\\]/;
+
+export class IgnoreMatcher {
+  readonly patterns: readonly Pattern[];
+  /** Whether any pattern is an exception (`!…`). */
+  readonly exclusions: boolean;
+  private readonly compiled: Compiled[];
+  private readonly onlyPrefixExceptions: boolean;
+
+  /**
+   * Compiles patterns (as read by `readIgnoreFile`, or `COPY --exclude` values). Throws an
+   * `invalid-argument` StrataError for a lone `!` or a malformed pattern; `source` names the
+   * file or flag in the message.
+   */
+  constructor(patterns: readonly string[], source = '.dockerignore') {
+    const compiled: Compiled[] = [];
+    let exclusions = false;
+    for (const raw of patterns) {
+      let p = goTrimSpace(raw);
+      if (p === '') continue;
+      p = goCleanPath(p);
+      let exclusion = false;
+      if (p.startsWith('!')) {
+        if (p.length === 1) throw invalidArgument(`${source}: illegal exclusion pattern: "!"`);
+        exclusion = true;
+        exclusions = true;
+        p = p.slice(1);
+      }
+      if (!isValidGlob(p)) throw invalidArgument(`${source}: invalid pattern ${JSON.stringify(raw)}: syntax error in pattern`);
+      let match: (path: string) => boolean;
+      try {
+        match = compilePattern(p);
+      } catch {
+        throw invalidArgument(`${source}: invalid pattern ${JSON.stringify(raw)}: syntax error in pattern`);
+      }
+      compiled.push({ text: p, exclusion, dirs: p.split('/'), match });
+    }
+    this.compiled = compiled;
+    this.patterns = compiled.map(({ text, exclusion, dirs }) => ({ text, exclusion, dirs }));
+    this.exclusions = exclusions;
+    this.onlyPrefixExceptions = !compiled.some((c) => c.exclusion && PATTERN_CHARS.test(withoutTrailingGlob(c.text)));
+  }
+
+  /**
+   * Whether `path` (slash-separated, relative to the context root) is excluded: the last
+   * pattern matching it or one of its parent directories decides (MatchesOrParentMatches).
+   */
+  matches(path: string): boolean {
+    const parent = dirOf(path);
+    const parentDirs = parent.split('/');
+    let matched = false;
+    for (const pat of this.compiled) {
+      if (pat.exclusion !== matched) continue;
+      let m = pat.match(path);
+      if (!m && parent !== '.') {
+        for (let i = 0; i < parentDirs.length && !m; i++) m = pat.match(parentDirs.slice(0, i + 1).join('/'));
+      }
+      if (m) matched = !pat.exclusion;
+    }
+    return matched;
+  }
+
+  /** Like `matches`, reusing the results for the parent directory (MatchesUsingParentResults). */
+  matchesUsingParentResults(path: string, parent?: MatchInfo): { matched: boolean; info: MatchInfo } {
+    const parentMatched = parent?.parentMatched ?? [];
+    const known = parentMatched.length === this.compiled.length;
+    const info: boolean[] = new Array<boolean>(this.compiled.length).fill(false);
+    let matched = false;
+    this.compiled.forEach((pat, i) => {
+      let m = known ? (parentMatched[i] ?? false) : false;
+      if (!m) {
+        if (pat.exclusion !== matched) return;
+        m = pat.match(path);
+        if (!m && !known) {
+          const dir = dirOf(path);
+          if (dir !== '.') {
+            const dirs = dir.split('/');
+            for (let j = 0; j < dirs.length && !m; j++) m = pat.match(dirs.slice(0, j + 1).join('/'));
+          }
+        }
+      }
+      info[i] = m;
+      if (m) matched = !pat.exclusion;
+    });
+    return { matched, info: { parentMatched: info } };
+  }
+
+  /**
+   * The walker's decision for one entry, as BuildKit's context walker makes it: an excluded
+   * file is left out; an excluded directory is skipped entirely unless an exception might
+   * match inside it. When every exception is a plain path, that means an exception lies under
+   * the directory; when an exception uses wildcards, strata (like BuildKit) walks in and
+   * checks each entry. An excluded directory that is walked into is itself left out unless
+   * something inside is included (then the walker adds it, as a parent, before that entry).
+   */
+  check(path: string, isDir: boolean, parent?: MatchInfo): WalkDecision {
+    const { matched, info } = this.matchesUsingParentResults(path, parent);
+    if (!matched) return { excluded: false, descend: isDir, info };
+    if (!isDir) return { excluded: true, descend: false, info };
+    if (!this.onlyPrefixExceptions) return { excluded: true, descend: true, info };
+    if (!this.exclusions) return { excluded: true, descend: false, info };
+    const dirSlash = `${path}/`;
+    const descend = this.compiled.some((c) => c.exclusion && `${withoutTrailingGlob(c.text)}/`.startsWith(dirSlash));
+    return { excluded: true, descend, info };
+  }
+}
+
+/**
+ * The entries of a context directory that the matcher keeps, as relative slash paths in walk
+ * order (lexical, parents before children). Symlinks are listed, never followed.
+ */
+export function listIncluded(root: string, matcher: IgnoreMatcher): string[] {
+  const out: string[] = [];
+  interface Pending {
+    path: string;
+    listed: boolean;
+  }
+  const walk = (rel: string, info: MatchInfo | undefined, pending: Pending[]): void => {
+    const dir = rel === '' ? root : join(root, rel);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (err) {
+      throw fromSystemError(err, `reading ${dir}`);
+    }
+    names.sort();
+    for (const name of names) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const isDir = lstatSync(join(root, path)).isDirectory();
+      const d = matcher.check(path, isDir, info);
+      if (!d.excluded) {
+        // Excluded directories walked into are listed just before their first included entry.
+        for (const p of pending) {
+          if (!p.listed) {
+            out.push(p.path);
+            p.listed = true;
+          }
+        }
+        out.push(path);
+      }
+      if (isDir && d.descend) walk(path, d.info, d.excluded ? [...pending, { path, listed: false }] : []);
+    }
+  };
+  if (!existsSync(root)) throw invalidArgument(`context directory ${root} does not exist`);
+  walk('', undefined, []);
+  return out;
+}
+
+function withoutTrailingGlob(p: string): string {
+  if (p.endsWith('/**')) return p.slice(0, -3);
+  if (p.endsWith('/*')) return p.slice(0, -2);
+  return p;
+}
+
+/** Go's filepath.Dir for a slash path. */
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return goCleanPath(i < 0 ? '' : path.slice(0, i + 1));
+}
+
+// ---- Go's filepath.Match syntax check ----
+
+/** Whether Go's filepath.Match accepts the pattern's syntax (it checks every chunk). */
+export function isValidGlob(pattern: string): boolean {
+  let p = Array.from(pattern);
+  while (p.length > 0) {
+    while (p.length > 0 && p[0] === '*') p = p.slice(1);
+    let inRange = false;
+    let i = 0;
+    for (; i < p.length; i++) {
+      const c = p[i];
+      if (c === '\\') {
+        if (i + 1 < p.length) i++;
+      } else if (c === '[') inRange = true;
+      else if (c === ']') inRange = false;
+      else if (c === '*' && !inRange) break;
+    }
+    if (!validChunk(p.slice(0, i))) return false;
+    p = p.slice(i);
+  }
+  return true;
+}
+
+function validChunk(chunkIn: string[]): boolean {
+  let chunk = chunkIn;
+  const esc = (): boolean => {
+    // One possibly escaped class character; something must follow it.
+    if (chunk.length === 0 || chunk[0] === '-' || chunk[0] === ']') return false;
+    if (chunk[0] === '\\') {
+      chunk = chunk.slice(1);
+      if (chunk.length === 0) return false;
+    }
+    chunk = chunk.slice(1);
+    return chunk.length > 0;
+  };
+  while (chunk.length > 0) {
+    const c = chunk[0];
+    if (c === '[') {
+      chunk = chunk.slice(1);
+      if (chunk[0] === '^') chunk = chunk.slice(1);
+      let n = 0;
+      for (;;) {
+        if (chunk.length > 0 && chunk[0] === ']' && n > 0) {
+          chunk = chunk.slice(1);
+          break;
+        }
+        if (!esc()) return false;
+        if (chunk[0] === '-') {
+          chunk = chunk.slice(1);
+          if (!esc()) return false;
+        }
+        n++;
+      }
+    } else if (c === '\\') {
+      chunk = chunk.slice(1);
+      if (chunk.length === 0) return false;
+      chunk = chunk.slice(1);
+    } else {
+      chunk = chunk.slice(1);
+    }
+  }
+  return true;
+}
+
+// ---- pattern → matcher, as moby's Pattern.compile does it ----
+
+const SHOULD_ESCAPE = new Set(['.', '+', '(', ')', '|', '{', '}', '$']);
+
+/** The match function for a cleaned pattern; throws when docker's regex would not compile. */
+function compilePattern(pattern: string): (path: string) => boolean {
+  let re = '^';
+  let type: 'exact' | 'prefix' | 'suffix' | 'regexp' = 'exact';
+  const chars = Array.from(pattern);
+  let pos = 0;
+  for (let i = 0; pos < chars.length; i++) {
+    const ch = chars[pos++] ?? '';
+    if (ch === '*') {
+      if (chars[pos] === '*') {
+        pos++;
+        if (chars[pos] === '/') pos++;
+        if (pos >= chars.length) {
+          if (type === 'exact') type = 'prefix';
+          else {
+            re += '.*';
+            type = 'regexp';
+          }
+        } else {
+          re += '(.*/)?';
+          type = 'regexp';
+        }
+        if (i === 0) type = 'suffix';
+      } else {
+        re += '[^/]*';
+        type = 'regexp';
+      }
+    } else if (ch === '?') {
+      re += '[^/]';
+      type = 'regexp';
+    } else if (SHOULD_ESCAPE.has(ch)) {
+      re += `\\${ch}`;
+    } else if (ch === '\\') {
+      if (pos < chars.length) {
+        re += `\\${chars[pos++] ?? ''}`;
+        type = 'regexp';
+      } else {
+        re += '\\';
+      }
+    } else if (ch === '[' || ch === ']') {
+      re += ch;
+      type = 'regexp';
+    } else {
+      re += ch;
+    }
+  }
+  switch (type) {
+    case 'exact':
+      return (path) => path === pattern;
+    case 'prefix': {
+      const prefix = pattern.slice(0, -2);
+      return (path) => path.startsWith(prefix);
+    }
+    case 'suffix': {
+      const suffix = pattern.slice(2);
+      return (path) => path.endsWith(suffix) || (suffix.startsWith('/') && path === suffix.slice(1));
+    }
+    case 'regexp': {
+      const js = new RegExp(re2ToJs(`${re}$`), 'u');
+      return (path) => js.test(path);
+    }
+  }
+}
+
+// ---- the RE2 subset docker's patterns produce, translated to a JS `u` regex ----
+
+class BadRegex extends Error {}
+
+const lit = (cp: number): string => `\\u{${cp.toString(16)}}`;
+
+type Ranges = [number, number][];
+
+const PERL: Record<string, Ranges> = {
+  d: [[0x30, 0x39]],
+  s: [[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]],
+  w: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+};
+
+const POSIX: Record<string, Ranges> = {
+  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]],
+  alpha: [[0x41, 0x5a], [0x61, 0x7a]],
+  ascii: [[0x00, 0x7f]],
+  blank: [[0x09, 0x09], [0x20, 0x20]],
+  cntrl: [[0x00, 0x1f], [0x7f, 0x7f]],
+  digit: [[0x30, 0x39]],
+  graph: [[0x21, 0x7e]],
+  lower: [[0x61, 0x7a]],
+  print: [[0x20, 0x7e]],
+  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
+  space: [[0x09, 0x0d], [0x20, 0x20]],
+  upper: [[0x41, 0x5a]],
+  word: [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]],
+  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
+};
+
+function negate(r: Ranges): Ranges {
+  const sorted = [...r].sort((a, b) => a[0] - b[0]);
+  const out: Ranges = [];
+  let next = 0;
+  for (const [lo, hi] of sorted) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = Math.max(next, hi + 1);
+  }
+  if (next <= 0x10ffff) out.push([next, 0x10ffff]);
+  return out;
+}
+
+function classSource(r: Ranges): string {
+  if (r.length === 0) return '[^\\u{0}-\\u{10ffff}]';
+  return `[${r.map(([lo, hi]) => (lo === hi ? lit(lo) : `${lit(lo)}-${lit(hi)}`)).join('')}]`;
+}
+
+/**
+ * Translates the regex docker builds from a pattern (Go RE2 syntax, Perl flags) into a JS
+ * regex source for the `u` flag with the same meaning. Throws BadRegex where Go would fail.
+ */
+export function re2ToJs(src: string): string {
+  const s = Array.from(src);
+  let i = 0;
+  let out = '';
+  const cp = (ch: string | undefined): number => ch?.codePointAt(0) ?? 0;
+  // An escape's meaning: a literal code point, a class, or (outside classes) an assertion.
+  const escape = (inClass: boolean): { literal?: number; ranges?: Ranges; assertion?: string } => {
+    const c = s[i++];
+    if (c === undefined) throw new BadRegex('trailing backslash');
+    if (c in PERL || c.toLowerCase() in PERL) {
+      const base = PERL[c.toLowerCase()] ?? [];
+      return { ranges: c === c.toLowerCase() ? base : negate(base) };
+    }
+    if (!inClass) {
+      // Go's \b is an ASCII word boundary, as JS's is; \A and \z are the text's ends.
+      if (c === 'A') return { assertion: '^' };
+      if (c === 'z') return { assertion: '$' };
+      if (c === 'b') return { assertion: '\\b' };
+      if (c === 'B') return { assertion: '\\B' };
+    }
+    const code = cp(c);
+    if (code < 0x80 && !/[0-9A-Za-z]/.test(c)) return { literal: code };
+    if (c >= '1' && c <= '7' && !(s[i] !== undefined && s[i]! >= '0' && s[i]! <= '7')) {
+      throw new BadRegex('invalid escape');
+    }
+    if (c >= '0' && c <= '7') {
+      let r = code - 0x30;
+      for (let k = 1; k < 3 && s[i] !== undefined && s[i]! >= '0' && s[i]! <= '7'; k++) r = r * 8 + (cp(s[i++]) - 0x30);
+      return { literal: r };
+    }
+    if (c === 'x') {
+      if (s[i] === '{') {
+        let j = i + 1;
+        let hex = '';
+        while (s[j] !== undefined && /[0-9A-Fa-f]/.test(s[j]!)) hex += s[j++];
+        if (s[j] !== '}' || hex === '' || Number.parseInt(hex, 16) > 0x10ffff) throw new BadRegex('invalid escape');
+        i = j + 1;
+        return { literal: Number.parseInt(hex, 16) };
+      }
+      const h = `${s[i] ?? ''}${s[i + 1] ?? ''}`;
+      if (!/^[0-9A-Fa-f]{2}$/.test(h)) throw new BadRegex('invalid escape');
+      i += 2;
+      return { literal: Number.parseInt(h, 16) };
+    }
+    const control: Record<string, number> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11 };
+    if (c in control) return { literal: control[c] ?? 0 };
+    throw new BadRegex(`invalid escape \\${c}`);
+  };
+
+  const parseClass = (): string => {
+    // At the character after `[`.
+    let negated = false;
+    if (s[i] === '^') {
+      negated = true;
+      i++;
+    }
+    const ranges: Ranges = [];
+    let first = true;
+    for (;;) {
+      if (i >= s.length) throw new BadRegex('missing ]');
+      if (s[i] === ']' && !first) {
+        i++;
+        break;
+      }
+      first = false;
+      if (s[i] === '[' && s[i + 1] === ':') {
+        // Go takes everything up to the next `:]` as a POSIX class name.
+        const rest = s.slice(i + 2).join('');
+        const end = rest.indexOf(':]');
+        if (end >= 0) {
+          const name = rest.slice(0, end);
+          const negatedName = name.startsWith('^');
+          const named = POSIX[negatedName ? name.slice(1) : name];
+          if (named === undefined || !Object.hasOwn(POSIX, negatedName ? name.slice(1) : name)) {
+            throw new BadRegex('invalid character class range');
+          }
+          ranges.push(...(negatedName ? negate(named) : named));
+          i += 2 + Array.from(rest.slice(0, end + 2)).length;
+          continue;
+        }
+      }
+      if (s[i] === '\\' && (s[i + 1] === 'p' || s[i + 1] === 'P')) throw new BadRegex('unicode classes unsupported');
+      const charAt = (): { lo: number } | { ranges: Ranges } => {
+        if (i >= s.length) throw new BadRegex('missing ]');
+        if (s[i] === '\\') {
+          i++;
+          const e = escape(true);
+          if (e.ranges !== undefined) return { ranges: e.ranges };
+          return { lo: e.literal ?? 0 };
+        }
+        return { lo: cp(s[i++]) };
+      };
+      const a = charAt();
+      if ('ranges' in a) {
+        ranges.push(...a.ranges);
+        continue;
+      }
+      let hi = a.lo;
+      if (s[i] === '-' && s[i + 1] !== undefined && s[i + 1] !== ']') {
+        i++;
+        const b = charAt();
+        if ('ranges' in b) throw new BadRegex('invalid character class range');
+        hi = b.lo;
+        if (hi < a.lo) throw new BadRegex('invalid character class range');
+      }
+      ranges.push([a.lo, hi]);
+    }
+    return classSource(negated ? negate(ranges) : ranges);
+  };
+
+  let lastWasAtom = false;
+  let depth = 0;
+  while (i < s.length) {
+    const c = s[i++] ?? '';
+    switch (c) {
+      case '^':
+        out += '^';
+        lastWasAtom = false;
+        break;
+      case '$':
+        out += '$';
+        lastWasAtom = false;
+        break;
+      case '.':
+        out += '[^\\n]';
+        lastWasAtom = true;
+        break;
+      case '(':
+        out += '(?:';
+        depth++;
+        lastWasAtom = false;
+        break;
+      case ')':
+        if (depth === 0) throw new BadRegex('unexpected )');
+        depth--;
+        out += ')';
+        lastWasAtom = true;
+        break;
+      case '*':
+      case '?':
+      case '+':
+        if (!lastWasAtom) throw new BadRegex('missing argument to repetition operator');
+        out += c;
+        // A second quantifier would be Go's lazy form or an error; docker's patterns never produce one.
+        if (s[i] === '*' || s[i] === '+' || s[i] === '?') throw new BadRegex('nested repetition');
+        lastWasAtom = false;
+        break;
+      case '[':
+        out += parseClass();
+        lastWasAtom = true;
+        break;
+      case '\\': {
+        if (s[i] === 'Q') {
+          i++;
+          while (i < s.length && !(s[i] === '\\' && s[i + 1] === 'E')) out += lit(cp(s[i++]));
+          if (i < s.length) i += 2;
+          lastWasAtom = true;
+          break;
+        }
+        if (s[i] === 'p' || s[i] === 'P') throw new BadRegex('unicode classes unsupported');
+        const e = escape(false);
+        if (e.assertion !== undefined) {
+          out += e.assertion;
+          lastWasAtom = false;
+        } else {
+          out += e.ranges !== undefined ? classSource(e.ranges) : lit(e.literal ?? 0);
+          lastWasAtom = true;
+        }
+        break;
+      }
+      default:
+        out += lit(cp(c));
+        lastWasAtom = true;
+    }
+  }
+  if (depth !== 0) throw new BadRegex('missing )');
+  return out;
+}
