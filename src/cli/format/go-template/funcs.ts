@@ -152,7 +152,7 @@ function eq(arg1: unknown, ...arg2: unknown[]): boolean {
           break;
         default:
           if (Array.isArray(arg1) || Array.isArray(arg) || arg1 instanceof Map || isPlainObject(arg1)) {
-            throw new Error(`non-comparable type ${goTypeName(arg1)}: ${sprint([arg1])}`);
+            throw new Error(`non-comparable type ${sprint([arg1])}: ${goTypeName(arg1)}`);
           }
           truth = arg1 === arg;
       }
