@@ -1,5 +1,52 @@
-import { Command } from 'commander';
-const program = new Command('strata');
-program.version('0.1.0');
-program.command('images').action(() => { console.log('REPOSITORY   TAG'); });
-await program.parseAsync(process.argv);
+/**
+ * strata's CLI entry point. Kept small: `--version` answers before anything else loads,
+ * and each command's implementation is imported only when it runs.
+ */
+import { CliContext } from './context.ts';
+import { reportError } from './errors.ts';
+
+export const VERSION = '0.1.0';
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`strata version ${VERSION}\n`);
+    return 0;
+  }
+  const debug = argv.includes('-D') || argv.includes('--debug');
+  let ctx: CliContext | undefined;
+  let errorExitCode = 1;
+  try {
+    const { CommandTable } = await import('./program.ts');
+    const { COMMANDS, GROUPS } = await import('./command-table.ts');
+    const outcome = new CommandTable(COMMANDS, GROUPS).parse(argv);
+    if (outcome.kind === 'help') {
+      process.stdout.write(outcome.text);
+      return 0;
+    }
+    if (outcome.kind === 'version') {
+      process.stdout.write(`strata version ${VERSION}\n`);
+      return 0;
+    }
+    const { command } = outcome;
+    errorExitCode = command.spec.errorExitCode ?? 1;
+    const root = command.globals.root ?? process.env['STRATA_ROOT'] ?? '/var/lib/strata';
+    ctx = new CliContext({ root, debug }, ['strata', ...command.path].join(' '));
+    const handler = await command.spec.load();
+    const code = await handler(ctx, command.args, command.options);
+    return code ?? 0;
+  } catch (err) {
+    return reportError(err, process.stderr, debug, errorExitCode);
+  } finally {
+    ctx?.close();
+  }
+}
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+});
+
+const code = await main(process.argv.slice(2));
+// Let pending writes flush; exit explicitly so stray handles (stdin) don't keep us alive.
+process.exitCode = code;
+if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+else process.exit(code);

@@ -1,0 +1,63 @@
+/** `tag`, `rmi` and `image prune`. */
+import { createInterface } from 'node:readline/promises';
+import { isStrataError } from '../../errdefs/index.ts';
+import { parseReference, withDefaultTag } from '../../oci/index.ts';
+import type { CliContext } from '../context.ts';
+import type { Options } from '../spec.ts';
+import { parseFilters } from '../filters.ts';
+
+export async function tag(ctx: CliContext, args: string[]): Promise<void> {
+  const [source, target] = args as [string, string];
+  const engine = await ctx.engine();
+  const id = engine.images.resolve(source);
+  const ref = withDefaultTag(parseReference(target));
+  engine.images.tag(ref, id);
+}
+
+export async function rmi(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const engine = await ctx.engine();
+  const { ImageRemover } = await import('../../engine/index.ts');
+  const remover = new ImageRemover(engine);
+  let failed = false;
+  for (const ref of args) {
+    try {
+      const records = remover.remove(ref, { force: Boolean(options['force']), prune: !options['no-prune'] });
+      for (const r of records) ctx.println(r.untagged !== undefined ? `Untagged: ${r.untagged}` : `Deleted: ${r.deleted}`);
+    } catch (err) {
+      if (!isStrataError(err)) throw err;
+      ctx.warn(`Error: ${err.message}`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
+  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+  if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
+  const rl = createInterface({ input: process.stdin });
+  const answer = await rl.question('').catch(() => '');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export async function imagePrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
+  const filters = parseFilters(options['filter'] as string[]);
+  const all = Boolean(options['all']);
+  if (!options['force']) {
+    const warning = all
+      ? 'WARNING! This will remove all images without at least one container associated to them.'
+      : 'WARNING! This will remove all dangling images.';
+    if (!(await confirm(ctx, warning))) return;
+  }
+  const engine = await ctx.engine();
+  const { ImageRemover } = await import('../../engine/index.ts');
+  const { humanSize4 } = await import('../format/size.ts');
+  const report = new ImageRemover(engine).prune({ all, filters });
+  if (report.records.length > 0) {
+    ctx.println('Deleted Images:');
+    for (const r of report.records) ctx.println(r.untagged !== undefined ? `untagged: ${r.untagged}` : `deleted: ${r.deleted}`);
+    ctx.println();
+  }
+  ctx.println(`Total reclaimed space: ${humanSize4(report.spaceReclaimed)}`);
+}

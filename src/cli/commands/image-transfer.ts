@@ -1,0 +1,102 @@
+/** `load`, `save` and `import`: images in and out of tarballs. */
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
+import { parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
+import type { CliContext } from '../context.ts';
+import type { Options } from '../spec.ts';
+
+function openInput(path: string): Readable {
+  if (!existsSync(path)) throw notFound(`open ${path}: no such file or directory`);
+  return createReadStream(path, { highWaterMark: 1024 * 1024 });
+}
+
+export async function load(ctx: CliContext, _args: string[], options: Options): Promise<void> {
+  const input = options['input'] as string | undefined;
+  if (!input && process.stdin.isTTY) {
+    throw invalidArgument('requested load from stdin, but stdin is empty');
+  }
+  const source = input ? openInput(input) : process.stdin;
+  const engine = await ctx.engine();
+  const { ArchiveLoader } = await import('../../archive/index.ts');
+  const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
+  const result = await new ArchiveLoader(engine.images, engine.content, engine.gc).load({
+    source,
+    sourceName: input ?? 'stdin',
+    ...(platform ? { platform } : {}),
+  });
+  // -q hides progress only; docker prints the Loaded lines either way.
+  for (const line of result.lines) ctx.println(line);
+}
+
+export async function save(ctx: CliContext, args: string[], options: Options): Promise<void> {
+  const outputPath = options['output'] as string | undefined;
+  if (!outputPath && process.stdout.isTTY) {
+    throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  }
+  const engine = await ctx.engine();
+  const { saveImages } = await import('../../archive/index.ts');
+  // Resolve every name before writing a byte, so a typo leaves no partial file behind.
+  for (const ref of args) engine.images.resolve(ref);
+  let output: Writable = process.stdout;
+  let tmp: string | undefined;
+  if (outputPath) {
+    tmp = join(dirname(outputPath), `.${basename(outputPath)}.strata-tmp`);
+    try {
+      output = createWriteStream(tmp);
+    } catch (err) {
+      throw fromSystemError(err, `create ${outputPath}`);
+    }
+  }
+  try {
+    await saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) });
+    if (tmp && outputPath) {
+      output.end();
+      await finished(output);
+      renameSync(tmp, outputPath);
+    }
+  } catch (err) {
+    if (tmp) {
+      output.destroy();
+      rmSync(tmp, { force: true });
+    }
+    throw err;
+  }
+}
+
+export async function importImage(ctx: CliContext, args: string[], options: Options): Promise<void> {
+  const [sourceArg, repository] = args as [string, string | undefined];
+  const tag = repository ? withDefaultTag(parseReference(repository)) : undefined;
+  let source: Readable;
+  let sourceName = sourceArg;
+  if (sourceArg === '-') {
+    source = process.stdin;
+    sourceName = 'stdin';
+  } else if (/^https?:\/\//.test(sourceArg)) {
+    const response = await fetch(sourceArg).catch((err: Error) => {
+      throw invalidArgument(`${sourceArg}: ${err.message}`);
+    });
+    if (!response.ok || !response.body) throw invalidArgument(`${sourceArg}: HTTP ${response.status} ${response.statusText}`);
+    source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  } else {
+    source = openInput(sourceArg);
+  }
+  const changes = (options['change'] as string[] | undefined) ?? [];
+  const engine = await ctx.engine();
+  const { importTarball } = await import('../../archive/index.ts');
+  const { configChanges } = await import('../../engine/index.ts');
+  const applyChanges = changes.length > 0 ? configChanges(changes) : undefined;
+  const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
+  const id = await importTarball(engine.images, engine.content, engine.gc, {
+    source,
+    sourceName,
+    ...(tag ? { tag } : {}),
+    ...(options['message'] ? { message: options['message'] as string } : {}),
+    ...(applyChanges ? { applyChanges } : {}),
+    ...(platform ? { platform } : {}),
+  });
+  ctx.println(id);
+}

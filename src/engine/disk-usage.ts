@@ -1,0 +1,57 @@
+/**
+ * `system df`: what the store uses, from sizes recorded when things were stored. Images
+ * come from the image records; containers, volumes and build cache join as their modules
+ * arrive (each keeps its own sizes).
+ */
+import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
+import type { Engine } from './engine.ts';
+
+export interface ContainerUsage {
+  id: string;
+  image: string;
+  command: string;
+  localVolumes: number;
+  sizeRw: number;
+  created: number;
+  state: string;
+  status: string;
+  names: string[];
+}
+
+export interface VolumeUsage {
+  name: string;
+  links: number;
+  size: number;
+}
+
+export interface BuildCacheUsage {
+  id: string;
+  type: string;
+  size: number;
+  createdAt: number;
+  lastUsedAt: number;
+  usageCount: number;
+  inUse: boolean;
+  shared: boolean;
+}
+
+export interface DiskUsage {
+  /** Bytes of every layer some image uses, each counted once. */
+  layersSize: number;
+  images: ImageSummary[];
+  containers: ContainerUsage[];
+  volumes: VolumeUsage[];
+  buildCache: BuildCacheUsage[];
+}
+
+export function diskUsage(engine: Engine): DiskUsage {
+  const usage = imageUsage(engine.images);
+  const containerCounts = new Map<string, number>();
+  const sharedSizes = new Map<string, number>();
+  for (const [id, u] of usage.perImage) {
+    sharedSizes.set(id, u.sharedSize);
+    containerCounts.set(id, 0);
+  }
+  const images = listImages(engine.images, { containerCounts, sharedSizes });
+  return { layersSize: usage.layersSize, images, containers: [], volumes: [], buildCache: [] };
+}
