@@ -105,8 +105,9 @@ export class IgnoreMatcher {
 
   /**
    * Compiles patterns (as read by `readIgnoreFile`, or `COPY --exclude` values). Throws an
-   * `invalid-argument` StrataError for a lone `!` or a malformed pattern; `source` names the
-   * file or flag in the message.
+   * `invalid-argument` StrataError for a lone `!` or a malformed glob; `source` names the file
+   * or flag in the message. A glob whose escapes Go's regexp rejects (`\\c`) throws the same
+   * error from the first match that needs it, as docker does.
    */
   constructor(patterns: readonly string[], source = '.dockerignore') {
     const compiled: Compiled[] = [];
@@ -123,12 +124,20 @@ export class IgnoreMatcher {
         p = p.slice(1);
       }
       if (!isValidGlob(p)) throw invalidArgument(`${source}: invalid pattern ${JSON.stringify(raw)}: syntax error in pattern`);
-      let match: (path: string) => boolean;
-      try {
-        match = compilePattern(p);
-      } catch {
-        throw invalidArgument(`${source}: invalid pattern ${JSON.stringify(raw)}: syntax error in pattern`);
-      }
+      // Like docker, the pattern becomes a regex when first used: a pattern Go's regexp cannot
+      // compile (`\\c`) fails the match that needs it, not the construction.
+      let compiledMatch: ((path: string) => boolean) | undefined;
+      const pattern = p;
+      const match = (path: string): boolean => {
+        if (compiledMatch === undefined) {
+          try {
+            compiledMatch = compilePattern(pattern);
+          } catch {
+            throw invalidArgument(`${source}: invalid pattern ${JSON.stringify(raw)}: syntax error in pattern`);
+          }
+        }
+        return compiledMatch(path);
+      };
       compiled.push({ text: p, exclusion, dirs: p.split('/'), match });
     }
     this.compiled = compiled;

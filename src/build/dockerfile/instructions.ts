@@ -5,7 +5,7 @@
  */
 import type {
   AddInstruction, ArgDefinition, CopyInstruction, HealthcheckInstruction, InlineSource, Instruction, KeyValue,
-  RunInstruction, RunMountFlag, SourceLocation,
+  RunInstruction, RunMount, RunMountFlag, SourceLocation,
 } from './ast.ts';
 import { DetailError, DockerfileError, withSuggestion } from './errors.ts';
 import { InstructionFlags } from './flags.ts';
@@ -43,6 +43,12 @@ export interface InstructionContext {
   escapeToken: string;
   /** Re-parses an ONBUILD trigger's text into one instruction (provided by parse.ts). */
   parseTrigger: (expression: string) => Instruction;
+  /**
+   * Receives errors BuildKit only finds when it dispatches the instruction (an invalid RUN
+   * --mount): parse.ts reports them after the whole file parsed, so that every syntax error
+   * comes first, as in BuildKit.
+   */
+  deferError?: (err: DockerfileError) => void;
 }
 
 const STAGE_NAME = /^[a-z][a-z0-9\-_.]*$/;
@@ -109,7 +115,11 @@ function dispatch(node: RawNode, flags: InstructionFlags, ctx: InstructionContex
       return { ...base, kind: 'WORKDIR', path: args[0] ?? '' };
     }
     case 'run':
-      return parseRun(node, flags, base);
+      return parseRun(node, flags, base, (err) => {
+        const e = new DockerfileError(base.location, err instanceof Error ? err.message : String(err), { cause: err });
+        if (ctx.deferError === undefined) throw e;
+        ctx.deferError(e);
+      });
     case 'cmd': {
       flags.parse();
       return { ...base, kind: 'CMD', form: node.json ? 'exec' : 'shell', command: commandLine(node) };
@@ -324,7 +334,7 @@ function parseCopy(node: RawNode, flags: InstructionFlags, base: Base, escapeTok
   };
 }
 
-function parseRun(node: RawNode, flags: InstructionFlags, base: Base): RunInstruction {
+function parseRun(node: RawNode, flags: InstructionFlags, base: Base, deferError: (err: unknown) => void): RunInstruction {
   const device = flags.strings('device');
   const mount = flags.strings('mount');
   const network = flags.string('network', 'default');
@@ -334,7 +344,15 @@ function parseRun(node: RawNode, flags: InstructionFlags, base: Base): RunInstru
   const mounts: RunMountFlag[] = mount().map((spec) => {
     checkRunMountSyntax(spec);
     // Without variables the mount can be checked now; otherwise it waits for the stage's env.
-    return { spec, parsed: spec.includes('$') ? undefined : parseRunMount(spec) };
+    let parsed: RunMount | undefined;
+    if (!spec.includes('$')) {
+      try {
+        parsed = parseRunMount(spec);
+      } catch (err) {
+        deferError(err);
+      }
+    }
+    return { spec, parsed };
   });
   const net = network();
   if (net !== 'default' && net !== 'none' && net !== 'host') throw new DetailError(`invalid network mode ${goQuote(net)}`);

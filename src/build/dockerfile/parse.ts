@@ -41,7 +41,13 @@ export function parseDockerfile(source: string | Uint8Array, options: ParseOptio
     }
   }
 
-  const ctx = { file, escapeToken: raw.escapeToken, parseTrigger: (expr: string) => parseTrigger(expr, file) };
+  const deferred: DockerfileError[] = [];
+  const ctx = {
+    file,
+    escapeToken: raw.escapeToken,
+    parseTrigger: (expr: string) => parseTrigger(expr, file),
+    deferError: (err: DockerfileError) => deferred.push(err),
+  };
   const metaArgs: Dockerfile['metaArgs'] = [];
   const stages: Stage[] = [];
   const fromWarnings: LintWarning[] = [];
@@ -68,6 +74,8 @@ export function parseDockerfile(source: string | Uint8Array, options: ParseOptio
   if (stages.length === 0) {
     throw new DockerfileError({ file }, 'dockerfile contains no stages to build', { hint: 'add a FROM instruction' });
   }
+  const firstDeferred = deferred[0];
+  if (firstDeferred !== undefined) throw firstDeferred;
   const syntax = raw.directives.find((d) => d.name === 'syntax')?.value;
   const warnings = filterWarnings([...raw.warnings, ...fromWarnings, ...lint(stages)], check);
   return { file, escapeToken: raw.escapeToken, directives: raw.directives, syntax, check, metaArgs, stages, warnings };
