@@ -22,11 +22,13 @@ export interface TabWriterOptions {
   debug?: boolean;
 }
 
-interface Cell {
-  text: string;
-  width: number;
-  /** Terminated by a hard tab (`\t`) rather than `\v`. */
-  htab: boolean;
+/** One line's cells: every cell but the last ends in a tab; `nl` if the line ended in a newline. */
+interface Line {
+  cells: string[];
+  widths: number[];
+  /** Per cell: terminated by a hard tab (`\t`) rather than `\v`; null when every cell but the last is. */
+  htab: boolean[] | null;
+  nl: boolean;
 }
 
 /** docker/cli's table settings: `tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`. */
@@ -37,10 +39,11 @@ export const DOCKER_TABLE: TabWriterOptions = { minWidth: 10, padding: 3, padCha
  * times, then `flush` to get the aligned text.
  */
 export class TabWriter {
-  private lines: Cell[][] = [[]];
-  private cell = '';
+  private lines: Line[] = [];
+  /** Text after the last line break. */
+  private pending = '';
   private widths: number[] = [];
-  private out = '';
+  private chunks: string[] = [];
   private readonly padChar: string;
 
   constructor(private readonly options: TabWriterOptions = DOCKER_TABLE) {
@@ -48,92 +51,103 @@ export class TabWriter {
   }
 
   write(text: string): void {
+    text = this.pending + text;
+    const hasFormFeed = text.includes('\f');
     let start = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      // \t \n \v \f
-      if (c !== 9 && c !== 10 && c !== 11 && c !== 12) continue;
-      this.cell += text.slice(start, i);
-      start = i + 1;
-      const ncells = this.terminateCell(c === 9);
-      if (c === 10 || c === 12) {
-        this.lines.push([]);
-        // A line of one cell can't affect the columns below it: flush.
-        if (c === 12 || ncells === 1) {
-          this.flushLines();
-          if (c === 12 && this.options.debug === true) this.out += '---\n';
-        }
+    for (;;) {
+      const nl = hasFormFeed ? nextBreak(text, start) : text.indexOf('\n', start);
+      if (nl < 0) break;
+      const ff = text.charCodeAt(nl) === 12;
+      const n = this.addLine(text.slice(start, nl), true);
+      start = nl + 1;
+      // A line of one cell can't affect the columns below it (and \f ends all columns): flush.
+      if (ff || n === 1) {
+        this.flushLines();
+        if (ff && this.options.debug === true) this.chunks.push('---\n');
       }
     }
-    this.cell += text.slice(start);
+    this.pending = text.slice(start);
   }
 
   /** Formats everything written so far and returns the text (resetting the writer). */
   flush(): string {
-    if (this.cell.length > 0) this.terminateCell(false);
+    if (this.pending.length > 0) this.addLine(this.pending, false);
+    this.pending = '';
     this.flushLines();
-    const out = this.out;
-    this.out = '';
+    const out = this.chunks.join('');
+    this.chunks = [];
     return out;
   }
 
-  private terminateCell(htab: boolean): number {
-    const line = this.lines[this.lines.length - 1] as Cell[];
-    line.push({ text: this.cell, width: stringWidth(this.cell), htab });
-    this.cell = '';
-    return line.length;
+  private addLine(text: string, nl: boolean): number {
+    let cells: string[];
+    let htab: boolean[] | null = null;
+    if (text.indexOf('\v') < 0) {
+      cells = text.split('\t');
+    } else {
+      cells = [];
+      htab = [];
+      let from = 0;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 9 || c === 11) {
+          cells.push(text.slice(from, i));
+          htab.push(c === 9);
+          from = i + 1;
+        }
+      }
+      cells.push(text.slice(from));
+      htab.push(false);
+    }
+    const widths = new Array<number>(cells.length);
+    for (let i = 0; i < cells.length; i++) widths[i] = stringWidth(cells[i] as string);
+    this.lines.push({ cells, widths, htab, nl });
+    return cells.length;
   }
 
   private flushLines(): void {
     this.format(0, this.lines.length);
-    this.lines = [[]];
+    this.lines = [];
     this.widths = [];
-  }
-
-  private padding(textw: number, cellw: number): void {
-    const n = cellw - textw;
-    if (n > 0) this.out += this.padChar.repeat(n);
   }
 
   private writeLines(line0: number, line1: number): void {
     const right = this.options.alignRight === true;
+    const debug = this.options.debug === true;
+    const pad = this.padChar;
     for (let i = line0; i < line1; i++) {
-      const line = this.lines[i] as Cell[];
-      for (let j = 0; j < line.length; j++) {
-        const c = line[j] as Cell;
-        if (j > 0 && this.options.debug === true) this.out += '|';
+      const line = this.lines[i] as Line;
+      let s = '';
+      for (let j = 0; j < line.cells.length; j++) {
+        const text = line.cells[j] as string;
+        const tw = line.widths[j] as number;
+        if (j > 0 && debug) s += '|';
         const w = this.widths[j];
-        if (c.text.length === 0) {
-          if (w !== undefined) this.padding(c.width, w);
-        } else if (!right) {
-          this.out += c.text;
-          if (w !== undefined) this.padding(c.width, w);
-        } else {
-          if (w !== undefined) this.padding(c.width, w);
-          this.out += c.text;
-        }
+        if (w === undefined || w <= tw) s += text;
+        else if (right) s += pad.repeat(w - tw) + text;
+        else s += text + pad.repeat(w - tw);
       }
-      if (i + 1 === this.lines.length) this.out += this.cell;
-      else this.out += '\n';
+      if (line.nl) s += '\n';
+      this.chunks.push(s);
     }
   }
 
-  private format(line0: number, line1: number): number {
+  private format(line0: number, line1: number): void {
     const column = this.widths.length;
     for (let t = line0; t < line1; t++) {
-      if (column >= (this.lines[t] as Cell[]).length - 1) continue;
+      if (column >= (this.lines[t] as Line).cells.length - 1) continue;
       // This line has a cell in this column: print the lines above, then size the column block.
       this.writeLines(line0, t);
       line0 = t;
       let width = this.options.minWidth;
       let discardable = true;
       for (; t < line1; t++) {
-        const line = this.lines[t] as Cell[];
-        if (column >= line.length - 1) break;
-        const c = line[column] as Cell;
-        const w = c.width + this.options.padding;
+        const line = this.lines[t] as Line;
+        if (column >= line.cells.length - 1) break;
+        const cw = line.widths[column] as number;
+        const w = cw + this.options.padding;
         if (w > width) width = w;
-        if (c.width > 0 || c.htab) discardable = false;
+        if (cw > 0 || (line.htab === null ? column < line.cells.length - 1 : line.htab[column] === true)) discardable = false;
       }
       if (discardable && this.options.discardEmptyColumns === true) width = 0;
       this.widths.push(width);
@@ -142,8 +156,14 @@ export class TabWriter {
       line0 = t;
     }
     this.writeLines(line0, line1);
-    return line1;
   }
+}
+
+function nextBreak(text: string, from: number): number {
+  const nl = text.indexOf('\n', from);
+  if (text.indexOf('\f', from) < 0) return nl;
+  const ff = text.indexOf('\f', from);
+  return nl < 0 ? ff : Math.min(nl, ff);
 }
 
 /** Aligns `text` in one go with docker's table settings. */
