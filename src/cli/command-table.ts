@@ -143,6 +143,14 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/system.ts')).df,
   },
   {
+    paths: [['system', 'check']],
+    usage: '[OPTIONS]',
+    description: 'Verify the store: blob digests, records and their references',
+    exactArgs: 0,
+    options: [{ long: 'repair', type: 'bool', description: 'Remove partial writes and unreferenced data left by interrupted commands' }],
+    load: async () => (await import('./commands/system.ts')).check,
+  },
+  {
     paths: [['version']],
     usage: '[OPTIONS]',
     description: 'Show the strata version information',

@@ -17,7 +17,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dataLoss, errnoOf, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { fsyncDirectory, writeFileAtomic } from '../internal/index.ts';
+import { fsyncDirectory, processAlive, writeFileAtomic } from '../internal/index.ts';
 import { digestAlgorithm, digestHex, isDigest, type Descriptor, type Digest } from '../oci/index.ts';
 
 export interface BlobInfo {
@@ -164,14 +164,18 @@ export class ContentStore {
     }
   }
 
-  /** Removes ingest files not touched for `olderThanMs` (left by crashed writers). Returns how many. */
-  cleanIngest(olderThanMs: number): number {
+  /**
+   * Removes partial writes whose writer process is gone (ingest names start with the
+   * writer's pid), or that nobody touched for `olderThanMs`. Returns how many.
+   */
+  cleanIngest(olderThanMs = 24 * 3600_000): number {
     let removed = 0;
     const cutoff = Date.now() - olderThanMs;
     for (const name of readdirSync(this.ingestDir)) {
       const path = join(this.ingestDir, name);
+      const pid = Number(name.split('-')[0]);
       try {
-        if (statSync(path).mtimeMs < cutoff) {
+        if (!(Number.isInteger(pid) && pid > 0 && processAlive(pid)) || statSync(path).mtimeMs < cutoff) {
           unlinkSync(path);
           removed++;
         }
@@ -219,6 +223,7 @@ export class ContentStore {
   }
 }
 
+
 class IngestWriter implements BlobWriter {
   private fd: number | undefined;
   private readonly hash: Hash = createHash('sha256');
@@ -230,7 +235,7 @@ class IngestWriter implements BlobWriter {
     ingestDir: string,
     private readonly expected: Expected,
   ) {
-    this.path = join(ingestDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
+    this.path = join(ingestDir, `${process.pid}-${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
     try {
       this.fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (err) {

@@ -2,3 +2,4 @@ export * from './engine.ts';
 export * from './image-removal.ts';
 export * from './config-changes.ts';
 export * from './disk-usage.ts';
+export * from './store-check.ts';

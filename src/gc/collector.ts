@@ -14,6 +14,7 @@ import type { ContentStore } from '../content/index.ts';
 import { inTransaction, ImageRecords, LayerRecords, LeaseRecords, type Database } from '../metadata/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { reachable } from './reachability.ts';
+import { processAlive } from '../internal/index.ts';
 
 /** Removes what a layer left on disk (its snapshot); given by the engine, which knows the snapshotter. */
 export type LayerRemover = (chainId: string) => void;
@@ -34,15 +35,6 @@ export interface CollectorOptions {
   roots?: RootsProvider[];
 }
 
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class GarbageCollector {
   constructor(private readonly options: CollectorOptions) {}
@@ -50,6 +42,36 @@ export class GarbageCollector {
   /** Drops leases whose process is gone (a crashed load or pull). */
   releaseStaleLeases(leases: LeaseRecords): void {
     for (const lease of leases.all()) if (!processAlive(lease.pid)) leases.release(lease.id);
+  }
+
+  /**
+   * Removes the given blobs unless something references them: used to undo the writes of
+   * an operation that failed, so the store is left as it was.
+   */
+  discardBlobs(digests: readonly string[]): void {
+    if (digests.length === 0) return;
+    const { db, content } = this.options;
+    const images = new ImageRecords(db);
+    const layers = new LayerRecords(db);
+    const leases = new LeaseRecords(db);
+    inTransaction(db, () => {
+      const chainsByImage = new Map<string, string[]>();
+      for (const { imageId, chainId } of images.allImageLayers()) {
+        const list = chainsByImage.get(imageId) ?? [];
+        list.push(chainId);
+        chainsByImage.set(imageId, list);
+      }
+      const live = reachable({
+        images: images.all().map((r) => ({ id: r.id, manifestDigest: r.manifestDigest, chainIds: chainsByImage.get(r.id) ?? [] })),
+        layers: layers.all(),
+        layerBlobs: layers.allBlobs(),
+        leasedBlobs: leases.refs('blob').map((r) => r.ref),
+        leasedLayers: leases.refs('layer').map((r) => r.ref),
+      });
+      for (const digest of digests) {
+        if (!live.blobs.has(digest)) content.delete(digest as Digest);
+      }
+    });
   }
 
   collect(): CollectResult {

@@ -1,2 +1,3 @@
 export * from './atomic-file.ts';
 export * from './random-id.ts';
+export * from './process-alive.ts';

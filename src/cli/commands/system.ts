@@ -171,3 +171,14 @@ export async function info(ctx: CliContext, _args: string[], options: Options): 
   }
   ctx.write(`Client: strata\n Version:    0.1.0\n\nServer:\n Containers: ${data.Containers}\n  Running: 0\n  Paused: 0\n  Stopped: 0\n Images: ${data.Images}\n Server Version: ${data.ServerVersion}\n Storage Driver: ${data.Driver}\n Default Runtime: runc\n Kernel Version: ${data.KernelVersion}\n Operating System: ${data.OperatingSystem}\n OSType: linux\n Architecture: ${goArch}\n CPUs: ${data.NCPU}\n Total Memory: ${bytesSize(data.MemTotal)}\n Docker Root Dir: ${data.DockerRootDir}\n`);
 }
+
+export async function check(ctx: CliContext, _args: string[], options: Options): Promise<number> {
+  const engine = await ctx.engine();
+  const { checkStore } = await import('../../engine/index.ts');
+  const report = await checkStore(engine, { repair: Boolean(options['repair']) });
+  for (const line of report.repaired) ctx.println(`repaired: ${line}`);
+  for (const line of report.notes) ctx.println(`note: ${line}`);
+  for (const line of report.problems) ctx.println(`problem: ${line}`);
+  ctx.println(`checked ${report.blobsChecked} blob(s) and ${report.imagesChecked} image(s): ${report.problems.length === 0 ? 'OK' : `${report.problems.length} problem(s)`}`);
+  return report.problems.length === 0 ? 0 : 1;
+}

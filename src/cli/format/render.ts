@@ -138,7 +138,11 @@ export interface InspectResult {
 
 /** The value as the JSON data docker would decode from the daemon's answer: plain maps, no methods. */
 function rawValue(v: unknown): unknown {
-  return JSON.parse(marshalJSON(v, { escapeHTML: false })) as unknown;
+  // Go decodes JSON objects into map[string]interface{}, whose keys print and marshal sorted.
+  return JSON.parse(marshalJSON(v, { escapeHTML: false }), (_key, value: unknown) =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => compareGoStrings(a, b)))
+      : value) as unknown;
 }
 
 /**
