@@ -41,7 +41,7 @@ export async function checkStore(engine: Engine, options: { repair?: boolean } =
       report.problems.push(`image ${id}: its config blob is missing`);
       continue;
     }
-    let diffIds: Digest[] = [];
+    let diffIds: Digest[];
     try {
       diffIds = parseImageConfigBytes(engine.content.readBytes(id)).rootfs.diff_ids;
     } catch (err) {
