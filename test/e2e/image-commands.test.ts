@@ -126,7 +126,7 @@ test('docker loads what strata saves and runs it (skipped when no docker daemon 
 
 test('bad input: one-line errors naming the input, non-zero exit, store unchanged', () => {
   const root = loaded();
-  const state = (): string => JSON.stringify([strataOk(root, ['images', '-a', '--no-trunc']), existsSync(join(root, 'content', 'ingest')) ? execFileSync('ls', [join(root, 'content', 'ingest')], { encoding: 'utf8' }) : '', execFileSync('ls', [join(root, 'content', 'blobs', 'sha256')], { encoding: 'utf8' })]);
+  const state = (): string => JSON.stringify([strataOk(root, ['images', '-a', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}} {{.Size}}']), existsSync(join(root, 'content', 'ingest')) ? execFileSync('ls', [join(root, 'content', 'ingest')], { encoding: 'utf8' }) : '', execFileSync('ls', [join(root, 'content', 'blobs', 'sha256')], { encoding: 'utf8' })]);
   const before = state();
   const dir = tempDir();
   const cases: { args: string[]; input?: Buffer; status: number; stderr: RegExp }[] = [
