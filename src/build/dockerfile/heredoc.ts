@@ -21,16 +21,28 @@ export interface Heredoc {
 
 export type HeredocWord = Omit<Heredoc, 'content'>;
 
-const HEREDOC_WORD = /^(\d*)<<(-?)\s*([^<]*)$/;
+/**
+ * BuildKit's `^(\d*)<<(-?)\s*([^<]*)$`, matched by hand: a backtracking regex would take
+ * quadratic time on a long run of spaces.
+ */
+function matchHeredocWord(src: string): [string, string, string] | undefined {
+  const m = /^(\d*)<<(-?)/.exec(src);
+  if (m === null) return undefined;
+  const rest = src.slice(m[0].length);
+  if (rest.includes('<')) return undefined;
+  let i = 0;
+  while (i < rest.length && '\t\n\f\r '.includes(rest[i] ?? '')) i++;
+  return [m[1] ?? '', m[2] ?? '', rest.slice(i)];
+}
 
 /**
  * The heredoc a single word introduces, or undefined when it is not one (`<<`, `<EOF`,
  * `<<EOF sh`). Throws for a delimiter with an unterminated quote (`<<'EOF`).
  */
 export function parseHeredocWord(src: string): HeredocWord | undefined {
-  const m = HEREDOC_WORD.exec(src);
-  if (m === null) return undefined;
-  const rest = m[3] ?? '';
+  const m = matchHeredocWord(src);
+  if (m === undefined) return undefined;
+  const rest = m[2];
   if (rest === '') return undefined;
   // Lex the delimiter with and without quote removal: if the counts of quote characters
   // differ, part of it was quoted and the body must not be expanded.
@@ -48,8 +60,8 @@ export function parseHeredocWord(src: string): HeredocWord | undefined {
   return {
     name: word,
     expand: quotes(word) === quotes(raw),
-    chomp: m[2] === '-',
-    fileDescriptor: Number(m[1] === '' ? 0 : m[1]),
+    chomp: m[1] === '-',
+    fileDescriptor: m[0] === '' ? 0 : Number(m[0]),
   };
 }
 
