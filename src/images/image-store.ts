@@ -97,7 +97,7 @@ export class ImageStore {
       const created = this.records.insert({
         id, configSize: configInfo.size, created: config.created ?? null, parent: config.parent ?? '',
         manifestDigest: manifestRow?.digest ?? null, manifestMediaType: manifestRow?.mediaType ?? null, manifestSize: manifestRow?.size ?? null,
-        size, addedAt: now,
+        size, addedAt: now, labels: JSON.stringify(config.config?.Labels ?? {}),
       }, chains);
       if (!created && manifestRow && !this.records.get(id)?.manifestDigest) this.records.setManifest(id, manifestRow);
       const retagged: { name: string; previous: Digest }[] = [];
@@ -135,6 +135,18 @@ export class ImageStore {
   /** The image's parsed config (verified against its digest). */
   config(id: Digest): ImageConfig {
     return parseImageConfigBytes(this.content.readBytes(id), `image config ${id}`);
+  }
+
+  /** config.Labels, from the record (read from the config once for images stored before labels were recorded). */
+  labels(id: string): Record<string, string> | null {
+    const row = this.records.get(id);
+    if (row?.labels != null) {
+      const parsed = JSON.parse(row.labels) as Record<string, string>;
+      return Object.keys(parsed).length === 0 ? null : parsed;
+    }
+    const labels = this.config(id as Digest).config?.Labels ?? {};
+    this.records.setLabels(id, JSON.stringify(labels));
+    return Object.keys(labels).length === 0 ? null : labels;
   }
 
   configBytes(id: Digest): Buffer {

@@ -106,18 +106,23 @@ export function listImages(store: ImageStore, options: ImageListOptions = {}): I
     digestsByImage.set(d.imageId, list);
   }
   const rows = store.records.all();
+  const labelsOf = (row: { id: string; labels: string | null }): Record<string, string> | null => {
+    if (row.labels === null) return store.labels(row.id);
+    const parsed = JSON.parse(row.labels) as Record<string, string>;
+    return Object.keys(parsed).length === 0 ? null : parsed;
+  };
   const hasChildren = new Set(rows.map((r) => r.parent).filter((p) => p !== ''));
 
   const out: ImageSummary[] = [];
   for (const row of rows) {
-    const created = createdOf(store, row.id as Digest);
+    const created = createdSeconds(row.created);
     if (beforeCreated.some((b) => created >= b)) continue;
     if (sinceCreated.some((s) => created <= s)) continue;
     if (until.some((u) => created * 1000 > u)) continue;
     let repoTags = tagsByImage.get(row.id) ?? [];
     let repoDigests = digestsByImage.get(row.id) ?? [];
-    const config = labels.length > 0 ? store.config(row.id as Digest) : undefined;
-    if (labels.length > 0 && !labelMatches(config?.config?.Labels, labels)) continue;
+    const imageLabels = labelsOf(row);
+    if (labels.length > 0 && !labelMatches(imageLabels ?? undefined, labels)) continue;
     if (references.length > 0) {
       repoTags = repoTags.filter((t) => references.some((p) => referenceMatches(p, t)));
       repoDigests = repoDigests.filter((d) => references.some((p) => referenceMatches(p, d)));
@@ -133,7 +138,7 @@ export function listImages(store: ImageStore, options: ImageListOptions = {}): I
       Containers: options.containerCounts?.get(row.id) ?? -1,
       Created: created,
       Id: row.id,
-      Labels: (config ?? store.config(row.id as Digest)).config?.Labels ?? null,
+      Labels: imageLabels,
       ParentId: row.parent,
       RepoDigests: repoDigests,
       RepoTags: repoTags,
@@ -164,7 +169,10 @@ export function referenceMatches(pattern: string, familiarRef: string): boolean 
 }
 
 function createdOf(store: ImageStore, id: Digest): number {
-  const created = store.get(id)?.created;
+  return createdSeconds(store.get(id)?.created ?? null);
+}
+
+function createdSeconds(created: string | null): number {
   const ms = parseRfc3339(created ?? undefined);
   return ms === undefined ? 0 : Math.floor(ms / 1000);
 }

@@ -12,6 +12,8 @@ export interface ImageRow {
   size: number;
   addedAt: number;
   lastTagTime: string | null;
+  /** config.Labels as JSON, or null when not recorded (images stored before schema 2). */
+  labels: string | null;
 }
 
 export interface TagRow {
@@ -31,6 +33,7 @@ interface RawImageRow {
   size: number;
   added_at: number;
   last_tag_time: string | null;
+  labels: string | null;
 }
 
 function toImageRow(r: RawImageRow): ImageRow {
@@ -45,6 +48,7 @@ function toImageRow(r: RawImageRow): ImageRow {
     size: r.size,
     addedAt: r.added_at,
     lastTagTime: r.last_tag_time,
+    labels: r.labels,
   };
 }
 
@@ -68,13 +72,17 @@ export class ImageRecords {
   /** Inserts an image and its layer stack; an existing image is left as it is. Returns true if inserted. */
   insert(row: Omit<ImageRow, 'lastTagTime'>, chainIds: readonly string[]): boolean {
     const result = this.db
-      .prepare(`INSERT OR IGNORE INTO images (id, config_size, created, parent, manifest_digest, manifest_media_type, manifest_size, size, added_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(row.id, row.configSize, row.created, row.parent, row.manifestDigest, row.manifestMediaType, row.manifestSize, row.size, row.addedAt);
+      .prepare(`INSERT OR IGNORE INTO images (id, config_size, created, parent, manifest_digest, manifest_media_type, manifest_size, size, added_at, labels)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(row.id, row.configSize, row.created, row.parent, row.manifestDigest, row.manifestMediaType, row.manifestSize, row.size, row.addedAt, row.labels);
     if (result.changes === 0) return false;
     const layer = this.db.prepare('INSERT INTO image_layers (image_id, position, chain_id) VALUES (?, ?, ?)');
     chainIds.forEach((chainId, position) => layer.run(row.id, position, chainId));
     return true;
+  }
+
+  setLabels(id: string, labels: string): void {
+    this.db.prepare('UPDATE images SET labels = ? WHERE id = ?').run(labels, id);
   }
 
   /** Records a manifest for an image that has none yet (or replaces it). */

@@ -85,6 +85,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (lease_id, kind, ref)
   ) STRICT;
   `,
+  // 1 → 2: image labels kept beside the record, so listings never read configs.
+  `
+  ALTER TABLE images ADD COLUMN labels TEXT;    -- JSON object of config.Labels; NULL = not recorded yet
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
