@@ -151,14 +151,14 @@ export class IgnoreMatcher {
    * pattern matching it or one of its parent directories decides (MatchesOrParentMatches).
    */
   matches(path: string): boolean {
-    const parent = dirOf(path);
-    const parentDirs = parent.split('/');
+    let parents: string[] | undefined;
     let matched = false;
     for (const pat of this.compiled) {
       if (pat.exclusion !== matched) continue;
       let m = pat.match(path);
-      if (!m && parent !== '.') {
-        for (let i = 0; i < parentDirs.length && !m; i++) m = pat.match(parentDirs.slice(0, i + 1).join('/'));
+      if (!m) {
+        parents ??= parentPrefixes(path);
+        for (let i = 0; i < parents.length && !m; i++) m = pat.match(parents[i] ?? '');
       }
       if (m) matched = !pat.exclusion;
     }
@@ -170,23 +170,22 @@ export class IgnoreMatcher {
     const parentMatched = parent?.parentMatched ?? [];
     const known = parentMatched.length === this.compiled.length;
     const info: boolean[] = new Array<boolean>(this.compiled.length).fill(false);
+    let parents: string[] | undefined;
     let matched = false;
-    this.compiled.forEach((pat, i) => {
+    for (let i = 0; i < this.compiled.length; i++) {
+      const pat = this.compiled[i] as Compiled;
       let m = known ? (parentMatched[i] ?? false) : false;
       if (!m) {
-        if (pat.exclusion !== matched) return;
+        if (pat.exclusion !== matched) continue;
         m = pat.match(path);
         if (!m && !known) {
-          const dir = dirOf(path);
-          if (dir !== '.') {
-            const dirs = dir.split('/');
-            for (let j = 0; j < dirs.length && !m; j++) m = pat.match(dirs.slice(0, j + 1).join('/'));
-          }
+          parents ??= parentPrefixes(path);
+          for (let j = 0; j < parents.length && !m; j++) m = pat.match(parents[j] ?? '');
         }
       }
       info[i] = m;
       if (m) matched = !pat.exclusion;
-    });
+    }
     return { matched, info: { parentMatched: info } };
   }
 
@@ -257,10 +256,30 @@ function withoutTrailingGlob(p: string): string {
   return p;
 }
 
-/** Go's filepath.Dir for a slash path. */
-function dirOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return goCleanPath(i < 0 ? '' : path.slice(0, i + 1));
+const UNCLEAN = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$/;
+
+/**
+ * The parent directories moby checks for a path: the prefixes of Go's filepath.Dir(path), from
+ * the top (`a`, `a/b` for `a/b/c`); none when the parent is `.`.
+ */
+function parentPrefixes(path: string): string[] {
+  let dir: string;
+  if (UNCLEAN.test(path)) {
+    const i = path.lastIndexOf('/');
+    dir = goCleanPath(i < 0 ? '' : path.slice(0, i + 1));
+  } else {
+    const i = path.lastIndexOf('/');
+    dir = i < 0 ? '.' : path.slice(0, i);
+  }
+  if (dir === '.') return [];
+  const parts = dir.split('/');
+  const out: string[] = [];
+  let acc = '';
+  for (const [k, part] of parts.entries()) {
+    acc = k === 0 ? part : `${acc}/${part}`;
+    out.push(acc);
+  }
+  return out;
 }
 
 // ---- Go's filepath.Match syntax check ----

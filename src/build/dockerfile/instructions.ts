@@ -235,7 +235,8 @@ function parseFrom(node: RawNode, flags: InstructionFlags, base: Base): FromHead
     nameAsWritten: name === undefined ? undefined : args[2],
     asKeyword: name === undefined ? undefined : args[1],
     baseName: args[0] ?? '',
-    platform: flags.isUsed('platform') ? platform() : undefined,
+    // An empty --platform= counts as not given, as in BuildKit.
+    platform: platform() === '' ? undefined : platform(),
     docComment: docComment(node.comments, name),
   };
 }
