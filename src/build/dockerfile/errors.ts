@@ -44,10 +44,14 @@ export function isDockerfileError(err: unknown): err is DockerfileError {
   return err instanceof DockerfileError;
 }
 
-/** Raised inside the frontend's helpers where no position is known yet; callers attach one. */
-export class DetailError extends Error {
+/**
+ * An `invalid-argument` StrataError in BuildKit's words, without a position: what the value
+ * helpers (expansion, --chmod, EXPOSE, --mount…) throw. Code that knows the instruction turns
+ * it into a DockerfileError with `atLocation`.
+ */
+export class DetailError extends StrataError {
   constructor(message: string) {
-    super(message);
+    super('invalid-argument', message);
     this.name = 'DetailError';
   }
 }

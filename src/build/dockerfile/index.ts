@@ -8,7 +8,7 @@
  *   expandInstruction(inst, env, { escapeToken: df.escapeToken }) and the *History helpers.
  */
 export type * from './ast.ts';
-export { DockerfileError, isDockerfileError } from './errors.ts';
+export { DetailError, DockerfileError, isDockerfileError } from './errors.ts';
 export type { DockerfileErrorLocation } from './errors.ts';
 export { parseDockerfile, parseTrigger, parseCheckDirective } from './parse.ts';
 export type { ParseOptions } from './parse.ts';

@@ -4,6 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChmod, parseExposedPorts, parseSignal, ramInBytes, parseRunDevice } from '../../../src/build/dockerfile/index.ts';
 import { formatGoDuration, goQuote, parseGoDuration } from '../../../src/build/dockerfile/go-format.ts';
+import { expandString } from '../../../src/build/dockerfile/index.ts';
+import { isStrataError } from '../../../src/errdefs/index.ts';
+
+test('value helpers throw invalid-argument StrataErrors', () => {
+  for (const fn of [() => parseChmod('u'), () => parseExposedPorts(['x']), () => parseSignal('NOPE'), () => expandString('${X?}', {})]) {
+    assert.throws(fn, (err: unknown) => isStrataError(err, 'invalid-argument'));
+  }
+});
 
 function applyChmod(spec: string, mode: number, isDir = false): number {
   const c = parseChmod(spec);
