@@ -1,0 +1,411 @@
+/**
+ * Applying a layer: stream a layer blob (uncompressed, gzip or zstd) into a directory,
+ * computing its diff_id and docker's layer size in the same pass.
+ *
+ * Every path lands inside the target: names are cleaned lexically ('..' may not climb out,
+ * absolute names are taken relative to the target), parents are resolved one component at a
+ * time with symlinks followed only inside the target (see root-path.ts), a symlink whose
+ * relative target climbs out of the target is refused (as docker refuses it), a hardlink
+ * must name a file inside the target, and an existing entry is removed before a new one
+ * takes its place (never written through).
+ *
+ * The caller owns the target: on failure it may hold part of the layer, and the caller
+ * removes it (a snapshot that failed to apply is never committed). Nothing is ever written
+ * outside it.
+ */
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { errnoOf, fromSystemError, invalidArgument, StrataError } from '../errdefs/index.ts';
+import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../oci/index.ts';
+import { TarParser } from '../internal/tar/index.ts';
+import type { TarHeader, TarParserHandlers } from '../internal/tar/index.ts';
+import { lsetxattr, mknod } from '../internal/sys/index.ts';
+import { decompress } from './compression.ts';
+import { LayerSize } from './layer-size.ts';
+import { removeTree } from './remove-tree.ts';
+import { cleanComponents, PATH_MAX, RootPath } from './root-path.ts';
+
+export type WhiteoutMode = 'overlay' | 'native';
+
+export interface ApplyLayerOptions {
+  /** The layer blob: uncompressed tar, gzip or zstd (told apart by magic bytes). */
+  source: AsyncIterable<Uint8Array>;
+  /** An existing directory: empty for the overlay driver, the parent's full tree for native. */
+  target: string;
+  /**
+   * 'overlay': whiteouts become 0/0 character devices and opaque directories get
+   * `trusted.overlay.opaque=y` (the target is one overlay layer). 'native': whiteouts delete
+   * from the target, which holds the full merged tree.
+   */
+  whiteouts: WhiteoutMode;
+  /** Refuse layers whose uncompressed tar is larger than this many bytes (default: no limit). */
+  maxTarSize?: number;
+}
+
+export interface LayerStats {
+  /** sha256 of the uncompressed tar stream: the layer's diff_id. */
+  diffId: string;
+  /** Docker's layer size: non-directory lstat sizes, each inode once. */
+  size: number;
+  /** Bytes of uncompressed tar. */
+  tarSize: number;
+}
+
+/**
+ * Applies one layer to `target`.
+ * @returns the diff_id, docker's size and the tar size, all from the same single pass.
+ * @throws StrataError 'invalid-argument' for a malformed layer or an entry that would
+ *   escape the target (naming the entry), 'data-loss' for a truncated one, 'unimplemented'
+ *   for bzip2/xz. The target may then hold part of the layer: the caller removes it.
+ */
+export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats> {
+  const st = lstatSync(options.target, { throwIfNoEntry: false });
+  if (st === undefined || !st.isDirectory()) {
+    throw invalidArgument(`apply layer: target ${JSON.stringify(options.target)} is not an existing directory`);
+  }
+  const { stream } = await decompress(options.source);
+  const hash = createHash('sha256');
+  const applier = new LayerApplier(options.target, options.whiteouts);
+  const parser = new TarParser(applier);
+  const max = options.maxTarSize ?? Infinity;
+  let tarSize = 0;
+  try {
+    for await (const chunk of stream) {
+      tarSize += chunk.length;
+      if (tarSize > max) throw invalidArgument(`layer is larger than the ${max} bytes allowed (uncompressed)`);
+      hash.update(chunk);
+      parser.write(chunk);
+    }
+    parser.end();
+    applier.finish();
+  } catch (err) {
+    applier.abort();
+    throw err;
+  }
+  return { diffId: `sha256:${hash.digest('hex')}`, size: applier.size.total, tarSize };
+}
+
+interface OpenFile {
+  fd: number;
+  rel: string;
+  header: TarHeader;
+}
+
+/** Names in messages: long ones keep their start and end. */
+function shorten(name: string): string {
+  return name.length <= 300 ? name : `${name.slice(0, 150)}…(${name.length} chars)…${name.slice(-100)}`;
+}
+
+/** Node turns negative numbers into "now"; a Date keeps pre-1970 times. */
+function time(seconds: number): number | Date {
+  return seconds >= 0 ? seconds : new Date(seconds * 1000);
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const IS_ROOT = process.getuid?.() === 0;
+
+/** The parser handlers that turn entries into files; synchronous fs calls throughout (fastest here). */
+class LayerApplier implements TarParserHandlers {
+  readonly size = new LayerSize();
+  private readonly root: RootPath;
+  private readonly dirTimes = new Map<string, number>();
+  /** Real paths this layer created (native mode: what an opaque whiteout keeps). */
+  private readonly created = new Set<string>();
+  private file: OpenFile | undefined;
+  private where = '';
+
+  constructor(
+    target: string,
+    private readonly mode: WhiteoutMode,
+  ) {
+    this.root = new RootPath(target);
+  }
+
+  onEntry(h: TarHeader): void {
+    this.where = `layer entry ${JSON.stringify(shorten(h.name))}`;
+    try {
+      this.entry(h);
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  onData(chunk: Buffer): void {
+    const f = this.file;
+    if (f === undefined) return; // a body nobody wants (an aufs metadata entry)
+    try {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(f.fd, chunk, off, chunk.length - off);
+    } catch (err) {
+      throw this.wrap(err);
+    }
+  }
+
+  onEntryEnd(): void {
+    const f = this.file;
+    if (f === undefined) return;
+    this.file = undefined;
+    try {
+      const h = f.header;
+      if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT) fchownSync(f.fd, h.uid, h.gid);
+      fchmodSync(f.fd, h.mode); // after chown, which clears setuid/setgid
+      // xattrs after chown and after the data: both clear security.capability.
+      this.setXattrs(f.rel, h);
+      futimesSync(f.fd, time(h.mtime), time(h.mtime));
+    } catch (err) {
+      throw this.wrap(err);
+    } finally {
+      closeSync(f.fd);
+    }
+  }
+
+  /** Sets directory mtimes, last, so creating their children cannot disturb them. */
+  finish(): void {
+    for (const [rel, mtime] of this.dirTimes) {
+      try {
+        lutimesSync(this.root.abs(rel), time(mtime), time(mtime));
+      } catch (err) {
+        throw fromSystemError(err, `setting the mtime of ${JSON.stringify(rel)}`);
+      }
+    }
+  }
+
+  abort(): void {
+    if (this.file !== undefined) closeSync(this.file.fd);
+    this.file = undefined;
+  }
+
+  private entry(h: TarHeader): void {
+    const comps = cleanComponents(h.nameBytes, this.where);
+    let length = this.root.root.length;
+    for (const c of comps) length += c.length + 1;
+    if (length >= PATH_MAX) throw invalidArgument(`${this.where}: path is longer than the ${PATH_MAX} bytes Linux allows`);
+    if (comps.length === 0) {
+      if (h.type !== 'directory') throw invalidArgument(`${this.where}: only a directory can name the layer root`);
+      this.setMeta('', h);
+      return;
+    }
+    const base = comps[comps.length - 1]!;
+    const parentComps = comps.slice(0, -1);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      this.whiteout(h, parentComps, base);
+      return;
+    }
+    const parent = this.root.resolveDir(parentComps, true, this.where);
+    const rel = parent === '' ? base : `${parent}/${base}`;
+    this.create(rel, h, parentComps);
+    // The next entries are likely inside this directory: spare them the walk from the root.
+    if (h.type === 'directory') this.root.remember(comps, rel);
+    if (this.mode === 'native') this.created.add(rel);
+  }
+
+  private create(rel: string, h: TarHeader, parentComps: string[]): void {
+    const abs = this.root.abs(rel);
+    switch (h.type) {
+      case 'file': {
+        let fd: number;
+        try {
+          fd = openSync(abs, CREATE_FLAGS, 0o600);
+        } catch (err) {
+          if (errnoOf(err) !== 'EEXIST') throw err;
+          this.replace(rel, false);
+          fd = openSync(abs, CREATE_FLAGS, 0o600);
+        }
+        this.file = { fd, rel, header: h };
+        this.size.add(rel, h.size);
+        return;
+      }
+      case 'directory': {
+        try {
+          mkdirSync(abs, 0o700);
+        } catch (err) {
+          if (errnoOf(err) !== 'EEXIST') throw err;
+          this.replace(rel, true);
+        }
+        this.setMeta(rel, h);
+        return;
+      }
+      case 'symlink': {
+        if (!h.linknameBytes.toString('latin1').startsWith('/')) {
+          // As docker: a relative target that climbs out of the root is refused outright.
+          const joined = Buffer.concat([Buffer.from(parentComps.join('/'), 'latin1'), Buffer.from('/'), h.linknameBytes]);
+          try {
+            cleanComponents(joined, this.where);
+          } catch {
+            throw invalidArgument(`${this.where}: symlink target ${JSON.stringify(h.linkname)} points outside the layer root`);
+          }
+        }
+        this.replace(rel, false);
+        symlinkSync(h.linknameBytes, abs);
+        this.size.add(rel, h.linknameBytes.length);
+        this.setMeta(rel, h);
+        return;
+      }
+      case 'hardlink': {
+        let linkComps: string[];
+        try {
+          linkComps = cleanComponents(h.linknameBytes, this.where);
+        } catch {
+          throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} points outside the layer root`);
+        }
+        if (linkComps.length === 0) throw invalidArgument(`${this.where}: hardlink to the layer root`);
+        const targetParent = this.resolveExisting(linkComps.slice(0, -1));
+        if (targetParent === undefined) throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} does not exist`);
+        const last = linkComps[linkComps.length - 1]!;
+        const targetRel = targetParent === '' ? last : `${targetParent}/${last}`;
+        const target = lstatSync(this.root.abs(targetRel), { throwIfNoEntry: false });
+        if (target === undefined) throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} does not exist`);
+        if (target.isDirectory()) throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} is a directory`);
+        if (targetRel === rel) return; // a link to itself: already there
+        this.replace(rel, false);
+        linkSync(this.root.abs(targetRel), abs);
+        if (!this.size.link(rel, targetRel) && !target.isDirectory()) this.size.add(rel, target.size);
+        this.setMeta(rel, h);
+        return;
+      }
+      case 'char':
+      case 'block':
+      case 'fifo':
+        this.replace(rel, false);
+        mknod(abs, h.type, 0o600, h.devmajor, h.devminor);
+        this.setMeta(rel, h);
+        return;
+      default:
+        throw invalidArgument(`${this.where}: unsupported entry type ${JSON.stringify(h.typeflag)}`);
+    }
+  }
+
+  /**
+   * Clears the way for a new entry at `rel`: an existing directory stays when the new entry
+   * is a directory too (its children merge), anything else is removed (never written through).
+   */
+  private replace(rel: string, keepDirectory: boolean): void {
+    const st = lstatSync(this.root.abs(rel), { throwIfNoEntry: false });
+    if (st === undefined) return;
+    if (st.isDirectory()) {
+      if (keepDirectory) return;
+      this.remove(rel, true);
+    } else {
+      this.remove(rel, false);
+      if (keepDirectory) mkdirSync(this.root.abs(rel), 0o700);
+    }
+  }
+
+  private remove(rel: string, isDirectory: boolean): void {
+    const abs = this.root.abs(rel);
+    if (isDirectory) {
+      removeTree(abs);
+      this.size.removeTree(rel);
+      const prefix = `${rel}/`;
+      for (const key of [...this.dirTimes.keys()]) if (key === rel || key.startsWith(prefix)) this.dirTimes.delete(key);
+    } else {
+      unlinkSync(abs);
+      this.size.remove(rel);
+    }
+    this.root.invalidate();
+  }
+
+  private whiteout(h: TarHeader, parentComps: string[], base: string): void {
+    if (base === OPAQUE_WHITEOUT) {
+      if (this.mode === 'overlay') {
+        const dir = this.root.resolveDir(parentComps, true, this.where);
+        lsetxattr(this.root.abs(dir), 'trusted.overlay.opaque', Buffer.from('y'));
+      } else {
+        const dir = this.resolveExisting(parentComps);
+        if (dir !== undefined) this.clearExcept(dir);
+      }
+      return;
+    }
+    if (base.startsWith(RESERVED_WHITEOUT_PREFIX)) return; // aufs metadata (.wh..wh.plnk …): skipped, as docker does
+    const victim = base.slice(WHITEOUT_PREFIX.length);
+    if (victim === '' || victim === '.' || victim === '..') throw invalidArgument(`${this.where}: invalid whiteout name`);
+    if (this.mode === 'overlay') {
+      const dir = this.root.resolveDir(parentComps, true, this.where);
+      const rel = dir === '' ? victim : `${dir}/${victim}`;
+      this.replace(rel, false);
+      mknod(this.root.abs(rel), 'char', 0, 0, 0);
+      const abs = this.root.abs(rel);
+      if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT) lchownSync(abs, h.uid, h.gid);
+      lutimesSync(abs, time(h.mtime), time(h.mtime));
+      return;
+    }
+    const dir = this.resolveExisting(parentComps);
+    if (dir === undefined) return; // nothing there to delete
+    const rel = dir === '' ? victim : `${dir}/${victim}`;
+    const st = lstatSync(this.root.abs(rel), { throwIfNoEntry: false });
+    if (st !== undefined) this.remove(rel, st.isDirectory());
+  }
+
+  /** The real path of an existing directory, or undefined when it does not exist. */
+  private resolveExisting(comps: string[]): string | undefined {
+    try {
+      return this.root.resolveDir(comps, false, this.where);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Native opaque whiteout: remove every child of `dir` this layer did not create. */
+  private clearExcept(dir: string): void {
+    for (const name of readdirSync(this.root.abs(dir), { encoding: 'buffer' })) {
+      const child = dir === '' ? name.toString('latin1') : `${dir}/${name.toString('latin1')}`;
+      const st = lstatSync(this.root.abs(child));
+      if (this.created.has(child)) {
+        if (st.isDirectory()) this.clearExcept(child);
+      } else {
+        this.remove(child, st.isDirectory());
+      }
+    }
+  }
+
+  /** Owner, mode, xattrs and mtime of a non-file entry (directories' mtimes wait for `finish`). */
+  private setMeta(rel: string, h: TarHeader): void {
+    const abs = this.root.abs(rel);
+    // New entries are root-owned already; existing directories and hardlinked inodes may not be.
+    if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT || h.type === 'directory' || h.type === 'hardlink') lchownSync(abs, h.uid, h.gid);
+    if (h.type !== 'symlink') chmodSync(abs, h.mode); // after chown; never a symlink here, so no following
+    this.setXattrs(rel, h);
+    if (h.type === 'directory') this.dirTimes.set(rel, h.mtime);
+    else lutimesSync(abs, time(h.mtime), time(h.mtime));
+  }
+
+  private setXattrs(rel: string, h: TarHeader): void {
+    if (h.xattrs.size === 0) return;
+    const abs = this.root.abs(rel);
+    for (const [name, value] of h.xattrs) {
+      try {
+        lsetxattr(abs, name, value);
+      } catch (err) {
+        // As docker: a filesystem without xattr support drops them rather than failing the layer.
+        if (err instanceof StrataError && err.code === 'unavailable') continue;
+        throw err;
+      }
+    }
+  }
+
+  private wrap(err: unknown): StrataError {
+    if (err instanceof StrataError) {
+      if (err.message.includes(this.where)) return err;
+      return new StrataError(err.code, `${this.where}: ${err.message}`, { cause: err.cause ?? err, hint: err.hint });
+    }
+    return fromSystemError(err, this.where);
+  }
+}
