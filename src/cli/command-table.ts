@@ -9,6 +9,7 @@ const PLATFORM_HELP = 'Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'
 export const GROUPS: GroupSpec[] = [
   { name: 'image', description: 'Manage images' },
   { name: 'system', description: 'Manage strata' },
+  { name: 'manifest', description: 'Manage Docker image manifests and manifest lists' },
 ];
 
 export const COMMANDS: CommandSpec[] = [
@@ -130,6 +131,65 @@ export const COMMANDS: CommandSpec[] = [
       { long: 'force', short: 'f', type: 'bool', description: 'Do not prompt for confirmation' },
     ],
     load: async () => (await import('./commands/image-names.ts')).imagePrune,
+  },
+  {
+    paths: [['image', 'pull'], ['pull']],
+    usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
+    description: 'Download an image from a registry',
+    exactArgs: 1,
+    options: [
+      { long: 'all-tags', short: 'a', type: 'bool', description: 'Download all tagged images in the repository' },
+      { long: 'disable-content-trust', type: 'bool', default: true, hidden: true, description: 'Skip image verification (deprecated)' },
+      { long: 'max-concurrent-downloads', type: 'int', valueName: 'int', default: 3, description: 'Maximum number of layers downloaded at once' },
+      { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable' },
+      { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+    ],
+    load: async () => (await import('./commands/registry.ts')).pull,
+  },
+  {
+    paths: [['image', 'push'], ['push']],
+    usage: '[OPTIONS] NAME[:TAG]',
+    description: 'Upload an image to a registry',
+    exactArgs: 1,
+    options: [
+      { long: 'all-tags', short: 'a', type: 'bool', description: 'Push all tags of an image to the repository' },
+      { long: 'disable-content-trust', type: 'bool', default: true, hidden: true, description: 'Skip image signing (deprecated)' },
+      { long: 'max-concurrent-uploads', type: 'int', valueName: 'int', default: 5, description: 'Maximum number of layers uploaded at once' },
+      { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress verbose output' },
+    ],
+    load: async () => (await import('./commands/registry.ts')).push,
+  },
+  {
+    paths: [['login']],
+    usage: '[OPTIONS] [SERVER]',
+    description: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
+    maxArgs: 1,
+    options: [
+      { long: 'password', short: 'p', type: 'string', valueName: 'string', description: 'Password or Personal Access Token (PAT)' },
+      { long: 'password-stdin', type: 'bool', description: 'Take the Password or Personal Access Token (PAT) from stdin' },
+      { long: 'username', short: 'u', type: 'string', valueName: 'string', description: 'Username' },
+    ],
+    load: async () => (await import('./commands/registry.ts')).login,
+  },
+  {
+    paths: [['logout']],
+    usage: '[SERVER]',
+    description: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.',
+    maxArgs: 1,
+    options: [],
+    load: async () => (await import('./commands/registry.ts')).logout,
+  },
+  {
+    paths: [['manifest', 'inspect']],
+    usage: '[OPTIONS] [MANIFEST_LIST] MANIFEST',
+    description: 'Display an image manifest, or manifest list',
+    minArgs: 1,
+    maxArgs: 2,
+    options: [
+      { long: 'insecure', type: 'bool', description: 'Allow communication with an insecure registry' },
+      { long: 'verbose', short: 'v', type: 'bool', description: 'Output additional info including layers and platform' },
+    ],
+    load: async () => (await import('./commands/registry.ts')).manifestInspect,
   },
   {
     paths: [['system', 'df']],
