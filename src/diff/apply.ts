@@ -28,6 +28,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   symlinkSync,
   unlinkSync,
   writeSync,
@@ -81,6 +82,7 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
     throw invalidArgument(`apply layer: target ${JSON.stringify(options.target)} is not an existing directory`);
   }
   const { stream } = await decompress(options.source);
+  // Hashing inline: a worker thread measured slower here (the copies to it cost more than the hash).
   const hash = createHash('sha256');
   const applier = new LayerApplier(options.target, options.whiteouts);
   const parser = new TarParser(applier);
@@ -106,6 +108,8 @@ interface OpenFile {
   fd: number;
   rel: string;
   header: TarHeader;
+  /** open(2) already gave the file its exact mode. */
+  modeSet: boolean;
 }
 
 /** Names in messages: long ones keep their start and end. */
@@ -116,6 +120,20 @@ function shorten(name: string): string {
 /** Node turns negative numbers into "now"; a Date keeps pre-1970 times. */
 function time(seconds: number): number | Date {
   return seconds >= 0 ? seconds : new Date(seconds * 1000);
+}
+
+/** The process umask, read once from /proc (process.umask() without arguments is deprecated). */
+let cachedUmask: number | undefined;
+function umask(): number {
+  if (cachedUmask === undefined) {
+    try {
+      const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'));
+      cachedUmask = m === null ? -1 : parseInt(m[1]!, 8);
+    } catch {
+      cachedUmask = -1;
+    }
+  }
+  return cachedUmask;
 }
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -165,7 +183,7 @@ class LayerApplier implements TarParserHandlers {
     try {
       const h = f.header;
       if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT) fchownSync(f.fd, h.uid, h.gid);
-      fchmodSync(f.fd, h.mode); // after chown, which clears setuid/setgid
+      if (!f.modeSet) fchmodSync(f.fd, h.mode); // after chown, which clears setuid/setgid
       // xattrs after chown and after the data: both clear security.capability.
       this.setXattrs(f.rel, h);
       futimesSync(f.fd, time(h.mtime), time(h.mtime));
@@ -220,15 +238,19 @@ class LayerApplier implements TarParserHandlers {
     const abs = this.root.abs(rel);
     switch (h.type) {
       case 'file': {
+        // When open's mode survives the umask and no chown follows, it is already exact.
+        const mask = umask();
+        const exact = mask >= 0 && (h.mode & 0o7000) === 0 && (h.mode & ~mask) === h.mode && h.uid === 0 && h.gid === 0 && IS_ROOT;
+        const initial = exact ? h.mode : 0o600;
         let fd: number;
         try {
-          fd = openSync(abs, CREATE_FLAGS, 0o600);
+          fd = openSync(abs, CREATE_FLAGS, initial);
         } catch (err) {
           if (errnoOf(err) !== 'EEXIST') throw err;
           this.replace(rel, false);
-          fd = openSync(abs, CREATE_FLAGS, 0o600);
+          fd = openSync(abs, CREATE_FLAGS, initial);
         }
-        this.file = { fd, rel, header: h };
+        this.file = { fd, rel, header: h, modeSet: exact };
         this.size.add(rel, h.size);
         return;
       }

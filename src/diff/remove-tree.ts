@@ -6,7 +6,8 @@ import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 
 const SLASH = Buffer.from('/');
 
-export function removeTree(path: Buffer): void {
+export function removeTree(at: string | Buffer): void {
+  const path = typeof at === 'string' ? Buffer.from(at) : at;
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st === undefined) return;
   if (!st.isDirectory()) {

@@ -36,6 +36,8 @@ export function cleanComponents(name: Buffer, what: string): string[] {
   return out;
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 export class RootPath {
   /** The root as a latin1 string, without a trailing slash. */
   readonly root: string;
@@ -45,9 +47,13 @@ export class RootPath {
     this.root = Buffer.from(root.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
   }
 
-  /** Absolute path (bytes) of a path relative to the root ('' is the root). */
-  abs(rel: string): Buffer {
-    return Buffer.from(rel === '' ? this.root : `${this.root}/${rel}`, 'latin1');
+  /**
+   * Absolute path of a path relative to the root ('' is the root): a string when it is
+   * ASCII (the same bytes in UTF-8, and cheaper for node than a Buffer), else the bytes.
+   */
+  abs(rel: string): string | Buffer {
+    const path = rel === '' ? this.root : `${this.root}/${rel}`;
+    return ASCII.test(path) ? path : Buffer.from(path, 'latin1');
   }
 
   /** Records that the directory named by `components` is at real path `real` (just created there). */
