@@ -76,12 +76,17 @@ export async function decompress(source: AsyncIterable<Uint8Array>): Promise<Dec
     throw err;
   }
   async function* raw(): AsyncGenerator<Buffer> {
-    yield* head;
-    if (inputDone) return;
-    for (;;) {
-      const r = await input.next();
-      if (r.done === true) return;
-      yield toBuffer(r.value);
+    let finished = inputDone;
+    try {
+      yield* head;
+      while (!finished) {
+        const r = await input.next();
+        if (r.done === true) finished = true;
+        else yield toBuffer(r.value);
+      }
+    } finally {
+      // Stopped early (a bad entry): release the source (close the file, end the request).
+      if (!finished) await input.return?.();
     }
   }
   if (compression === 'none') return { compression, stream: raw() };

@@ -86,3 +86,24 @@ test('corrupt compressed data fails clearly', async () => {
     });
   }
 });
+
+test('a layer that fails part-way releases its source instead of reading on', async () => {
+  let closed = false;
+  let chunks = 0;
+  async function* endless(): AsyncGenerator<Buffer> {
+    try {
+      yield layerTar([{ name: '../evil', type: 'file', body: 'x' }]).subarray(0, 1024);
+      for (;;) {
+        chunks++;
+        yield Buffer.alloc(65536);
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const target = join(tempDir(), 't');
+  mkdirSync(target);
+  await assert.rejects(applyLayer({ source: endless(), target, whiteouts: 'native' }), { code: 'invalid-argument', message: /escapes the layer root/ });
+  assert.ok(closed, 'the source was closed');
+  assert.ok(chunks < 3, `read ${chunks} chunks after the failure`);
+});
