@@ -15,6 +15,7 @@ import type { GarbageCollector } from '../gc/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import { decompressed } from './decompress.ts';
 import { LayerMeter } from './layer-meter.ts';
+import type { LayerUnpacker, SnapshotDiscarder } from './load.ts';
 
 export interface ImportOptions {
   source: Readable;
@@ -25,12 +26,15 @@ export interface ImportOptions {
   /** `--change` instructions, already parsed, applied to the image's defaults. */
   applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
   platform?: Platform;
+  /** Extracts the layer into a snapshot before the image is recorded (from the engine). */
+  unpack?: { extract: LayerUnpacker; discard: SnapshotDiscarder };
 }
 
 export async function importTarball(store: ImageStore, content: ContentStore, gc: GarbageCollector, options: ImportOptions): Promise<Digest> {
   const leases = new LeaseRecords(store.db);
   const leaseId = leases.create();
   let written: Digest | undefined;
+  const createdSnapshots: string[] = [];
   try {
     const { stream } = await decompressed(options.source, options.sourceName);
     const writer = content.openWriter();
@@ -54,6 +58,8 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
     const blob = writer.commit();
     if (blob.created) written = blob.digest;
     leases.add(leaseId, 'blob', blob.digest);
+    leases.add(leaseId, 'layer', measure.diffId);
+    await options.unpack?.extract([{ chainId: measure.diffId, parent: undefined, diffId: measure.diffId, blob: { digest: blob.digest, mediaType: MediaType.ociLayer } }], createdSnapshots);
 
     const created = nowRfc3339Nano();
     const platform = options.platform ?? hostPlatform();
@@ -84,6 +90,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
     return result.id;
   } catch (err) {
     leases.release(leaseId);
+    options.unpack?.discard(createdSnapshots);
     if (written) gc.discardBlobs([written]);
     throw err;
   } finally {

@@ -14,7 +14,7 @@ import type { ContentStore } from '../content/index.ts';
 import { readTarEntries } from '../internal/tar/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
 import {
-  asArray, asObject, asOptionalStringArray, asString, at, digestHex, familiarString, hostPlatform, isDigest, MediaType,
+  asArray, asObject, asOptionalStringArray, asString, at, chainIds, digestHex, familiarString, hostPlatform, isDigest, MediaType,
   parseDigest, parseImageConfigBytes, parseJsonDocument, parseManifestBytes, parseReference, platformMatches, root,
   serializeManifest, withDefaultTag, type Descriptor, type Digest, type ImageManifest, type Platform, type Reference,
 } from '../oci/index.ts';
@@ -22,6 +22,23 @@ import type { GarbageCollector } from '../gc/index.ts';
 import type { ImageStore, NewLayer } from '../images/index.ts';
 import { decompressed, detectCompression, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
+
+/** A layer the store must have extracted before the image that uses it is recorded. */
+export interface LayerToUnpack {
+  chainId: Digest;
+  parent: Digest | undefined;
+  diffId: Digest;
+  blob: { digest: Digest; mediaType: string };
+}
+
+/**
+ * Extracts layers (bottom-up) and reports each snapshot it created through `created`, so a
+ * failed load can remove them again. Given by the engine, which knows the snapshotter.
+ */
+export type LayerUnpacker = (layers: LayerToUnpack[], created: string[]) => Promise<void>;
+
+/** Removes snapshots a failed operation created. */
+export type SnapshotDiscarder = (chainIds: string[]) => void;
 
 export interface LoadOptions {
   source: Readable;
@@ -125,14 +142,28 @@ export class ArchiveLoader {
     private readonly images: ImageStore,
     private readonly content: ContentStore,
     private readonly gc: GarbageCollector,
+    private readonly unpack?: { extract: LayerUnpacker; discard: SnapshotDiscarder },
   ) {}
 
   async load(options: LoadOptions): Promise<LoadResult> {
     const leases = new LeaseRecords(this.images.db);
     this.leaseId = leases.create();
+    const createdSnapshots: string[] = [];
     try {
       await this.readArchive(options);
       const pending = this.planImages(options);
+      if (this.unpack) {
+        for (const image of pending) {
+          const chains = chainIds(image.layers.map((l) => l.diffId));
+          for (const chainId of chains) leases.add(this.leaseId, 'layer', chainId);
+          await this.unpack.extract(image.layers.map((l, i) => ({
+            chainId: chains[i] as Digest,
+            parent: i === 0 ? undefined : chains[i - 1],
+            diffId: l.diffId,
+            blob: { digest: l.blob?.digest ?? l.diffId, mediaType: l.blob?.mediaType ?? MediaType.ociLayer },
+          })), createdSnapshots);
+        }
+      }
       const result = this.record(pending);
       // The archive's other files (legacy json, manifest.json…) were stored on the way in.
       leases.release(this.leaseId as string);
@@ -142,6 +173,7 @@ export class ArchiveLoader {
     } catch (err) {
       if (this.leaseId !== undefined) leases.release(this.leaseId);
       this.leaseId = undefined;
+      this.unpack?.discard(createdSnapshots);
       this.gc.discardBlobs([...this.added]);
       throw annotate(err, options.sourceName);
     } finally {

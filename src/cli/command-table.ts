@@ -102,6 +102,22 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/image-transfer.ts')).save,
   },
   {
+    paths: [['image', 'mount']],
+    usage: 'IMAGE [IMAGE...]',
+    description: "Mount an image's layers read-only and print the path of its union view",
+    minArgs: 1,
+    options: [],
+    load: async () => (await import('./commands/image-views.ts')).imageMount,
+  },
+  {
+    paths: [['image', 'unmount'], ['image', 'umount']],
+    usage: 'IMAGE [IMAGE...]',
+    description: 'Unmount what image mount mounted',
+    minArgs: 1,
+    options: [],
+    load: async () => (await import('./commands/image-views.ts')).imageUnmount,
+  },
+  {
     paths: [['image', 'tag'], ['tag']],
     usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
     description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/index.ts';
 
 export interface GlobalOptions {
   root: string;
+  storageDriver?: string | undefined;
   debug: boolean;
 }
 
@@ -24,7 +25,7 @@ export class CliContext {
   async engine(): Promise<Engine> {
     if (!this.opened) {
       const { Engine } = await import('../engine/index.ts');
-      this.opened = Engine.open({ root: this.globals.root });
+      this.opened = Engine.open({ root: this.globals.root, ...(this.globals.storageDriver ? { storageDriver: this.globals.storageDriver } : {}) });
     }
     return this.opened;
   }

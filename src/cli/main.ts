@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     const { command } = outcome;
     errorExitCode = command.spec.errorExitCode ?? 1;
     const root = command.globals.root ?? process.env['STRATA_ROOT'] ?? '/var/lib/strata';
-    ctx = new CliContext({ root, debug }, ['strata', ...command.path].join(' '));
+    ctx = new CliContext({ root, debug, storageDriver: command.globals.storageDriver }, ['strata', ...command.path].join(' '));
     const handler = await command.spec.load();
     const code = await handler(ctx, command.args, command.options);
     return code ?? 0;

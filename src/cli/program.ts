@@ -15,13 +15,14 @@ export interface ParsedCommand {
   path: string[];
   args: string[];
   options: Options;
-  globals: { root?: string; debug: boolean; version: boolean };
+  globals: { root?: string; storageDriver?: string; debug: boolean; version: boolean };
 }
 
 export type ParseOutcome = { kind: 'command'; command: ParsedCommand } | { kind: 'help'; text: string } | { kind: 'version' };
 
 const GLOBAL_OPTIONS = [
   { flags: '--root <dir>', description: 'Root of the strata store (default "/var/lib/strata", or $STRATA_ROOT)' },
+  { flags: '-s, --storage-driver <name>', description: 'Storage driver: overlay (default) or native (or $STRATA_STORAGE_DRIVER)' },
   { flags: '-D, --debug', description: 'Enable debug mode' },
   { flags: '-l, --log-level <string>', description: 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")' },
   { flags: '-v, --version', description: 'Print version information and quit' },
@@ -110,12 +111,14 @@ export class CommandTable {
   parse(rawArgv: string[]): ParseOutcome {
     const argv = normaliseBooleans(rawArgv, this.specs);
     // Global flags come first; the first word that isn't one starts the command.
-    const globals = { root: undefined as string | undefined, debug: false, version: false };
+    const globals = { root: undefined as string | undefined, storageDriver: undefined as string | undefined, debug: false, version: false };
     let i = 0;
     for (; i < argv.length; i++) {
       const arg = argv[i] as string;
       if (arg === '--root') globals.root = argv[++i];
       else if (arg.startsWith('--root=')) globals.root = arg.slice(7);
+      else if (arg === '-s' || arg === '--storage-driver') globals.storageDriver = argv[++i];
+      else if (arg.startsWith('--storage-driver=')) globals.storageDriver = arg.slice(17);
       else if (arg === '-D' || arg === '--debug') globals.debug = true;
       else if (arg === '-l' || arg === '--log-level') i++;
       else if (arg.startsWith('--log-level=')) continue;

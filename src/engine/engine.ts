@@ -8,19 +8,23 @@
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { dataLoss, fromSystemError } from '../errdefs/index.ts';
+import { fromSystemError, invalidArgument } from '../errdefs/index.ts';
 import { ContentStore } from '../content/index.ts';
 import { openDatabase, type Database } from '../metadata/index.ts';
-import { GarbageCollector } from '../gc/index.ts';
+import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
-import { layerCompression, type Digest } from '../oci/index.ts';
+import { Snapshotter, type StorageDriver } from '../snapshots/index.ts';
+import type { Digest } from '../oci/index.ts';
+import { discardSnapshots, layerTar, sweepSnapshots, unpackLayers } from './layer-store.ts';
+import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
 
 export const DEFAULT_ROOT = '/var/lib/strata';
 
 export interface EngineOptions {
   root: string;
+  /** `overlay` (default) or `native`; also STRATA_STORAGE_DRIVER. */
+  storageDriver?: string;
 }
 
 export class Engine {
@@ -29,18 +33,37 @@ export class Engine {
   readonly db: Database;
   readonly images: ImageStore;
   readonly gc: GarbageCollector;
+  readonly snapshotter: Snapshotter;
 
-  private constructor(root: string, content: ContentStore, db: Database) {
+  private constructor(root: string, content: ContentStore, db: Database, driver: StorageDriver) {
     this.root = root;
     this.content = content;
     this.db = db;
     this.images = new ImageStore(db, content);
-    this.gc = new GarbageCollector({ db, content });
+    this.snapshotter = new Snapshotter(db, join(root, 'snapshots'), driver);
+    this.gc = new GarbageCollector({
+      db,
+      content,
+      // Top-down removal order comes from the collector; a layer's snapshot goes with it.
+      removeLayer: (chainId) => {
+        if (this.snapshotter.stat(chainId) && this.snapshotter.records.children(chainId).length === 0) this.snapshotter.remove(chainId);
+      },
+      roots: [() => ({ layers: this.snapshotRoots() })],
+    });
+  }
+
+  /** Committed snapshots that active snapshots and views stack on keep their layers. */
+  private snapshotRoots(): string[] {
+    return this.snapshotter.records.all(this.snapshotter.driver).filter((r) => r.kind !== 'committed' && r.parent).map((r) => r.parent as string);
   }
 
   /** Opens (creating if needed) the store at `options.root`. */
   static open(options: EngineOptions): Engine {
     const root = isAbsolute(options.root) ? options.root : resolve(options.root);
+    const driver = options.storageDriver ?? process.env['STRATA_STORAGE_DRIVER'] ?? 'overlay';
+    if (driver !== 'overlay' && driver !== 'native') {
+      throw invalidArgument(`unknown storage driver "${driver}": use overlay or native`);
+    }
     try {
       mkdirSync(root, { recursive: true, mode: 0o711 });
       mkdirSync(join(root, 'tmp'), { recursive: true });
@@ -49,29 +72,30 @@ export class Engine {
     }
     const content = new ContentStore(join(root, 'content'));
     const db = openDatabase(join(root, 'metadata.db'));
-    return new Engine(root, content, db);
+    return new Engine(root, content, db, driver);
   }
 
   close(): void {
     this.db.close();
   }
 
-  /**
-   * The uncompressed tar of a layer, from a blob that holds it. Layers built here and
-   * never exported have no blob yet; their tar is regenerated from the snapshot (layers issue).
-   * @throws data-loss when no stored blob holds the layer
-   */
-  async layerTar(layer: { diffId: Digest }): Promise<Readable> {
-    const blobs = this.images.layers.blobsOf(layer.diffId).filter((b) => this.content.has(b.digest as Digest));
-    const plain = blobs.find((b) => layerCompression(b.mediaType) === 'none');
-    if (plain) return this.content.createReadStream(plain.digest as Digest);
-    const gzip = blobs.find((b) => layerCompression(b.mediaType) === 'gzip');
-    if (gzip) return this.content.createReadStream(gzip.digest as Digest).pipe(createGunzip());
-    const zstd = blobs.find((b) => layerCompression(b.mediaType) === 'zstd');
-    if (zstd) {
-      const { decompressed } = await import('../archive/index.ts');
-      return (await decompressed(this.content.createReadStream(zstd.digest as Digest), `layer ${layer.diffId}`)).stream;
-    }
-    throw dataLoss(`layer ${layer.diffId}: no stored blob holds it`);
+  /** The uncompressed tar of a layer: from its blob, or regenerated from its snapshot. */
+  layerTar(layer: { diffId: Digest; chainId?: Digest }): Promise<Readable> {
+    return layerTar(this, layer);
+  }
+
+  /** What load, import and pull use to extract layers into snapshots as they record images. */
+  unpacker(): { extract: LayerUnpacker; discard: SnapshotDiscarder } {
+    return {
+      extract: (layers, created) => unpackLayers(this, layers, created),
+      discard: (chainIds) => discardSnapshots(this.snapshotter, chainIds),
+    };
+  }
+
+  /** The one garbage collection: records, blobs and snapshots nothing references. */
+  collectGarbage(): CollectResult {
+    const result = this.gc.collect();
+    sweepSnapshots(this);
+    return result;
   }
 }

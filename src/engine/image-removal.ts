@@ -106,7 +106,7 @@ export class ImageRemover {
       this.store.refreshIndex();
     });
     // Layers and blobs nobody uses any more.
-    const swept = this.engine.gc.collect();
+    const swept = this.engine.collectGarbage();
     removedLayers.push(...swept.removedLayers);
     for (const chainId of removedLayers) records.push({ deleted: chainId });
     return records;

@@ -3,3 +3,4 @@ export * from './image-removal.ts';
 export * from './config-changes.ts';
 export * from './disk-usage.ts';
 export * from './store-check.ts';
+export * from './layer-store.ts';

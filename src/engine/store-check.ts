@@ -76,7 +76,7 @@ export async function checkStore(engine: Engine, options: { repair?: boolean } =
   if (options.repair) {
     const stale = engine.content.cleanIngest();
     if (stale > 0) report.repaired.push(`removed ${stale} partial write(s) from ingest/`);
-    const result = engine.gc.collect();
+    const result = engine.collectGarbage();
     if (result.removedBlobs.length + result.removedLayers.length > 0) {
       report.repaired.push(`removed ${result.removedBlobs.length} unreferenced blob(s) and ${result.removedLayers.length} layer(s)`);
     }

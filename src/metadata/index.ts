@@ -3,3 +3,4 @@ export * from './image-records.ts';
 export * from './layer-records.ts';
 export * from './lease-records.ts';
 export { SCHEMA_VERSION } from './schema.ts';
+export * from './snapshot-records.ts';

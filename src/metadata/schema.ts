@@ -8,6 +8,8 @@
  *   └─ repo_digests   name@digest → image (filled by pull and push)
  *   layers          one row per layer stack position (chain ID): diff_id, parent, sizes
  *   └─ layer_blobs    blobs known to hold a diff_id (uncompressed or compressed)
+ *   snapshots       extracted layers (committed, keyed by chain ID) and writable or read-only
+ *                   working trees on top of them (active, view), per storage driver
  *   leases          in-flight operations (load, pull, build) that protect what they wrote
  *   └─ lease_refs     blobs and layers a lease protects from garbage collection
  *
@@ -88,6 +90,18 @@ export const MIGRATIONS: readonly string[] = [
   // 1 → 2: image labels kept beside the record, so listings never read configs.
   `
   ALTER TABLE images ADD COLUMN labels TEXT;    -- JSON object of config.Labels; NULL = not recorded yet
+  `,
+  // 2 → 3: snapshots
+  `
+  CREATE TABLE snapshots (
+    key        TEXT PRIMARY KEY,                 -- committed: the layer's chain ID; others: the owner's key
+    dir        TEXT NOT NULL UNIQUE,             -- directory name under snapshots/<driver>/
+    driver     TEXT NOT NULL,                    -- 'overlay' | 'native'
+    kind       TEXT NOT NULL,                    -- 'committed' | 'active' | 'view'
+    parent     TEXT REFERENCES snapshots(key),   -- a committed snapshot, NULL for a base
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX snapshots_by_parent ON snapshots(parent);
   `,
 ];
 

@@ -23,7 +23,7 @@ export async function load(ctx: CliContext, _args: string[], options: Options): 
   const engine = await ctx.engine();
   const { ArchiveLoader } = await import('../../archive/index.ts');
   const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
-  const result = await new ArchiveLoader(engine.images, engine.content, engine.gc).load({
+  const result = await new ArchiveLoader(engine.images, engine.content, engine.gc, engine.unpacker()).load({
     source,
     sourceName: input ?? 'stdin',
     ...(platform ? { platform } : {}),
@@ -97,6 +97,7 @@ export async function importImage(ctx: CliContext, args: string[], options: Opti
     ...(options['message'] ? { message: options['message'] as string } : {}),
     ...(applyChanges ? { applyChanges } : {}),
     ...(platform ? { platform } : {}),
+    unpack: engine.unpacker(),
   });
   ctx.println(id);
 }

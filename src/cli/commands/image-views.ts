@@ -3,7 +3,8 @@
  * formatters render them (columns, headers, --format, --no-trunc, -q).
  */
 import { notFound, StrataError } from '../../errdefs/index.ts';
-import { parseReference, familiarName, type Digest } from '../../oci/index.ts';
+import { chainIds, parseReference, familiarName, type Digest } from '../../oci/index.ts';
+import type { Engine } from '../../engine/index.ts';
 import {
   imageHistory, inspectImage, listImages, type HistoryRow, type ImageInspect, type ImageSummary,
 } from '../../images/index.ts';
@@ -183,8 +184,18 @@ function typedImageInspect(raw: ImageInspect): GoStruct {
   }, 'image.InspectResponse', { marshalJSON: () => JSON.stringify(raw) });
 }
 
-async function graphDriverOf(_ctx: CliContext): Promise<ImageInspect['GraphDriver']> {
-  return { Data: null, Name: 'overlay' };
+/** docker's GraphDriver block: the image's layer directories, top one as UpperDir. */
+function graphDriverOf(engine: Engine, id: Digest): ImageInspect['GraphDriver'] {
+  const snapshotter = engine.snapshotter;
+  const dirs = chainIds(engine.images.config(id).rootfs.diff_ids)
+    .map((chainId) => snapshotter.stat(chainId))
+    .map((row) => (row ? snapshotter.fsDir(row) : undefined));
+  const top = dirs.at(-1);
+  if (top === undefined || dirs.some((d) => d === undefined)) return { Data: null, Name: snapshotter.driver };
+  const data: Record<string, string> = {};
+  if (dirs.length > 1) data['LowerDir'] = dirs.slice(0, -1).reverse().join(':');
+  data['UpperDir'] = top;
+  return { Data: data, Name: snapshotter.driver };
 }
 
 function printInspect(ctx: CliContext, values: unknown[], format: string | undefined, errors: StrataError[]): number {
@@ -198,10 +209,10 @@ export async function imageInspect(ctx: CliContext, args: string[], options: Opt
   const engine = await ctx.engine();
   const values: unknown[] = [];
   const errors: StrataError[] = [];
-  const graphDriver = await graphDriverOf(ctx);
   for (const ref of args) {
     try {
-      values.push(typedImageInspect(inspectImage(engine.images, engine.images.resolve(ref), graphDriver)));
+      const id = engine.images.resolve(ref);
+      values.push(typedImageInspect(inspectImage(engine.images, id, graphDriverOf(engine, id))));
     } catch (err) {
       if (!(err instanceof StrataError)) throw err;
       errors.push(err);
@@ -221,15 +232,31 @@ export async function inspect(ctx: CliContext, args: string[], options: Options)
   const engine = await ctx.engine();
   const values: unknown[] = [];
   const errors: StrataError[] = [];
-  const graphDriver = await graphDriverOf(ctx);
   for (const ref of args) {
     const id = type === undefined || type === '' || type === 'image' ? engine.images.lookup(ref) : undefined;
     if (id === undefined) {
       errors.push(notFound(`No such object: ${ref}`));
       continue;
     }
-    values.push(typedImageInspect(inspectImage(engine.images, id as Digest, graphDriver)));
+    values.push(typedImageInspect(inspectImage(engine.images, id as Digest, graphDriverOf(engine, id as Digest))));
   }
   return printInspect(ctx, values, options['format'] as string | undefined, errors);
 }
 
+
+export async function imageMount(ctx: CliContext, args: string[]): Promise<void> {
+  const engine = await ctx.engine();
+  const { mountImage } = await import('../../engine/index.ts');
+  for (const ref of args) ctx.println(await mountImage(engine, engine.images.resolve(ref)));
+}
+
+export async function imageUnmount(ctx: CliContext, args: string[]): Promise<number> {
+  const engine = await ctx.engine();
+  const { unmountImage } = await import('../../engine/index.ts');
+  for (const ref of args) {
+    const id = engine.images.resolve(ref);
+    unmountImage(engine, id);
+    ctx.println(id);
+  }
+  return 0;
+}

@@ -25,7 +25,7 @@ test('a failed transaction changes nothing', () => {
   const db = openDatabase(join(tempDir(), 'metadata.db'));
   const images = new ImageRecords(db);
   assert.throws(() => inTransaction(db, () => {
-    images.insert({ id: 'sha256:' + 'a'.repeat(64), configSize: 1, created: null, parent: '', manifestDigest: null, manifestMediaType: null, manifestSize: null, size: 0, addedAt: 0 }, []);
+    images.insert({ id: 'sha256:' + 'a'.repeat(64), configSize: 1, created: null, parent: '', manifestDigest: null, manifestMediaType: null, manifestSize: null, size: 0, addedAt: 0, labels: null }, []);
     throw new Error('boom');
   }), /boom/);
   assert.deepEqual(images.all(), []);
@@ -41,7 +41,7 @@ test('several processes write at once without losing a row', async () => {
     const images = new ImageRecords(db);
     for (let i = 0; i < 50; i++) {
       const id = 'sha256:' + (process.argv[2] + i.toString(16)).padStart(64, '0');
-      inTransaction(db, () => images.insert({ id, configSize: 1, created: null, parent: '', manifestDigest: null, manifestMediaType: null, manifestSize: null, size: 0, addedAt: 0 }, []));
+      inTransaction(db, () => images.insert({ id, configSize: 1, created: null, parent: '', manifestDigest: null, manifestMediaType: null, manifestSize: null, size: 0, addedAt: 0, labels: null }, []));
     }
     db.close();
   `;

@@ -1,0 +1,106 @@
+/**
+ * Layers in and out of snapshots: extract a layer blob into a new snapshot, and turn the
+ * changes of an active snapshot into a layer (diff_id, docker's size, tar size) — in one
+ * call each, for load/pull/import and for the builder and containers.
+ */
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
+import { failedPrecondition, notFound } from '../errdefs/index.ts';
+import { chainIds, type Digest } from '../oci/index.ts';
+import type { Snapshotter } from './snapshotter.ts';
+
+/** A key for a short-lived active snapshot, naming the owning process so leftovers can be told apart. */
+export function temporaryKey(purpose: string): string {
+  return `${purpose}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** The pid a temporary key names, if it is one. */
+export function temporaryKeyOwner(key: string): number | undefined {
+  const m = /^[a-z]+-(\d+)-[0-9a-f]{12}$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function chainIdOf(parent: string | undefined, diffId: Digest): Digest {
+  return parent === undefined ? diffId : (chainIds([parent as Digest, diffId])[1] as Digest);
+}
+
+/**
+ * Extracts a layer (plain, gzip or zstd) as committed snapshot `chainId` on `parent`.
+ * An existing snapshot of that name is reused without reading the source.
+ * @returns the layer's measurements, or undefined when the snapshot existed already
+ * @throws invalid-argument when the layer's content is not `expectedDiffId` (nothing kept)
+ */
+export async function extractLayer(
+  snapshotter: Snapshotter,
+  options: { chainId: Digest; parent?: string; expectedDiffId?: Digest; source: AsyncIterable<Uint8Array> },
+): Promise<LayerStats | undefined> {
+  if (snapshotter.stat(options.chainId)) return undefined;
+  const key = temporaryKey('extract');
+  snapshotter.prepare(key, options.parent);
+  try {
+    const row = snapshotter.stat(key);
+    if (!row) throw notFound(`snapshot ${key} vanished`);
+    const stats = await applyLayer({
+      source: options.source,
+      target: snapshotter.fsDir(row),
+      whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native',
+    });
+    if (options.expectedDiffId !== undefined && stats.diffId !== options.expectedDiffId) {
+      throw failedPrecondition(`layer content hashes to ${stats.diffId}, not the expected ${options.expectedDiffId}`);
+    }
+    snapshotter.commit(options.chainId, key);
+    return stats;
+  } catch (err) {
+    snapshotter.remove(key);
+    throw err;
+  }
+}
+
+/** A Writable that throws bytes away: diffs that only need their digest write here. */
+export function discard(): Writable {
+  return new Writable({ write: (_chunk, _enc, done) => done() });
+}
+
+/**
+ * Measures what an active snapshot changed, writing the layer tar to `output` (or only
+ * hashing it). Deterministic: the same changes give the same diff_id.
+ */
+export async function diffSnapshot(snapshotter: Snapshotter, key: string, output: Writable = discard()): Promise<LayerStats> {
+  const row = snapshotter.stat(key);
+  if (!row) throw notFound(`snapshot ${key} does not exist`);
+  if (snapshotter.driver === 'overlay') return diffOverlayUpper({ upper: snapshotter.fsDir(row), output });
+  const parent = row.parent === null ? undefined : snapshotter.stat(row.parent);
+  if (parent) return diffDirectories({ lower: snapshotter.fsDir(parent), upper: snapshotter.fsDir(row), output });
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const empty = mkdtempSync(`${snapshotter.home}/.empty-`);
+  try {
+    return await diffDirectories({ lower: empty, upper: snapshotter.fsDir(row), output });
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The uncompressed tar of committed snapshot `chainId`'s own changes, regenerated from its
+ * files (layers built here keep no blob until they travel).
+ */
+export async function layerTarOf(snapshotter: Snapshotter, chainId: string, output: Writable): Promise<LayerStats> {
+  const row = snapshotter.stat(chainId);
+  if (!row || row.kind !== 'committed') throw notFound(`layer ${chainId} has no extracted snapshot`);
+  return diffSnapshot(snapshotter, chainId, output);
+}
+
+/**
+ * Commits an active snapshot's changes as a new layer, in place (the build's RUN and COPY
+ * steps): its files become the layer, nothing is copied.
+ * @returns the layer's chain ID and measurements
+ */
+export async function commitActive(snapshotter: Snapshotter, key: string): Promise<LayerStats & { chainId: Digest }> {
+  const row = snapshotter.stat(key);
+  if (!row) throw notFound(`snapshot ${key} does not exist`);
+  const stats = await diffSnapshot(snapshotter, key);
+  const chainId = chainIdOf(row.parent ?? undefined, stats.diffId as Digest);
+  snapshotter.commit(chainId, key);
+  return { ...stats, chainId };
+}
