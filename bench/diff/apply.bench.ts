@@ -91,8 +91,8 @@ async function main(): Promise<void> {
       const layer = join(work, 'layer.tar');
       // The layer: strata's own diff of the tree (uncompressed), timed beside `tar -c`.
       const diffRuns = [strata('diff', src, layer)];
-      // Through a pipe: with -f /dev/null GNU tar skips reading the files.
-      const tarC = timed(`tar -C ${src} -cf - . | cat > /dev/null`);
+      // Both write the layer to a file (with -f /dev/null GNU tar would skip reading the files).
+      const tarC = timed(`tar -C ${src} -cf ${join(work, 'gnu.tar')} . && rm ${join(work, 'gnu.tar')}`);
       const size = Number(execFileSync('stat', ['-c', '%s', layer]).toString());
       const applyRuns: Array<{ ms: number; maxRssMb: number }> = [];
       const tarX: number[] = [];
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       const a = median(applyRuns.map((r) => r.ms));
       const x = median(tarX);
       rows.push([label, `apply (${(size / 1e6).toFixed(0)} MB tar)`, `${a.toFixed(0)} ms`, `tar -x ${x.toFixed(0)} ms`, `${(a / x).toFixed(2)}x`, `${Math.max(...applyRuns.map((r) => r.maxRssMb)).toFixed(0)} MB`]);
-      rows.push([label, 'diff (uncompressed)', `${diffRuns[0]!.ms.toFixed(0)} ms`, `tar -c ${tarC.toFixed(0)} ms`, `${(diffRuns[0]!.ms / tarC).toFixed(2)}x`, `${diffRuns[0]!.maxRssMb.toFixed(0)} MB`]);
+      rows.push([label, 'diff to a file', `${diffRuns[0]!.ms.toFixed(0)} ms`, `tar -cf ${tarC.toFixed(0)} ms`, `${(diffRuns[0]!.ms / tarC).toFixed(2)}x`, `${diffRuns[0]!.maxRssMb.toFixed(0)} MB`]);
       rows.push([label, 'diff + gzip -6', `${gz.ms.toFixed(0)} ms`, `tar -c | gzip ${gnuGz.toFixed(0)} ms; | pigz ${pigz.toFixed(0)} ms`, `${(gz.ms / gnuGz).toFixed(2)}x`, `${gz.maxRssMb.toFixed(0)} MB`]);
     }
   } finally {
