@@ -298,8 +298,9 @@ class LayerApplier implements TarParserHandlers {
         if (targetRel === rel) return; // a link to itself: already there
         this.replace(rel, false);
         linkSync(this.root.abs(targetRel), abs);
-        if (!this.size.link(rel, targetRel) && !target.isDirectory()) this.size.add(rel, target.size);
-        this.setMeta(rel, h);
+        if (!this.size.link(rel, targetRel)) this.size.add(rel, target.size);
+        // A hardlink to a symlink is a symlink: chmod would follow it, perhaps out of the target.
+        this.setMeta(rel, h, target.isSymbolicLink());
         return;
       }
       case 'char':
@@ -399,11 +400,11 @@ class LayerApplier implements TarParserHandlers {
   }
 
   /** Owner, mode, xattrs and mtime of a non-file entry (directories' mtimes wait for `finish`). */
-  private setMeta(rel: string, h: TarHeader): void {
+  private setMeta(rel: string, h: TarHeader, isSymlink = h.type === 'symlink'): void {
     const abs = this.root.abs(rel);
     // New entries are root-owned already; existing directories and hardlinked inodes may not be.
     if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT || h.type === 'directory' || h.type === 'hardlink') lchownSync(abs, h.uid, h.gid);
-    if (h.type !== 'symlink') chmodSync(abs, h.mode); // after chown; never a symlink here, so no following
+    if (!isSymlink) chmodSync(abs, h.mode); // after chown; `abs` is known not to be a symlink, so nothing is followed
     this.setXattrs(rel, h);
     if (h.type === 'directory') this.dirTimes.set(rel, h.mtime);
     else lutimesSync(abs, time(h.mtime), time(h.mtime));

@@ -221,3 +221,17 @@ test('a layer that is not a tar is refused', async () => {
   await assert.rejects(apply(Buffer.from('BZh91AY&SY'), a.target, 'overlay'), { code: 'unimplemented', message: /bzip2/ });
   a.check();
 });
+
+for (const mode of ['overlay', 'native'] as const) {
+  test(`a hardlink to a planted symlink does not chmod or chown through it (${mode})`, async () => {
+    const a = arena();
+    const secret = join(a.outside, 'secret');
+    const before = lstatSync(secret);
+    await apply(layerTar([sym('s', secret), { name: 'h', type: 'hardlink', linkname: 's', mode: 0o777, uid: 1234, gid: 1234 }]), a.target, mode);
+    const after = lstatSync(secret);
+    assert.equal(after.mode, before.mode);
+    assert.equal(after.uid, before.uid);
+    assert.ok(lstatSync(join(a.target, 'h')).isSymbolicLink());
+    a.check();
+  });
+}
