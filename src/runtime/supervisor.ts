@@ -184,6 +184,9 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
     const exitLine = await ready.next();
     for (const [sig, h] of handlers) process.removeListener(sig, h);
     handlers.clear();
+    // The shim now deletes the runtime state on its own; the caller needn't wait for that.
+    (child.stdio[3] as Readable | null)?.destroy();
+    child.unref();
     const m = /^exited (\d+) ([01])$/.exec(exitLine);
     const state = l.statePath === undefined ? undefined : readContainerState(l.statePath);
     if (m !== null) {

@@ -689,8 +689,7 @@ int main(int argc, char **argv) {
         if (opt.foreground) resize_console(master);
         if (opt.foreground && opt.stdin_open && isatty(0) && tcgetattr(0, &saved_termios) == 0) {
             struct termios raw = saved_termios;
-            cfmakeraw(&raw);
-            raw.c_oflag |= OPOST; /* keep output processing, as docker's raw mode does */
+            cfmakeraw(&raw); /* output processing off too: the container's pty already did it */
             termios_saved = 1;
             tcsetattr(0, TCSANOW, &raw);
         }

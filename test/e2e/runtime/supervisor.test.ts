@@ -135,6 +135,23 @@ test('signals sent to a foreground run reach the container (--sig-proxy)', async
   assert.deepEqual(logs.map((e) => e.log), ['ready\n', 'got-term\n']);
 });
 
+test('-it from a real terminal (util-linux script gives the launcher a pty)', async () => {
+  const id = f.newId();
+  const containerDir = f.containerDir(id);
+  const args = JSON.stringify({ id, rootfs: f.rootfs, containerDir, runtimeRoot: f.runtime.root, shim: f.shim, options: { tty: true, command: ['sh'] }, stdin: true });
+  const quoted = `'${process.execPath}' --import tsx '${LAUNCH}' '${args}'`;
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '../../..') });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  await eventually(() => (out.includes('started ') ? true : undefined), 20_000, 'container started');
+  child.stdin.write('echo "in:$(tty)"\r');
+  await eventually(() => (out.includes('in:/dev/pts/0') ? true : undefined), 10_000, 'command output');
+  child.stdin.write('exit 5\r');
+  assert.equal(await code, 5);
+  assert.ok(!out.includes('\r\r\n'), 'the caller\'s terminal is raw: no second carriage return');
+});
+
 test('foreground exit codes through the launcher: 3, 127', async () => {
   const three = launch({ command: ['sh', '-c', 'exit 3'] });
   assert.equal(await three.exited, 3);
