@@ -8,9 +8,9 @@
  * time, OOM kill recorded; runtime state deleted). A start that fails ends in `created`
  * with `error` and docker's exit code (126/127/128), as docker leaves such a container.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { dataLoss, errnoOf, fromSystemError } from '../errdefs/index.ts';
+import { dataLoss, errnoOf, fromSystemError, isStrataError } from '../errdefs/index.ts';
 import { writeFileAtomic } from './bundle.ts';
 import type { OciRuntime } from './runc.ts';
 
@@ -151,4 +151,56 @@ export async function reconcile(containerDir: string, id: string, runtime: OciRu
   const s: ContainerState = { ...base, status: 'created', pid: 0 };
   if (state !== undefined) writeContainerState(files.state, s);
   return result(s, false);
+}
+
+/**
+ * Resolves with the container's final state once it has exited (docker's `wait`): watches
+ * the state file its supervisor rewrites, and falls back to `reconcile` when no
+ * supervisor is left to write it. Resolves at once for a container that isn't running.
+ * @returns undefined when `timeoutMs` passes first.
+ */
+export async function waitForExit(containerDir: string, id: string, runtime: OciRuntime, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ContainerState | undefined> {
+  const files = containerFiles(containerDir, id);
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(containerDir, () => wake?.());
+  } catch { /* polling alone will do */ }
+  try {
+    for (;;) {
+      const state = readContainerState(files.state);
+      if (state === undefined || state.status === 'exited' || state.status === 'created') return state ?? (await reconcile(containerDir, id, runtime));
+      if (!supervisorAlive(state)) {
+        const truth = await reconcile(containerDir, id, runtime);
+        if (truth.status === 'exited' || truth.status === 'created') return truth;
+      }
+      if (options.signal?.aborted || Date.now() >= deadline) return undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(200, Math.max(0, deadline - Date.now())));
+      });
+      wake = undefined;
+    }
+  } finally {
+    watcher?.close();
+  }
+}
+
+/**
+ * docker's `stop`: the stop signal (the container's `--stop-signal`, the image's
+ * STOPSIGNAL, else SIGTERM), then SIGKILL after `timeoutSec` (default 10; -1 waits
+ * forever), then the recorded exit. A container that already stopped is left as it is.
+ */
+export async function stopContainer(containerDir: string, id: string, runtime: OciRuntime, options: { signal?: string; timeoutSec?: number } = {}): Promise<ContainerState | undefined> {
+  const signal = options.signal || 'SIGTERM';
+  const timeoutSec = options.timeoutSec ?? 10;
+  const ignoreGone = (err: unknown): void => {
+    if (!isStrataError(err, 'not-found') && !isStrataError(err, 'failed-precondition')) throw err;
+  };
+  await runtime.kill(id, signal).catch(ignoreGone);
+  const soft = await waitForExit(containerDir, id, runtime, timeoutSec < 0 ? {} : { timeoutMs: timeoutSec * 1000 });
+  if (soft !== undefined) return soft;
+  await runtime.kill(id, 'SIGKILL').catch(ignoreGone);
+  return waitForExit(containerDir, id, runtime, { timeoutMs: 30_000 });
 }

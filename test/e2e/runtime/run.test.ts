@@ -166,3 +166,18 @@ test('rlimits: --ulimit applied, nofile clamped to the caller\'s hard limit', as
   const hard = String(probeHost().rlimits['nofile']?.hard);
   assert.equal(r.stdout, `${hard}\n${hard}\n77\n`);
 });
+
+test('--runtime crun: used only where a probe run works (Debian\'s crun 1.8 refuses hybrid cgroup hosts)', async (t) => {
+  const { findExecutable, OciRuntime, probeRuntime } = await import('../../../src/runtime/runc.ts');
+  const crun = findExecutable('crun');
+  if (crun === undefined) return t.skip('crun is not installed');
+  const failure = probeRuntime(crun);
+  if (failure === null) {
+    const rt = OciRuntime.locate({ root: join(f.dir, 'crun'), runtime: 'crun' });
+    assert.equal(rt.name, 'crun');
+  } else {
+    assert.throws(() => OciRuntime.locate({ root: join(f.dir, 'crun'), runtime: 'crun' }),
+      (e) => (e as { code?: string }).code === 'unavailable' && (e as Error).message.includes(failure));
+    if (probeHost().cgroupVersion === 1) assert.match(failure, /hybrid/);
+  }
+});

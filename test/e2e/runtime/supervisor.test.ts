@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerFiles, readContainerState, reconcile, supervisorAlive } from '../../../src/runtime/container-state.ts';
+import { containerFiles, readContainerState, reconcile, stopContainer, supervisorAlive, waitForExit } from '../../../src/runtime/container-state.ts';
 import { execProcess, readBundleSpec } from '../../../src/runtime/exec.ts';
 import { formatLogEntry, readLogs, type LogEntry } from '../../../src/runtime/logs.ts';
 import { ContainerStartError } from '../../../src/runtime/runtime-errors.ts';
@@ -218,6 +218,21 @@ test('run -d with an exit hook (what --rm uses): the hook runs after the exit is
   await startContainer({ runtime: f.runtime, id, bundleDir: b.containerDir, containerDir: b.containerDir, shim: f.shim, detach: true, exitHook: [script, join(b.containerDir, 'state.json')] });
   const seen = await eventually(() => (existsSync(marker) && readFileSync(marker, 'utf8') !== '' ? readFileSync(marker, 'utf8') : undefined));
   assert.equal(JSON.parse(seen).exitCode, 2);
+});
+
+test('stop: the stop signal, then SIGKILL after the timeout (conformance c06: stop -t 1 of sleep gives 137)', async () => {
+  const sleeper = await f.start({ command: ['sleep', '30'] }, { detach: true });
+  const t0 = Date.now();
+  const killed = await stopContainer(sleeper.containerDir, sleeper.id, f.runtime, { timeoutSec: 1 });
+  assert.equal(killed?.exitCode, 137, 'PID 1 ignores SIGTERM without a handler, so SIGKILL it is');
+  assert.ok(Date.now() - t0 >= 1000);
+  const polite = await f.start({ command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done'] }, { detach: true });
+  assert.equal((await stopContainer(polite.containerDir, polite.id, f.runtime, { timeoutSec: 10 }))?.exitCode, 0);
+  const custom = await f.start({ command: ['sh', '-c', 'trap "exit 3" USR2; while true; do sleep 0.1; done'] }, { detach: true });
+  assert.equal((await stopContainer(custom.containerDir, custom.id, f.runtime, { signal: 'SIGUSR2' }))?.exitCode, 3);
+  // stopping a stopped container changes nothing
+  assert.equal((await stopContainer(custom.containerDir, custom.id, f.runtime))?.exitCode, 3);
+  assert.equal((await waitForExit(custom.containerDir, custom.id, f.runtime))?.exitCode, 3);
 });
 
 test('nothing leaked: no runtime state, no mounts, no supervisors', async () => {
