@@ -117,6 +117,8 @@ export interface RunOptions {
   deviceCgroupRules?: string[];
   /** `--annotation`. */
   annotations?: Record<string, string>;
+  /** `--stop-signal`; default the image's STOPSIGNAL, else SIGTERM (see `containerStopSignal`). */
+  stopSignal?: string;
   /** `--cgroup-parent`; default `/strata`. */
   cgroupParent?: string;
 }

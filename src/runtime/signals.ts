@@ -41,3 +41,11 @@ export function parseSignal(text: string): Signal {
   if (num === undefined) throw invalidArgument(`Invalid signal: ${text}`);
   return { number: num, name: 'SIG' + upper };
 }
+
+/**
+ * The signal `stop` sends first: `--stop-signal`, else the image's STOPSIGNAL, else SIGTERM.
+ * @throws invalid-argument `Invalid signal: X` for a bad value.
+ */
+export function containerStopSignal(image: { StopSignal?: string | null } | undefined, options: { stopSignal?: string }): Signal {
+  return parseSignal(options.stopSignal || image?.StopSignal || 'SIGTERM');
+}

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerStartError, execStartError, startFailureStatus } from '../../../src/runtime/runtime-errors.ts';
-import { parseSignal } from '../../../src/runtime/signals.ts';
+import { containerStopSignal, parseSignal } from '../../../src/runtime/signals.ts';
 import { formatLogEntry, formatRfc3339NanoFixed, parseLogTime, parseRfc3339Nano, readLogs, type LogEntry } from '../../../src/runtime/logs.ts';
 import { processStartTime, readContainerState, supervisorAlive } from '../../../src/runtime/container-state.ts';
 import { OciRuntime, runtimeErrorMessage } from '../../../src/runtime/runc.ts';
@@ -40,6 +40,9 @@ test('signals: docker\'s names and numbers', () => {
   assert.deepEqual(parseSignal('9'), { name: 'SIGKILL', number: 9 });
   assert.deepEqual(parseSignal('usr1'), { name: 'SIGUSR1', number: 10 });
   assert.deepEqual(parseSignal('RTMIN+3'), { name: 'SIGRTMIN+3', number: 37 });
+  assert.equal(containerStopSignal({ StopSignal: 'SIGQUIT' }, {}).name, 'SIGQUIT');
+  assert.equal(containerStopSignal({ StopSignal: 'SIGQUIT' }, { stopSignal: '9' }).name, 'SIGKILL');
+  assert.equal(containerStopSignal(undefined, {}).name, 'SIGTERM');
   for (const bad of ['NOPE', '0', '65', 'RTMAX+1', '']) assert.throws(() => parseSignal(bad), (e) => isStrataError(e, 'invalid-argument') && /Invalid signal/.test(e.message), bad);
 });
 
