@@ -121,7 +121,15 @@ export async function pushImage(target: PushTarget, reference: string | Referenc
   const repo = new Repository(options.registries.client(repoRef.domain), repoRef.path);
   const pusher = new Pusher(target, repo, options, progress);
   const result: PushResult = { repository: repoRef, tags: [], uploaded: [], mounted: [], skipped: [] };
-  for (const { ref, id } of wanted) result.tags.push(await pusher.pushTag(ref, id, result));
+  try {
+    for (const { ref, id } of wanted) result.tags.push(await pusher.pushTag(ref, id, result));
+  } catch (err) {
+    // docker reports a refused push in the registry's words alone.
+    if (err instanceof RegistryResponseError && (err.has('DENIED') || err.has('UNAUTHORIZED'))) {
+      throw new StrataError('permission-denied', err.detail, { cause: err, hint: `run \`strata login ${repoRef.domain}\` with an account that may push to ${familiarName(repoRef)}` });
+    }
+    throw err;
+  }
   return result;
 }
 

@@ -86,6 +86,7 @@ export class RegistryClient {
   private challenge: Challenge | undefined;
   private credentials: Credentials | null | undefined;
   private readonly tokens = new Map<string, CachedToken>();
+  private readonly pendingTokens = new Map<string, Promise<CachedToken>>();
   private pinging: Promise<void> | undefined;
   /** How many tokens this client fetched (tests and benchmarks read it). */
   tokenFetches = 0;
@@ -184,7 +185,15 @@ export class RegistryClient {
     const key = [...new Set(scopes)].sort().join(' ');
     const cached = this.tokens.get(key);
     if (!refresh && cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(challenge, [...new Set(scopes)].sort(), creds, signal);
+    // Parallel transfers needing the same scopes share one token request.
+    let pending = this.pendingTokens.get(key);
+    if (pending === undefined || refresh) {
+      pending = this.fetchToken(challenge, [...new Set(scopes)].sort(), creds, signal).finally(() => {
+        if (this.pendingTokens.get(key) === pending) this.pendingTokens.delete(key);
+      });
+      this.pendingTokens.set(key, pending);
+    }
+    const token = await pending;
     this.tokens.set(key, token);
     return `Bearer ${token.token}`;
   }

@@ -6,6 +6,7 @@
  * as docker does: `error parsing HTTP 502 response body: …: "<html>…"`.
  */
 import { StrataError, type ErrorCode } from '../errdefs/index.ts';
+import { parseChallenges } from './auth-challenge.ts';
 
 export interface RegistryErrorItem {
   code: string;
@@ -105,6 +106,11 @@ export function describeErrorResponse(res: ErrorResponse): { items: RegistryErro
     const detail = items !== undefined && items.length > 0 ? `: ${items.map(formatErrorItem).join('; ')}` : res.body.length > 0 && items === undefined ? `: ${bodyExcerpt(res.body)}` : '';
     return { items: items ?? [], text: `received unexpected HTTP status: ${status}${detail}` };
   }
+  const fromChallenge = challengeError(res.headers['www-authenticate']);
+  if (fromChallenge !== undefined) {
+    // docker puts the OAuth error of the challenge first and reports that one.
+    return { items: [fromChallenge, ...(items ?? [])], text: formatErrorItem(fromChallenge) };
+  }
   if (items !== undefined && items.length > 0) {
     let text = items.map(formatErrorItem).join('; ');
     if (res.status === 429) text += rateLimitNote(res.headers);
@@ -116,6 +122,18 @@ export function describeErrorResponse(res: ErrorResponse): { items: RegistryErro
   }
   if (res.body.length === 0 || items !== undefined) return { items: [], text: `received unexpected HTTP status: ${status}` };
   return { items: [], text: `error parsing HTTP ${res.status} response body: ${notJsonReason(res.body)}: ${bodyExcerpt(res.body)}` };
+}
+
+/**
+ * The error a Bearer challenge carries (RFC 6750): `insufficient_scope` is docker's DENIED
+ * (`requested access to the resource is denied`), `invalid_token` its UNAUTHORIZED.
+ */
+function challengeError(header: string | string[] | undefined): RegistryErrorItem | undefined {
+  const bearer = parseChallenges(header).find((c) => c.scheme === 'bearer');
+  const error = bearer?.params['error'];
+  if (error === 'insufficient_scope') return { code: 'DENIED', message: bearer?.params['error_description'] || 'requested access to the resource is denied' };
+  if (error === 'invalid_token') return { code: 'UNAUTHORIZED', message: bearer?.params['error_description'] || 'authentication required' };
+  return undefined;
 }
 
 /** Why bytes are not a JSON document, in encoding/json's words for the common case of HTML. */
