@@ -11,7 +11,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fromSystemError, invalidArgument } from '../errdefs/index.ts';
 import { ContentStore } from '../content/index.ts';
-import { openDatabase, type Database } from '../metadata/index.ts';
+import { BuildCacheRecords, openDatabase, type Database } from '../metadata/index.ts';
 import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
 import { Snapshotter, type StorageDriver } from '../snapshots/index.ts';
@@ -48,7 +48,8 @@ export class Engine {
       removeLayer: (chainId) => {
         if (this.snapshotter.stat(chainId) && this.snapshotter.records.children(chainId).length === 0) this.snapshotter.remove(chainId);
       },
-      roots: [() => ({ layers: this.snapshotRoots() })],
+      // Build cache entries keep the layer stacks their steps produced.
+      roots: [() => ({ layers: this.snapshotRoots() }), () => ({ layers: new BuildCacheRecords(db).chainIds() })],
     });
   }
 

@@ -1,3 +1,4 @@
+export * from './build-cache-records.ts';
 export * from './database.ts';
 export * from './image-records.ts';
 export * from './layer-records.ts';

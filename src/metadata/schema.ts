@@ -12,6 +12,13 @@
  *                   working trees on top of them (active, view), per storage driver
  *   leases          in-flight operations (load, pull, build) that protect what they wrote
  *   └─ lease_refs     blobs and layers a lease protects from garbage collection
+ *   build_cache     build steps that produced a layer, by cache key (keeps its layer stack)
+ *   build_file_hashes  content hashes of context files, by path + inode/size/mtime/ctime
+ *   build_file_sets    file lists of COPY sources (to explain cache misses)
+ *   build_cache_mounts RUN --mount=type=cache directories
+ *   containers      one row per container: name, image, layer stack, config JSON, work lock
+ *   volumes         named and anonymous volumes (data in <root>/volumes/<name>/_data)
+ *   └─ container_volumes  which container mounts which volume where
  *
  * `PRAGMA user_version` holds the schema version; MIGRATIONS[i] takes the schema from
  * version i to i+1. Later issues add their tables (snapshots, containers, volumes, build
@@ -102,6 +109,81 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   ) STRICT;
   CREATE INDEX snapshots_by_parent ON snapshots(parent);
+  `,
+  // 3 → 4: build cache (steps that produced a layer), remembered context file hashes,
+  // COPY source file lists (for miss explanations) and RUN --mount=type=cache directories.
+  `
+  CREATE TABLE build_cache (
+    key          TEXT PRIMARY KEY,               -- the step's cache key (hex sha256)
+    parent_key   TEXT NOT NULL,                  -- the key of the step below, '' for a stage base
+    kind         TEXT NOT NULL,                  -- 'RUN' | 'COPY' | 'ADD' | 'WORKDIR'
+    description  TEXT NOT NULL,                  -- the history text of the step
+    inputs       TEXT NOT NULL,                  -- JSON of what the key was computed from
+    chain_id     TEXT NOT NULL,                  -- the layer stack the step produced (kept by GC)
+    diff_id      TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    tar_size     INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,               -- ms; the layer's history time
+    last_used_at INTEGER NOT NULL,
+    usage_count  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX build_cache_by_parent ON build_cache(parent_key);
+  CREATE INDEX build_cache_by_chain ON build_cache(chain_id);
+
+  CREATE TABLE build_file_hashes (
+    path      TEXT PRIMARY KEY,                  -- absolute path of a context file
+    ino       INTEGER NOT NULL,
+    size      INTEGER NOT NULL,
+    mtime_ns  TEXT NOT NULL,
+    ctime_ns  TEXT NOT NULL,
+    digest    TEXT NOT NULL                      -- sha256 of its content
+  ) STRICT;
+
+  CREATE TABLE build_file_sets (
+    digest  TEXT PRIMARY KEY,                    -- the content digest of one COPY's sources
+    files   BLOB NOT NULL                        -- gzip JSON list of [path, metadata, digest]
+  ) STRICT;
+
+  CREATE TABLE build_cache_mounts (
+    id           TEXT PRIMARY KEY,               -- RUN --mount=type=cache id (default: target)
+    dir          TEXT NOT NULL,                  -- directory under <root>/build/cache-mounts/
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    usage_count  INTEGER NOT NULL
+  ) STRICT;
+  `,
+  // 4 → 5: containers (one row each; runtime state lives in the container's state file),
+  // volumes, and which container uses which volume at which path.
+  `
+  CREATE TABLE containers (
+    id          TEXT PRIMARY KEY,                -- 64 hex characters
+    name        TEXT NOT NULL UNIQUE,            -- without docker's leading '/'
+    image_id    TEXT NOT NULL,                   -- the image it was created from (its config is kept by GC)
+    layer_chain TEXT NOT NULL,                   -- the image's top chain ID ('' if none; kept by GC)
+    created     TEXT NOT NULL,                   -- RFC 3339 Nano
+    config      TEXT NOT NULL,                   -- JSON: docker's Config and HostConfig, mounts, run options
+    lock_pid    INTEGER NOT NULL DEFAULT 0,      -- a process working on it (start, rm, mount); 0 = none
+    lock_start  INTEGER NOT NULL DEFAULT 0,      -- that process's start time (clock ticks), against PID reuse
+    lock_op     TEXT NOT NULL DEFAULT ''
+  ) STRICT;
+  CREATE INDEX containers_by_image ON containers(image_id);
+
+  CREATE TABLE volumes (
+    name       TEXT PRIMARY KEY,
+    driver     TEXT NOT NULL,                    -- 'local'
+    created    TEXT NOT NULL,                    -- RFC 3339 (seconds)
+    labels     TEXT NOT NULL,                    -- JSON object
+    options    TEXT NOT NULL,                    -- JSON object of driver options
+    anonymous  INTEGER NOT NULL                  -- 1: made for an image VOLUME or a nameless -v
+  ) STRICT;
+
+  CREATE TABLE container_volumes (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    destination  TEXT NOT NULL,                  -- the path inside the container
+    volume       TEXT NOT NULL REFERENCES volumes(name),
+    PRIMARY KEY (container_id, destination)
+  ) STRICT;
+  CREATE INDEX container_volumes_by_volume ON container_volumes(volume);
   `,
 ];
 
