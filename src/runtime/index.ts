@@ -30,6 +30,7 @@ export * from './runc.ts';
 export type * from './run-options.ts';
 export * from './runtime-errors.ts';
 export * from './seccomp.ts';
+export * from './security-opts.ts';
 export * from './shim-path.ts';
 export * from './signals.ts';
 export * from './spec.ts';

@@ -85,6 +85,8 @@ export interface RunOptions {
   noNewPrivileges?: boolean;
   /** `--security-opt seccomp=…`: `default` (strata's profile), `unconfined`, or a parsed profile. */
   seccomp?: 'default' | 'unconfined' | LinuxSeccomp;
+  /** `--security-opt systempaths=unconfined`: no masked or read-only /proc and /sys paths. */
+  unmaskSystemPaths?: boolean;
   /** `-v`, `--mount`, `--tmpfs`, resolved to host paths. */
   mounts?: RuntimeMount[];
   /** `--shm-size` in bytes (default 64 MiB). */

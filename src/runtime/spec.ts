@@ -223,8 +223,8 @@ export function buildSpec(input: SpecInput): SpecResult {
       resources: { devices, ...cgroupResources(options, host.cpuCount) },
       cgroupsPath: `${options.cgroupParent ?? '/strata'}/${options.id}`,
       namespaces,
-      maskedPaths: privileged ? [] : defaultMaskedPaths(host.thermalThrottlePaths),
-      readonlyPaths: privileged ? [] : defaultReadonlyPaths(),
+      maskedPaths: privileged || options.unmaskSystemPaths ? [] : defaultMaskedPaths(host.thermalThrottlePaths),
+      readonlyPaths: privileged || options.unmaskSystemPaths ? [] : defaultReadonlyPaths(),
     },
   };
   if (tty) {

@@ -11,6 +11,7 @@ import { containerCapabilities, capabilitiesFromMask, DEFAULT_CAPABILITIES, KNOW
 import { containerRlimits, parseDeviceCgroupRule, parseUlimit } from '../../../src/runtime/resources.ts';
 import { DEFAULT_HOSTS, hostsFileContent, resolvConfContent } from '../../../src/runtime/etc-files.ts';
 import { defaultSeccompProfile } from '../../../src/runtime/seccomp.ts';
+import { parseSecurityOpts } from '../../../src/runtime/security-opts.ts';
 import type { RunOptions } from '../../../src/runtime/run-options.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
@@ -263,4 +264,19 @@ test('seccomp: deny-list gated by capabilities', () => {
   assert.deepEqual(p.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
   assert.equal(p.syscalls?.filter((s) => s.names[0] === 'clone' && s.args).length, 7);
   assert.equal(spec({ seccomp: 'unconfined' }).spec.linux.seccomp, undefined);
+});
+
+test('--security-opt values', () => {
+  const profile = '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}';
+  const read = (p: string): string => { if (p === '/p.json') return profile; throw new Error(`open ${p}: no such file or directory`); };
+  assert.deepEqual(parseSecurityOpts(['no-new-privileges', 'seccomp=unconfined'], read), { noNewPrivileges: true, seccomp: 'unconfined' });
+  assert.deepEqual(parseSecurityOpts(['no-new-privileges=false', 'seccomp:/p.json', 'label=disable', 'systempaths=unconfined'], read),
+    { noNewPrivileges: false, seccomp: JSON.parse(profile), labels: ['disable'], unmaskSystemPaths: true });
+  assert.throws(() => parseSecurityOpts(['bogus'], read), /invalid --security-opt: "bogus"/);
+  assert.throws(() => parseSecurityOpts(['foo=bar'], read), /invalid --security-opt 1: "foo=bar"/);
+  assert.throws(() => parseSecurityOpts(['no-new-privileges=maybe'], read), /invalid --security-opt 2/);
+  assert.throws(() => parseSecurityOpts(['seccomp=/nope.json'], read), /opening seccomp profile \(\/nope.json\) failed: open \/nope.json: no such file or directory/);
+  const s = spec({ unmaskSystemPaths: true, seccomp: JSON.parse(profile) }).spec;
+  assert.deepEqual([s.linux.maskedPaths, s.linux.readonlyPaths], [[], []]);
+  assert.equal(s.linux.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
 });
