@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(runc busybox-static)
+want=(runc busybox-static zstd)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker-registry skopeo umoci oci-image-tool zstd pigz)
+  want+=(docker-registry skopeo umoci oci-image-tool pigz)
 fi
 missing=()
 for pkg in "${want[@]}"; do
