@@ -115,6 +115,14 @@ test('capabilities: docker\'s default set, --cap-drop ALL, --cap-add', async () 
   assert.equal(nnp.stdout.trim(), 'NoNewPrivs:\t1');
 });
 
+test('--privileged: the caller\'s capabilities, host devices, writable /sys, no masks, no seccomp', async () => {
+  const r = await f.run({ command: ['sh', '-c', 'grep CapEff /proc/self/status; test -c /dev/kmsg && echo kmsg; mount | grep " /sys "; grep Seccomp: /proc/self/status; head -c 5 /proc/timer_list; echo'], privileged: true });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const bnd = /^CapBnd:\s*(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  assert.match(r.stdout, new RegExp(`^CapEff:\\t${bnd}\nkmsg\nsysfs on /sys type sysfs \\(rw,`));
+  assert.match(r.stdout, /Seccomp:\t0\nTimer\n$/);
+});
+
 test('masked and read-only /proc paths, seccomp on', async () => {
   // (this kernel has no /proc/kcore; /proc/timer_list is there and masked with /dev/null)
   const r = await f.run({ command: ['sh', '-c', 'echo x > /proc/sysrq-trigger 2>/dev/null || echo ro; wc -c < /proc/timer_list; grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null || echo blocked'] });
