@@ -276,10 +276,10 @@ class Puller {
   private async fetchConfig(descriptor: Descriptor, ref: Reference, fetched: { digest: Digest; size: number }[]): Promise<{ config: ImageConfig; configBytes: Buffer }> {
     const what = `image config ${descriptor.digest}`;
     if (descriptor.size > 64 * 1024 * 1024) throw invalidArgument(`${what} of ${familiarString(ref)} declares ${descriptor.size} bytes, over the 64 MiB limit`);
-    let bytes: Buffer | undefined;
-    if (this.target.content.has(descriptor.digest)) bytes = this.target.content.readBytes(descriptor.digest);
-    else {
+    const content = this.target.content;
+    await withFetchLock(this.lockDir, descriptor.digest, async () => {
       const policy = this.repo.client.retryPolicy;
+      let bytes: Buffer | undefined;
       for (let failures = 0; bytes === undefined; ) {
         const { body } = await this.repo.openBlob(descriptor.digest, { what, ...this.signalOption });
         try {
@@ -290,13 +290,14 @@ class Puller {
         }
       }
       try {
-        this.target.content.writeBytes(bytes, { digest: descriptor.digest, size: descriptor.size });
+        content.writeBytes(bytes, { digest: descriptor.digest, size: descriptor.size });
       } catch (err) {
-        if (isStrataError(err, 'data-loss')) throw invalidArgument(`image config verification failed for digest ${descriptor.digest}: ${err.message}`);
+        if (isStrataError(err, 'data-loss')) throw invalidArgument(`image config verification failed for digest ${descriptor.digest}: ${err.message.replace(/^blob \S+:? ?/, '')}`);
         throw err;
       }
       fetched.push({ digest: descriptor.digest, size: descriptor.size });
-    }
+    }, { stored: () => content.has(descriptor.digest), ...this.signalOption });
+    const bytes = content.readBytes(descriptor.digest);
     return { config: parseImageConfigBytes(bytes, `${what} of ${familiarString(ref)}`), configBytes: bytes };
   }
 
@@ -375,6 +376,7 @@ class Puller {
     const decoder = new LayerDecoder(this.sinkFactory(info), what);
     const policy = this.repo.client.retryPolicy;
     let offset = 0;
+    let decodeError: { error: unknown } | undefined;
     try {
       for (let failures = 0; ; ) {
         const { body, ranged } = await this.repo.openBlob(descriptor.digest, { offset, what, signal });
@@ -394,7 +396,14 @@ class Puller {
             writer.write(chunk);
             offset += chunk.length;
             this.progress.bytes(id, 'Downloading', offset, descriptor.size);
-            await decoder.write(chunk);
+            if (decodeError === undefined) {
+              try {
+                await decoder.write(chunk);
+              } catch (err) {
+                // Keep hashing: when the blob does not match its digest, that is the story to tell.
+                decodeError = { error: err };
+              }
+            }
           }
           break;
         } catch (err) {
@@ -413,6 +422,7 @@ class Puller {
         if (isStrataError(err, 'data-loss')) throw invalidArgument(`filesystem layer verification failed for digest ${descriptor.digest}: ${err.message.replace(/^blob \S+:? ?/, '')}`, { cause: err });
         throw err;
       }
+      if (decodeError !== undefined) throw decodeError.error;
       this.progress.update(id, 'Download complete');
       const measure = await decoder.end();
       this.progress.bytes(id, 'Extracting', descriptor.size, descriptor.size);
