@@ -82,8 +82,9 @@ export class TransportError extends StrataError {
     readonly transient: boolean,
     readonly tls: boolean,
     cause: unknown,
+    hint?: string,
   ) {
-    super('unavailable', message, { cause });
+    super('unavailable', message, { cause, ...(hint ? { hint } : {}) });
     this.name = 'TransportError';
   }
 }
@@ -195,7 +196,10 @@ export class HttpTransport {
       } catch (err) {
         if (req.signal?.aborted) throw new StrataError('canceled', 'operation canceled', { cause: err });
         const method = req.method.charAt(0) + req.method.slice(1).toLowerCase();
-        throw new TransportError(`${method} "${url}": ${describeNetworkError(err, new URL(url))}`, isTransientNetworkError(err), isTlsError(err), err);
+        const tls = isTlsError(err);
+        const host = new URL(url).host;
+        const hint = tls ? `put the CA of ${host} in /etc/docker/certs.d/${host}/ca.crt (or /etc/strata/certs.d/${host}/), or list ${host} in "insecure-registries" of /etc/strata/daemon.json` : undefined;
+        throw new TransportError(`${method} "${url}": ${describeNetworkError(err, new URL(url))}`, isTransientNetworkError(err), tls, err, hint);
       }
       const status = response.statusCode;
       const location = response.headers['location'];

@@ -23,14 +23,38 @@ export interface RegistryServerOptions {
   tls?: { certificate: string; key: string };
   /** Extra top-level config (YAML lines), e.g. a `notifications:` block. */
   extraConfig?: string;
+  /** Address to listen on (default 127.0.0.1; TLS tests use a non-loopback one, which docker does not treat as insecure). */
+  listenHost?: string;
+}
+
+/**
+ * A CA and a server certificate for `ip` signed by it (openssl), for TLS tests.
+ * Returns the PEM file paths.
+ */
+export function makeTlsCertificates(dir: string, ip: string): { ca: string; certificate: string; key: string } {
+  const ca = join(dir, 'ca.crt');
+  const caKey = join(dir, 'ca.key');
+  const key = join(dir, 'server.key');
+  const csr = join(dir, 'server.csr');
+  const certificate = join(dir, 'server.crt');
+  const ext = join(dir, 'ext.cnf');
+  const run = (args: string[]): void => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=strata-test-ca']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${ip}`]);
+  writeFileSync(ext, `subjectAltName=IP:${ip}\n`);
+  run(['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', certificate, '-days', '2', '-extfile', ext]);
+  return { ca, certificate, key };
 }
 
 /** A free TCP port on 127.0.0.1 (the port is released before the caller binds it). */
-export async function freePort(): Promise<number> {
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));
@@ -65,8 +89,9 @@ export class RegistryServer {
     readonly storage: string,
     readonly configPath: string,
     readonly scheme: 'http' | 'https',
+    readonly listenHost = '127.0.0.1',
   ) {
-    this.host = `127.0.0.1:${port}`;
+    this.host = `${listenHost}:${port}`;
   }
 
   get url(): string {
@@ -85,7 +110,7 @@ export class RegistryServer {
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${this.log}`);
-      if (await portOpen(this.port)) return;
+      if (await portOpen(this.listenHost, this.port)) return;
       if (Date.now() > deadline) throw new Error(`docker-registry did not start: ${this.log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -115,10 +140,10 @@ export class RegistryServer {
   }
 }
 
-async function portOpen(port: number): Promise<boolean> {
+async function portOpen(host: string, port: number): Promise<boolean> {
   const { connect } = await import('node:net');
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -132,7 +157,8 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
   const dir = tempDir('strata-registry-');
   const storage = join(dir, 'storage');
   mkdirSync(storage);
-  const port = await freePort();
+  const listenHost = options.listenHost ?? '127.0.0.1';
+  const port = await freePort(listenHost);
   const auth = options.auth ?? { kind: 'none' };
   const lines = [
     'version: 0.1',
@@ -149,7 +175,7 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
     '    uploadpurging:',
     '      enabled: false',
     'http:',
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${listenHost}:${port}`,
     `  secret: ${randomBytes(16).toString('hex')}`,
   ];
   if (options.tls) lines.push('  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`);
@@ -163,7 +189,7 @@ export async function startRegistry(options: RegistryServerOptions = {}): Promis
   if (options.extraConfig) lines.push(options.extraConfig);
   const configPath = join(dir, 'config.yml');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
-  const server = new RegistryServer(port, storage, configPath, options.tls ? 'https' : 'http');
+  const server = new RegistryServer(port, storage, configPath, options.tls ? 'https' : 'http', listenHost);
   await server.start();
   after(() => server.stop());
   return server;
