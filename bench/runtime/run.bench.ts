@@ -24,17 +24,6 @@ const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (v: number): string => `${v.toFixed(1)} ms`;
 
-function timeSync(run: () => void): number {
-  run();
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    run();
-    samples.push(ms(t0));
-  }
-  return median(samples);
-}
-
 /** Runs a command to completion; its stdio go nowhere (a created container would hold a pipe open). */
 function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): void {
   const r = spawnSync(cmd, args, { stdio: 'ignore', ...opts });
@@ -53,84 +42,95 @@ async function main(): Promise<void> {
     const runtime = OciRuntime.locate({ root: join(dir, 'runc') });
     const shim = ensureShim(join(tmpdir(), 'strata-test-shim'), { fromSource: true });
     const rows: Array<[string, string]> = [];
+    const samples = new Map<string, number[]>();
+    const record = (key: string, value: number): void => { samples.set(key, [...(samples.get(key) ?? []), value]); };
+    const med = (key: string): string => fmt(median(samples.get(key) ?? []));
 
-    // 1. raw runc, one prepared bundle
     const raw = join(dir, 'raw');
     createBundle({ bundleDir: raw, rootfs, image: { Cmd: ['true'] }, options: { id: 'raw' }, host });
-    let n = 0;
-    rows.push(['runc run (one process; the machine limit)', fmt(timeSync(() => sh(runtime.binary, ['--root', runtime.root, 'run', `r${n++}`], { cwd: raw })))]);
-    const phases = { create: [] as number[], start: [] as number[], delete: [] as number[] };
-    for (let i = 0; i < RUNS; i++) {
-      const id = `p${i}`;
-      let t0 = process.hrtime.bigint();
-      sh(runtime.binary, ['--root', runtime.root, 'create', id], { cwd: raw });
-      phases.create.push(ms(t0));
-      t0 = process.hrtime.bigint();
-      sh(runtime.binary, ['--root', runtime.root, 'start', id]);
-      phases.start.push(ms(t0));
-      while ((await runtime.state(id))?.status !== 'stopped') await new Promise((r) => setTimeout(r, 2));
-      t0 = process.hrtime.bigint();
-      sh(runtime.binary, ['--root', runtime.root, 'delete', id]);
-      phases.delete.push(ms(t0));
-    }
-    rows.push(['  runc create / start / delete', `${fmt(median(phases.create))} / ${fmt(median(phases.start))} / ${fmt(median(phases.delete))}`]);
-
-    // 2. strata's runtime API in this process
-    const parts = { bundle: [] as number[], started: [] as number[], exited: [] as number[], deleted: [] as number[], total: [] as number[] };
-    for (let i = 0; i <= RUNS; i++) {
-      const id = randomBytes(32).toString('hex');
-      const cdir = join(dir, 'c', id);
-      mkdirSync(cdir, { recursive: true });
-      const t0 = process.hrtime.bigint();
-      const b = createBundle({ bundleDir: cdir, rootfs, image: { Cmd: ['true'] }, options: { id }, host });
-      const t1 = process.hrtime.bigint();
-      const c = await startContainer({ runtime, id, bundleDir: cdir, containerDir: cdir, shim, stdio: ['ignore', 'ignore', 'ignore'], oomFile: oomCounterFile(host, b.spec.linux.cgroupsPath as string) });
-      const t2 = process.hrtime.bigint();
-      await c.wait();
-      const t3 = process.hrtime.bigint();
-      // the shim deletes runc's state after reporting the exit
-      while (spawnSync('kill', ['-0', String(c.shimPid)]).status === 0) await new Promise((r) => setTimeout(r, 1));
-      const t4 = process.hrtime.bigint();
-      if (i === 0) continue; // warm-up
-      parts.bundle.push(Number(t1 - t0) / 1e6);
-      parts.started.push(Number(t2 - t1) / 1e6);
-      parts.exited.push(Number(t3 - t2) / 1e6);
-      parts.deleted.push(Number(t4 - t3) / 1e6);
-      parts.total.push(Number(t3 - t0) / 1e6);
-    }
-    rows.push(['strata runtime API, in-process (bundle → exit reported)', fmt(median(parts.total))]);
-    rows.push(['  bundle: spec + config.json + /etc files', fmt(median(parts.bundle))]);
-    rows.push(['  supervisor + runc run -d until "started"', fmt(median(parts.started))]);
-    rows.push(['  until the exit is reported', fmt(median(parts.exited))]);
-    rows.push(['  runc delete, after the report (off the critical path)', fmt(median(parts.deleted))]);
-
-    // 3. a whole node process, bundled as dist/ is (no tsx)
     const launcher = join(dir, 'launch.mjs');
     await build({
       entryPoints: [join(import.meta.dirname, '../../test/e2e/runtime/launch.ts')], bundle: true, platform: 'node', format: 'esm',
       target: 'node20', outfile: launcher, logLevel: 'warning',
     });
-    const launchArgs = (): string => {
-      const id = randomBytes(32).toString('hex');
-      const cdir = join(dir, 'l', id);
-      mkdirSync(cdir, { recursive: true });
-      return JSON.stringify({ id, rootfs, containerDir: cdir, runtimeRoot: runtime.root, shim, options: { command: ['true'] } });
-    };
-    rows.push(['node -e 0', fmt(timeSync(() => sh(process.execPath, ['-e', '0'])))]);
-    rows.push(['node process: bundle + supervised run of true (≈ strata run --rm)', fmt(timeSync(() => sh(process.execPath, [launcher, launchArgs()])))]);
-
-    // 4. docker, when a daemon answers
-    if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0) {
-      const tag = 'strata-bench/busybox:1';
-      if (spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status !== 0) {
-        const tar = join(dir, 'rootfs.tar');
-        execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
-        execFileSync('docker', ['import', tar, tag], { stdio: 'ignore' });
-      }
-      rows.push(['docker run --rm IMAGE true', fmt(timeSync(() => sh('docker', ['run', '--rm', '--network', 'none', tag, 'true'])))]);
-    } else {
-      rows.push(['docker run --rm IMAGE true', 'no daemon (ENVIRONMENT.md figure: 150 ms)']);
+    const docker = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+    const tag = 'strata-bench/busybox:1';
+    if (docker && spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status !== 0) {
+      const tar = join(dir, 'rootfs.tar');
+      execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+      execFileSync('docker', ['import', tar, tag], { stdio: 'ignore' });
     }
+
+    const timed = (key: string, run: () => void): void => {
+      const t0 = process.hrtime.bigint();
+      run();
+      record(key, ms(t0));
+    };
+    // One round runs every contestant once, so the machine's other load falls on all alike.
+    for (let round = 0; round <= RUNS; round++) {
+      const warm = round === 0;
+      const keep = (key: string, v: number): void => { if (!warm) record(key, v); };
+      // 1. raw runc: one `run`, and create/start/delete apart
+      let t0 = process.hrtime.bigint();
+      sh(runtime.binary, ['--root', runtime.root, 'run', `r${round}`], { cwd: raw });
+      keep('runc run', ms(t0));
+      const pid = `p${round}`;
+      t0 = process.hrtime.bigint();
+      sh(runtime.binary, ['--root', runtime.root, 'create', pid], { cwd: raw });
+      keep('create', ms(t0));
+      t0 = process.hrtime.bigint();
+      sh(runtime.binary, ['--root', runtime.root, 'start', pid]);
+      keep('start', ms(t0));
+      while ((await runtime.state(pid))?.status !== 'stopped') await new Promise((r) => setTimeout(r, 2));
+      t0 = process.hrtime.bigint();
+      sh(runtime.binary, ['--root', runtime.root, 'delete', pid]);
+      keep('delete', ms(t0));
+
+      // 2. strata's runtime API in this process
+      const id = randomBytes(32).toString('hex');
+      const cdir = join(dir, 'c', id);
+      mkdirSync(cdir, { recursive: true });
+      const a0 = process.hrtime.bigint();
+      const b = createBundle({ bundleDir: cdir, rootfs, image: { Cmd: ['true'] }, options: { id }, host });
+      const a1 = process.hrtime.bigint();
+      const c = await startContainer({ runtime, id, bundleDir: cdir, containerDir: cdir, shim, stdio: ['ignore', 'ignore', 'ignore'], oomFile: oomCounterFile(host, b.spec.linux.cgroupsPath as string) });
+      const a2 = process.hrtime.bigint();
+      await c.wait();
+      const a3 = process.hrtime.bigint();
+      // the shim deletes runc's state after reporting the exit
+      while (spawnSync('kill', ['-0', String(c.shimPid)]).status === 0) await new Promise((r) => setTimeout(r, 1));
+      const a4 = process.hrtime.bigint();
+      keep('api bundle', Number(a1 - a0) / 1e6);
+      keep('api started', Number(a2 - a1) / 1e6);
+      keep('api exited', Number(a3 - a2) / 1e6);
+      keep('api deleted', Number(a4 - a3) / 1e6);
+      keep('api total', Number(a3 - a0) / 1e6);
+
+      // 3. whole node processes, bundled as dist/ is (no tsx)
+      if (!warm) timed('node -e 0', () => sh(process.execPath, ['-e', '0']));
+      const lid = randomBytes(32).toString('hex');
+      const ldir = join(dir, 'l', lid);
+      mkdirSync(ldir, { recursive: true });
+      const args = JSON.stringify({ id: lid, rootfs, containerDir: ldir, runtimeRoot: runtime.root, shim, options: { command: ['true'] } });
+      if (!warm) timed('node process', () => sh(process.execPath, [launcher, args]));
+      else sh(process.execPath, [launcher, args]);
+
+      // 4. docker, when a daemon answers
+      if (docker) {
+        if (!warm) timed('docker', () => sh('docker', ['run', '--rm', '--network', 'none', tag, 'true']));
+        else sh('docker', ['run', '--rm', '--network', 'none', tag, 'true']);
+      }
+    }
+    rows.push(['runc run (one process; the machine limit)', med('runc run')]);
+    rows.push(['  runc create / start / delete', `${med('create')} / ${med('start')} / ${med('delete')}`]);
+    rows.push(['strata runtime API, in-process (bundle → exit reported)', med('api total')]);
+    rows.push(['  bundle: spec + config.json + /etc files', med('api bundle')]);
+    rows.push(['  supervisor + runc run -d until "started"', med('api started')]);
+    rows.push(['  until the exit is reported', med('api exited')]);
+    rows.push(['  runc delete, after the report (off the critical path)', med('api deleted')]);
+    rows.push(['node -e 0', med('node -e 0')]);
+    rows.push(['node process: bundle + supervised run of true (≈ strata run --rm)', med('node process')]);
+    rows.push(['docker run --rm --network none IMAGE true', docker ? med('docker') : 'no daemon (ENVIRONMENT.md figure: 150 ms)']);
 
     // 5. supervisor memory
     const id = randomBytes(32).toString('hex');
