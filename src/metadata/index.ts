@@ -1,4 +1,5 @@
 export * from './build-cache-records.ts';
+export * from './container-records.ts';
 export * from './database.ts';
 export * from './image-records.ts';
 export * from './layer-records.ts';
