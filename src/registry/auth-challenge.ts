@@ -41,14 +41,13 @@ function parseOne(header: string): Challenge[] {
       i++;
       continue;
     }
-    const start = i;
     const word = token();
     if (word === undefined) {
       i++;
       continue;
     }
     skipSpace();
-    if (header[i] === '=' && current !== undefined) {
+    if (header[i] === '=') {
       i++;
       skipSpace();
       let value: string;
@@ -64,12 +63,8 @@ function parseOne(header: string): Challenge[] {
       } else {
         value = token() ?? '';
       }
-      current.params[word.toLowerCase()] = value;
-      continue;
-    }
-    if (header[i] === '=' && current === undefined) {
-      // A parameter before any scheme: not a challenge.
-      i = start + word.length + 1;
+      // A parameter before any scheme belongs to no challenge and is dropped.
+      if (current !== undefined) current.params[word.toLowerCase()] = value;
       continue;
     }
     current = { scheme: word.toLowerCase(), params: {} };

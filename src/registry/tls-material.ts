@@ -39,8 +39,8 @@ function systemCertificates(): string[] {
  * The CAs and client certificate to use for `hostPort`.
  * @throws invalid-argument when a `.cert` has no `.key` (or the reverse), as docker refuses that too
  */
-export function tlsMaterial(hostPort: string, certsDirs: readonly string[]): TlsMaterial {
-  const material: TlsMaterial = { ca: systemCertificates(), sources: [] };
+export function tlsMaterial(hostPort: string, certsDirs: readonly string[], options: { withSystemCas?: boolean } = {}): TlsMaterial {
+  const material: TlsMaterial = { ca: options.withSystemCas === false ? [] : systemCertificates(), sources: [] };
   const extraCas: string[] = [];
   for (const base of certsDirs) {
     const dir = join(base, hostPort);
