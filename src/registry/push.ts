@@ -208,10 +208,7 @@ class Pusher {
       outer?.removeEventListener('abort', onOuterAbort);
     }
     const configDescriptor: Descriptor = { mediaType: MediaType.dockerConfig, digest: id, size: configBytes.length };
-    if (!(await this.repo.hasBlob(id, this.signalOption))) {
-      await this.withRetries(() => this.uploadKnown({ ...configDescriptor }, () => Readable.from([configBytes]), undefined, this.options.signal));
-      result.uploaded.push({ digest: id, size: configBytes.length });
-    }
+    await this.pushConfig(configDescriptor, configBytes, result);
     let manifest = plan.manifest;
     let generated = false;
     if (manifest === undefined) {
@@ -229,6 +226,37 @@ class Pusher {
     this.record(id, ref, digest, manifest, generated);
     this.progress.message(`${tag}: digest: ${digest} size: ${manifest.bytes.length}`);
     return { reference: ref, id, digest, size: manifest.bytes.length, mediaType: manifest.mediaType };
+  }
+
+  /** The config: skipped when there, mounted from where the image was pulled or pushed before, else uploaded. */
+  private async pushConfig(descriptor: Descriptor, bytes: Buffer, result: PushResult): Promise<void> {
+    if (await this.repo.hasBlob(descriptor.digest, this.signalOption)) return;
+    let location: string | undefined;
+    for (const from of this.imageRepositories(descriptor.digest)) {
+      const start = await this.repo.startUpload({ mount: { digest: descriptor.digest, from }, ...this.signalOption });
+      if (start.kind === 'mounted') {
+        result.mounted.push(descriptor.digest);
+        return;
+      }
+      location = start.location;
+      break;
+    }
+    await this.withRetries(() => {
+      const session = location;
+      location = undefined;
+      return this.uploadKnown(descriptor, () => Readable.from([bytes]), undefined, this.options.signal, session);
+    });
+    result.uploaded.push({ digest: descriptor.digest, size: bytes.length });
+  }
+
+  /** Other repositories of this registry the image was pulled from or pushed to. */
+  private imageRepositories(id: Digest): string[] {
+    const paths: string[] = [];
+    for (const name of this.target.images.records.repoDigestsOf(id)) {
+      const ref = parseReference(name);
+      if (ref.domain === this.repo.client.domain && ref.path !== this.repo.path && !paths.includes(ref.path)) paths.push(ref.path);
+    }
+    return paths.slice(0, 3);
   }
 
   /** Repo digest, compressed-blob records and (when complete here) the pushed manifest, in one transaction. */

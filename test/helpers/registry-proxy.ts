@@ -16,7 +16,7 @@ export interface RecordedRequest {
   range?: string;
 }
 
-/** What an interceptor returns: a full answer, or undefined to forward the request. */
+/** What an interceptor returns: a full answer (status 0: drop the connection), or undefined to forward the request. */
 export type Answer = { status: number; headers?: Record<string, string>; body?: Buffer | string } | undefined;
 export type Interceptor = (req: IncomingMessage, path: string) => Answer | Promise<Answer>;
 
@@ -58,6 +58,10 @@ export class RegistryProxy {
       ...(typeof req.headers.range === 'string' ? { range: req.headers.range } : {}),
     });
     const answer = await this.interceptor?.(req, path);
+    if (answer !== undefined && answer.status === 0) {
+      req.socket.destroy();
+      return;
+    }
     if (answer !== undefined) {
       req.resume();
       res.writeHead(answer.status, answer.headers ?? {});
