@@ -1,0 +1,164 @@
+/**
+ * A read-only view of a source tree as COPY and ADD see it: the build context with
+ * `.dockerignore` applied (what BuildKit's context transfer would have sent), or a stage's or
+ * image's mounted tree with nothing hidden. Entries are lstat'ed once and listed lazily, so a
+ * build reads only the parts of the context its COPY and ADD instructions name.
+ *
+ * Visibility follows BuildKit's walker: an excluded file is gone; an excluded directory is
+ * gone too, unless an exception (`!pattern`) includes something inside it, in which case it
+ * is there (as the parent of what is included).
+ */
+import type { BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
+import type { IgnoreMatcher, MatchInfo } from './ignore.ts';
+
+export interface ContextEntry {
+  /** Slash path relative to the tree's root; '' is the root itself. */
+  rel: string;
+  abs: string;
+  st: BigIntStats;
+  /** The ignore matcher's state for this directory, handed to its entries. */
+  info: MatchInfo | undefined;
+  /** Excluded itself, but present because something inside it is included. */
+  excluded: boolean;
+}
+
+const MAX_SYMLINKS = 40;
+
+function lstat(abs: string): BigIntStats | undefined {
+  try {
+    return lstatSync(abs, { bigint: true });
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;
+    throw fromSystemError(err, `stat ${abs}`);
+  }
+}
+
+export class ContextFs {
+  private readonly listed = new Map<string, { list: ContextEntry[]; byName: Map<string, ContextEntry> }>();
+  private readonly top: ContextEntry;
+
+  /**
+   * @param root an existing directory
+   * @param matcher the `.dockerignore` patterns of a build context; none for stage and image trees
+   * @throws not-found when `root` does not exist, invalid-argument when it is not a directory
+   */
+  constructor(
+    readonly root: string,
+    private readonly matcher?: IgnoreMatcher,
+  ) {
+    const st = lstat(root);
+    if (st === undefined) throw invalidArgument(`context directory ${root} does not exist`);
+    if (!st.isDirectory()) throw invalidArgument(`context ${root} is not a directory`);
+    this.top = { rel: '', abs: root, st, info: undefined, excluded: false };
+  }
+
+  rootEntry(): ContextEntry {
+    return this.top;
+  }
+
+  /** Visible entries of a directory, sorted by name. */
+  children(dir: ContextEntry): ContextEntry[] {
+    if (!dir.st.isDirectory()) return [];
+    return this.listing(dir).list;
+  }
+
+  private listing(dir: ContextEntry): { list: ContextEntry[]; byName: Map<string, ContextEntry> } {
+    const known = this.listed.get(dir.rel);
+    if (known !== undefined) return known;
+    if (!dir.st.isDirectory()) return { list: [], byName: new Map() };
+    let names: string[];
+    try {
+      names = readdirSync(dir.abs);
+    } catch (err) {
+      throw fromSystemError(err, `read directory ${dir.abs}`);
+    }
+    names.sort(byBytes);
+    const out: ContextEntry[] = [];
+    const byName = new Map<string, ContextEntry>();
+    const add = (name: string, e: ContextEntry): void => {
+      out.push(e);
+      byName.set(name, e);
+    };
+    for (const name of names) {
+      const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
+      const abs = `${dir.abs === '/' ? '' : dir.abs}/${name}`;
+      const st = lstat(abs);
+      if (st === undefined) continue;
+      if (this.matcher === undefined) {
+        add(name, { rel, abs, st, info: undefined, excluded: false });
+        continue;
+      }
+      const d = this.matcher.check(rel, st.isDirectory(), dir.info);
+      if (!d.excluded) {
+        add(name, { rel, abs, st, info: d.info, excluded: false });
+      } else if (st.isDirectory() && d.descend) {
+        const entry = { rel, abs, st, info: d.info, excluded: true };
+        if (this.children(entry).length > 0) add(name, entry);
+      }
+    }
+    const result = { list: out, byName };
+    this.listed.set(dir.rel, result);
+    return result;
+  }
+
+  /** The visible entry at `rel` (a clean slash path), without following symlinks. */
+  get(rel: string): ContextEntry | undefined {
+    if (rel === '' || rel === '.') return this.top;
+    let current = this.top;
+    for (const part of rel.split('/')) {
+      if (part === '' || part === '.') continue;
+      const next = this.listing(current).byName.get(part);
+      if (next === undefined) return undefined;
+      current = next;
+    }
+    return current;
+  }
+
+  /**
+   * The visible entry at `path`, following symlinks inside the tree (an absolute link target
+   * starts again at the root, `..` stops at it), as COPY resolves its source paths.
+   * @throws invalid-argument for a symlink loop
+   */
+  resolve(path: string): ContextEntry | undefined {
+    const pending = path.split('/').filter((p) => p !== '' && p !== '.');
+    const done: string[] = [];
+    let links = 0;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === '..') {
+        done.pop();
+        continue;
+      }
+      const entry = this.get([...done, part].join('/'));
+      if (entry === undefined) return undefined;
+      if (!entry.st.isSymbolicLink()) {
+        done.push(part);
+        continue;
+      }
+      if (++links > MAX_SYMLINKS) throw invalidArgument(`${path}: too many levels of symbolic links`);
+      const target = readlinkSync(entry.abs);
+      if (target.startsWith('/')) done.length = 0;
+      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+    }
+    return this.get(done.join('/'));
+  }
+
+  /** Every visible entry under `dir` (not `dir` itself), parents before children, sorted. */
+  *walk(dir: ContextEntry): Generator<ContextEntry> {
+    for (const child of this.children(dir)) {
+      yield child;
+      if (child.st.isDirectory()) yield* this.walk(child);
+    }
+  }
+}
+
+/** Go compares strings by bytes; for names that are not plain ASCII, JS's UTF-16 order can differ. */
+const ASCII = /^[\x00-\x7f]*$/;
+
+function byBytes(a: string, b: string): number {
+  if (ASCII.test(a) && ASCII.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}

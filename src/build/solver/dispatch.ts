@@ -1,0 +1,444 @@
+/**
+ * One instruction of a stage, as BuildKit's dockerfile2llb dispatches it: the instruction is
+ * expanded in the stage's environment, metadata instructions change the image config and add
+ * `empty_layer` history, and RUN, COPY, ADD and WORKDIR become layer steps — looked up in the
+ * cache, or run in a writable snapshot and committed as one layer.
+ */
+import { posix } from 'node:path';
+import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
+import { readRootfsFile } from '../../runtime/index.ts';
+import { parseGroup, parsePasswd } from '../../runtime/index.ts';
+import type { Digest } from '../../oci/index.ts';
+import { packSourceFiles } from '../context/content-hash.ts';
+import {
+  HISTORY_COMMENT, argHistory, cmdHistory, copyHistory, entrypointHistory, expandInstruction, exposeHistory,
+  healthcheckHistory, keyValueHistory, maintainerHistory, parseChmod, parseExposedPorts, parseSignal, proxyEnv,
+  resolveStageArg, resolveWorkdir, runCommandLine, runHistory, shellHistory, stepName, stopsignalHistory, userHistory,
+  volumeHistory, withShell, workdirHistory,
+  type AddInstruction, type ChmodSpec, type CopyInstruction, type Instruction, type RunInstruction,
+} from '../dockerfile/index.ts';
+import type { Vertex } from '../progress.ts';
+import type { Builder } from './builder.ts';
+import { copyResolved, inlineSource, isUrl, resolvePathSource, urlSource, type ResolvedSource } from './copy-sources.ts';
+import { mkdirAllInRoot } from './file-copy.ts';
+import { runContainer } from './run-container.ts';
+import { mountKeyInputs, prepareMounts } from './run-mounts.ts';
+import { findStageRef, type StagePlan } from './stage-plan.ts';
+import type { StageState } from './stage-state.ts';
+import { stepKey, type StepInputs } from './step-cache.ts';
+import { changeInSnapshot, viewTree, type TreeView } from './workspace.ts';
+import { ContextFs } from '../context/context-fs.ts';
+
+export interface DispatchContext {
+  builder: Builder;
+  plan: StagePlan;
+  /** Steps numbered so far (`[n/total]`). */
+  index: number;
+}
+
+function at(inst: Instruction): { line: number; endLine: number } {
+  return { line: inst.location.line, endLine: inst.location.endLine };
+}
+
+/** Resolves `--chown` / USER for files as BuildKit does: names from the tree's passwd and group files (unknown names are 0). */
+export function resolveOwner(rootfs: string, spec: string): { uid: number; gid: number } {
+  const [user = '', group] = spec.split(/:(.*)/s, 2) as [string, string | undefined];
+  const id = (s: string): number | undefined => (s === 'root' ? 0 : /^\d+$/.test(s) && Number(s) <= 2 ** 31 - 1 ? Number(s) : undefined);
+  let uid = 0;
+  let gid = 0;
+  const u = id(user);
+  if (u !== undefined) {
+    uid = u;
+    gid = u;
+  } else if (user !== '') {
+    const passwd = readRootfsFile(rootfs, '/etc/passwd');
+    const entry = passwd === undefined ? undefined : parsePasswd(passwd.toString('utf8')).find((e) => e.name === user);
+    if (entry !== undefined) {
+      uid = entry.uid;
+      gid = entry.gid;
+    }
+  }
+  if (group !== undefined && group !== '') {
+    const g = id(group);
+    if (g !== undefined) {
+      gid = g;
+    } else {
+      const file = readRootfsFile(rootfs, '/etc/group');
+      const entry = file === undefined ? undefined : parseGroup(file.toString('utf8')).find((e) => e.name === group);
+      if (entry !== undefined) gid = entry.gid;
+    }
+  }
+  return { uid, gid };
+}
+
+/** BuildKit's pathRelativeToWorkingDir: absolute, cleaned, a trailing `/` kept. */
+export function destPath(workdir: string, p: string): string {
+  let rel = p;
+  if (rel === '' || rel === '.') rel = './';
+  const joined = rel.startsWith('/') ? posix.join('/', rel) : posix.join('/', workdir, rel);
+  const keepSlash = (rel.endsWith('/') || rel.endsWith('/.')) && !joined.endsWith('/');
+  return keepSlash ? `${joined}/` : joined;
+}
+
+function epochDate(builder: Builder): Date | undefined {
+  const e = builder.options.sourceDateEpoch;
+  return e === undefined ? undefined : new Date(e * 1000);
+}
+
+interface LayerStep {
+  vertex: Vertex;
+  kind: string;
+  description: string;
+  inputs: StepInputs;
+  fileSets?: { digest: string; data: Buffer }[];
+  execute: (rootfs: string) => Promise<void>;
+}
+
+/** Looks a layer step up in the cache, or runs it; either way its layer goes on the stack. */
+async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruction, step: LayerStep): Promise<void> {
+  const { builder } = ctx;
+  const { progress, cache } = builder;
+  const key = stepKey(state.key, step.inputs);
+  const noCache = ctx.plan.noCache;
+  const hit = noCache ? undefined : cache.lookup(key);
+  if (hit !== undefined && builder.host.snapshotter.stat(hit.chainId) !== undefined && builder.host.images.layers.get(hit.chainId) !== undefined) {
+    builder.protect(hit.chainId);
+    cache.touch(key);
+    progress.cached(step.vertex);
+    state.addLayer({ chainId: hit.chainId as Digest, diffId: hit.diffId as Digest, size: hit.size, tarSize: hit.tarSize }, step.description, HISTORY_COMMENT, hit.createdAt);
+    state.key = key;
+    builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: true });
+    return;
+  }
+  const reason = noCache
+    ? (builder.options.noCache === true ? 'the build runs with --no-cache' : `stage ${ctx.plan.stage.name ?? ''} is in --no-cache-filter`)
+    : cache.explain(state.key, step.inputs, step.description, state.rebuilt);
+  progress.miss(step.vertex, reason);
+  const parent = state.top;
+  let layer;
+  try {
+    layer = await changeInSnapshot(builder.host.snapshotter, builder.scratch, parent, step.execute);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    progress.fail(step.vertex, message);
+    throw builder.failure(err, at(inst), { vertex: step.vertex });
+  }
+  builder.protect(layer.chainId);
+  const createdAt = Date.now();
+  cache.record({
+    key, parentKey: state.key, kind: step.kind, description: step.description, inputs: JSON.stringify(step.inputs),
+    chainId: layer.chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, createdAt, lastUsedAt: createdAt, usageCount: 1,
+  }, { parent: parent ?? null }, step.fileSets ?? []);
+  state.addLayer(layer, step.description, HISTORY_COMMENT, createdAt);
+  state.key = key;
+  state.rebuilt = true;
+  progress.done(step.vertex);
+  builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: false, reason });
+}
+
+/** Runs `fn`, turning its errors into build failures at the instruction (and failing the vertex). */
+async function guarded<T>(ctx: DispatchContext, inst: Instruction, vertex: Vertex | undefined, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (vertex !== undefined && vertex.completed === undefined) ctx.builder.progress.fail(vertex, err instanceof Error ? err.message : String(err));
+    throw ctx.builder.failure(err, at(inst));
+  }
+}
+
+/** Dispatches one instruction of a stage. */
+export async function dispatchInstruction(ctx: DispatchContext, state: StageState, original: Instruction, onbuild: boolean): Promise<void> {
+  const { builder } = ctx;
+  const esc = builder.df.escapeToken;
+  if (original.kind === 'ARG') {
+    const resolved = await guarded(ctx, original, undefined, () => resolveStageArg(original, {
+      env: state.env, buildArgs: builder.buildArgs, globalArgs: builder.globalArgs, escapeToken: esc,
+    }));
+    for (const r of resolved) {
+      if (r.setsEnv && r.value !== undefined) state.env.set(r.key, r.value);
+      state.declaredArgs.push({ key: r.key, value: r.value });
+    }
+    state.addEmptyHistory(argHistory(resolved), HISTORY_COMMENT);
+    return;
+  }
+  const inst = await guarded(ctx, original, undefined, () => expandInstruction(original, state.env, { escapeToken: esc }).instruction);
+  const d = state.defaults;
+  switch (inst.kind) {
+    case 'ENV':
+      for (const p of inst.pairs) state.setEnv(p.key, p.value);
+      state.addEmptyHistory(keyValueHistory('ENV', inst.pairs), HISTORY_COMMENT);
+      return;
+    case 'LABEL':
+      d.Labels = { ...(d.Labels ?? {}) };
+      for (const p of inst.pairs) d.Labels[p.key] = p.value;
+      state.addEmptyHistory(keyValueHistory('LABEL', inst.pairs), HISTORY_COMMENT);
+      return;
+    case 'MAINTAINER':
+      state.config.author = inst.maintainer;
+      state.addEmptyHistory(maintainerHistory(inst.maintainer), HISTORY_COMMENT);
+      return;
+    case 'CMD': {
+      const args = inst.form === 'shell' ? withShell(state.shell, inst.command) : [...inst.command];
+      d.Cmd = args;
+      d.ArgsEscaped = true;
+      state.cmdSet = true;
+      state.addEmptyHistory(cmdHistory(args), HISTORY_COMMENT);
+      return;
+    }
+    case 'ENTRYPOINT': {
+      const args = inst.form === 'shell' ? withShell(state.shell, inst.command) : [...inst.command];
+      d.Entrypoint = args;
+      if (!state.cmdSet) delete d.Cmd;
+      state.addEmptyHistory(entrypointHistory(args), HISTORY_COMMENT);
+      return;
+    }
+    case 'HEALTHCHECK': {
+      d.Healthcheck = {
+        Test: inst.test,
+        ...(inst.intervalNs ? { Interval: inst.intervalNs } : {}),
+        ...(inst.timeoutNs ? { Timeout: inst.timeoutNs } : {}),
+        ...(inst.startPeriodNs ? { StartPeriod: inst.startPeriodNs } : {}),
+        ...(inst.startIntervalNs ? { StartInterval: inst.startIntervalNs } : {}),
+        ...(inst.retries ? { Retries: inst.retries } : {}),
+      };
+      state.addEmptyHistory(healthcheckHistory(inst), HISTORY_COMMENT);
+      return;
+    }
+    case 'EXPOSE': {
+      const ports = await guarded(ctx, inst, undefined, () => parseExposedPorts(inst.ports));
+      d.ExposedPorts = { ...(d.ExposedPorts ?? {}) };
+      for (const p of ports) d.ExposedPorts[p] = {};
+      state.addEmptyHistory(exposeHistory(ports), HISTORY_COMMENT);
+      return;
+    }
+    case 'USER':
+      d.User = inst.user;
+      state.addEmptyHistory(userHistory(inst.user), HISTORY_COMMENT);
+      return;
+    case 'VOLUME':
+      d.Volumes = { ...(d.Volumes ?? {}) };
+      for (const v of inst.volumes) {
+        if (v === '') throw builder.failure(invalidArgument('VOLUME specified can not be an empty string'), at(inst));
+        d.Volumes[v] = {};
+      }
+      state.addEmptyHistory(volumeHistory(inst.volumes), HISTORY_COMMENT);
+      return;
+    case 'STOPSIGNAL':
+      await guarded(ctx, inst, undefined, () => parseSignal(inst.signal));
+      d.StopSignal = inst.signal;
+      state.addEmptyHistory(stopsignalHistory(inst.signal), HISTORY_COMMENT);
+      return;
+    case 'SHELL':
+      d.Shell = [...inst.shell];
+      state.addEmptyHistory(shellHistory(inst.shell), HISTORY_COMMENT);
+      return;
+    case 'ONBUILD':
+      d.OnBuild = [...(d.OnBuild ?? []), inst.expression];
+      return;
+    case 'WORKDIR':
+      await workdir(ctx, state, inst.path, inst, onbuild);
+      return;
+    case 'RUN':
+      await run(ctx, state, inst, original as RunInstruction, onbuild);
+      return;
+    case 'COPY':
+    case 'ADD':
+      await copy(ctx, state, inst, original as CopyInstruction | AddInstruction, onbuild);
+      return;
+    default:
+      return;
+  }
+}
+
+async function workdir(ctx: DispatchContext, state: StageState, path: string, inst: Instruction, onbuild: boolean): Promise<void> {
+  const { builder } = ctx;
+  const wd = resolveWorkdir(state.workdir, path);
+  state.defaults.WorkingDir = wd;
+  if (wd === '/') {
+    state.addEmptyHistory(workdirHistory(wd), HISTORY_COMMENT);
+    return;
+  }
+  const name = stepName(inst, state.env, builder.df.escapeToken) ?? `WORKDIR ${path}`;
+  const vertex = builder.progress.start(`${builder.prefix(ctx, onbuild)}${name}`);
+  const user = state.user;
+  const created = epochDate(builder);
+  await layerStep(ctx, state, inst, {
+    vertex,
+    kind: 'WORKDIR',
+    description: workdirHistory(wd),
+    inputs: { kind: 'WORKDIR', path: wd, user },
+    execute: async (rootfs) => {
+      const owner = user === '' ? undefined : resolveOwner(rootfs, user);
+      mkdirAllInRoot(rootfs, wd, { mode: 0o755, ...(owner ? { chown: owner } : {}), ...(created ? { createdTime: created } : {}) });
+    },
+  });
+}
+
+async function run(ctx: DispatchContext, state: StageState, inst: RunInstruction, original: RunInstruction, onbuild: boolean): Promise<void> {
+  const { builder } = ctx;
+  const name = stepName(original, state.env, builder.df.escapeToken) ?? inst.original;
+  const vertex = builder.progress.start(`${builder.prefix(ctx, onbuild)}${name}`);
+  const line = await guarded(ctx, inst, vertex, () => runCommandLine(inst, state.shell, state.config.os));
+  const mounts = inst.mounts.map((m) => m.parsed).filter((m): m is NonNullable<typeof m> => m !== undefined);
+  if (inst.security === 'insecure') {
+    const err = invalidArgument('RUN --security=insecure is not allowed: strata grants no extra privileges to build steps');
+    builder.progress.fail(vertex, err.message);
+    throw builder.failure(err, at(inst));
+  }
+  const network: 'host' | 'none' = inst.network === 'none' ? 'none' : builder.options.network === 'none' && inst.network === 'default' ? 'none' : 'host';
+  const mountInputs = await guarded(ctx, inst, vertex, () => mountKeyInputs(builder, ctx.plan, mounts, state.workdir));
+  const env = [...state.env].map(([k, v]) => [k, v] as [string, string]);
+  const workdir = state.workdir;
+  const user = state.user;
+  const description = runHistory(line.args, state.declaredArgs, state.env);
+  const inputs: StepInputs = {
+    kind: 'RUN',
+    command: line.args,
+    script: line.script ? { name: line.script.name, data: line.script.data } : null,
+    env,
+    args: state.declaredArgs.map((a) => a.key),
+    user,
+    workdir,
+    network,
+    mounts: mountInputs,
+  };
+  const proxies = proxyEnv(builder.buildArgs);
+  await layerStep(ctx, state, inst, {
+    vertex,
+    kind: 'RUN',
+    description,
+    inputs,
+    execute: async (rootfs) => {
+      const prepared = await prepareMounts(builder, ctx.plan, mounts, workdir);
+      try {
+        const runtimeMounts = [...prepared.mounts];
+        if (line.script !== undefined) {
+          const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
+          const dir = mkdtempSync(posix.join(builder.scratch, 'pipes-'));
+          writeFileSync(posix.join(dir, line.script.name), line.script.data);
+          chmodSync(posix.join(dir, line.script.name), line.script.mode);
+          runtimeMounts.push({ type: 'bind', source: dir, destination: line.script.dir.replace(/\/$/, ''), readOnly: true });
+        }
+        const envList = [...env.map(([k, v]) => `${k}=${v}`), ...proxies.filter((p) => !state.env.has(p.slice(0, p.indexOf('=')))), ...prepared.env];
+        const code = await runContainer(builder.host.root, {
+          rootfs, workDir: builder.scratch, args: line.args, env: envList, user, cwd: workdir, network, mounts: runtimeMounts,
+          ...(builder.options.extraHosts ? { extraHosts: builder.options.extraHosts } : {}),
+          onOutput: (chunk) => builder.progress.log(vertex, chunk),
+          ...(builder.options.signal ? { signal: builder.options.signal } : {}),
+        });
+        if (code !== 0) {
+          throw new StrataError('failed-precondition', `process "${line.args.join(' ')}" did not complete successfully: exit code: ${code}`);
+        }
+      } catch (err) {
+        if (isStrataError(err) && err.code === 'internal' && (err as { exitCode?: number }).exitCode !== undefined) {
+          throw new StrataError('failed-precondition', `process "${line.args.join(' ')}" did not complete successfully: ${err.message}`, { cause: err });
+        }
+        throw err;
+      } finally {
+        prepared.release();
+      }
+    },
+  });
+}
+
+type CopyLike = CopyInstruction | AddInstruction;
+
+async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, original: CopyLike, onbuild: boolean): Promise<void> {
+  const { builder } = ctx;
+  const name = stepName(original, state.env, builder.df.escapeToken) ?? inst.original;
+  const vertex = builder.progress.start(`${builder.prefix(ctx, onbuild)}${name}`);
+  const isAdd = inst.kind === 'ADD';
+  const dest = destPath(state.workdir, inst.dest);
+  const description = copyHistory({
+    kind: inst.kind, sources: inst.sources, inlineNames: inst.inline.map((s) => s.name), dest: inst.dest,
+    chown: inst.chown, chmod: inst.chmod, parents: inst.kind === 'COPY' ? inst.parents : false,
+  });
+  const views: TreeView[] = [];
+  try {
+    const resolved = await guarded(ctx, inst, vertex, () => resolveSources(ctx, state, inst, views));
+    const chmod: ChmodSpec | undefined = inst.chmod === undefined || inst.chmod === '' ? undefined : await guarded(ctx, inst, vertex, () => parseChmod(inst.chmod as string));
+    const fileSets = resolved.sources.map((s) => ({ digest: s.fileSet.digest, data: packSourceFiles(s.fileSet.files) }));
+    const inputs: StepInputs = {
+      kind: inst.kind,
+      sources: resolved.sources.map((s) => ({ source: s.source, from: resolved.from, fileSet: s.fileSet.digest, ...(s.extra ?? {}) })),
+      dest,
+      chown: inst.chown ?? '',
+      chmod: inst.chmod ?? '',
+      excludes: inst.excludes,
+      parents: inst.kind === 'COPY' ? inst.parents : false,
+      unpack: isAdd ? (inst.unpack ?? true) : false,
+    };
+    const created = epochDate(builder);
+    await layerStep(ctx, state, inst, {
+      vertex,
+      kind: inst.kind,
+      description,
+      inputs,
+      fileSets,
+      execute: async (rootfs) => {
+        const chown = inst.chown === undefined || inst.chown === '' ? undefined : resolveOwner(rootfs, inst.chown);
+        for (const source of resolved.sources) {
+          await copyResolved(source, {
+            rootfs, dest, ...(chown ? { chown } : {}), ...(chmod ? { chmod } : {}), ...(created ? { createdTime: created } : {}),
+          });
+        }
+      },
+    });
+  } finally {
+    for (const v of views) v.release();
+  }
+}
+
+/** The trees and entries a COPY or ADD copies, resolved (and hashed) before it runs. */
+async function resolveSources(ctx: DispatchContext, state: StageState, inst: CopyLike, views: TreeView[]): Promise<{ sources: ResolvedSource[]; from: string }> {
+  const { builder } = ctx;
+  const hasher = builder.context.hasher;
+  if (inst.kind === 'ADD' && inst.keepGitDir !== undefined) {
+    throw invalidArgument('ADD --keep-git-dir is for git sources, which strata does not fetch: clone the repository into the context and COPY it');
+  }
+  if (inst.kind === 'ADD' && inst.checksum !== undefined && inst.checksum !== '') {
+    if (inst.sources.length !== 1) throw invalidArgument("checksum can't be specified for multiple sources");
+    if (!isUrl(inst.sources[0] as string)) throw invalidArgument('checksum requires HTTP(S) or Git sources');
+  }
+  let fs: ContextFs | undefined;
+  let from = 'context';
+  let resetOwner = true;
+  if (inst.kind === 'COPY' && inst.from !== undefined) {
+    const ref = findStageRef(builder.plans, inst.from, ctx.plan.index);
+    let top: Digest | undefined;
+    if ('image' in ref) {
+      const img = await builder.image(ref.image);
+      top = img.layers.at(-1)?.chainId;
+      from = `image:${img.id}`;
+    } else {
+      const result = await builder.stageResult(ref);
+      top = result.state.top;
+      from = `stage:${result.state.key}`;
+    }
+    const view = viewTree(builder.host.snapshotter, builder.scratch, top);
+    views.push(view);
+    fs = new ContextFs(view.path);
+    resetOwner = false;
+  } else {
+    fs = builder.contextFs();
+  }
+  const sources: ResolvedSource[] = [];
+  const unpack = inst.kind === 'ADD' ? (inst.unpack ?? true) : false;
+  for (const src of inst.sources) {
+    if (isUrl(src)) {
+      if (inst.kind !== 'ADD') throw invalidArgument('source can\'t be a URL for COPY');
+      sources.push(await urlSource(builder.scratch, src, inst.checksum, hasher, builder.options.signal));
+      continue;
+    }
+    if (/^git@|\.git(#.*)?$/.test(src) && inst.kind === 'ADD') {
+      throw invalidArgument(`ADD of git repositories (${src}) is not supported: clone it into the context and COPY it`);
+    }
+    if (fs === undefined) throw notFound(`"${posix.join('/', src)}": not found`, { hint: 'the Dockerfile came on stdin without a context: give a context directory to COPY from' });
+    sources.push(resolvePathSource(fs, src, {
+      excludes: inst.excludes, parents: inst.kind === 'COPY' && inst.parents, resetOwner, unpack: unpack && from === 'context', hasher,
+    }));
+  }
+  const mtime = epochDate(builder) ?? new Date(0);
+  for (const inline of inst.inline) sources.push(inlineSource(builder.scratch, inline.name, inline.content, hasher, mtime));
+  return { sources, from };
+}

@@ -1,0 +1,358 @@
+/**
+ * COPY and ADD without a container: source trees (the context, a stage, an image) copied
+ * into a build step's mounted root filesystem with the semantics of BuildKit's file op
+ * (tonistiigi/fsutil's copy):
+ *
+ * - a source directory's contents are copied, not the directory itself;
+ * - the destination's parents are created (0755, or the `--chmod` mode; owned by `--chown`);
+ * - a file copied onto an existing directory lands inside it; onto a file, replaces it;
+ * - copied directories merge with existing ones; a file never replaces a directory;
+ * - owners are kept (`--chown` replaces them; context files are root's), modes are kept
+ *   (`--chmod` replaces or edits them), mtimes are kept, hard links inside one source stay
+ *   links, extended attributes are copied where the target accepts them.
+ *
+ * Every destination path is resolved inside the root filesystem (a symlink in the image
+ * never sends a write outside it), and an existing entry is replaced by unlinking it first,
+ * never written through.
+ */
+import type { BigIntStats } from 'node:fs';
+import {
+  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmdirSync, statSync, symlinkSync, unlinkSync,
+} from 'node:fs';
+import { posix } from 'node:path';
+import { errnoOf, fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
+import { lgetxattrs, lsetxattr, mknod, splitDev } from '../../internal/sys/index.ts';
+import { resolveInRootfs } from '../../runtime/index.ts';
+import type { ContextEntry, ContextFs } from '../context/context-fs.ts';
+import { goMatch, hasWildcards } from '../context/glob.ts';
+import type { IgnoreMatcher, MatchInfo } from '../context/ignore.ts';
+import type { ChmodSpec } from '../dockerfile/index.ts';
+
+/** One entry to copy: where it sits below the copied source, and whether only as a parent of included entries. */
+export interface PlannedEntry {
+  entry: ContextEntry;
+  /** Slash path below the source top ('' for the top itself). */
+  rel: string;
+  /** A directory copied only because an included entry is inside it (`--parents` patterns). */
+  parentOnly: boolean;
+}
+
+/** One matched source (a wildcard may match several) with everything under it that is copied. */
+export interface PlannedSource {
+  /** The source path as matched, relative to the tree root. */
+  path: string;
+  top: ContextEntry;
+  entries: PlannedEntry[];
+}
+
+/** BuildKit's cleanPath: absolute, cleaned, a trailing `/` or `/.` kept. */
+export function cleanCopyPath(p: string): string {
+  const joined = posix.join('/', p);
+  if (p.endsWith('/.')) return joined === '/' ? '/.' : `${joined}/.`;
+  if (p.endsWith('/') && joined !== '/') return `${joined}/`;
+  return joined;
+}
+
+/** fsutil's splitWildcards: the part before the first component with a wildcard, and the rest. */
+function splitWildcards(p: string): [string, string] {
+  const parts = posix.join(p).split('/');
+  const before: string[] = [];
+  const after: string[] = [];
+  let found = false;
+  for (const part of parts) {
+    if (!found && hasWildcards(part)) found = true;
+    (found ? after : before).push(part === '' ? '/' : part);
+  }
+  return [posix.join(...(before.length > 0 ? before : ['/'])), after.length > 0 ? posix.join(...after) : ''];
+}
+
+/**
+ * The entries a source path names in a tree: itself (its top symlink followed when
+ * `followSymlinks`), or every match of a wildcard (an entry that matches is taken whole).
+ * @throws not-found `"/x": not found` for a plain path that is not there
+ */
+export function matchSource(fs: ContextFs, sourcePath: string, options: { followSymlinks: boolean; allowWildcard: boolean }): { path: string; top: ContextEntry }[] {
+  const clean = cleanCopyPath(sourcePath);
+  const rel = posix.join(clean).replace(/^\/+/, '');
+  const [dir, pattern] = options.allowWildcard ? splitWildcards(clean) : [clean, ''];
+  if (pattern === '') {
+    const top = options.followSymlinks ? fs.resolve(rel) : fs.get(rel);
+    if (top === undefined) throw notFound(`"${posix.join('/', rel)}": not found`);
+    return [{ path: rel, top }];
+  }
+  const base = fs.resolve(dir.replace(/^\/+/, ''));
+  if (base === undefined || !base.st.isDirectory()) return [];
+  const out: { path: string; top: ContextEntry }[] = [];
+  const walk = (d: ContextEntry, prefix: string): void => {
+    for (const child of fs.children(d)) {
+      const name = child.rel.slice(child.rel.lastIndexOf('/') + 1);
+      const relToBase = prefix === '' ? name : `${prefix}/${name}`;
+      if (goMatch(pattern, relToBase)) {
+        let top: ContextEntry | undefined = child;
+        if (options.followSymlinks && child.st.isSymbolicLink()) top = fs.resolve(child.rel);
+        if (top !== undefined) out.push({ path: child.rel, top });
+        continue;
+      }
+      if (child.st.isDirectory()) walk(child, relToBase);
+    }
+  };
+  walk(base, '');
+  return out;
+}
+
+/**
+ * Everything under a matched source that the copy takes, in walk order, with `--exclude` and
+ * `--parents` include patterns applied as fsutil applies them.
+ */
+export function planSource(fs: ContextFs, match: { path: string; top: ContextEntry }, filters: { excludes?: IgnoreMatcher; includes?: IgnoreMatcher }): PlannedSource {
+  const entries: PlannedEntry[] = [{ entry: match.top, rel: '', parentOnly: false }];
+  if (match.top.st.isDirectory()) {
+    const pendingParents: PlannedEntry[] = [];
+    const walk = (dir: ContextEntry, rel: string, includeInfo: MatchInfo | undefined, excludeInfo: MatchInfo | undefined, depth: number): void => {
+      for (const child of fs.children(dir)) {
+        const name = child.rel.slice(child.rel.lastIndexOf('/') + 1);
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        let include = true;
+        let excluded = false;
+        let inc: MatchInfo | undefined;
+        let exc: MatchInfo | undefined;
+        if (filters.includes !== undefined) {
+          const r = filters.includes.matchesUsingParentResults(childRel, includeInfo);
+          include = r.matched;
+          inc = r.info;
+        }
+        if (filters.excludes !== undefined) {
+          const r = filters.excludes.matchesUsingParentResults(childRel, excludeInfo);
+          exc = r.info;
+          if (r.matched) {
+            include = false;
+            excluded = true;
+          }
+        }
+        const isDir = child.st.isDirectory();
+        if (!include && !isDir) continue;
+        if (include) {
+          for (const p of pendingParents.splice(0)) entries.push(p);
+          entries.push({ entry: child, rel: childRel, parentOnly: false });
+        }
+        if (!isDir) continue;
+        if (excluded && !(filters.excludes?.exclusions ?? false)) continue;
+        const mark = pendingParents.length;
+        if (!include) pendingParents.push({ entry: child, rel: childRel, parentOnly: true });
+        walk(child, childRel, inc, exc, depth + 1);
+        // Parents that nothing inside needed are dropped.
+        pendingParents.length = Math.min(pendingParents.length, mark);
+      }
+    };
+    walk(match.top, '', undefined, undefined, 0);
+  }
+  return { path: match.path, top: match.top, entries };
+}
+
+export interface CopyTarget {
+  /** The mounted root filesystem written to. */
+  rootfs: string;
+  /** The destination as a cleaned container path (trailing `/` kept: a directory). */
+  dest: string;
+  /** Copy a source directory's contents (COPY and ADD), not the directory. */
+  copyDirContents: boolean;
+  /** Owner for everything copied and every directory created; undefined keeps the source's. */
+  chown?: { uid: number; gid: number };
+  /** Context files belong to root (BuildKit's context transfer resets owners). */
+  resetOwner: boolean;
+  chmod?: ChmodSpec;
+  /** mtime for directories this copy creates (SOURCE_DATE_EPOCH); now when absent. */
+  createdTime?: Date;
+}
+
+interface CopyState {
+  target: CopyTarget;
+  /** Source inode → destination path, for hard links inside one source. */
+  inodes: Map<bigint, string>;
+}
+
+function lstatOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;
+    throw fromSystemError(err, `stat ${path}`);
+  }
+}
+
+function statOrUndefined(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ELOOP') return undefined;
+    throw fromSystemError(err, `stat ${path}`);
+  }
+}
+
+/** The host path of container path `p`, resolved inside the root filesystem. */
+function inRoot(rootfs: string, p: string): string {
+  return resolveInRootfs(rootfs, p);
+}
+
+/** fsutil's MkdirAll inside the root: missing directories get `mode`, the owner, and the time. */
+export function mkdirAllInRoot(rootfs: string, containerPath: string, options: { mode: number; chown?: { uid: number; gid: number }; createdTime?: Date }): void {
+  const parts = containerPath.split('/').filter((p) => p !== '' && p !== '.');
+  let current = '/';
+  for (const part of parts) {
+    current = posix.join(current, part);
+    const host = inRoot(rootfs, current);
+    const st = statOrUndefined(host);
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw invalidArgument(`mkdir ${current}: not a directory`);
+      continue;
+    }
+    try {
+      mkdirSync(host, { mode: options.mode });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOTDIR') throw invalidArgument(`mkdir ${current}: not a directory`);
+      if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `mkdir ${current}`);
+      continue;
+    }
+    chmodSync(host, options.mode);
+    if (options.chown !== undefined) lchownSync(host, options.chown.uid, options.chown.gid);
+    const t = options.createdTime ?? new Date();
+    lutimesSync(host, t, t);
+  }
+}
+
+function modeFor(st: BigIntStats, target: CopyTarget): number {
+  const mode = Number(st.mode) & 0o7777;
+  const spec = target.chmod;
+  if (spec === undefined) return mode;
+  if (spec.kind === 'octal') return spec.mode & 0o7777;
+  return spec.apply(mode, st.isDirectory()) & 0o7777;
+}
+
+function ownerFor(st: BigIntStats, target: CopyTarget): { uid: number; gid: number } {
+  if (target.chown !== undefined) return target.chown;
+  if (target.resetOwner) return { uid: 0, gid: 0 };
+  return { uid: Number(st.uid), gid: Number(st.gid) };
+}
+
+/** Owner, mode, times and xattrs of the source entry onto `dst`. */
+function copyFileInfo(src: ContextEntry, dst: string, target: CopyTarget): void {
+  const st = src.st;
+  const { uid, gid } = ownerFor(st, target);
+  try {
+    lchownSync(dst, uid, gid);
+    if (!st.isSymbolicLink()) chmodSync(dst, modeFor(st, target));
+    lutimesSync(dst, Number(st.atimeNs) / 1e9, Number(st.mtimeNs) / 1e9);
+  } catch (err) {
+    throw fromSystemError(err, `copy file info to ${dst}`);
+  }
+  try {
+    for (const [name, value] of lgetxattrs(src.abs)) {
+      if (name.startsWith('trusted.overlay.')) continue;
+      try {
+        lsetxattr(dst, name, value);
+      } catch {
+        // BuildKit logs xattrs a target refuses and goes on.
+      }
+    }
+  } catch {
+    // No xattr support on the source filesystem.
+  }
+}
+
+function ensureEmptyFileTarget(dst: string, display: string): void {
+  const st = lstatOrUndefined(dst);
+  if (st === undefined) return;
+  if (st.isDirectory()) throw invalidArgument(`cannot replace to directory ${display} with file`);
+  unlinkSync(dst);
+}
+
+/** Creates a directory at `dst` unless one is there: true when it was created. */
+function copyDirectoryOnly(src: ContextEntry, dst: string, display: string, overwriteMetadata: boolean, target: CopyTarget): boolean {
+  const st = lstatOrUndefined(dst);
+  if (st === undefined) {
+    mkdirSync(dst, { mode: Number(src.st.mode) & 0o7777 });
+    return true;
+  }
+  if (!st.isDirectory()) throw invalidArgument(`cannot copy to non-directory: ${display}`);
+  if (overwriteMetadata) chmodSync(dst, modeFor(src.st, target));
+  return false;
+}
+
+function copyOne(state: CopyState, planned: PlannedEntry, dst: string, display: string, isTop: boolean): void {
+  const { entry } = planned;
+  const st = entry.st;
+  if (st.isDirectory()) {
+    const created = copyDirectoryOnly(entry, dst, display, !isTop, state.target);
+    if (planned.parentOnly) {
+      if (created) copyFileInfo(entry, dst, state.target);
+      return;
+    }
+    if (created || !isTop) copyFileInfo(entry, dst, state.target);
+    return;
+  }
+  ensureEmptyFileTarget(dst, display);
+  try {
+    if (st.isFile()) {
+      const linked = st.nlink > 1n ? state.inodes.get(st.ino) : undefined;
+      if (linked !== undefined) {
+        linkSync(linked, dst);
+        return;
+      }
+      copyFileSync(entry.abs, dst, constants.COPYFILE_EXCL);
+      if (st.nlink > 1n) state.inodes.set(st.ino, dst);
+    } else if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(entry.abs), dst);
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      const { major, minor } = splitDev(st.rdev);
+      mknod(dst, st.isCharacterDevice() ? 'char' : 'block', Number(st.mode) & 0o7777, major, minor);
+    } else if (st.isFIFO()) {
+      mknod(dst, 'fifo', Number(st.mode) & 0o7777);
+    } else {
+      return; // sockets are not copied
+    }
+  } catch (err) {
+    throw fromSystemError(err, `copy ${entry.rel} to ${display}`);
+  }
+  copyFileInfo(entry, dst, state.target);
+}
+
+/**
+ * Copies one planned source to the target as fsutil's Copy does (its destination rules are
+ * described at the top of this file).
+ * @throws invalid-argument `cannot copy to non-directory: …`, `cannot replace to directory … with file`
+ */
+export function copySource(source: PlannedSource, target: CopyTarget): void {
+  const state: CopyState = { target, inodes: new Map() };
+  const dirMode = target.chmod?.kind === 'octal' ? target.chmod.mode : 0o755;
+  // The destination's parents.
+  const ensure = target.dest.endsWith('/') || target.dest.endsWith('/.') ? target.dest : posix.dirname(target.dest);
+  mkdirAllInRoot(target.rootfs, ensure, { mode: dirMode, ...(target.chown ? { chown: target.chown } : {}), ...(target.createdTime ? { createdTime: target.createdTime } : {}) });
+
+  let destPath = posix.join(target.dest);
+  const srcIsDir = source.top.st.isDirectory();
+  const destSt = statOrUndefined(inRoot(target.rootfs, destPath));
+  if ((!target.copyDirContents && srcIsDir && destSt !== undefined) || (!srcIsDir && destSt !== undefined && destSt.isDirectory())) {
+    destPath = posix.join(destPath, posix.basename(source.path === '' ? '/' : source.path));
+  }
+  const parent = target.copyDirContents && srcIsDir && destSt === undefined ? destPath : posix.dirname(destPath);
+  mkdirAllInRoot(target.rootfs, parent, { mode: dirMode, ...(target.chown ? { chown: target.chown } : {}), ...(target.createdTime ? { createdTime: target.createdTime } : {}) });
+  // Resolve again: the parent may have been created through a symlink.
+  const dst = destPath === '/' ? inRoot(target.rootfs, '/') : posix.join(inRoot(target.rootfs, posix.dirname(destPath)), posix.basename(destPath));
+
+  for (const planned of source.entries) {
+    const isTop = planned.rel === '';
+    copyOne(state, planned, isTop ? dst : `${dst}/${planned.rel}`, isTop ? destPath : posix.join(destPath, planned.rel), isTop);
+  }
+}
+
+/** Removes an empty directory if it is one (used to undo stub directories). */
+export function removeIfEmptyDir(path: string): boolean {
+  try {
+    rmdirSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

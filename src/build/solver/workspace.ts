@@ -1,0 +1,123 @@
+/**
+ * Snapshots for build steps: a writable one on the step's parent, mounted for the step to
+ * change and then committed in place as the step's layer; and read-only views of a stage's
+ * or image's tree for COPY --from and RUN --mount=from. Keys name this process, so whatever a
+ * crash leaves behind is swept by the next garbage collection.
+ */
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { mountAll, unmountAll } from '../../mount/index.ts';
+import type { Digest } from '../../oci/index.ts';
+import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
+
+export interface CommittedLayer {
+  chainId: Digest;
+  diffId: Digest;
+  size: number;
+  tarSize: number;
+}
+
+/**
+ * Prepares a writable snapshot on `parent` (or empty), mounts it, lets `change` write to it,
+ * unmounts it and commits its changes as a layer. On failure the snapshot is removed.
+ */
+export async function changeInSnapshot(
+  snapshotter: Snapshotter,
+  scratch: string,
+  parent: Digest | undefined,
+  change: (rootfs: string) => Promise<void>,
+): Promise<CommittedLayer> {
+  const key = temporaryKey('build');
+  const mounts = snapshotter.prepare(key, parent);
+  const target = mkdtempSync(join(scratch, 'rootfs-'));
+  let mounted = false;
+  try {
+    mountAll(mounts, target);
+    mounted = true;
+    await change(target);
+    unmountAll(target);
+    mounted = false;
+    const layer = await commitActive(snapshotter, key);
+    return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
+  } catch (err) {
+    if (mounted) unmountAll(target);
+    snapshotter.remove(key);
+    throw err;
+  } finally {
+    try {
+      rmdirSync(target);
+    } catch {
+      // Still busy: leave the empty directory to the scratch cleanup.
+    }
+  }
+}
+
+export interface TreeView {
+  /** Where the tree is (read-only). */
+  path: string;
+  release(): void;
+}
+
+/** A read-only view of the filesystem whose top layer is `top` (an empty directory for none). */
+export function viewTree(snapshotter: Snapshotter, scratch: string, top: Digest | undefined): TreeView {
+  const target = mkdtempSync(join(scratch, 'view-'));
+  if (top === undefined) {
+    return { path: target, release: () => rmSync(target, { recursive: true, force: true }) };
+  }
+  const key = temporaryKey('buildview');
+  const mounts = snapshotter.view(key, top);
+  try {
+    mountAll(mounts, target);
+  } catch (err) {
+    snapshotter.remove(key);
+    rmSync(target, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    path: target,
+    release: () => {
+      unmountAll(target);
+      snapshotter.remove(key);
+      try {
+        rmdirSync(target);
+      } catch {
+        // left to the scratch cleanup
+      }
+    },
+  };
+}
+
+/**
+ * A writable tree on `top` whose changes are thrown away (`RUN --mount=type=bind,rw`).
+ */
+export function scratchTree(snapshotter: Snapshotter, scratch: string, top: Digest | undefined): TreeView {
+  const key = temporaryKey('buildrw');
+  const mounts = snapshotter.prepare(key, top);
+  const target = mkdtempSync(join(scratch, 'rw-'));
+  try {
+    mountAll(mounts, target);
+  } catch (err) {
+    snapshotter.remove(key);
+    rmSync(target, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    path: target,
+    release: () => {
+      unmountAll(target);
+      snapshotter.remove(key);
+      try {
+        rmdirSync(target);
+      } catch {
+        // left to the scratch cleanup
+      }
+    },
+  };
+}
+
+/** A scratch directory for one build, under the store's tmp/. */
+export function makeScratch(root: string): string {
+  const dir = join(root, 'tmp', `build-${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
