@@ -1,8 +1,10 @@
 /**
  * `system df`: what the store uses, from sizes recorded when things were stored. Images
- * come from the image records; containers, volumes and build cache join as their modules
+ * come from the image records, the build cache from its records (a step's own layer size,
+ * shared when an image uses that layer too); containers and volumes join as their modules
  * arrive (each keeps its own sizes).
  */
+import { buildCacheUsage } from '../build/cache-admin.ts';
 import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
 import type { Engine } from './engine.ts';
 
@@ -53,5 +55,8 @@ export function diskUsage(engine: Engine): DiskUsage {
     containerCounts.set(id, 0);
   }
   const images = listImages(engine.images, { containerCounts, sharedSizes });
-  return { layersSize: usage.layersSize, images, containers: [], volumes: [], buildCache: [] };
+  const buildCache: BuildCacheUsage[] = buildCacheUsage(engine).map((b) => ({
+    id: b.id, type: b.type, size: b.size, createdAt: b.createdAt, lastUsedAt: b.lastUsedAt, usageCount: b.usageCount, inUse: b.inUse, shared: b.shared,
+  }));
+  return { layersSize: usage.layersSize, images, containers: [], volumes: [], buildCache };
 }
