@@ -6,7 +6,9 @@
  */
 import { buildCacheUsage } from '../build/cache-admin.ts';
 import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
+import { commandLine, statusText } from '../containers/index.ts';
 import type { Engine } from './engine.ts';
+import { containerManager } from './containers.ts';
 
 export interface ContainerUsage {
   id: string;
@@ -50,13 +52,30 @@ export function diskUsage(engine: Engine): DiskUsage {
   const usage = imageUsage(engine.images);
   const containerCounts = new Map<string, number>();
   const sharedSizes = new Map<string, number>();
+  const manager = containerManager(engine);
+  const counts = manager.records.countsByImage();
   for (const [id, u] of usage.perImage) {
     sharedSizes.set(id, u.sharedSize);
-    containerCounts.set(id, 0);
+    containerCounts.set(id, counts.get(id) ?? 0);
   }
   const images = listImages(engine.images, { containerCounts, sharedSizes });
+  const containers: ContainerUsage[] = manager.all().map((c) => {
+    const status = manager.statusSync(c);
+    return {
+      id: c.id,
+      image: c.stored.imageRef,
+      command: commandLine(c.stored),
+      localVolumes: c.stored.mounts.filter((m) => m.Type === 'volume').length,
+      sizeRw: manager.sizeRw(c),
+      created: Math.trunc(Date.parse(c.created) / 1000),
+      state: status.Status,
+      status: statusText(status),
+      names: [c.name],
+    };
+  });
+  const volumes: VolumeUsage[] = manager.volumes.list().map((v) => ({ name: v.Name, links: v.links, size: manager.volumes.size(v.Name) }));
   const buildCache: BuildCacheUsage[] = buildCacheUsage(engine).map((b) => ({
     id: b.id, type: b.type, size: b.size, createdAt: b.createdAt, lastUsedAt: b.lastUsedAt, usageCount: b.usageCount, inUse: b.inUse, shared: b.shared,
   }));
-  return { layersSize: usage.layersSize, images, containers: [], volumes: [], buildCache };
+  return { layersSize: usage.layersSize, images, containers, volumes, buildCache };
 }

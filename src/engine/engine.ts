@@ -11,7 +11,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fromSystemError, invalidArgument } from '../errdefs/index.ts';
 import { ContentStore } from '../content/index.ts';
-import { BuildCacheRecords, openDatabase, type Database } from '../metadata/index.ts';
+import { BuildCacheRecords, ContainerRecords, openDatabase, type Database } from '../metadata/index.ts';
 import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
 import { Snapshotter, type StorageDriver } from '../snapshots/index.ts';
@@ -49,7 +49,15 @@ export class Engine {
         if (this.snapshotter.stat(chainId) && this.snapshotter.records.children(chainId).length === 0) this.snapshotter.remove(chainId);
       },
       // Build cache entries keep the layer stacks their steps produced.
-      roots: [() => ({ layers: this.snapshotRoots() }), () => ({ layers: new BuildCacheRecords(db).chainIds() })],
+      roots: [
+        () => ({ layers: this.snapshotRoots() }),
+        () => ({ layers: new BuildCacheRecords(db).chainIds() }),
+        // Containers keep their image's layers and config, even after `rmi -f` untags it.
+        () => {
+          const r = new ContainerRecords(db).roots();
+          return { layers: r.layerChains, blobs: r.imageIds };
+        },
+      ],
     });
   }
 

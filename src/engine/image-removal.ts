@@ -9,6 +9,7 @@ import {
 } from '../oci/index.ts';
 import { listImages, parseTimestampFilter, type ImageStore } from '../images/index.ts';
 import type { Engine } from './engine.ts';
+import { imageUsers } from './containers.ts';
 
 export interface DeleteRecord {
   untagged?: string;
@@ -20,10 +21,8 @@ export interface ContainerUse {
   running: boolean;
 }
 
-/** Which containers use an image (the containers issue fills this in). */
+/** Which containers use an image (default: the store's containers, see containers.ts). */
 export type ImageUsers = (imageId: Digest) => ContainerUse[];
-
-const noUsers: ImageUsers = () => [];
 
 function conflict(id: string, hard: boolean, message: string): Error {
   return failedPrecondition(`conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${message}`);
@@ -53,7 +52,7 @@ export class ImageRemover {
 
   constructor(
     private readonly engine: Engine,
-    private readonly users: ImageUsers = noUsers,
+    private readonly users: ImageUsers = (id) => imageUsers(engine, id),
   ) {
     this.store = engine.images;
   }

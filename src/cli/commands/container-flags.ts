@@ -1,0 +1,100 @@
+/**
+ * The flags of the container commands, as data for the command table (docker's names,
+ * value names and help texts). `create` and `run` share theirs; the implementations read
+ * them in container-run.ts.
+ */
+import type { OptionSpec } from '../spec.ts';
+
+/** Flags `create` and `run` both take. */
+export const CREATE_OPTIONS: OptionSpec[] = [
+  { long: 'add-host', type: 'list', valueName: 'list', description: 'Add a custom host-to-IP mapping (host:ip)' },
+  { long: 'annotation', type: 'list', valueName: 'map', description: 'Add an annotation to the container (passed through to the OCI runtime)' },
+  { long: 'attach', short: 'a', type: 'list', valueName: 'list', description: 'Attach to STDIN, STDOUT or STDERR' },
+  { long: 'cap-add', type: 'list', valueName: 'list', description: 'Add Linux capabilities' },
+  { long: 'cap-drop', type: 'list', valueName: 'list', description: 'Drop Linux capabilities' },
+  { long: 'cgroup-parent', type: 'string', valueName: 'string', description: 'Optional parent cgroup for the container' },
+  { long: 'cidfile', type: 'string', valueName: 'string', description: 'Write the container ID to the file' },
+  { long: 'cpu-period', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) period' },
+  { long: 'cpu-quota', type: 'int', valueName: 'int', description: 'Limit CPU CFS (Completely Fair Scheduler) quota' },
+  { long: 'cpu-shares', short: 'c', type: 'int', valueName: 'int', description: 'CPU shares (relative weight)' },
+  { long: 'cpus', type: 'string', valueName: 'decimal', description: 'Number of CPUs' },
+  { long: 'cpuset-cpus', type: 'string', valueName: 'string', description: 'CPUs in which to allow execution (0-3, 0,1)' },
+  { long: 'cpuset-mems', type: 'string', valueName: 'string', description: 'MEMs in which to allow execution (0-3, 0,1)' },
+  { long: 'device-cgroup-rule', type: 'list', valueName: 'list', description: 'Add a rule to the cgroup allowed devices list' },
+  { long: 'disable-content-trust', type: 'bool', default: true, hidden: true, description: 'Skip image verification' },
+  { long: 'dns', type: 'list', valueName: 'list', description: 'Set custom DNS servers' },
+  { long: 'dns-option', type: 'list', valueName: 'list', description: 'Set DNS options' },
+  { long: 'dns-search', type: 'list', valueName: 'list', description: 'Set custom DNS search domains' },
+  { long: 'domainname', type: 'string', valueName: 'string', description: 'Container NIS domain name' },
+  { long: 'entrypoint', type: 'string', valueName: 'string', description: 'Overwrite the default ENTRYPOINT of the image' },
+  { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+  { long: 'env-file', type: 'list', valueName: 'list', description: 'Read in a file of environment variables' },
+  { long: 'group-add', type: 'list', valueName: 'list', description: 'Add additional groups to join' },
+  { long: 'hostname', short: 'h', type: 'string', valueName: 'string', description: 'Container host name' },
+  { long: 'init', type: 'bool', description: 'Run an init inside the container that forwards signals and reaps processes' },
+  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'label', short: 'l', type: 'list', valueName: 'list', description: 'Set meta data on a container' },
+  { long: 'label-file', type: 'list', valueName: 'list', description: 'Read in a line delimited file of labels' },
+  { long: 'log-driver', type: 'string', valueName: 'string', description: 'Logging driver for the container (json-file only)' },
+  { long: 'memory', short: 'm', type: 'string', valueName: 'bytes', description: 'Memory limit' },
+  { long: 'memory-reservation', type: 'string', valueName: 'bytes', description: 'Memory soft limit' },
+  { long: 'memory-swap', type: 'string', valueName: 'bytes', description: "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" },
+  { long: 'mount', type: 'list', valueName: 'mount', description: 'Attach a filesystem mount to the container' },
+  { long: 'name', type: 'string', valueName: 'string', description: 'Assign a name to the container' },
+  { long: 'net', type: 'string', valueName: 'network', hidden: true, description: 'Connect a container to a network' },
+  { long: 'network', type: 'string', valueName: 'network', description: 'Connect a container to a network: none (the default: only loopback) or host' },
+  { long: 'oom-kill-disable', type: 'bool', description: 'Disable OOM Killer' },
+  { long: 'oom-score-adj', type: 'int', valueName: 'int', description: "Tune host's OOM preferences (-1000 to 1000)" },
+  { long: 'pids-limit', type: 'int', valueName: 'int', description: 'Tune container pids limit (set -1 for unlimited)' },
+  { long: 'platform', type: 'string', valueName: 'string', description: 'Set platform if server is multi-platform capable' },
+  { long: 'privileged', type: 'bool', description: 'Give extended privileges to this container' },
+  { long: 'publish', short: 'p', type: 'list', valueName: 'list', description: "Publish a container's port(s) to the host (not supported: strata has no bridge network)" },
+  { long: 'pull', type: 'string', valueName: 'string', default: 'missing', description: 'Pull image before running ("always", "missing", "never")' },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Suppress the pull output' },
+  { long: 'read-only', type: 'bool', description: "Mount the container's root filesystem as read only" },
+  { long: 'restart', type: 'string', valueName: 'string', default: 'no', description: 'Restart policy to apply when a container exits (only "no": strata has no daemon)' },
+  { long: 'rm', type: 'bool', description: 'Automatically remove the container and its associated anonymous volumes when it exits' },
+  { long: 'runtime', type: 'string', valueName: 'string', description: 'Runtime to use for this container' },
+  { long: 'security-opt', type: 'list', valueName: 'list', description: 'Security Options' },
+  { long: 'shm-size', type: 'string', valueName: 'bytes', description: 'Size of /dev/shm' },
+  { long: 'stop-signal', type: 'string', valueName: 'string', description: 'Signal to stop the container' },
+  { long: 'stop-timeout', type: 'int', valueName: 'int', description: 'Timeout (in seconds) to stop a container' },
+  { long: 'sysctl', type: 'list', valueName: 'map', description: 'Sysctl options' },
+  { long: 'tmpfs', type: 'list', valueName: 'list', description: 'Mount a tmpfs directory' },
+  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { long: 'ulimit', type: 'list', valueName: 'ulimit', description: 'Ulimit options' },
+  { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { long: 'volume', short: 'v', type: 'list', valueName: 'list', description: 'Bind mount a volume' },
+  { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
+];
+
+/** `run` adds these. */
+export const RUN_OPTIONS: OptionSpec[] = ([
+  ...CREATE_OPTIONS,
+  { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
+  { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
+  { long: 'sig-proxy', type: 'bool', default: true, description: 'Proxy received signals to the process' },
+] satisfies OptionSpec[]).sort((a, b) => a.long.localeCompare(b.long));
+
+export const EXEC_OPTIONS: OptionSpec[] = [
+  { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
+  { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
+  { long: 'env', short: 'e', type: 'list', valueName: 'list', description: 'Set environment variables' },
+  { long: 'env-file', type: 'list', valueName: 'list', description: 'Read in a file of environment variables' },
+  { long: 'interactive', short: 'i', type: 'bool', description: 'Keep STDIN open even if not attached' },
+  { long: 'privileged', type: 'bool', description: 'Give extended privileges to the command' },
+  { long: 'tty', short: 't', type: 'bool', description: 'Allocate a pseudo-TTY' },
+  { long: 'user', short: 'u', type: 'string', valueName: 'string', description: 'Username or UID (format: "<name|uid>[:<group|gid>]")' },
+  { long: 'workdir', short: 'w', type: 'string', valueName: 'string', description: 'Working directory inside the container' },
+];
+
+export const PS_OPTIONS: OptionSpec[] = [
+  { long: 'all', short: 'a', type: 'bool', description: 'Show all containers (default shows just running)' },
+  { long: 'filter', short: 'f', type: 'list', valueName: 'filter', description: 'Filter output based on conditions provided' },
+  { long: 'format', type: 'string', valueName: 'string', description: '' },
+  { long: 'last', short: 'n', type: 'int', valueName: 'int', default: -1, description: 'Show n last created containers (includes all states)' },
+  { long: 'latest', short: 'l', type: 'bool', description: 'Show the latest created container (includes all states)' },
+  { long: 'no-trunc', type: 'bool', description: "Don't truncate output" },
+  { long: 'quiet', short: 'q', type: 'bool', description: 'Only display container IDs' },
+  { long: 'size', short: 's', type: 'bool', description: 'Display total file sizes' },
+];

@@ -1,0 +1,15 @@
+/** What the CLI hands a detached container's supervisor to run when the container exits. */
+import type { CliContext } from '../context.ts';
+
+/**
+ * For a detached `--rm` container: this same CLI, `rm -v -f ID`, against the same store.
+ * Empty when the CLI's own script path is unknown (then the next command cleans up).
+ */
+export function removeCommandFor(ctx: CliContext, id: string): string[] {
+  const script = process.argv[1];
+  if (script === undefined) return [];
+  return [
+    process.execPath, ...process.execArgv, script, '--root', ctx.globals.root,
+    ...(ctx.globals.storageDriver ? ['--storage-driver', ctx.globals.storageDriver] : []), 'rm', '-v', '-f', id,
+  ];
+}

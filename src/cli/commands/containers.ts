@@ -1,0 +1,356 @@
+/**
+ * The container commands that list, inspect and control containers: `ps`, `inspect`,
+ * `logs`, `top`, `stop`, `kill`, `restart`, `wait`, `pause`, `unpause`, `rm`, `rename`,
+ * `container prune`, with docker's output and messages.
+ */
+import { createInterface } from 'node:readline/promises';
+import { errnoOf, invalidArgument, isStrataError, StrataError } from '../../errdefs/index.ts';
+import {
+  commandLine, inspectContainer, statusText, type Container, type ContainerManager, type ContainerStatus,
+} from '../../containers/index.ts';
+import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
+import { renderInspect, renderList, type ListRow } from '../format/render.ts';
+import { columns } from '../format/columns.ts';
+import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
+import { timeAgo } from '../format/duration.ts';
+import { goTimeString, toGoTime } from '../format/go-time.ts';
+import { ellipsis, truncateId } from '../format/display.ts';
+import { goStruct } from '../format/go-template/values.ts';
+import { quoteString } from '../format/go-template/strconv.ts';
+import { TabWriter } from '../format/tabwriter.ts';
+import { parseFilters } from '../filters.ts';
+import { removeCommandFor } from './container-hooks.ts';
+import type { CliContext } from '../context.ts';
+import type { Options } from '../spec.ts';
+
+async function manager(ctx: CliContext): Promise<ContainerManager> {
+  const engine = await ctx.engine();
+  const { containerManager } = await import('../../engine/index.ts');
+  return containerManager(engine);
+}
+
+/**
+ * Runs `fn` for each named container as docker's multi-container commands do: prints the
+ * name as given when it succeeds, `Error: …` when it fails, and exits 1 if any failed.
+ */
+async function eachContainer(ctx: CliContext, refs: string[], fn: (c: Container, ref: string) => Promise<void>, errorPrefix = (_ref: string) => ''): Promise<number> {
+  const containers = await manager(ctx);
+  let failed = false;
+  for (const ref of refs) {
+    try {
+      await fn(containers.find(ref), ref);
+      ctx.println(ref);
+    } catch (err) {
+      if (!isStrataError(err)) throw err;
+      ctx.warn(`Error: ${errorPrefix(ref)}${err.message}`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+// ---------- ps ----------
+
+const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'label!', 'name', 'network', 'publish', 'since', 'status', 'volume'];
+
+interface Listed {
+  c: Container;
+  status: ContainerStatus;
+}
+
+function labelMatch(labels: Record<string, string>, filter: string): boolean {
+  const eq = filter.indexOf('=');
+  if (eq === -1) return filter in labels;
+  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
+}
+
+function applyFilters(containers: ContainerManager, rows: Listed[], filters: Map<string, string[]>): Listed[] {
+  for (const key of filters.keys()) if (!PS_FILTERS.includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
+  for (const s of filters.get('status') ?? []) if (!STATES.includes(s)) throw invalidArgument(`Invalid filter 'status=${s}'`);
+  const pos = (ref: string): number => {
+    const c = containers.find(ref);
+    return rows.findIndex((r) => r.c.id === c.id);
+  };
+  const before = (filters.get('before') ?? []).map(pos);
+  const since = (filters.get('since') ?? []).map(pos);
+  const ancestors = (filters.get('ancestor') ?? []).map((a) => containers.images.lookup(a) ?? a);
+  return rows.filter((r, i) => {
+    const { c, status } = r;
+    const any = (key: string, test: (v: string) => boolean): boolean => {
+      const values = filters.get(key);
+      return values === undefined || values.length === 0 || values.some(test);
+    };
+    if (!any('id', (v) => c.id.startsWith(v))) return false;
+    if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
+    if (!any('status', (v) => v === status.Status)) return false;
+    if (!any('exited', (v) => status.Status === 'exited' && Number(v) === status.ExitCode)) return false;
+    if (!(filters.get('label') ?? []).every((l) => labelMatch(c.stored.config.Labels, l))) return false;
+    if ((filters.get('label!') ?? []).some((l) => labelMatch(c.stored.config.Labels, l))) return false;
+    if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
+    if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
+    if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
+    if (!any('network', (v) => v === (c.stored.run.network === 'host' ? 'host' : 'none'))) return false;
+    if (!any('is-task', (v) => v === 'false')) return false;
+    if (before.some((b) => i <= b)) return false;
+    if (since.some((s) => i >= s)) return false;
+    return true;
+  });
+}
+
+/** The IMAGE column: the name given at create, or the short ID once that name means another image. */
+function imageColumn(containers: ContainerManager, c: Container, trunc: boolean): string {
+  let current: string | undefined;
+  try {
+    current = containers.images.lookup(c.stored.imageRef);
+  } catch {
+    current = undefined;
+  }
+  if (current === c.imageId) return c.stored.imageRef;
+  return trunc ? truncateId(c.imageId) : c.imageId;
+}
+
+function psRow(containers: ContainerManager, r: Listed, trunc: boolean, now: number): ListRow {
+  const { c, status } = r;
+  const created = Date.parse(c.created);
+  const labels = c.stored.config.Labels;
+  let size: string | undefined;
+  return {
+    ID: () => (trunc ? truncateId(c.id) : c.id),
+    Names: () => c.name,
+    Image: () => imageColumn(containers, c, trunc),
+    Command: () => {
+      const cmd = commandLine(c.stored);
+      return quoteString(trunc ? ellipsis(cmd, 20) : cmd);
+    },
+    CreatedAt: () => goTimeString(toGoTime(created)),
+    RunningFor: () => timeAgo(created, now),
+    Ports: () => '',
+    State: () => status.Status,
+    Status: () => statusText(status, now),
+    Size: () => {
+      if (size === undefined) {
+        const rw = containers.sizeRw(c);
+        size = `${humanSizeWithPrecision(rw, 3)} (virtual ${humanSizeWithPrecision(rw + containers.imageSize(c), 3)})`;
+      }
+      return size;
+    },
+    Labels: () => Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
+    Label: (name: string) => labels[name] ?? '',
+    Mounts: () => c.stored.mounts.map((m) => {
+      const name = m.Name ?? m.Source;
+      return trunc ? ellipsis(name, 15) : name;
+    }).join(','),
+    LocalVolumes: () => String(c.stored.mounts.filter((m) => m.Type === 'volume').length),
+    Networks: () => (c.stored.run.network === 'host' ? 'host' : 'none'),
+    Platform: () => 'linux',
+  };
+}
+
+export async function ps(ctx: CliContext, _args: string[], options: Options): Promise<void> {
+  const containers = await manager(ctx);
+  const filters = parseFilters(options['filter'] as string[]);
+  let last = (options['last'] as number | undefined) ?? -1;
+  if (options['latest']) last = 1;
+  const all = Boolean(options['all']) || last > 0;
+  const listed = (await containers.list({ all: true })).map((l) => ({ c: l.container, status: l.status }));
+  let rows = applyFilters(containers, listed, filters);
+  if (!all && !filters.has('status') && !filters.has('exited')) rows = rows.filter((r) => r.status.Running);
+  if (last > 0) rows = rows.slice(0, last);
+  const trunc = !options['no-trunc'];
+  const now = Date.now();
+  let format = (options['format'] as string | undefined) ?? '';
+  const quiet = Boolean(options['quiet']);
+  let defaultFormat: string = columns.containers.defaultFormat;
+  if (options['size'] && (format === '' || format === 'table')) defaultFormat += '\t{{.Size}}';
+  if (quiet && (format === '' || format === 'table')) format = '{{.ID}}';
+  ctx.write(renderList(rows.map((r) => psRow(containers, r, trunc, now)), {
+    format, defaultFormat, headers: columns.containers.headers, typeName: columns.containers.typeName,
+  }));
+}
+
+// ---------- inspect ----------
+
+/** The inspect value of a container (also used by the top-level `inspect`). */
+export async function containerInspectValue(containers: ContainerManager, c: Container, size: boolean): Promise<unknown> {
+  const status = await containers.status(c);
+  const raw = inspectContainer(containers, c, status, { size });
+  return goStruct(raw, 'types.ContainerJSON', { marshalJSON: () => JSON.stringify(raw) });
+}
+
+export async function containerInspect(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const containers = await manager(ctx);
+  const values: unknown[] = [];
+  const errors: StrataError[] = [];
+  for (const ref of args) {
+    try {
+      values.push(await containerInspectValue(containers, containers.find(ref), Boolean(options['size'])));
+    } catch (err) {
+      if (!isStrataError(err)) throw err;
+      errors.push(err);
+    }
+  }
+  const result = renderInspect(values, (options['format'] as string | undefined) ?? '');
+  ctx.write(result.output);
+  for (const err of [...errors, ...result.errors]) ctx.warn(`Error: ${err.message}`);
+  return errors.length + result.errors.length > 0 ? 1 : 0;
+}
+
+// ---------- logs, top ----------
+
+export async function logs(ctx: CliContext, args: string[], options: Options): Promise<void> {
+  const containers = await manager(ctx);
+  const c = containers.find(args[0] as string);
+  const tailText = (options['tail'] as string | undefined) ?? 'all';
+  let tail: number | undefined;
+  if (tailText !== 'all') {
+    if (!/^-?\d+$/.test(tailText)) throw invalidArgument(`invalid value for "tail": ${tailText}`);
+    tail = Number(tailText);
+  }
+  const since = options['since'] ? parseLogTime(options['since'] as string) : undefined;
+  const until = options['until'] ? parseLogTime(options['until'] as string) : undefined;
+  const follow = Boolean(options['follow']);
+  const timestamps = Boolean(options['timestamps']);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const entries = readLogs(containers.logPath(c), {
+      follow,
+      ...(tail !== undefined ? { tail } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      done: async () => !(await containers.status(c)).Running,
+      signal: controller.signal,
+      pollInterval: 100,
+    });
+    for await (const entry of entries) {
+      const text = formatLogEntry(entry, { timestamps });
+      if (entry.stream === 'stderr') ctx.stderr.write(text);
+      else ctx.stdout.write(text);
+    }
+  } catch (err) {
+    // A container that never started has no log yet: nothing to show, as docker.
+    if (!(isStrataError(err, 'not-found') && errnoOf((err as StrataError).cause) === 'ENOENT')) throw err;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+}
+
+export async function top(ctx: CliContext, args: string[]): Promise<void> {
+  const containers = await manager(ctx);
+  const [ref, ...psArgs] = args as [string, ...string[]];
+  const c = containers.find(ref);
+  const psOptions = psArgs.length === 1 ? (psArgs[0] as string).split(/\s+/).filter(Boolean) : psArgs;
+  const result = await containers.top(c, psOptions);
+  const w = new TabWriter({ minWidth: 20, padding: 3, padChar: ' ' });
+  w.write(`${result.titles.join('\t')}\n`);
+  for (const p of result.processes) w.write(`${p.join('\t')}\n`);
+  ctx.write(w.flush());
+}
+
+// ---------- control ----------
+
+export async function stop(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const containers = await manager(ctx);
+  const timeout = (options['time'] as number | undefined) ?? (options['timeout'] as number | undefined);
+  const signal = options['signal'] as string | undefined;
+  return eachContainer(ctx, args, async (c) => {
+    if (signal !== undefined) {
+      const s = await containers.status(c);
+      if (!s.Running) return;
+      await containers.kill(c, signal);
+      if (await containers.waitStopped(c, (timeout ?? 10) * 1000)) return;
+    }
+    await containers.stop(c, timeout);
+  });
+}
+
+export async function kill(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const containers = await manager(ctx);
+  const signal = (options['signal'] as string | undefined) ?? 'KILL';
+  return eachContainer(ctx, args, (c) => containers.kill(c, signal), (ref) => `Cannot kill container: ${ref}: `);
+}
+
+export async function restart(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const containers = await manager(ctx);
+  const timeout = options['time'] as number | undefined;
+  return eachContainer(ctx, args, async (c) => {
+    await containers.stop(c, timeout);
+    await containers.start(containers.refresh(c), { removeCommand: removeCommandFor(ctx, c.id) });
+  });
+}
+
+export async function wait(ctx: CliContext, args: string[]): Promise<number> {
+  const containers = await manager(ctx);
+  let failed = false;
+  for (const ref of args) {
+    try {
+      const c = containers.find(ref);
+      const status = await containers.waitStopped(c);
+      ctx.println(String(status?.ExitCode ?? 0));
+    } catch (err) {
+      if (!isStrataError(err)) throw err;
+      ctx.warn(`Error: ${err.message}`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+export async function pause(ctx: CliContext, args: string[]): Promise<number> {
+  const containers = await manager(ctx);
+  return eachContainer(ctx, args, (c) => containers.pause(c));
+}
+
+export async function unpause(ctx: CliContext, args: string[]): Promise<number> {
+  const containers = await manager(ctx);
+  return eachContainer(ctx, args, (c) => containers.unpause(c));
+}
+
+export async function rm(ctx: CliContext, args: string[], options: Options): Promise<number> {
+  const containers = await manager(ctx);
+  return eachContainer(ctx, args, async (c) => {
+    await containers.remove(c, { force: Boolean(options['force']), volumes: Boolean(options['volumes']) });
+  });
+}
+
+export async function rename(ctx: CliContext, args: string[]): Promise<void> {
+  const containers = await manager(ctx);
+  const [from, to] = args as [string, string];
+  const c = containers.find(from);
+  try {
+    containers.rename(c, to);
+  } catch (err) {
+    if (isStrataError(err, 'already-exists')) {
+      ctx.warn(`Error: ${err.message}`);
+      throw new StrataError('already-exists', `failed to rename container named ${from}`);
+    }
+    throw err;
+  }
+}
+
+async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
+  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+  if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
+  const rl = createInterface({ input: process.stdin });
+  const answer = await rl.question('').catch(() => '');
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export async function prune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
+  const filters = parseFilters(options['filter'] as string[]);
+  if (!options['force'] && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return;
+  const containers = await manager(ctx);
+  const { deleted, reclaimed } = await containers.prune(filters);
+  if (deleted.length > 0) {
+    ctx.println('Deleted Containers:');
+    for (const id of deleted) ctx.println(id);
+    ctx.println();
+  }
+  ctx.println(`Total reclaimed space: ${humanSize4(reclaimed)}`);
+}
+

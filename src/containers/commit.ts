@@ -1,0 +1,144 @@
+/**
+ * `commit`: a container's writable layer becomes a new image layer on top of its image.
+ *
+ * One pass: the layer tar of the writable layer (diff/'s deterministic diff, so the same
+ * changes always give the same diff_id) streams straight into a new snapshot on the
+ * image's top layer, which measures it as it applies. The new snapshot and the image
+ * record are committed in one transaction, so a crash leaves either the image or nothing
+ * (a temporary snapshot the next sweep removes). No blob is stored: like a built layer,
+ * the tar is made again from the snapshot when the image travels.
+ */
+import { PassThrough } from 'node:stream';
+import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
+import { internal, notFound } from '../errdefs/index.ts';
+import { inTransaction, LeaseRecords } from '../metadata/index.ts';
+import type { NewLayer } from '../images/index.ts';
+import {
+  nowRfc3339Nano, serializeImageConfig, sha256Of, type ContainerDefaults, type Digest, type ImageConfig, type Reference,
+} from '../oci/index.ts';
+import { chainIdOf, temporaryKey } from '../snapshots/index.ts';
+import type { Container, ContainerManager } from './container-manager.ts';
+
+export interface CommitOptions {
+  /** The name to give the image (`REPOSITORY[:TAG]`). */
+  tag?: Reference;
+  /** `-m`. */
+  message?: string;
+  /** `-a`. */
+  author?: string;
+  /** `-c`, already parsed (engine's configChanges). */
+  applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
+  /** `-p` (default true): freeze a running container while its layer is read. */
+  pause?: boolean;
+}
+
+const IMAGE_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Healthcheck', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'OnBuild', 'Shell'] as const;
+
+/** The container's Config as an image's defaults (the fields an image config holds). */
+function imageDefaults(c: Container): ContainerDefaults {
+  const config = c.stored.config as unknown as Record<string, unknown>;
+  const out: ContainerDefaults = {};
+  for (const key of IMAGE_FIELDS) {
+    const v = config[key];
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v) && v.length === 0 && key !== 'Cmd') continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0) continue;
+    (out as Record<string, unknown>)[key] = v;
+  }
+  return out;
+}
+
+/**
+ * Commits container `c` as a new image and returns its ID.
+ * @throws invalid-argument for a bad `-c` change; not-found when the container's layer is gone.
+ */
+export async function commitContainer(manager: ContainerManager, c: Container, options: CommitOptions = {}): Promise<Digest> {
+  const { snapshotter } = manager;
+  const upperRow = snapshotter.stat(c.id);
+  if (!upperRow) throw notFound(`container ${c.id} has no writable layer`);
+  const parentConfig = manager.imageConfig(c);
+  const defaults = options.applyChanges ? options.applyChanges(imageDefaults(c)) : imageDefaults(c);
+  const parentChain = c.layerChain === '' ? undefined : c.layerChain;
+  const status = await manager.status(c);
+
+  const key = temporaryKey('commit');
+  snapshotter.prepare(key, parentChain);
+  const leases = new LeaseRecords(manager.db);
+  const leaseId = leases.create();
+  try {
+    const row = snapshotter.stat(key);
+    if (!row) throw internal(`snapshot ${key} vanished`);
+    const stats = await manager.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
+      const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
+      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native' });
+      applied.catch(() => { /* surfaced below */ });
+      let diffed: Promise<LayerStats>;
+      if (snapshotter.driver === 'overlay') {
+        diffed = diffOverlayUpper({ upper: snapshotter.fsDir(upperRow), output: pipe });
+      } else {
+        const init = snapshotter.stat(`${c.id}-init`);
+        if (!init) throw notFound(`container ${c.id} has no init layer`);
+        diffed = diffDirectories({ lower: snapshotter.fsDir(init), upper: snapshotter.fsDir(upperRow), output: pipe });
+      }
+      try {
+        await diffed;
+      } catch (err) {
+        pipe.destroy(err as Error);
+        await applied.catch(() => undefined);
+        throw err;
+      }
+      pipe.end();
+      return applied;
+    });
+
+    const diffId = stats.diffId as Digest;
+    const chainId = chainIdOf(parentChain, diffId);
+    const created = nowRfc3339Nano();
+    const config: ImageConfig = {
+      created,
+      ...(options.author ? { author: options.author } : {}),
+      architecture: parentConfig.architecture,
+      os: parentConfig.os,
+      ...(parentConfig.variant ? { variant: parentConfig.variant } : {}),
+      config: defaults,
+      rootfs: { type: 'layers', diff_ids: [...parentConfig.rootfs.diff_ids, diffId] },
+      history: [
+        ...(parentConfig.history ?? []),
+        {
+          created,
+          ...(options.author ? { author: options.author } : {}),
+          created_by: (c.stored.config.Cmd ?? []).join(' '),
+          ...(options.message ? { comment: options.message } : {}),
+        },
+      ],
+      parent: c.imageId,
+      ...(options.message ? { comment: options.message } : {}),
+      container: c.id,
+    };
+    const configBytes = serializeImageConfig(config);
+    leases.add(leaseId, 'blob', sha256Of(configBytes));
+    leases.add(leaseId, 'layer', chainId);
+
+    const layers: NewLayer[] = [];
+    let chain: string | null = parentChain ?? null;
+    while (chain) {
+      const layer = manager.images.layers.get(chain);
+      if (!layer) throw notFound(`layer ${chain} of container ${c.id}'s image has no record`);
+      layers.unshift({ diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize });
+      chain = layer.parent;
+    }
+    layers.push({ diffId, size: stats.size, tarSize: stats.tarSize });
+    const result = inTransaction(manager.db, () => {
+      snapshotter.commit(chainId, key);
+      return manager.images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
+    });
+    return result.id;
+  } catch (err) {
+    try {
+      snapshotter.remove(key);
+    } catch { /* committed or gone */ }
+    throw err;
+  } finally {
+    leases.release(leaseId);
+  }
+}

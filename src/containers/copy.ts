@@ -1,0 +1,254 @@
+/**
+ * Files in and out of a container: `cp` both ways (plain paths and tar streams) and
+ * `export` of the merged tree.
+ *
+ * Every container path is resolved inside the container, as the container would see it:
+ * under the volume or bind mount that covers it, else in its root; symlinks are followed
+ * inside that root (an absolute target restarts at it, `..` stops at it), so nothing
+ * resolves outside. A path whose `..` climbs above `/` is refused. A running container is
+ * frozen while its files are read or written, so its processes can't swap a directory for
+ * a symlink under us (the attack of CVE-2018-15664). Writes into the container go through
+ * diff/'s confined extractor: every entry lands inside the destination directory.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, posix } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { applyLayer } from '../diff/index.ts';
+import { failedPrecondition, internal, invalidArgument, notFound } from '../errdefs/index.ts';
+import { resolveInRootfs } from '../runtime/index.ts';
+import type { Container, ContainerManager } from './container-manager.ts';
+
+/** A container path mapped to the host. */
+export interface ResolvedPath {
+  /** Host path of the entry (its last component not followed unless asked). */
+  host: string;
+  /** The host directory everything resolved inside (the root, or a mount's source). */
+  root: string;
+  /** The clean container path. */
+  path: string;
+}
+
+/**
+ * Cleans a container path: relative paths are taken from `/`.
+ * @throws invalid-argument when `..` would climb above the container's root.
+ */
+export function cleanContainerPath(raw: string): string {
+  const parts: string[] = [];
+  for (const p of raw.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') {
+      if (parts.length === 0) throw invalidArgument(`invalid container path ${JSON.stringify(raw)}: it escapes the container's root`);
+      parts.pop();
+      continue;
+    }
+    parts.push(p);
+  }
+  return '/' + parts.join('/');
+}
+
+/** Maps a container path to the host, through the mounts that cover it. */
+export function resolveContainerPath(c: Container, rootfs: string, raw: string, options: { follow?: boolean } = {}): ResolvedPath {
+  const path = cleanContainerPath(raw);
+  let root = rootfs;
+  let rel = path;
+  let best = -1;
+  for (const m of c.stored.mounts) {
+    if (m.Type === 'tmpfs') continue;
+    if (path === m.Destination || path.startsWith(`${m.Destination}/`)) {
+      if (m.Destination.length > best) {
+        best = m.Destination.length;
+        root = m.Source;
+        rel = path.slice(m.Destination.length) || '/';
+      }
+    }
+  }
+  if (rel === '/') return { host: root, root, path };
+  const host = options.follow ? resolveInRootfs(root, rel) : join(resolveInRootfs(root, posix.dirname(rel)), posix.basename(rel));
+  if (!host.startsWith(root)) throw internal(`resolved ${path} outside the container's root`);
+  return { host, root, path };
+}
+
+function run(command: string, args: string[], io: { input?: Readable; output?: Writable } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: [io.input ? 'pipe' : 'ignore', io.output ? 'pipe' : 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    if (io.input && child.stdin) io.input.pipe(child.stdin);
+    if (io.output && child.stdout) child.stdout.pipe(io.output, { end: false });
+    child.once('error', (e) => reject(internal(`run ${command}: ${e.message}`)));
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else reject(internal(`${command} ${args[0] ?? ''} failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`));
+    });
+  });
+}
+
+export interface CopyOutOptions {
+  /** `-L`: follow a symlink named as the source. */
+  followLink?: boolean;
+  /** `-a`: keep owners (the default makes the caller the owner). */
+  archive?: boolean;
+}
+
+/**
+ * `cp CONTAINER:SRC DEST`: copies a file or directory out, with docker's rules: a trailing
+ * `/.` copies a directory's contents; an existing destination directory receives the
+ * source under its own name; a directory never overwrites a file.
+ * @throws not-found for a missing source or destination parent; invalid-argument for a
+ *   directory onto a file or a path that escapes the root.
+ */
+export async function copyFromContainer(manager: ContainerManager, c: Container, src: string, dest: string, options: CopyOutOptions = {}): Promise<void> {
+  const contents = /(^|\/)\.$/.test(src);
+  const destIsDirSyntax = dest.endsWith('/') || /(^|\/)\.$/.test(dest);
+  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+    const source = resolveContainerPath(c, rootfs, src, { follow: options.followLink === true });
+    const st = lstatOrUndefined(source.host);
+    if (st === undefined) throw notFound(`Could not find the file ${source.path} in container ${c.name}`);
+    const destSt = statOrUndefined(dest);
+    if (destSt === undefined) {
+      if (destIsDirSyntax && !st.isDirectory()) throw notFound(`destination directory ${dest} must exist`);
+      const parent = dirname(dest.replace(/\/+$/, '') || '/');
+      if (!existsSync(parent)) throw notFound(`invalid output path: directory ${JSON.stringify(parent)} does not exist`);
+    } else if (st.isDirectory() && !destSt.isDirectory()) {
+      throw invalidArgument(`cannot copy a directory to a file: ${dest}`);
+    }
+    const preserve = options.archive ? ['-a'] : ['-R', '--no-dereference', '--preserve=mode,timestamps,links'];
+    let from = source.host;
+    let to = dest;
+    if (st.isDirectory() && contents) from = `${source.host}/.`;
+    else if (destSt?.isDirectory() && options.followLink) to = join(dest, basename(source.path));
+    await run('cp', [...preserve, '--', from, to]);
+  }));
+}
+
+export interface CopyInOptions {
+  /** `-a`: keep the source's owners (the default gives the container's root). */
+  archive?: boolean;
+  /** `-L`: follow a symlink named as the source. */
+  followLink?: boolean;
+}
+
+/**
+ * `cp SRC CONTAINER:DEST`: copies a host file or directory in, with docker's rules (see
+ * `copyFromContainer`). Without `archive`, what is copied belongs to root.
+ */
+export async function copyToContainer(manager: ContainerManager, c: Container, src: string, dest: string, options: CopyInOptions = {}): Promise<void> {
+  let st = lstatOrUndefined(src);
+  if (st === undefined) throw notFound(`stat ${src}: no such file or directory`);
+  if (st.isSymbolicLink() && options.followLink) st = statSync(src);
+  const contents = /(^|\/)\.$/.test(src);
+  const srcPath = src.replace(/\/\.$/, '').replace(/\/+$/, '') || '/';
+  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+    checkWritable(c, rootfs);
+    const target = resolveContainerPath(c, rootfs, dest, { follow: true });
+    const targetSt = statOrUndefined(target.host);
+    let extractDir: string;
+    let tarArgs: string[];
+    const owner = options.archive ? ['--numeric-owner'] : ['--owner=0', '--group=0', '--numeric-owner'];
+    const follow = options.followLink ? ['--dereference'] : [];
+    if (targetSt?.isDirectory()) {
+      extractDir = target.host;
+      tarArgs = st.isDirectory() && contents ? ['-C', srcPath, '.'] : ['-C', dirname(srcPath), basename(srcPath)];
+    } else {
+      if (targetSt !== undefined && st.isDirectory()) throw invalidArgument(`cannot copy a directory to a file: ${dest}`);
+      if (dest.endsWith('/')) throw notFound(`destination directory ${dest} must exist`);
+      const parent = resolveContainerPath(c, rootfs, posix.dirname(cleanContainerPath(dest)), { follow: true });
+      if (!statOrUndefined(parent.host)?.isDirectory()) throw notFound(`Could not find the file ${posix.dirname(cleanContainerPath(dest))} in container ${c.name}`);
+      extractDir = parent.host;
+      const name = posix.basename(cleanContainerPath(dest));
+      const base = basename(srcPath);
+      tarArgs = st.isDirectory() && contents
+        ? ['-C', srcPath, `--transform=s,^\\.,${replacementEscape(name)},S`, '.']
+        : ['-C', dirname(srcPath), `--transform=s,^${sedEscape(base)},${replacementEscape(name)},S`, base];
+    }
+    await extractTar(tarStream([...owner, ...follow, ...tarArgs]), extractDir);
+  }));
+}
+
+/**
+ * `cp - CONTAINER:DEST`: extracts a tar stream into a directory of the container.
+ * @throws not-found when the destination isn't an existing directory.
+ */
+export async function extractToContainer(manager: ContainerManager, c: Container, input: Readable, dest: string): Promise<void> {
+  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+    checkWritable(c, rootfs);
+    const target = resolveContainerPath(c, rootfs, dest, { follow: true });
+    if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
+    await applyLayer({ source: input, target: target.host, whiteouts: 'native' });
+  }));
+}
+
+/** `cp CONTAINER:SRC -`: a tar stream of the source, named by its last component. */
+export async function archiveFromContainer(manager: ContainerManager, c: Container, src: string, output: Writable, options: { followLink?: boolean } = {}): Promise<void> {
+  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+    const source = resolveContainerPath(c, rootfs, src, { follow: options.followLink === true });
+    const st = lstatOrUndefined(source.host);
+    if (st === undefined) throw notFound(`Could not find the file ${source.path} in container ${c.name}`);
+    const contents = /(^|\/)\.$/.test(src) && st.isDirectory();
+    const name = source.path === '/' ? '.' : posix.basename(source.path);
+    const args = contents || source.path === '/'
+      ? ['-C', source.host, '.']
+      : ['-C', dirname(source.host), `--transform=s,^${sedEscape(basename(source.host))},${replacementEscape(name)},S`, basename(source.host)];
+    await run('tar', ['--numeric-owner', '--sort=name', '-cf', '-', ...args], { output });
+  }));
+}
+
+/**
+ * `export`: the container's merged tree as a tar stream (what its processes see of its
+ * layers; volumes are not included, as docker's export leaves them out).
+ */
+export async function exportContainer(manager: ContainerManager, c: Container, output: Writable): Promise<void> {
+  await manager.withRootfs(c, async (rootfs) => {
+    const names = readdirSync(rootfs).sort();
+    if (names.length === 0) {
+      await run('tar', ['-cf', '-', '--files-from', '/dev/null'], { output });
+      return;
+    }
+    await run('tar', ['--numeric-owner', '--sort=name', '-C', rootfs, '-cf', '-', '--', ...names], { output });
+  });
+}
+
+function checkWritable(c: Container, _rootfs: string): void {
+  if (c.stored.run.readOnly) throw failedPrecondition('container rootfs is marked read-only');
+}
+
+function tarStream(args: string[]): Readable {
+  const child = spawn('tar', ['-cf', '-', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const err: Buffer[] = [];
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.once('close', (code) => {
+    if (code !== 0) child.stdout.destroy(internal(`tar failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`));
+  });
+  return child.stdout;
+}
+
+async function extractTar(source: Readable, dir: string): Promise<void> {
+  await applyLayer({ source, target: dir, whiteouts: 'native' });
+}
+
+/** A literal for the pattern of tar's `--transform` (a sed-like basic regex, `,` delimited). */
+function sedEscape(text: string): string {
+  return text.replace(/[\\,.*[\]^$]/g, (ch) => `\\${ch}`);
+}
+
+/** A literal for the replacement of tar's `--transform`. */
+function replacementEscape(text: string): string {
+  return text.replace(/[\\,&]/g, (ch) => `\\${ch}`);
+}
+
+function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}

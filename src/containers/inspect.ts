@@ -1,0 +1,188 @@
+/**
+ * `inspect` of a container: docker's JSON (GET /containers/{id}/json), keys in its order,
+ * from the record, its state and its layers. Fields strata has no use for (networks,
+ * restart policies, blkio weights…) are docker's defaults, so templates written for
+ * docker's output find every field they expect.
+ */
+import { join } from 'node:path';
+import type { Container, ContainerManager } from './container-manager.ts';
+import type { ContainerStatus } from './state.ts';
+
+export interface ContainerInspectOptions {
+  /** `--size`: SizeRw and SizeRootFs. */
+  size?: boolean;
+}
+
+function hostConfigOf(c: Container): Record<string, unknown> {
+  const run = c.stored.run;
+  const h = c.stored.host;
+  const privileged = run.privileged === true;
+  return {
+    Binds: h.Binds,
+    ContainerIDFile: '',
+    LogConfig: { Type: 'json-file', Config: {} },
+    NetworkMode: h.NetworkMode,
+    PortBindings: {},
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: h.AutoRemove,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    ConsoleSize: h.ConsoleSize,
+    CapAdd: run.capAdd && run.capAdd.length > 0 ? run.capAdd : null,
+    CapDrop: run.capDrop && run.capDrop.length > 0 ? run.capDrop : null,
+    CgroupnsMode: 'host',
+    Dns: run.dns ?? [],
+    DnsOptions: run.dnsOptions ?? [],
+    DnsSearch: run.dnsSearch ?? [],
+    ExtraHosts: run.extraHosts && run.extraHosts.length > 0 ? run.extraHosts.map((e) => `${e.name}:${e.ip}`) : null,
+    GroupAdd: run.groupAdd && run.groupAdd.length > 0 ? run.groupAdd : null,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: run.oomScoreAdj ?? 0,
+    PidMode: '',
+    Privileged: privileged,
+    PublishAllPorts: false,
+    ReadonlyRootfs: run.readOnly === true,
+    SecurityOpt: h.SecurityOpt,
+    ...(h.Tmpfs ? { Tmpfs: h.Tmpfs } : {}),
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: run.shmSize ?? 67108864,
+    ...(run.sysctls && Object.keys(run.sysctls).length > 0 ? { Sysctls: run.sysctls } : {}),
+    Runtime: h.Runtime,
+    Isolation: '',
+    CpuShares: run.cpuShares ?? 0,
+    Memory: run.memory ?? 0,
+    NanoCpus: run.nanoCpus ?? 0,
+    CgroupParent: run.cgroupParent ?? '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: run.cpuPeriod ?? 0,
+    CpuQuota: run.cpuQuota ?? 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: run.cpusetCpus ?? '',
+    CpusetMems: run.cpusetMems ?? '',
+    Devices: [],
+    DeviceCgroupRules: run.deviceCgroupRules && run.deviceCgroupRules.length > 0 ? run.deviceCgroupRules : null,
+    DeviceRequests: null,
+    MemoryReservation: run.memoryReservation ?? 0,
+    MemorySwap: run.memorySwap ?? 0,
+    MemorySwappiness: null,
+    OomKillDisable: run.oomKillDisable ?? false,
+    PidsLimit: run.pidsLimit ?? null,
+    Ulimits: run.ulimits?.map((u) => ({ Name: u.name, Hard: u.hard, Soft: u.soft })) ?? [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+    ...(h.Mounts && h.Mounts.length > 0 ? { Mounts: h.Mounts } : {}),
+    ...(run.init ? { Init: true } : {}),
+    MaskedPaths: privileged ? null : [
+      '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+      '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+    ],
+    ReadonlyPaths: privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  };
+}
+
+function graphDriverOf(manager: ContainerManager, c: Container): { Data: Record<string, string> | null; Name: string } {
+  const s = manager.snapshotter;
+  const upper = s.stat(c.id);
+  if (!upper) return { Data: null, Name: s.driver };
+  if (s.driver !== 'overlay') return { Data: { UpperDir: s.fsDir(upper) }, Name: s.driver };
+  const lowers = upper.parent === null ? [] : s.chain(upper.parent).map((r) => s.fsDir(r));
+  const data: Record<string, string> = {};
+  if (lowers.length > 0) data['LowerDir'] = lowers.join(':');
+  data['MergedDir'] = manager.rootfsDir(c);
+  data['UpperDir'] = s.fsDir(upper);
+  data['WorkDir'] = join(s.fsDir(upper), '..', 'work');
+  return { Data: data, Name: s.driver };
+}
+
+/** The inspect object for a container in state `status`. */
+export function inspectContainer(manager: ContainerManager, c: Container, status: ContainerStatus, options: ContainerInspectOptions = {}): Record<string, unknown> {
+  const dir = c.dir;
+  const out: Record<string, unknown> = {
+    Id: c.id,
+    Created: c.created,
+    Path: c.stored.path,
+    Args: c.stored.args,
+    State: {
+      Status: status.Status,
+      Running: status.Running,
+      Paused: status.Paused,
+      Restarting: status.Restarting,
+      OOMKilled: status.OOMKilled,
+      Dead: status.Dead,
+      Pid: status.Pid,
+      ExitCode: status.ExitCode,
+      Error: status.Error,
+      StartedAt: status.StartedAt,
+      FinishedAt: status.FinishedAt,
+    },
+    Image: c.imageId,
+    ResolvConfPath: join(dir, 'resolv.conf'),
+    HostnamePath: join(dir, 'hostname'),
+    HostsPath: join(dir, 'hosts'),
+    LogPath: join(dir, `${c.id}-json.log`),
+    Name: `/${c.name}`,
+    RestartCount: 0,
+    Driver: c.stored.driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: hostConfigOf(c),
+    GraphDriver: graphDriverOf(manager, c),
+  };
+  if (options.size) {
+    const rw = manager.sizeRw(c);
+    out['SizeRw'] = rw;
+    out['SizeRootFs'] = rw + manager.imageSize(c);
+  }
+  out['Mounts'] = c.stored.mounts.map((m) => ({
+    Type: m.Type,
+    ...(m.Name !== undefined ? { Name: m.Name } : {}),
+    Source: m.Source,
+    Destination: m.Destination,
+    ...(m.Driver !== undefined ? { Driver: m.Driver } : {}),
+    Mode: m.Mode,
+    RW: m.RW,
+    Propagation: m.Propagation,
+  }));
+  out['Config'] = c.stored.config;
+  const network = c.stored.run.network === 'host' ? 'host' : 'none';
+  out['NetworkSettings'] = {
+    Bridge: '',
+    SandboxID: '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: {},
+    SandboxKey: '',
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: '',
+    Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    MacAddress: '',
+    Networks: {
+      [network]: {
+        IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+        IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+      },
+    },
+  };
+  return out;
+}

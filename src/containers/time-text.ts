@@ -1,0 +1,31 @@
+/**
+ * docker's relative times for container states (docker/go-units HumanDuration): `Up 3
+ * seconds`, `Exited (0) 2 minutes ago`. The CLI has the same rules for its columns; the
+ * state text is needed below it too (`system df`, `ps` rows built by the engine).
+ */
+
+/** go-units HumanDuration of a duration in milliseconds. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.trunc(ms / 3600000 + 0.5);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3600000) / 24 / 365)} years`;
+}
+
+export function upFor(startedAtMs: number, now = Date.now()): string {
+  return `Up ${humanDuration(now - startedAtMs)}`;
+}
+
+export function exitedAgo(exitCode: number, finishedAtMs: number, now = Date.now()): string {
+  return `Exited (${exitCode}) ${humanDuration(now - finishedAtMs)} ago`;
+}
