@@ -1,12 +1,19 @@
 // Bundles the CLI into dist/ with esbuild: one entry file for start-up, and one chunk per
-// lazily imported command module so a command loads only the code it needs.
+// lazily imported command module so a command loads only the code it needs. Also compiles
+// the per-container supervisor (a small C program). The new dist/ replaces the old one in
+// two renames, so a strata command running meanwhile never sees a half-written bundle.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const next = `${dist}.new-${process.pid}`;
+const old = `${dist}.old-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints: { strata: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: next,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -22,3 +29,7 @@ await build({
     js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);",
   },
 });
+execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', `${next}/strata-shim`, 'src/runtime/shim/strata-shim.c'], { stdio: 'inherit' });
+if (existsSync(dist)) renameSync(dist, old);
+renameSync(next, dist);
+rmSync(old, { recursive: true, force: true });

@@ -29,6 +29,5 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
+# Bundles the CLI and compiles the per-container supervisor (C: a Node process would cost ~40 MB per container).
 node scripts/build.mjs
-# The per-container supervisor is a small C program (a Node process would cost ~40 MB per container).
-gcc -O2 -Wall -Wextra -o dist/strata-shim src/runtime/shim/strata-shim.c
