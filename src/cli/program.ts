@@ -28,8 +28,9 @@ const GLOBAL_OPTIONS = [
   { flags: '-v, --version', description: 'Print version information and quit' },
 ];
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
+function collect(value: string, previous: string[] | boolean | undefined): string[] {
+  // commander gives a `--no-x <value>` list option `true` as its first "previous" value.
+  return [...(Array.isArray(previous) ? previous : []), value];
 }
 
 function camel(long: string): string {
@@ -199,7 +200,10 @@ export class CommandTable {
     for (const o of spec.options) {
       // commander reads `--no-x` as option `x` set to false.
       const negated = o.type === 'bool' && o.long.startsWith('no-');
-      const value = negated ? (raw[camel(o.long.slice(3))] === false ? true : undefined) : raw[camel(o.long)];
+      // A list or string option named `no-x` (`--no-cache-filter`) is stored by commander as `x`.
+      const negatedValue = o.type !== 'bool' && o.long.startsWith('no-');
+      const stored = negatedValue ? raw[camel(o.long.slice(3))] : raw[camel(o.long)];
+      const value = negated ? (raw[camel(o.long.slice(3))] === false ? true : undefined) : negatedValue && stored === true ? undefined : stored;
       if (o.type === 'bool') options[o.long] = value === undefined ? (o.default as boolean | undefined) ?? false : Boolean(value);
       else if (o.type === 'list') options[o.long] = (value as string[] | undefined) ?? [];
       else if (o.type === 'int') {
