@@ -103,6 +103,10 @@ export class BuildCacheRecords {
       .all(prefix, upper) as FileHashRow[];
   }
 
+  fileHash(path: string): FileHashRow | undefined {
+    return this.db.prepare('SELECT path, ino, size, mtime_ns AS mtimeNs, ctime_ns AS ctimeNs, digest FROM build_file_hashes WHERE path = ?').get(path) as FileHashRow | undefined;
+  }
+
   putFileHash(row: FileHashRow): void {
     this.db.prepare('INSERT OR REPLACE INTO build_file_hashes (path, ino, size, mtime_ns, ctime_ns, digest) VALUES (?, ?, ?, ?, ?, ?)')
       .run(row.path, row.ino, row.size, row.mtimeNs, row.ctimeNs, row.digest);

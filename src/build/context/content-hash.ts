@@ -6,7 +6,7 @@
  * one lstat per file.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fromSystemError } from '../../errdefs/index.ts';
@@ -50,25 +50,46 @@ export class FileHasher {
     private readonly store?: { db: Database; records: BuildCacheRecords; root: string },
   ) {}
 
-  digest(abs: string, st: BigIntStats): string {
+  digest(abs: string, st: Stats): string {
     if (this.store !== undefined && this.known === undefined) {
       this.known = new Map(this.store.records.fileHashesUnder(this.store.root).map((r) => [r.path, r]));
     }
     const row = this.known?.get(abs);
-    const mtimeNs = st.mtimeNs.toString();
-    const ctimeNs = st.ctimeNs.toString();
-    if (row !== undefined && row.ino === Number(st.ino) && row.size === Number(st.size) && row.mtimeNs === mtimeNs && row.ctimeNs === ctimeNs) {
+    // ms with the sub-ms fraction a double keeps (the columns are named for what they held first).
+    const mtimeNs = String(st.mtimeMs);
+    const ctimeNs = String(st.ctimeMs);
+    if (row !== undefined && row.ino === st.ino && row.size === st.size && row.mtimeNs === mtimeNs && row.ctimeNs === ctimeNs) {
       return row.digest;
     }
     const digest = hashFile(abs);
     this.hashed++;
-    this.bytesHashed += Number(st.size);
+    this.bytesHashed += st.size;
     if (this.store !== undefined) {
-      const fresh = { path: abs, ino: Number(st.ino), size: Number(st.size), mtimeNs, ctimeNs, digest };
+      const fresh = { path: abs, ino: st.ino, size: st.size, mtimeNs, ctimeNs, digest };
       this.known?.set(abs, fresh);
       this.fresh.push(fresh);
     }
     return digest;
+  }
+
+  private readonly sets = new Map<string, string>();
+
+  /**
+   * The content digest remembered for a source set whose entries had exactly these stats
+   * (`statSignature`): a rebuild of an unchanged tree needs no per-file lookup at all.
+   */
+  knownSet(signature: string): string | undefined {
+    const hit = this.sets.get(signature);
+    if (hit !== undefined || this.store === undefined) return hit;
+    const row = this.store.records.fileHash(`@set:${signature}`);
+    if (row !== undefined) this.sets.set(signature, row.digest);
+    return row?.digest;
+  }
+
+  rememberSet(signature: string, digest: string): void {
+    if (this.sets.get(signature) === digest) return;
+    this.sets.set(signature, digest);
+    if (this.store !== undefined) this.fresh.push({ path: `@set:${signature}`, ino: 0, size: 0, mtimeNs: '0', ctimeNs: '0', digest });
   }
 
   /** Writes what was hashed for the first time in one transaction. */
@@ -85,7 +106,7 @@ export class FileHasher {
 /** One entry of a source set: its path below the copied top, what it is, and its content. */
 export type SourceFile = [path: string, meta: string, content: string];
 
-function typeChar(st: BigIntStats): string {
+function typeChar(st: Stats): string {
   if (st.isDirectory()) return 'd';
   if (st.isSymbolicLink()) return 'l';
   if (st.isFile()) return 'f';
@@ -96,8 +117,8 @@ function typeChar(st: BigIntStats): string {
 }
 
 /** `f0644 0:0`: type, permission bits (with setuid/setgid/sticky) and owner. */
-export function entryMeta(st: BigIntStats): string {
-  return `${typeChar(st)}${(Number(st.mode) & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
+export function entryMeta(st: Stats): string {
+  return `${typeChar(st)}${(st.mode & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
 }
 
 /** What a file's content is for the key: the digest of a regular file, the target of a link, device numbers. */

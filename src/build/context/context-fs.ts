@@ -8,7 +8,7 @@
  * gone too, unless an exception (`!pattern`) includes something inside it, in which case it
  * is there (as the parent of what is included).
  */
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
 import type { IgnoreMatcher, MatchInfo } from './ignore.ts';
@@ -17,7 +17,7 @@ export interface ContextEntry {
   /** Slash path relative to the tree's root; '' is the root itself. */
   rel: string;
   abs: string;
-  st: BigIntStats;
+  st: Stats;
   /** The ignore matcher's state for this directory, handed to its entries. */
   info: MatchInfo | undefined;
   /** Excluded itself, but present because something inside it is included. */
@@ -26,9 +26,9 @@ export interface ContextEntry {
 
 const MAX_SYMLINKS = 40;
 
-function lstat(abs: string): BigIntStats | undefined {
+function lstat(abs: string): Stats | undefined {
   try {
-    return lstatSync(abs, { bigint: true });
+    return lstatSync(abs);
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;

@@ -21,20 +21,25 @@ import { cleanCopyPath, copySource, matchSource, mkdirAllInRoot, planSource, typ
 export interface ResolvedSource {
   /** As written (expanded), for messages and miss explanations. */
   source: string;
-  planned: PlannedSource[];
-  /** The tree the planned entries live in. */
-  fs: ContextFs;
+  /** Everything the copy takes (a stage's tree is only opened when this is first called). */
+  planned: () => PlannedSource[];
   /** Context files belong to root in the copy. */
   resetOwner: boolean;
   /** ADD: try to unpack each match as an archive. */
   unpack: boolean;
-  fileSet: { digest: string; files: SourceFile[] };
+  /** The content digest of what is copied; the file list is computed when asked for (a miss). */
+  fileSet: { digest: string; files: () => SourceFile[] };
   /** Extra key material: a URL's content digest. */
   extra?: Record<string, string>;
 }
 
 export function isUrl(src: string): boolean {
   return src.startsWith('http://') || src.startsWith('https://');
+}
+
+/** The path of a planned entry below the source tree's root. */
+function entryPath(p: PlannedSource, rel: string): string {
+  return rel === '' ? p.path : `${p.path === '' ? '' : `${p.path}/`}${rel}`;
 }
 
 /** The files of a source set: every planned entry, with paths below the source tree's root. */
@@ -44,47 +49,104 @@ function sourceFiles(planned: readonly PlannedSource[], hasher: FileHasher, rese
     for (const e of p.entries) {
       let meta = entryMeta(e.entry.st);
       if (resetOwner) meta = meta.replace(/ \d+:\d+$/, ' 0:0');
-      const path = e.rel === '' ? p.path : `${p.path === '' ? '' : `${p.path}/`}${e.rel}`;
-      files.push([path, meta, e.entry.st.isDirectory() ? '' : entryContent(e.entry, hasher)]);
+      files.push([entryPath(p, e.rel), meta, e.entry.st.isDirectory() ? '' : entryContent(e.entry, hasher)]);
     }
   }
   return files;
 }
 
+/** A digest of the entries' stats (inode, size, times, mode, owner): unchanged when nothing was touched. */
+function statSignature(planned: readonly PlannedSource[], resetOwner: boolean): string {
+  const hash = createHash('sha256');
+  hash.update(resetOwner ? 'reset\n' : 'keep\n');
+  for (const p of planned) {
+    for (const e of p.entries) {
+      const st = e.entry.st;
+      hash.update(`${entryPath(p, e.rel)}\0${st.mode}:${st.uid}:${st.gid}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${e.parentOnly ? 1 : 0}\n`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** The content digest of planned sources, from what the hasher remembers when their stats are unchanged. */
+function fileSetOf(planned: readonly PlannedSource[], hasher: FileHasher, resetOwner: boolean): ResolvedSource['fileSet'] {
+  const signature = statSignature(planned, resetOwner);
+  let files: SourceFile[] | undefined;
+  const list = (): SourceFile[] => {
+    files ??= sourceFiles(planned, hasher, resetOwner);
+    return files;
+  };
+  let digest = hasher.knownSet(signature);
+  if (digest === undefined) {
+    digest = digestSourceFiles(list());
+    hasher.rememberSet(signature, digest);
+  }
+  return { digest, files: list };
+}
+
+/** Plans a path source (`src`, `dir/`, `*.js`, `--parents a/./b`) in a tree. */
+function planPath(fs: ContextFs, src: string, options: { excludes: string[]; parents: boolean }): PlannedSource[] {
+  const excludes = options.excludes.length > 0 ? new IgnoreMatcher(options.excludes, '--exclude') : undefined;
+  if (!options.parents) {
+    const matches = matchSource(fs, src, { followSymlinks: true, allowWildcard: true });
+    return matches.map((m) => planSource(fs, m, excludes ? { excludes } : {}));
+  }
+  // `--parents`: copy from the root (or the `/./` pivot), keeping the path below it.
+  let parent = '/';
+  let pattern = src;
+  const pivot = src.indexOf('/./');
+  if (pivot >= 0) {
+    parent = src.slice(0, pivot) || '/';
+    pattern = src.slice(pivot + 3);
+  }
+  pattern = posix.join('/', pattern).replace(/^\/+/, '');
+  const required = !hasWildcards(parent) && !hasWildcards(pattern);
+  const includes = new IgnoreMatcher([pattern], '--parents');
+  const matches = matchSource(fs, parent, { followSymlinks: true, allowWildcard: true });
+  const planned = matches.map((m) => planSource(fs, m, { includes, ...(excludes ? { excludes } : {}) }));
+  if (required && !planned.some((p) => p.entries.some((e) => !e.parentOnly && e.rel !== ''))) {
+    matchSource(fs, posix.join(parent, pattern), { followSymlinks: true, allowWildcard: false });
+  }
+  return planned;
+}
+
 /**
- * Resolves a path source (`src`, `dir/`, `*.js`, `--parents a/./b`) in a tree.
+ * Resolves a path source in a tree and computes its content digest.
+ *
+ * For the context, the digest is remembered by the entries' stats, so an untouched context is
+ * walked (lstat) but not read. For a stage's or image's tree, `memo` names the immutable
+ * layer stack and the source: a remembered digest means the tree is not even opened until
+ * the step has to run.
  * @throws not-found `"/x": not found` for a missing plain path
  */
 export function resolvePathSource(
-  fs: ContextFs,
+  open: () => ContextFs,
   src: string,
-  options: { excludes: string[]; parents: boolean; resetOwner: boolean; unpack: boolean; hasher: FileHasher },
+  options: { excludes: string[]; parents: boolean; resetOwner: boolean; unpack: boolean; hasher: FileHasher; contentHasher?: FileHasher; memo?: string },
 ): ResolvedSource {
-  const excludes = options.excludes.length > 0 ? new IgnoreMatcher(options.excludes, '--exclude') : undefined;
-  let planned: PlannedSource[];
-  if (options.parents) {
-    // `--parents`: copy from the root (or the `/./` pivot), keeping the path below it.
-    let parent = '/';
-    let pattern = src;
-    const pivot = src.indexOf('/./');
-    if (pivot >= 0) {
-      parent = src.slice(0, pivot) || '/';
-      pattern = src.slice(pivot + 3);
-    }
-    pattern = posix.join('/', pattern).replace(/^\/+/, '');
-    const required = !hasWildcards(parent) && !hasWildcards(pattern);
-    const includes = new IgnoreMatcher([pattern], '--parents');
-    const matches = matchSource(fs, parent, { followSymlinks: true, allowWildcard: true });
-    planned = matches.map((m) => planSource(fs, m, { includes, ...(excludes ? { excludes } : {}) }));
-    if (required && !planned.some((p) => p.entries.some((e) => !e.parentOnly && e.rel !== ''))) {
-      matchSource(fs, posix.join(parent, pattern), { followSymlinks: true, allowWildcard: false });
-    }
+  let planned: PlannedSource[] | undefined;
+  const plan = (): PlannedSource[] => {
+    planned ??= planPath(open(), src, options);
+    return planned;
+  };
+  const contentHasher = options.contentHasher ?? options.hasher;
+  let fileSet: ResolvedSource['fileSet'];
+  if (options.memo === undefined) {
+    fileSet = fileSetOf(plan(), options.hasher, options.resetOwner);
   } else {
-    const matches = matchSource(fs, src, { followSymlinks: true, allowWildcard: true });
-    planned = matches.map((m) => planSource(fs, m, excludes ? { excludes } : {}));
+    let files: SourceFile[] | undefined;
+    const list = (): SourceFile[] => {
+      files ??= sourceFiles(plan(), contentHasher, options.resetOwner);
+      return files;
+    };
+    let digest = options.hasher.knownSet(options.memo);
+    if (digest === undefined) {
+      digest = digestSourceFiles(list());
+      options.hasher.rememberSet(options.memo, digest);
+    }
+    fileSet = { digest, files: list };
   }
-  const files = sourceFiles(planned, options.hasher, options.resetOwner);
-  return { source: src, planned, fs, resetOwner: options.resetOwner, unpack: options.unpack, fileSet: { digest: digestSourceFiles(files), files } };
+  return { source: src, planned: plan, resetOwner: options.resetOwner, unpack: options.unpack, fileSet };
 }
 
 /** A heredoc source: one file named after the heredoc, mode 0644. */
@@ -97,7 +159,7 @@ export function inlineSource(scratch: string, name: string, content: string, has
   const fs = new ContextFs(dir);
   const planned = matchSource(fs, name, { followSymlinks: false, allowWildcard: false }).map((m) => planSource(fs, m, {}));
   const files = sourceFiles(planned, hasher, true);
-  return { source: `<<${name}`, planned, fs, resetOwner: true, unpack: false, fileSet: { digest: digestSourceFiles(files), files } };
+  return { source: `<<${name}`, planned: () => planned, resetOwner: true, unpack: false, fileSet: { digest: digestSourceFiles(files), files: () => files } };
 }
 
 /**
@@ -137,7 +199,7 @@ export async function urlSource(scratch: string, url: string, checksum: string |
   const fs = new ContextFs(dir);
   const planned = matchSource(fs, name, { followSymlinks: false, allowWildcard: false }).map((m) => planSource(fs, m, {}));
   const files = sourceFiles(planned, hasher, true);
-  return { source: url, planned, fs, resetOwner: true, unpack: false, fileSet: { digest: digestSourceFiles(files), files }, extra: { digest } };
+  return { source: url, planned: () => planned, resetOwner: true, unpack: false, fileSet: { digest: digestSourceFiles(files), files: () => files }, extra: { digest } };
 }
 
 type ArchiveKind = 'tar' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -184,7 +246,7 @@ function archiveStream(path: string, kind: ArchiveKind): AsyncIterable<Uint8Arra
 
 /** Copies (or for ADD, unpacks) every planned entry of a resolved source into the target. */
 export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarget, 'resetOwner' | 'copyDirContents'>): Promise<void> {
-  for (const planned of source.planned) {
+  for (const planned of source.planned()) {
     if (source.unpack && planned.top.st.isFile()) {
       const kind = archiveKind(planned.top.abs);
       if (kind !== undefined) {

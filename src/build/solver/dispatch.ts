@@ -4,12 +4,13 @@
  * `empty_layer` history, and RUN, COPY, ADD and WORKDIR become layer steps — looked up in the
  * cache, or run in a writable snapshot and committed as one layer.
  */
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { readRootfsFile } from '../../runtime/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
-import { packSourceFiles } from '../context/content-hash.ts';
+import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
 import {
   HISTORY_COMMENT, argHistory, cmdHistory, copyHistory, entrypointHistory, expandInstruction, exposeHistory,
   healthcheckHistory, keyValueHistory, maintainerHistory, parseChmod, parseExposedPorts, parseSignal, proxyEnv,
@@ -90,7 +91,9 @@ interface LayerStep {
   kind: string;
   description: string;
   inputs: StepInputs;
-  fileSets?: { digest: string; data: Buffer }[];
+  fileSets?: () => { digest: string; data: Buffer }[];
+  /** The file lists of this step's sources, to explain a miss. */
+  files?: () => ReadonlyMap<string, SourceFile[]>;
   execute: (rootfs: string) => Promise<void>;
 }
 
@@ -112,7 +115,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   }
   const reason = noCache
     ? (builder.options.noCache === true ? 'the build runs with --no-cache' : `stage ${ctx.plan.stage.name ?? ''} is in --no-cache-filter`)
-    : cache.explain(state.key, step.inputs, step.description, state.rebuilt);
+    : cache.explain(state.key, step.inputs, step.description, state.rebuilt, step.files);
   progress.miss(step.vertex, reason);
   const parent = state.top;
   let layer;
@@ -128,7 +131,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   cache.record({
     key, parentKey: state.key, kind: step.kind, description: step.description, inputs: JSON.stringify(step.inputs),
     chainId: layer.chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, createdAt, lastUsedAt: createdAt, usageCount: 1,
-  }, { parent: parent ?? null }, step.fileSets ?? []);
+  }, { parent: parent ?? null }, step.fileSets?.() ?? []);
   state.addLayer(layer, step.description, HISTORY_COMMENT, createdAt);
   state.key = key;
   state.rebuilt = true;
@@ -355,9 +358,20 @@ async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, ori
   });
   const views: TreeView[] = [];
   try {
-    const resolved = await guarded(ctx, inst, vertex, () => resolveSources(ctx, state, inst, views));
+    const resolved = await guarded(ctx, inst, vertex, async () => {
+      try {
+        return await resolveSources(ctx, state, inst, views);
+      } catch (err) {
+        // BuildKit finds a missing source while computing the step's cache key.
+        if (isStrataError(err, 'not-found') && /^"[^"]*": not found$/.test(err.message)) {
+          throw notFound(`failed to compute cache key: ${err.message}`, { ...(err.hint ? { hint: err.hint } : {}), cause: err });
+        }
+        throw err;
+      }
+    });
     const chmod: ChmodSpec | undefined = inst.chmod === undefined || inst.chmod === '' ? undefined : await guarded(ctx, inst, vertex, () => parseChmod(inst.chmod as string));
-    const fileSets = resolved.sources.map((s) => ({ digest: s.fileSet.digest, data: packSourceFiles(s.fileSet.files) }));
+    // File lists are only needed when the step misses (to explain it and to store beside it).
+    const fileSets = (): { digest: string; data: Buffer }[] => resolved.sources.map((s) => ({ digest: s.fileSet.digest, data: packSourceFiles(s.fileSet.files()) }));
     const inputs: StepInputs = {
       kind: inst.kind,
       sources: resolved.sources.map((s) => ({ source: s.source, from: resolved.from, fileSet: s.fileSet.digest, ...(s.extra ?? {}) })),
@@ -375,6 +389,7 @@ async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, ori
       description,
       inputs,
       fileSets,
+      files: () => new Map(resolved.sources.map((s) => [s.fileSet.digest, s.fileSet.files()])),
       execute: async (rootfs) => {
         const chown = inst.chown === undefined || inst.chown === '' ? undefined : resolveOwner(rootfs, inst.chown);
         for (const source of resolved.sources) {
@@ -400,28 +415,36 @@ async function resolveSources(ctx: DispatchContext, state: StageState, inst: Cop
     if (inst.sources.length !== 1) throw invalidArgument("checksum can't be specified for multiple sources");
     if (!isUrl(inst.sources[0] as string)) throw invalidArgument('checksum requires HTTP(S) or Git sources');
   }
-  let fs: ContextFs | undefined;
+  let open: (() => ContextFs) | undefined;
   let from = 'context';
   let resetOwner = true;
+  let top: Digest | undefined;
   if (inst.kind === 'COPY' && inst.from !== undefined) {
     const ref = findStageRef(builder.plans, inst.from, ctx.plan.index);
-    let top: Digest | undefined;
     if ('image' in ref) {
       const img = await builder.image(ref.image);
       top = img.layers.at(-1)?.chainId;
-      from = `image:${img.id}`;
+      from = 'image';
     } else {
-      const result = await builder.stageResult(ref);
-      top = result.state.top;
-      from = `stage:${result.state.key}`;
+      top = (await builder.stageResult(ref)).state.top;
+      from = 'stage';
     }
-    const view = viewTree(builder.host.snapshotter, builder.scratch, top);
-    views.push(view);
-    fs = new ContextFs(view.path);
+    // The tree is mounted only when something needs to read it.
+    let tree: ContextFs | undefined;
+    open = () => {
+      if (tree === undefined) {
+        const view = viewTree(builder.host.snapshotter, builder.scratch, top);
+        views.push(view);
+        tree = new ContextFs(view.path);
+      }
+      return tree;
+    };
     resetOwner = false;
   } else {
-    fs = builder.contextFs();
+    const fs = builder.contextFs();
+    if (fs !== undefined) open = () => fs;
   }
+  const contentHasher = new FileHasher();
   const sources: ResolvedSource[] = [];
   const unpack = inst.kind === 'ADD' ? (inst.unpack ?? true) : false;
   for (const src of inst.sources) {
@@ -433,12 +456,14 @@ async function resolveSources(ctx: DispatchContext, state: StageState, inst: Cop
     if (/^git@|\.git(#.*)?$/.test(src) && inst.kind === 'ADD') {
       throw invalidArgument(`ADD of git repositories (${src}) is not supported: clone it into the context and COPY it`);
     }
-    if (fs === undefined) throw notFound(`"${posix.join('/', src)}": not found`, { hint: 'the Dockerfile came on stdin without a context: give a context directory to COPY from' });
-    sources.push(resolvePathSource(fs, src, {
-      excludes: inst.excludes, parents: inst.kind === 'COPY' && inst.parents, resetOwner, unpack: unpack && from === 'context', hasher,
+    if (open === undefined) throw notFound(`"${posix.join('/', src)}": not found`, { hint: 'the Dockerfile came on stdin without a context: give a context directory to COPY from' });
+    const parents = inst.kind === 'COPY' && inst.parents;
+    const memo = from === 'context' ? undefined : createHash('sha256').update(JSON.stringify({ top: top ?? '', src, excludes: inst.excludes, parents })).digest('hex');
+    sources.push(resolvePathSource(open, src, {
+      excludes: inst.excludes, parents, resetOwner, unpack: unpack && from === 'context', hasher, contentHasher, ...(memo ? { memo } : {}),
     }));
   }
-  const mtime = epochDate(builder) ?? new Date(0);
+  const mtime = epochDate(builder) ?? new Date();
   for (const inline of inst.inline) sources.push(inlineSource(builder.scratch, inline.name, inline.content, hasher, mtime));
   return { sources, from };
 }

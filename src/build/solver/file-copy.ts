@@ -15,7 +15,7 @@
  * never sends a write outside it), and an existing entry is replaced by unlinking it first,
  * never written through.
  */
-import type { BigIntStats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import {
   chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, rmdirSync, statSync, symlinkSync, unlinkSync,
 } from 'node:fs';
@@ -73,7 +73,7 @@ function splitWildcards(p: string): [string, string] {
  */
 export function matchSource(fs: ContextFs, sourcePath: string, options: { followSymlinks: boolean; allowWildcard: boolean }): { path: string; top: ContextEntry }[] {
   const clean = cleanCopyPath(sourcePath);
-  const rel = posix.join(clean).replace(/^\/+/, '');
+  const rel = posix.join(clean).replace(/^\/+/, '').replace(/\/+$/, '').replace(/^\.$/, '');
   const [dir, pattern] = options.allowWildcard ? splitWildcards(clean) : [clean, ''];
   if (pattern === '') {
     const top = options.followSymlinks ? fs.resolve(rel) : fs.get(rel);
@@ -168,12 +168,12 @@ export interface CopyTarget {
 interface CopyState {
   target: CopyTarget;
   /** Source inode → destination path, for hard links inside one source. */
-  inodes: Map<bigint, string>;
+  inodes: Map<number, string>;
 }
 
-function lstatOrUndefined(path: string): BigIntStats | undefined {
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    return lstatSync(path, { bigint: true });
+    return lstatSync(path);
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;
@@ -181,9 +181,9 @@ function lstatOrUndefined(path: string): BigIntStats | undefined {
   }
 }
 
-function statOrUndefined(path: string): BigIntStats | undefined {
+function statOrUndefined(path: string): Stats | undefined {
   try {
-    return statSync(path, { bigint: true });
+    return statSync(path);
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ELOOP') return undefined;
@@ -222,18 +222,18 @@ export function mkdirAllInRoot(rootfs: string, containerPath: string, options: {
   }
 }
 
-function modeFor(st: BigIntStats, target: CopyTarget): number {
-  const mode = Number(st.mode) & 0o7777;
+function modeFor(st: Stats, target: CopyTarget): number {
+  const mode = st.mode & 0o7777;
   const spec = target.chmod;
   if (spec === undefined) return mode;
   if (spec.kind === 'octal') return spec.mode & 0o7777;
   return spec.apply(mode, st.isDirectory()) & 0o7777;
 }
 
-function ownerFor(st: BigIntStats, target: CopyTarget): { uid: number; gid: number } {
+function ownerFor(st: Stats, target: CopyTarget): { uid: number; gid: number } {
   if (target.chown !== undefined) return target.chown;
   if (target.resetOwner) return { uid: 0, gid: 0 };
-  return { uid: Number(st.uid), gid: Number(st.gid) };
+  return { uid: st.uid, gid: st.gid };
 }
 
 /** Owner, mode, times and xattrs of the source entry onto `dst`. */
@@ -243,7 +243,7 @@ function copyFileInfo(src: ContextEntry, dst: string, target: CopyTarget): void 
   try {
     lchownSync(dst, uid, gid);
     if (!st.isSymbolicLink()) chmodSync(dst, modeFor(st, target));
-    lutimesSync(dst, Number(st.atimeNs) / 1e9, Number(st.mtimeNs) / 1e9);
+    lutimesSync(dst, st.atimeMs / 1000, st.mtimeMs / 1000);
   } catch (err) {
     throw fromSystemError(err, `copy file info to ${dst}`);
   }
@@ -272,7 +272,7 @@ function ensureEmptyFileTarget(dst: string, display: string): void {
 function copyDirectoryOnly(src: ContextEntry, dst: string, display: string, overwriteMetadata: boolean, target: CopyTarget): boolean {
   const st = lstatOrUndefined(dst);
   if (st === undefined) {
-    mkdirSync(dst, { mode: Number(src.st.mode) & 0o7777 });
+    mkdirSync(dst, { mode: src.st.mode & 0o7777 });
     return true;
   }
   if (!st.isDirectory()) throw invalidArgument(`cannot copy to non-directory: ${display}`);
@@ -295,20 +295,20 @@ function copyOne(state: CopyState, planned: PlannedEntry, dst: string, display: 
   ensureEmptyFileTarget(dst, display);
   try {
     if (st.isFile()) {
-      const linked = st.nlink > 1n ? state.inodes.get(st.ino) : undefined;
+      const linked = st.nlink > 1 ? state.inodes.get(st.ino) : undefined;
       if (linked !== undefined) {
         linkSync(linked, dst);
         return;
       }
       copyFileSync(entry.abs, dst, constants.COPYFILE_EXCL);
-      if (st.nlink > 1n) state.inodes.set(st.ino, dst);
+      if (st.nlink > 1) state.inodes.set(st.ino, dst);
     } else if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(entry.abs), dst);
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const { major, minor } = splitDev(st.rdev);
-      mknod(dst, st.isCharacterDevice() ? 'char' : 'block', Number(st.mode) & 0o7777, major, minor);
+      mknod(dst, st.isCharacterDevice() ? 'char' : 'block', st.mode & 0o7777, major, minor);
     } else if (st.isFIFO()) {
-      mknod(dst, 'fifo', Number(st.mode) & 0o7777);
+      mknod(dst, 'fifo', st.mode & 0o7777);
     } else {
       return; // sockets are not copied
     }

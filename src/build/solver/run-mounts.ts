@@ -54,7 +54,7 @@ export async function mountKeyInputs(builder: Builder, plan: StagePlan, mounts: 
         if (from.kind === 'context') {
           const fs = builder.contextFs();
           if (fs === undefined) throw notFound(`"${posix.join('/', m.source)}": not found`);
-          source = `context:${resolvePathSource(fs, m.source === '' ? '/' : m.source, { excludes: [], parents: false, resetOwner: true, unpack: false, hasher: builder.context.hasher }).fileSet.digest}`;
+          source = `context:${resolvePathSource(() => fs, m.source === '' ? '/' : m.source, { excludes: [], parents: false, resetOwner: true, unpack: false, hasher: builder.context.hasher }).fileSet.digest}`;
         } else if (from.kind === 'stage') {
           source = `stage:${(await builder.stageResult(from.plan)).state.key}`;
         } else {

@@ -120,7 +120,7 @@ export class StepCache {
    * Why a step with these inputs has no cached result. `parentRebuilt` is true when a step
    * below it ran in this build.
    */
-  explain(parentKey: string, inputs: StepInputs, description: string, parentRebuilt: boolean): string {
+  explain(parentKey: string, inputs: StepInputs, description: string, parentRebuilt: boolean, current: () => ReadonlyMap<string, SourceFile[]> = () => new Map()): string {
     if (parentRebuilt) return 'the step below it was rebuilt';
     const siblings = this.records.siblings(parentKey).filter((r) => r.kind === inputs.kind);
     const previous = siblings.find((r) => r.description === description) ?? siblings[0];
@@ -135,11 +135,11 @@ export class StepCache {
     } catch {
       return 'its inputs changed';
     }
-    const reasons = this.diff(before, inputs);
+    const reasons = this.diff(before, inputs, current);
     return reasons.length > 0 ? reasons.join('; ') : 'its inputs changed';
   }
 
-  private diff(before: StepInputs, after: StepInputs): string[] {
+  private diff(before: StepInputs, after: StepInputs, current: () => ReadonlyMap<string, SourceFile[]>): string[] {
     const out: string[] = [];
     const args = [...((after['args'] as string[] | undefined) ?? []), ...((before['args'] as string[] | undefined) ?? [])];
     for (const field of Object.keys(after)) {
@@ -165,7 +165,10 @@ export class StepCache {
           newSources.forEach((s, i) => {
             const old = oldSources[i] as SourceInput;
             if (JSON.stringify(old) === JSON.stringify(s)) return;
-            if (old.fileSet !== s.fileSet) out.push(...fileChanges(this.fileList(old.fileSet), this.fileList(s.fileSet), s.source));
+            if (old.fileSet !== s.fileSet) {
+              const now = s.fileSet === undefined ? undefined : current().get(s.fileSet) ?? this.fileList(s.fileSet);
+              out.push(...fileChanges(this.fileList(old.fileSet), now, s.source));
+            }
             else out.push(`source ${s.source} changed`);
           });
           break;
