@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { internal, StrataError } from '../../errdefs/index.ts';
 import {
@@ -18,7 +18,7 @@ import {
 export interface ContainerRun {
   /** The mounted root filesystem. */
   rootfs: string;
-  /** Scratch directory for the bundle (removed afterwards). */
+  /** Scratch directory the bundle is made in (and removed from afterwards). */
   workDir: string;
   args: string[];
   /** `KEY=value` entries, in order. */
@@ -48,6 +48,15 @@ function runtimeFor(storeRoot: string): OciRuntime {
     runtimes.set(storeRoot, r);
   }
   return r;
+}
+
+/** Runs a short runc command with no stdin, ignoring its result (kill and delete after a cancel). */
+function runcQuietly(runtime: OciRuntime, args: string[]): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(runtime.binary, [...runtime.globalArgs(), ...args], { stdio: 'ignore' });
+    child.once('error', () => resolve());
+    child.once('close', () => resolve());
+  });
 }
 
 interface Stub {
@@ -84,7 +93,8 @@ function findStubs(rootfs: string, destinations: readonly string[]): Stub[] {
         } catch {
           parentTimes = undefined;
         }
-        if (!stubs.some((s) => s.created === next)) stubs.push({ created: next, path: dest, parent: prefix, parentTimes });
+        // Every mount point is recorded, even under one created directory (/etc/hosts and /etc/hostname).
+        stubs.push({ created: next, path: dest, parent: prefix, parentTimes });
         break;
       }
       prefix = next;
@@ -134,8 +144,8 @@ function cleanStubs(rootfs: string, stubs: readonly Stub[]): void {
 export async function runContainer(storeRoot: string, run: ContainerRun): Promise<number> {
   const runtime = runtimeFor(storeRoot);
   const id = `build-${randomBytes(8).toString('hex')}`;
-  const bundleDir = join(run.workDir, 'bundle');
-  mkdirSync(bundleDir, { recursive: true });
+  // One bundle per run: stages run at the same time.
+  const bundleDir = mkdtempSync(join(run.workDir, 'bundle-'));
   const info = host();
   const bundle = createBundle({
     bundleDir,
@@ -166,7 +176,7 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
       child.stdout.on('data', (b: Buffer) => run.onOutput(b));
       child.stderr.on('data', (b: Buffer) => run.onOutput(b));
       const onAbort = (): void => {
-        void runtime.kill(id, 'SIGKILL', { all: true }).catch(() => undefined);
+        runcQuietly(runtime, ['kill', '--all', id, 'KILL']);
       };
       run.signal?.addEventListener('abort', onAbort, { once: true });
       child.once('error', (err) => reject(internal(`run ${runtime.binary}: ${err.message}`, { cause: err })));
@@ -180,7 +190,8 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
       });
     });
   } finally {
-    await runtime.delete(id, { force: true }).catch(() => undefined);
+    // `runc run` deletes the container when it exits; only a canceled run may leave it.
+    if (run.signal?.aborted === true) await runcQuietly(runtime, ['delete', '--force', id]);
     cleanStubs(run.rootfs, stubs);
   }
   // runc reports a process it could not start through its log, and exits 1 (or 127/126 for exec errors).
