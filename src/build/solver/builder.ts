@@ -22,6 +22,7 @@ import {
 } from '../../oci/index.ts';
 import { prepareContext, type PreparedContext } from '../context/build-context.ts';
 import type { ContextFs } from '../context/context-fs.ts';
+import { hasWildcards } from '../context/glob.ts';
 import {
   HISTORY_COMMENT, automaticArgs, isDockerfileError, parseDockerfile, parseTrigger, resolveGlobalScope, resolveStageBase,
   type Dockerfile, type Instruction, type Platform as DfPlatform, type Stage,
@@ -93,7 +94,7 @@ export class Builder {
     let message = err instanceof Error ? err.message : String(err);
     if (isDockerfileError(err)) {
       const loc = err.location;
-      return new BuildError('invalid-argument', message, this.dockerfileDetails(loc.line !== undefined ? { start: loc.line, end: loc.endLine ?? loc.line } : undefined), { cause: err });
+      return new BuildError('invalid-argument', message, this.dockerfileDetails(loc.line !== undefined ? { start: loc.line, end: loc.endLine ?? loc.line } : undefined), { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
     }
     if (code === 'internal' && !(err instanceof StrataError)) message = `internal error: ${message}`;
     return new BuildError(code, message, {
@@ -166,6 +167,7 @@ export class Builder {
       for (const d of p.deps) visit(d);
     };
     visit(targetPlan);
+    this.preflight(needed);
     for (const p of needed) void this.stageResult(p).catch(() => undefined);
     let result: StageResult;
     try {
@@ -179,6 +181,29 @@ export class Builder {
     }
     const exported = await exportImage(this, result.state);
     return { imageId: exported.id, tags: exported.tags, steps: this.reports };
+  }
+
+  /**
+   * Fails before anything runs when a COPY or ADD of a needed stage names a context path that
+   * is not there (BuildKit finds it while computing cache keys, before running the steps).
+   * Paths with variables or wildcards are checked when their step is reached.
+   */
+  private preflight(needed: ReadonlySet<StagePlan>): void {
+    const fs = this.context.fs;
+    for (const plan of [...needed].sort((a, b) => a.index - b.index)) {
+      for (const inst of plan.stage.instructions) {
+        if ((inst.kind !== 'COPY' && inst.kind !== 'ADD') || (inst.kind === 'COPY' && inst.from !== undefined)) continue;
+        if (inst.kind === 'COPY' && inst.parents) continue;
+        for (const src of inst.sources) {
+          if (src.includes('$') || hasWildcards(src) || /^https?:\/\//.test(src) || /^git@|\.git(#.*)?$/.test(src)) continue;
+          const path = posix.join('/', src);
+          if (fs !== undefined && fs.resolve(path.slice(1)) !== undefined) continue;
+          throw this.failure(notFound(`failed to compute cache key: "${path}": not found`, fs === undefined
+            ? { hint: 'the Dockerfile came on stdin without a context: give a context directory to COPY from' }
+            : {}), { line: inst.location.line, endLine: inst.location.endLine });
+        }
+      }
+    }
   }
 
   private resolveTargetName(): string {

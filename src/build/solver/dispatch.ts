@@ -120,7 +120,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   const parent = state.top;
   let layer;
   try {
-    layer = await changeInSnapshot(builder.host.snapshotter, builder.scratch, parent, step.execute);
+    layer = await changeInSnapshot(builder.host.snapshotter, builder.scratch, parent, step.execute, builder.options.sourceDateEpoch);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     progress.fail(step.vertex, message);

@@ -4,7 +4,7 @@
  * or image's tree for COPY --from and RUN --mount=from. Keys name this process, so whatever a
  * crash leaves behind is swept by the next garbage collection.
  */
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountAll, unmountAll } from '../../mount/index.ts';
 import type { Digest } from '../../oci/index.ts';
@@ -26,10 +26,12 @@ export async function changeInSnapshot(
   scratch: string,
   parent: Digest | undefined,
   change: (rootfs: string) => Promise<void>,
+  sourceDateEpoch?: number,
 ): Promise<CommittedLayer> {
   const key = temporaryKey('build');
   const mounts = snapshotter.prepare(key, parent);
   const target = mkdtempSync(join(scratch, 'rootfs-'));
+  const started = Date.now() - 1000;
   let mounted = false;
   try {
     mountAll(mounts, target);
@@ -37,6 +39,10 @@ export async function changeInSnapshot(
     await change(target);
     unmountAll(target);
     mounted = false;
+    if (sourceDateEpoch !== undefined) {
+      const row = snapshotter.stat(key);
+      if (row !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
+    }
     const layer = await commitActive(snapshotter, key);
     return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
   } catch (err) {
@@ -50,6 +56,25 @@ export async function changeInSnapshot(
       // Still busy: leave the empty directory to the scratch cleanup.
     }
   }
+}
+
+/**
+ * Clamps the times of what a step changed (ctime after `since`) to SOURCE_DATE_EPOCH in the
+ * snapshot itself, so the layer is the same whether its tar is made now or regenerated later
+ * (a built layer's tar is regenerated from its snapshot when it travels).
+ */
+export function clampTimes(dir: string, epochSeconds: number, since: number): void {
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.ctimeMs >= since && st.mtimeMs > epochSeconds * 1000) lutimesSync(p, epochSeconds, epochSeconds);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  const st = lstatSync(dir);
+  if (st.mtimeMs > epochSeconds * 1000) lutimesSync(dir, epochSeconds, epochSeconds);
 }
 
 export interface TreeView {
