@@ -5,13 +5,9 @@
  * the connections, credentials and tokens of a command; `openRegistries` makes it from
  * docker's config and strata's settings (see registry-hosts.ts for where they are read).
  */
-import { DockerConfig } from './docker-config.ts';
-import type { RetryPolicy } from './http-transport.ts';
-import { Registries, type RegistryOptions } from './registry-client.ts';
-import { loadRegistrySettings, type RegistrySettings } from './registry-hosts.ts';
-
 export { DockerConfig, dockerConfigPath, type Credentials } from './docker-config.ts';
 export { DEFAULT_RETRY, type RetryPolicy, type RetryNotice } from './http-transport.ts';
+export { openRegistries, type OpenRegistriesOptions } from './open-registries.ts';
 export { measuringSink, type LayerSink, type LayerSinkFactory, type LayerSinkInfo } from './layer-sink.ts';
 export type { ProgressEvent, ProgressListener } from './progress.ts';
 export { pullImage, selectPlatformManifest, type PullOptions, type PullResult, type PulledImage, type PullTarget } from './pull.ts';
@@ -22,24 +18,3 @@ export {
   authConfigKey, DOCKER_HUB_AUTH_KEY, isInsecureRegistry, loadRegistrySettings, registryHost, serverAddressKey, type RegistrySettings,
 } from './registry-hosts.ts';
 export { Repository } from './repository.ts';
-
-export interface OpenRegistriesOptions {
-  /** docker's config.json to read credentials from; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
-  dockerConfig?: DockerConfig;
-  settings?: RegistrySettings;
-  retry?: RetryPolicy;
-  onRetry?: RegistryOptions['onRetry'];
-  userAgent?: string;
-}
-
-/** The registry clients of one command, reading credentials from docker's config.json. */
-export function openRegistries(options: OpenRegistriesOptions = {}): Registries {
-  const config = options.dockerConfig ?? new DockerConfig();
-  return new Registries({
-    settings: options.settings ?? loadRegistrySettings(),
-    credentials: (key) => config.get(key),
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
-  });
-}

@@ -34,6 +34,7 @@ import { withFetchLock } from './fetch-lock.ts';
 import { backoffDelay, isTransientNetworkError, readBody, sleep } from './http-transport.ts';
 import { LayerDecoder } from './layer-decoder.ts';
 import { measuringSink, type LayerSinkFactory } from './layer-sink.ts';
+import { openRegistries } from './open-registries.ts';
 import { ProgressReporter, type ProgressListener } from './progress.ts';
 import type { Registries } from './registry-client.ts';
 import { RegistryResponseError } from './registry-errors.ts';
@@ -46,8 +47,8 @@ export interface PullTarget {
 }
 
 export interface PullOptions {
-  /** The clients to use (credentials, TLS, retries); see `openRegistries`. */
-  registries: Registries;
+  /** The clients to use (credentials, TLS, retries); default: `openRegistries()`, closed at the end. */
+  registries?: Registries;
   /** The platform to pick from an index; the host's when omitted. */
   platform?: Platform;
   /** Pull every tag of the repository (`-a`). */
@@ -129,7 +130,15 @@ function defaultLayerPresent(target: PullTarget): (layer: { chainId: Digest; dif
  *   (bad manifest, schema 1, no matching platform, blob that fails verification),
  *   unavailable (registry unreachable after retries), canceled
  */
-export async function pullImage(target: PullTarget, reference: string | Reference, options: PullOptions): Promise<PullResult> {
+export async function pullImage(target: PullTarget, reference: string | Reference, options: PullOptions = {}): Promise<PullResult> {
+  if (options.registries === undefined) {
+    const registries = openRegistries();
+    try {
+      return await pullImage(target, reference, { ...options, registries });
+    } finally {
+      await registries.close();
+    }
+  }
   let ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const progress = new ProgressReporter(options.onProgress);
   const client = options.registries.client(ref.domain);

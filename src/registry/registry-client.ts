@@ -14,7 +14,7 @@ import { StrataError } from '../errdefs/index.ts';
 import { parseChallenges, type Challenge } from './auth-challenge.ts';
 import type { Credentials } from './docker-config.ts';
 import {
-  backoffDelay, DEFAULT_RETRY, HttpTransport, isConnectionRefused, readBody, sleep, TransportError, type HttpResponse, type RetryNotice, type RetryPolicy,
+  backoffDelay, DEFAULT_RETRY, discard, HttpTransport, isConnectionRefused, readBody, sleep, TransportError, type HttpResponse, type RetryNotice, type RetryPolicy,
 } from './http-transport.ts';
 import { parseErrorItems, responseError, statusText, type ErrorResponse, RegistryResponseError, formatErrorItem } from './registry-errors.ts';
 import { authConfigKey, isInsecureRegistry, registryHost, type RegistrySettings } from './registry-hosts.ts';
@@ -313,7 +313,7 @@ export class RegistryClient {
         const basic = challenges.find((c) => c.scheme === 'basic');
         if (bearer || basic) {
           authRetried = true;
-          await res.body.dump().catch(() => undefined);
+          await discard(res.body);
           this.challenge = bearer ?? basic;
           const wanted = bearer?.params['scope'];
           if (wanted) scopes = [...new Set([...scopes, ...wanted.split(' ').filter((s) => s !== '')])];
@@ -322,12 +322,12 @@ export class RegistryClient {
         }
       }
       if (res.status === 401 && this.challenge?.scheme === 'basic' && !(await this.loadCredentials())) {
-        await res.body.dump().catch(() => undefined);
+        await discard(res.body);
         const method = req.method.charAt(0) + req.method.slice(1).toLowerCase();
         throw new RegistryResponseError('permission-denied', `${method} "${url}": no basic auth credentials`, 401, [{ code: 'UNAUTHORIZED', message: 'no basic auth credentials' }], 'no basic auth credentials');
       }
       if (retry && RETRY_STATUSES.has(res.status) && failures + 1 < policy.attempts) {
-        await res.body.dump().catch(() => undefined);
+        await discard(res.body);
         await this.wait(policy, failures++, new Error(`HTTP ${res.status} ${statusText(res.status)}`), req.what ?? url, req.signal);
         continue;
       }
@@ -348,7 +348,7 @@ export class RegistryClient {
     const url = `${this.base as string}/v2/`;
     const authorization = await this.authorization([], true, signal);
     const res = await this.transport.send({ method: 'GET', url, headers: authorization ? { authorization } : {}, ...(signal ? { signal } : {}) });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status !== 200) {
       throw new RegistryResponseError('permission-denied', `login attempt to ${url} failed with status: ${res.status} ${statusText(res.status)}`, res.status, [], '');
     }

@@ -9,7 +9,7 @@ import { dataLoss, invalidArgument, StrataError } from '../errdefs/index.ts';
 import {
   familiarName, MAX_MANIFEST_BYTES, MediaType, parseDigest, type Digest, type Reference,
 } from '../oci/index.ts';
-import { readBody, type HttpResponse } from './http-transport.ts';
+import { discard, readBody, type HttpResponse } from './http-transport.ts';
 import type { RegistryClient } from './registry-client.ts';
 import { bodyExcerpt, notJsonReason } from './registry-errors.ts';
 
@@ -71,7 +71,7 @@ export class Repository {
     if (res.status !== 200) throw await this.client.failure(res, 'GET');
     const declared = Number(header(res, 'content-length') ?? NaN);
     if (declared > MAX_MANIFEST_BYTES) {
-      await res.body.dump().catch(() => undefined);
+      await discard(res.body);
       throw invalidArgument(`${options.what}: manifest is ${declared} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
     }
     const bytes = await readBody(res.body, MAX_MANIFEST_BYTES, `${options.what}: manifest`).catch((err: unknown) => {
@@ -100,7 +100,7 @@ export class Repository {
       method: 'HEAD', path: this.v2(`manifests/${encodeRef(reference)}`), headers: { accept: MANIFEST_ACCEPT }, scopes: [this.pullScope], followRedirects: true,
       what: options.what, ...(options.signal ? { signal: options.signal } : {}),
     });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await this.client.failure(res, 'HEAD');
     const d = header(res, 'docker-content-digest');
@@ -142,7 +142,7 @@ export class Repository {
       method: 'HEAD', path: this.v2(`blobs/${digest}`), scopes: options.scopes ?? [this.pushScope], followRedirects: true,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
     throw await this.client.failure(res, 'HEAD');
@@ -160,7 +160,7 @@ export class Repository {
       path += `?mount=${encodeURIComponent(options.mount.digest)}&from=${encodeURIComponent(options.mount.from)}`;
     }
     const res = await this.client.send({ method: 'POST', path, scopes, body: Buffer.alloc(0), headers: { 'content-length': '0' }, ...(options.signal ? { signal: options.signal } : {}) });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status === 201 && options.mount) return { kind: 'mounted' };
     if (res.status === 202) {
       const location = header(res, 'location');
@@ -185,7 +185,7 @@ export class Repository {
       method: 'PATCH', path: location, headers, body: Buffer.isBuffer(body) ? body : (): Readable => body, retry: false, scopes: [this.pushScope],
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status !== 202 && res.status !== 204) throw await this.client.failure(res, 'PATCH');
     const next = header(res, 'location');
     return next ? new URL(next, res.url).toString() : location;
@@ -203,7 +203,7 @@ export class Repository {
       method: 'PUT', path: url.toString(), headers, body: body ?? Buffer.alloc(0), retry: false, scopes: [this.pushScope],
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status !== 201 && res.status !== 204) throw await this.client.failure(res, 'PUT');
   }
 
@@ -213,7 +213,7 @@ export class Repository {
       method: 'PUT', path: this.v2(`manifests/${encodeRef(reference)}`), headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
       body: bytes, scopes: [this.pushScope], ...(options.signal ? { signal: options.signal } : {}),
     });
-    await res.body.dump().catch(() => undefined);
+    await discard(res.body);
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) throw await this.client.failure(res, 'PUT');
     const ours: Digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const theirs = header(res, 'docker-content-digest');
