@@ -47,7 +47,7 @@ export interface PlannedSource {
 
 /** BuildKit's cleanPath: absolute, cleaned, a trailing `/` or `/.` kept. */
 export function cleanCopyPath(p: string): string {
-  const joined = posix.join('/', p);
+  const joined = posix.join('/', p).replace(/(.)\/+$/, '$1');
   if (p.endsWith('/.')) return joined === '/' ? '/.' : `${joined}/.`;
   if (p.endsWith('/') && joined !== '/') return `${joined}/`;
   return joined;
@@ -208,17 +208,22 @@ export function mkdirAllInRoot(rootfs: string, containerPath: string, options: {
       if (!st.isDirectory()) throw invalidArgument(`mkdir ${current}: not a directory`);
       continue;
     }
-    try {
-      mkdirSync(host, { mode: options.mode });
-    } catch (err) {
-      if (errnoOf(err) === 'ENOTDIR') throw invalidArgument(`mkdir ${current}: not a directory`);
-      if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `mkdir ${current}`);
-      continue;
+    // A dangling symlink resolves to a path whose parents may be missing too: create them all.
+    const chain: string[] = [];
+    for (let p = host; p.length > rootfs.length && statOrUndefined(p) === undefined; p = posix.dirname(p)) chain.unshift(p);
+    for (const dir of chain) {
+      try {
+        mkdirSync(dir, { mode: options.mode });
+      } catch (err) {
+        if (errnoOf(err) === 'ENOTDIR') throw invalidArgument(`mkdir ${current}: not a directory`);
+        if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `mkdir ${current}`);
+        continue;
+      }
+      chmodSync(dir, options.mode);
+      if (options.chown !== undefined) lchownSync(dir, options.chown.uid, options.chown.gid);
+      const t = options.createdTime ?? new Date();
+      lutimesSync(dir, t, t);
     }
-    chmodSync(host, options.mode);
-    if (options.chown !== undefined) lchownSync(host, options.chown.uid, options.chown.gid);
-    const t = options.createdTime ?? new Date();
-    lutimesSync(host, t, t);
   }
 }
 
