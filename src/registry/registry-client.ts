@@ -123,39 +123,45 @@ export class RegistryClient {
   }
 
   private async doPing(signal?: AbortSignal): Promise<void> {
+    // An insecure registry is asked over HTTPS and plain HTTP at once (docker asks one after
+    // the other); HTTPS wins when both answer.
     const schemes = this.insecure ? ['https', 'http'] : ['https'];
     const policy = this.retryPolicy;
     for (let failures = 0; ; failures++) {
-      let lastError: Error | undefined;
-      let transient = false;
-      for (const scheme of schemes) {
-        const origin = `${scheme}://${this.host}`;
-        if (scheme === 'https' && this.insecure) this.transport.trustBlindly(origin);
-        let res: HttpResponse;
-        try {
-          res = await this.transport.send({ method: 'GET', url: `${origin}/v2/`, ...(signal ? { signal } : {}) });
-        } catch (err) {
-          if (!(err instanceof TransportError)) throw err;
-          lastError = err;
-          // Nothing listening at the first contact: fail now, as docker does.
-          transient ||= err.transient && !isConnectionRefused(err);
-          continue;
+      const answers = await Promise.all(schemes.map((scheme) => this.probe(scheme, signal)));
+      const answered = answers.find((a) => a.response !== undefined);
+      if (answered?.response !== undefined) {
+        for (const other of answers) if (other !== answered && other.response) await discard(other.response.body);
+        const res = answered.response;
+        const body = await readBody(res.body, 64 * 1024, `${answered.origin}/v2/ response`).catch(() => Buffer.alloc(0));
+        if (!RETRY_STATUSES.has(res.status)) {
+          const challenges = parseChallenges(res.headers['www-authenticate']);
+          if (res.status === 401) this.challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
+          this.base = answered.origin;
+          return;
         }
-        const body = await readBody(res.body, 64 * 1024, `${origin}/v2/ response`).catch(() => Buffer.alloc(0));
-        if (RETRY_STATUSES.has(res.status)) {
-          lastError = responseError({ status: res.status, statusText: statusText(res.status), headers: res.headers, body, method: 'GET', url: `${origin}/v2/` });
-          transient = true;
-          break;
-        }
-        const challenges = parseChallenges(res.headers['www-authenticate']);
-        if (res.status === 401) this.challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
-        this.base = origin;
-        return;
+        const error = responseError({ status: res.status, statusText: statusText(res.status), headers: res.headers, body, method: 'GET', url: `${answered.origin}/v2/` });
+        if (failures + 1 >= policy.attempts) throw error;
+        await this.wait(policy, failures, error, `${this.host}/v2/`, signal);
+        continue;
       }
-      if (!transient || failures + 1 >= policy.attempts) throw lastError ?? new StrataError('unavailable', `cannot reach ${this.host}`);
-      const delayMs = backoffDelay(policy, failures + 1);
-      this.options.onRetry?.({ attempt: failures + 1, delayMs, error: lastError as Error, what: `${this.host}/v2/` });
-      await sleep(delayMs, signal);
+      // No answer: the last scheme's error says most (plain HTTP for an insecure registry).
+      const error = answers.at(-1)?.error ?? new StrataError('unavailable', `cannot reach ${this.host}`);
+      // Nothing listening at the first contact: fail now, as docker does.
+      const transient = answers.some((a) => a.error?.transient === true && !isConnectionRefused(a.error));
+      if (!transient || failures + 1 >= policy.attempts) throw error;
+      await this.wait(policy, failures, error, `${this.host}/v2/`, signal);
+    }
+  }
+
+  private async probe(scheme: string, signal?: AbortSignal): Promise<{ origin: string; response?: HttpResponse; error?: TransportError }> {
+    const origin = `${scheme}://${this.host}`;
+    if (scheme === 'https' && this.insecure) this.transport.trustBlindly(origin);
+    try {
+      return { origin, response: await this.transport.send({ method: 'GET', url: `${origin}/v2/`, ...(signal ? { signal } : {}) }) };
+    } catch (err) {
+      if (!(err instanceof TransportError)) throw err;
+      return { origin, error: err };
     }
   }
 
