@@ -221,7 +221,7 @@ export async function imageInspect(ctx: CliContext, args: string[], options: Opt
   return printInspect(ctx, values, options['format'] as string | undefined, errors);
 }
 
-/** `strata inspect`: any object by name or ID (images now; containers and volumes as they arrive). */
+/** `strata inspect`: any object by name or ID: a container, an image or a volume, in docker's order. */
 export async function inspect(ctx: CliContext, args: string[], options: Options): Promise<number> {
   const type = options['type'] as string | undefined;
   if (type !== undefined && type !== '' && type !== 'image') {
@@ -232,13 +232,28 @@ export async function inspect(ctx: CliContext, args: string[], options: Options)
   const engine = await ctx.engine();
   const values: unknown[] = [];
   const errors: StrataError[] = [];
+  const any = type === undefined || type === '';
+  // docker's autodetect order: container, image, volume.
+  const { containerManager } = await import('../../engine/index.ts');
+  const containers = containerManager(engine);
+  const { containerInspectValue } = await import('./containers.ts');
   for (const ref of args) {
-    const id = type === undefined || type === '' || type === 'image' ? engine.images.lookup(ref) : undefined;
-    if (id === undefined) {
-      errors.push(notFound(`No such object: ${ref}`));
+    const c = any || type === 'container' ? containers.lookup(ref) : undefined;
+    if (c !== undefined) {
+      values.push(await containerInspectValue(containers, c, Boolean(options['size'])));
       continue;
     }
-    values.push(typedImageInspect(inspectImage(engine.images, id as Digest, graphDriverOf(engine, id as Digest))));
+    const id = any || type === 'image' ? engine.images.lookup(ref) : undefined;
+    if (id !== undefined) {
+      values.push(typedImageInspect(inspectImage(engine.images, id as Digest, graphDriverOf(engine, id as Digest))));
+      continue;
+    }
+    const volume = any || type === 'volume' ? containers.volumes.records.get(ref) : undefined;
+    if (volume !== undefined) {
+      values.push(containers.volumes.inspect(ref));
+      continue;
+    }
+    errors.push(notFound(`No such object: ${ref}`));
   }
   return printInspect(ctx, values, options['format'] as string | undefined, errors);
 }
