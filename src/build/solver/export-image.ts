@@ -9,7 +9,7 @@
  * none came before; the config's `created` is the last entry's time. With SOURCE_DATE_EPOCH,
  * every new entry and `created` are that time.
  */
-import { familiarString, serializeImageConfig, withDefaultTag, type Digest, type HistoryEntry, type ImageConfig } from '../../oci/index.ts';
+import { familiarString, formatReference, serializeImageConfig, sha256Of, withDefaultTag, type Digest, type HistoryEntry, type ImageConfig } from '../../oci/index.ts';
 import type { Builder } from './builder.ts';
 import type { HistoryItem, StageState } from './stage-state.ts';
 
@@ -70,13 +70,19 @@ export async function exportImage(builder: Builder, state: StageState): Promise<
   progress.status(v, 'exporting layers done');
   const bytes = serializeImageConfig(config);
   const tags = (o.tags ?? []).map(withDefaultTag);
-  const created = builder.host.images.create({
-    config: bytes,
-    layers: state.layers.map((l) => ({ diffId: l.diffId, size: l.size, tarSize: l.tarSize })),
-    tags,
-  });
-  progress.status(v, `writing image ${created.id} done`);
-  for (const t of tags) progress.status(v, `naming to ${familiarString(t).includes('/') ? `docker.io/${familiarString(t).replace(/^docker\.io\//, '')}` : `docker.io/library/${familiarString(t)}`} done`);
+  const images = builder.host.images;
+  const id = sha256Of(bytes);
+  // A no-op rebuild makes the image that is already stored and named: nothing to write.
+  const unchanged = images.get(id) !== undefined && tags.every((t) => images.records.tagTarget(formatReference(t)) === id);
+  if (!unchanged) {
+    images.create({
+      config: bytes,
+      layers: state.layers.map((l) => ({ diffId: l.diffId, size: l.size, tarSize: l.tarSize })),
+      tags,
+    });
+  }
+  progress.status(v, `writing image ${id} done`);
+  for (const t of tags) progress.status(v, `naming to ${formatReference(t)} done`);
   progress.done(v);
-  return { id: created.id, tags: tags.map(familiarString) };
+  return { id, tags: tags.map(familiarString) };
 }
