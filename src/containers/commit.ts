@@ -18,6 +18,7 @@ import {
 } from '../oci/index.ts';
 import { chainIdOf, temporaryKey } from '../snapshots/index.ts';
 import type { Container, ContainerManager } from './container-manager.ts';
+import { traceMark } from './trace.ts';
 
 export interface CommitOptions {
   /** The name to give the image (`REPOSITORY[:TAG]`). */
@@ -91,6 +92,7 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
       return applied;
     });
 
+    traceMark('commit: layer written');
     const diffId = stats.diffId as Digest;
     const chainId = chainIdOf(parentChain, diffId);
     const created = nowRfc3339Nano();
@@ -132,6 +134,7 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
       snapshotter.commit(chainId, key);
       return manager.images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
     });
+    traceMark('commit: image recorded');
     return result.id;
   } catch (err) {
     try {

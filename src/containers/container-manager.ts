@@ -563,6 +563,7 @@ export class ContainerManager {
           if (umount !== undefined) exitHook = [umount, rootfs];
         }
       }
+      traceMark('start: launching the supervisor');
       started = await startContainer({
         runtime, id: c.id, bundleDir: c.dir, containerDir: c.dir, shim: this.shim(), tty: options.tty === true,
         stdin: request.stdin === true || (detach && c.stored.config.OpenStdin), detach,
@@ -700,6 +701,7 @@ export class ContainerManager {
       throw failedPrecondition(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
     }
     await this.lock(c, 'rm');
+    traceMark('rm: marked for removal');
     const runtime = this.runtimeFor(c.stored.host.Runtime);
     if (status.Running) {
       await this.signal(c, runtime, 'SIGKILL', status.Paused);
@@ -712,6 +714,7 @@ export class ContainerManager {
     const rootfs = this.rootfsDir(c);
     unmountAll(rootfs);
     this.snapshotter.remove(c.id);
+    traceMark('rm: writable layer removed');
     this.snapshotter.remove(`${c.id}-init`);
     const anonymous = inTransaction(this.options.db, () => {
       const vols = this.volumes.records.ofContainer(c.id);
@@ -726,6 +729,7 @@ export class ContainerManager {
       }
       return gone;
     });
+    traceMark('rm: records deleted');
     rmSync(c.dir, { recursive: true, force: true });
     for (const v of anonymous) this.volumes.removeDir(v);
     return anonymous;

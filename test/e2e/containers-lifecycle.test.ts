@@ -215,7 +215,7 @@ test('bad input: a clear error, exit 125 for run, and nothing changes', () => {
   const before = readdirSync(join(root, 'containers')).sort();
   const cases: Array<[string[], RegExp, number]> = [
     [['run', '--rm', 'no-such/image:1'], /Unable to find image 'no-such\/image:1' locally/, 125],
-    [['run', '--bogus', BUSYBOX], /^unknown flag: --bogus\n\nUsage:  strata run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]/, 125],
+    [['run', '--bogus', BUSYBOX], /^unknown flag: --bogus\n\nUsage: {2}strata run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]/, 125],
     [['run', '-v', 'rel/path:/x', BUSYBOX, 'true'], /create rel\/path: "rel\/path" includes invalid characters for a local volume name/, 125],
     [['run', '-v', '/no/such/strata-dir:/x', BUSYBOX, 'true'], /bind source path does not exist: \/no\/such\/strata-dir/, 125],
     [['run', '--mount', 'type=bind,src=/no/such/strata-dir,dst=/x', BUSYBOX, 'true'], /bind source path does not exist: \/no\/such\/strata-dir/, 125],
