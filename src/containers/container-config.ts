@@ -145,7 +145,8 @@ export function buildStoredContainer(input: ConfigInput): StoredContainer {
     WorkingDir: run.workdir ?? image.WorkingDir ?? '',
     Entrypoint: command.entrypoint,
     OnBuild: null,
-    Labels: { ...(image.Labels ?? {}), ...(input.labels ?? {}) },
+    // Go prints and marshals maps with their keys sorted.
+    Labels: Object.fromEntries(Object.entries({ ...(image.Labels ?? {}), ...(input.labels ?? {}) }).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   const stopSignal = input.stopSignal ?? image.StopSignal ?? undefined;
   if (stopSignal) config.StopSignal = stopSignal;

@@ -27,8 +27,8 @@
  *           `ps -a` shows it `Dead` and `rm` finishes the job.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isStrataError, notFound, type StrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { inTransaction, ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
@@ -730,7 +730,7 @@ export class ContainerManager {
       return gone;
     });
     traceMark('rm: records deleted');
-    rmSync(c.dir, { recursive: true, force: true });
+    removeContainerDir(c.dir);
     for (const v of anonymous) this.volumes.removeDir(v);
     return anonymous;
   }
@@ -873,6 +873,21 @@ export class ContainerManager {
   get db(): Database {
     return this.options.db;
   }
+}
+
+/**
+ * Deletes a container's directory. Its supervisor may still be finishing (deleting the
+ * runtime's state, which writes the runtime log there): the directory is first moved
+ * aside, so nothing new lands in it, then removed.
+ */
+function removeContainerDir(dir: string): void {
+  const trash = join(dirname(dir), `.removing-${basename(dir)}-${process.pid}`);
+  let target = dir;
+  try {
+    renameSync(dir, trash);
+    target = trash;
+  } catch { /* gone already, or not movable: remove in place */ }
+  rmSync(target, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 }
 
 function readStateFile(c: Container): { shimPid: number; shimStartTime: number } | undefined {

@@ -48,9 +48,10 @@ function nowSeconds(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A stored JSON map, keys sorted as Go prints and marshals maps. */
 function parseJsonMap(text: string): Record<string, string> {
   const v = JSON.parse(text) as Record<string, string>;
-  return v;
+  return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export class VolumeStore {
