@@ -251,9 +251,10 @@ export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarg
       const kind = archiveKind(planned.top.abs);
       if (kind !== undefined) {
         // BuildKit unpacks into the destination directory (created if needed).
-        mkdirAllInRoot(target.rootfs, target.dest, { mode: 0o755, ...(target.chown ? { chown: target.chown } : {}), ...(target.createdTime ? { createdTime: target.createdTime } : {}) });
-        const { resolveInRootfs } = await import('../../runtime/index.ts');
-        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: resolveInRootfs(target.rootfs, target.dest), whiteouts: 'native' });
+        mkdirAllInRoot(target.root, target.dest, { mode: 0o755, ...(target.chown ? { chown: target.chown } : {}), ...(target.createdTime ? { createdTime: target.createdTime } : {}) });
+        const dest = target.root.resolve(target.dest);
+        target.root.prepareDir(dest);
+        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: dest, whiteouts: 'native' });
         continue;
       }
     }

@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
-import { readRootfsFile } from '../../runtime/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
@@ -21,13 +20,13 @@ import {
 import type { Vertex } from '../progress.ts';
 import type { Builder } from './builder.ts';
 import { copyResolved, inlineSource, isUrl, resolvePathSource, urlSource, type ResolvedSource } from './copy-sources.ts';
-import { mkdirAllInRoot } from './file-copy.ts';
+import { mkdirAllInRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
 import { runContainer } from './run-container.ts';
 import { mountKeyInputs, prepareMounts } from './run-mounts.ts';
 import { findStageRef, type StagePlan } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
-import { changeInSnapshot, viewTree, type TreeView } from './workspace.ts';
+import { changeInSnapshot, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
 import { ContextFs } from '../context/context-fs.ts';
 
 export interface DispatchContext {
@@ -42,7 +41,7 @@ function at(inst: Instruction): { line: number; endLine: number } {
 }
 
 /** Resolves `--chown` / USER for files as BuildKit does: names from the tree's passwd and group files (unknown names are 0). */
-export function resolveOwner(rootfs: string, spec: string): { uid: number; gid: number } {
+export function resolveOwner(root: CopyRoot, spec: string): { uid: number; gid: number } {
   const [user = '', group] = spec.split(/:(.*)/s, 2) as [string, string | undefined];
   const id = (s: string): number | undefined => (s === 'root' ? 0 : /^\d+$/.test(s) && Number(s) <= 2 ** 31 - 1 ? Number(s) : undefined);
   let uid = 0;
@@ -52,7 +51,7 @@ export function resolveOwner(rootfs: string, spec: string): { uid: number; gid: 
     uid = u;
     gid = u;
   } else if (user !== '') {
-    const passwd = readRootfsFile(rootfs, '/etc/passwd');
+    const passwd = root.read('/etc/passwd');
     const entry = passwd === undefined ? undefined : parsePasswd(passwd.toString('utf8')).find((e) => e.name === user);
     if (entry !== undefined) {
       uid = entry.uid;
@@ -64,7 +63,7 @@ export function resolveOwner(rootfs: string, spec: string): { uid: number; gid: 
     if (g !== undefined) {
       gid = g;
     } else {
-      const file = readRootfsFile(rootfs, '/etc/group');
+      const file = root.read('/etc/group');
       const entry = file === undefined ? undefined : parseGroup(file.toString('utf8')).find((e) => e.name === group);
       if (entry !== undefined) gid = entry.gid;
     }
@@ -94,7 +93,12 @@ interface LayerStep {
   fileSets?: () => { digest: string; data: Buffer }[];
   /** The file lists of this step's sources, to explain a miss. */
   files?: () => ReadonlyMap<string, SourceFile[]>;
-  execute: (rootfs: string) => Promise<void>;
+  /** RUN: the mounted root filesystem. */
+  execute?: (rootfs: string) => Promise<void>;
+  /** COPY, ADD, WORKDIR: writes files only (see writeInSnapshot). */
+  write?: (root: CopyRoot) => Promise<void>;
+  /** Write through a mounted snapshot even on overlay (ADD, which may unpack archives). */
+  mounted?: boolean;
 }
 
 /** Looks a layer step up in the cache, or runs it; either way its layer goes on the stack. */
@@ -120,7 +124,13 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   const parent = state.top;
   let layer;
   try {
-    layer = await changeInSnapshot(builder.host.snapshotter, builder.scratch, parent, step.execute, builder.options.sourceDateEpoch);
+    const epoch = builder.options.sourceDateEpoch;
+    const { snapshotter } = builder.host;
+    const write = step.write;
+    if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(snapshotter, builder.scratch, parent, write, epoch);
+    else if (write !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), epoch);
+    else if (step.execute !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, step.execute, epoch);
+    else throw new Error('a layer step needs execute or write');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     progress.fail(step.vertex, message);
@@ -270,9 +280,9 @@ async function workdir(ctx: DispatchContext, state: StageState, path: string, in
     kind: 'WORKDIR',
     description: workdirHistory(wd),
     inputs: { kind: 'WORKDIR', path: wd, user },
-    execute: async (rootfs) => {
-      const owner = user === '' ? undefined : resolveOwner(rootfs, user);
-      mkdirAllInRoot(rootfs, wd, { mode: 0o755, ...(owner ? { chown: owner } : {}), ...(created ? { createdTime: created } : {}) });
+    write: async (root) => {
+      const owner = user === '' ? undefined : resolveOwner(root, user);
+      mkdirAllInRoot(root, wd, { mode: 0o755, ...(owner ? { chown: owner } : {}), ...(created ? { createdTime: created } : {}) });
     },
   });
 }
@@ -390,11 +400,13 @@ async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, ori
       inputs,
       fileSets,
       files: () => new Map(resolved.sources.map((s) => [s.fileSet.digest, s.fileSet.files()])),
-      execute: async (rootfs) => {
-        const chown = inst.chown === undefined || inst.chown === '' ? undefined : resolveOwner(rootfs, inst.chown);
+      // ADD may unpack an archive, which goes through the mounted snapshot.
+      mounted: isAdd && resolved.sources.some((s) => s.unpack),
+      write: async (root) => {
+        const chown = inst.chown === undefined || inst.chown === '' ? undefined : resolveOwner(root, inst.chown);
         for (const source of resolved.sources) {
           await copyResolved(source, {
-            rootfs, dest, ...(chown ? { chown } : {}), ...(chmod ? { chmod } : {}), ...(created ? { createdTime: created } : {}),
+            root, dest, ...(chown ? { chown } : {}), ...(chmod ? { chmod } : {}), ...(created ? { createdTime: created } : {}),
           });
         }
       },

@@ -6,9 +6,11 @@
  */
 import { lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { notFound } from '../../errdefs/index.ts';
 import { mountAll, unmountAll } from '../../mount/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
+import { OverlayRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
 
 export interface CommittedLayer {
   chainId: Digest;
@@ -75,6 +77,43 @@ export function clampTimes(dir: string, epochSeconds: number, since: number): vo
   walk(dir);
   const st = lstatSync(dir);
   if (st.mtimeMs > epochSeconds * 1000) lutimesSync(dir, epochSeconds, epochSeconds);
+}
+
+/**
+ * Like `changeInSnapshot` for steps that only write files (COPY, WORKDIR): on the overlay
+ * driver the snapshot is not mounted at all — `write` gets the upper directory plus a
+ * read-only view of the layers below (several times faster than writing through an overlay
+ * mount); on the native driver it gets the mounted full tree.
+ */
+export async function writeInSnapshot(
+  snapshotter: Snapshotter,
+  scratch: string,
+  parent: Digest | undefined,
+  write: (root: CopyRoot) => Promise<void>,
+  sourceDateEpoch?: number,
+): Promise<CommittedLayer> {
+  if (snapshotter.driver !== 'overlay') {
+    return changeInSnapshot(snapshotter, scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), sourceDateEpoch);
+  }
+  const key = temporaryKey('build');
+  snapshotter.prepare(key, parent);
+  const started = Date.now() - 1000;
+  let view: TreeView | undefined;
+  try {
+    const row = snapshotter.stat(key);
+    if (row === undefined) throw notFound(`snapshot ${key} vanished`);
+    if (parent !== undefined) view = viewTree(snapshotter, scratch, parent);
+    await write(new OverlayRoot(snapshotter.fsDir(row), view?.path));
+    view?.release();
+    view = undefined;
+    if (sourceDateEpoch !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
+    const layer = await commitActive(snapshotter, key);
+    return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
+  } catch (err) {
+    view?.release();
+    snapshotter.remove(key);
+    throw err;
+  }
 }
 
 export interface TreeView {

@@ -9,7 +9,7 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 import { ContextFs } from '../../../src/build/context/context-fs.ts';
 import { goMatch, hasWildcards } from '../../../src/build/context/glob.ts';
 import { IgnoreMatcher } from '../../../src/build/context/ignore.ts';
-import { cleanCopyPath, copySource, matchSource, planSource } from '../../../src/build/solver/file-copy.ts';
+import { cleanCopyPath, copySource, matchSource, OverlayRoot, planSource, PlainRoot } from '../../../src/build/solver/file-copy.ts';
 import { parseChmod } from '../../../src/build/dockerfile/index.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
@@ -34,7 +34,7 @@ function copy(src: string, files: Record<string, string | { link: string }>, des
   const excludes = options.excludes ? new IgnoreMatcher(options.excludes, '--exclude') : undefined;
   for (const m of matchSource(fs, src, { followSymlinks: true, allowWildcard: true })) {
     copySource(planSource(fs, m, excludes ? { excludes } : {}), {
-      rootfs, dest: cleanCopyPath(dest), copyDirContents: true, resetOwner: true,
+      root: new PlainRoot(rootfs), dest: cleanCopyPath(dest), copyDirContents: true, resetOwner: true,
       ...(options.chmod ? { chmod: parseChmod(options.chmod) } : {}), ...(options.chown ? { chown: options.chown } : {}),
     });
   }
@@ -108,7 +108,7 @@ test('symlinks are copied as links; a symlinked source at the top is followed; h
   const fs = new ContextFs(dir);
   const rootfs = tempDir();
   for (const m of matchSource(fs, 'dirlink', { followSymlinks: true, allowWildcard: true })) {
-    copySource(planSource(fs, m, {}), { rootfs, dest: '/out', copyDirContents: true, resetOwner: true });
+    copySource(planSource(fs, m, {}), { root: new PlainRoot(rootfs), dest: '/out', copyDirContents: true, resetOwner: true });
   }
   assert.deepEqual(list(rootfs), ['out', 'out/file', 'out/hard', 'out/rel']);
   assert.equal(readlinkSync(join(rootfs, 'out', 'rel')), 'file');
@@ -121,14 +121,14 @@ test('mtimes are kept; owners of context files become root; a file never replace
   const fs = new ContextFs(dir);
   const rootfs = tempDir();
   for (const m of matchSource(fs, 'old.txt', { followSymlinks: true, allowWildcard: false })) {
-    copySource(planSource(fs, m, {}), { rootfs, dest: '/old.txt', copyDirContents: true, resetOwner: true });
+    copySource(planSource(fs, m, {}), { root: new PlainRoot(rootfs), dest: '/old.txt', copyDirContents: true, resetOwner: true });
   }
   assert.equal(statSync(join(rootfs, 'old.txt')).mtimeMs, 1_000_000_000_000);
   mkdirSync(join(rootfs, 'dir', 'x'), { recursive: true });
   const files = new ContextFs(tree({ f: 'f' }));
   const plan = planSource(files, matchSource(files, 'f', { followSymlinks: true, allowWildcard: false })[0] as never, {});
   // Copying a file to the path of an existing non-empty directory puts it inside the directory.
-  copySource(plan, { rootfs, dest: '/dir', copyDirContents: true, resetOwner: true });
+  copySource(plan, { root: new PlainRoot(rootfs), dest: '/dir', copyDirContents: true, resetOwner: true });
   assert.equal(readFileSync(join(rootfs, 'dir', 'f'), 'utf8'), 'f');
 });
 
@@ -158,4 +158,37 @@ test('.dockerignore hides files, directories and everything below them, except w
   assert.equal(fs.get('secret.env'), undefined);
   assert.equal(fs.get('build/out/x'), undefined);
   assert.ok(fs.get('logs/keep.log') !== undefined);
+});
+
+test('writing into an overlay upper directory: lower directories are copied up with their metadata, lower files shadowed, lower symlinks followed', () => {
+  const lower = tempDir('strata-lower-');
+  mkdirSync(join(lower, 'etc', 'app'), { recursive: true });
+  writeFileSync(join(lower, 'etc', 'app', 'old.conf'), 'old');
+  writeFileSync(join(lower, 'etc', 'passwd'), 'svc:x:77:88::/:/bin/sh\n');
+  execFileSync('chown', ['123:456', join(lower, 'etc', 'app')]);
+  execFileSync('chmod', ['0750', join(lower, 'etc', 'app')]);
+  utimesSync(join(lower, 'etc', 'app'), 1_500_000_000, 1_500_000_000);
+  symlinkSync('/etc/app', join(lower, 'conf'));
+  writeFileSync(join(lower, 'file-in-way'), 'x');
+  const upper = tempDir('strata-upper-');
+  const root = new OverlayRoot(upper, lower);
+  const fs = new ContextFs(tree({ 'new.conf': 'new', 'old.conf': 'replaced', 'sub/deep.txt': 'd' }));
+  for (const m of matchSource(fs, '.', { followSymlinks: true, allowWildcard: false })) {
+    copySource(planSource(fs, m, {}), { root, dest: '/conf/', copyDirContents: true, resetOwner: true });
+  }
+  // Only the changes are in the upper directory: the copied-up /etc and /etc/app, the new files.
+  assert.deepEqual(list(upper), ['etc', 'etc/app', 'etc/app/new.conf', 'etc/app/old.conf', 'etc/app/sub', 'etc/app/sub/deep.txt']);
+  // (Its mtime is now: entries were added to it, as through an overlay mount.)
+  const app = statSync(join(upper, 'etc', 'app'));
+  assert.equal(`${app.uid}:${app.gid} ${(app.mode & 0o7777).toString(8)}`, '123:456 750');
+  assert.equal(readFileSync(join(upper, 'etc', 'app', 'old.conf'), 'utf8'), 'replaced');
+  assert.equal(readFileSync(join(lower, 'etc', 'app', 'old.conf'), 'utf8'), 'old');
+  assert.equal(root.read('/etc/passwd')?.toString(), 'svc:x:77:88::/:/bin/sh\n');
+  // A file of a lower layer is not replaced by a directory.
+  const dirSrc = new ContextFs(tree({ 'd/x': 'x' }));
+  assert.throws(() => {
+    for (const m of matchSource(dirSrc, 'd', { followSymlinks: true, allowWildcard: false })) {
+      copySource(planSource(dirSrc, m, {}), { root, dest: '/file-in-way/', copyDirContents: true, resetOwner: true });
+    }
+  }, /not a directory/);
 });
