@@ -17,7 +17,7 @@
  */
 import type { Stats } from 'node:fs';
 import {
-  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, statSync, symlinkSync, unlinkSync,
+  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
@@ -181,14 +181,6 @@ function lstatOrUndefined(path: string): Stats | undefined {
   }
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch (err) {
-    const errno = errnoOf(err);
-    if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ELOOP') return undefined;
-    throw fromSystemError(err, `stat ${path}`);
-  }
 }
 
 /**
