@@ -181,8 +181,6 @@ function lstatOrUndefined(path: string): Stats | undefined {
   }
 }
 
-}
-
 /**
  * Where a copy writes. `resolve` maps a container path to the host path to write, following
  * symlinks as the container would see them (never out of the root); `lstat` sees what the
