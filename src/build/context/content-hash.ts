@@ -6,12 +6,11 @@
  * one lstat per file.
  */
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fromSystemError } from '../../errdefs/index.ts';
 import { inTransaction, type BuildCacheRecords, type Database, type FileHashRow } from '../../metadata/index.ts';
-import type { ContextEntry } from './context-fs.ts';
+import type { ContextEntry, EntryStat } from './context-fs.ts';
 
 /** sha256 of a file's bytes, read synchronously in 1 MiB chunks. */
 export function hashFile(abs: string): string {
@@ -50,7 +49,7 @@ export class FileHasher {
     private readonly store?: { db: Database; records: BuildCacheRecords; root: string },
   ) {}
 
-  digest(abs: string, st: Stats): string {
+  digest(abs: string, st: Pick<EntryStat, 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>): string {
     if (this.store !== undefined && this.known === undefined) {
       this.known = new Map(this.store.records.fileHashesUnder(this.store.root).map((r) => [r.path, r]));
     }
@@ -106,7 +105,7 @@ export class FileHasher {
 /** One entry of a source set: its path below the copied top, what it is, and its content. */
 export type SourceFile = [path: string, meta: string, content: string];
 
-function typeChar(st: Stats): string {
+function typeChar(st: EntryStat): string {
   if (st.isDirectory()) return 'd';
   if (st.isSymbolicLink()) return 'l';
   if (st.isFile()) return 'f';
@@ -117,7 +116,7 @@ function typeChar(st: Stats): string {
 }
 
 /** `f0644 0:0`: type, permission bits (with setuid/setgid/sticky) and owner. */
-export function entryMeta(st: Stats): string {
+export function entryMeta(st: EntryStat): string {
   return `${typeChar(st)}${(st.mode & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
 }
 

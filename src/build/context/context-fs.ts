@@ -9,15 +9,73 @@
  * is there (as the parent of what is included).
  */
 import type { Stats } from 'node:fs';
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { constants, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
 import type { IgnoreMatcher, MatchInfo } from './ignore.ts';
+
+/**
+ * The lstat fields a build uses, copied out of node's Stats (which carries four Date objects):
+ * a large context keeps one per file, so this keeps the garbage collector's work small.
+ */
+export class EntryStat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly nlink: number;
+  readonly rdev: number;
+  readonly atimeMs: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+
+  constructor(st: Stats) {
+    this.mode = st.mode;
+    this.uid = st.uid;
+    this.gid = st.gid;
+    this.ino = st.ino;
+    this.size = st.size;
+    this.nlink = st.nlink;
+    this.rdev = st.rdev;
+    this.atimeMs = st.atimeMs;
+    this.mtimeMs = st.mtimeMs;
+    this.ctimeMs = st.ctimeMs;
+  }
+
+  private is(type: number): boolean {
+    return (this.mode & constants.S_IFMT) === type;
+  }
+
+  isDirectory(): boolean {
+    return this.is(constants.S_IFDIR);
+  }
+
+  isFile(): boolean {
+    return this.is(constants.S_IFREG);
+  }
+
+  isSymbolicLink(): boolean {
+    return this.is(constants.S_IFLNK);
+  }
+
+  isCharacterDevice(): boolean {
+    return this.is(constants.S_IFCHR);
+  }
+
+  isBlockDevice(): boolean {
+    return this.is(constants.S_IFBLK);
+  }
+
+  isFIFO(): boolean {
+    return this.is(constants.S_IFIFO);
+  }
+}
 
 export interface ContextEntry {
   /** Slash path relative to the tree's root; '' is the root itself. */
   rel: string;
   abs: string;
-  st: Stats;
+  st: EntryStat;
   /** The ignore matcher's state for this directory, handed to its entries. */
   info: MatchInfo | undefined;
   /** Excluded itself, but present because something inside it is included. */
@@ -26,9 +84,9 @@ export interface ContextEntry {
 
 const MAX_SYMLINKS = 40;
 
-function lstat(abs: string): Stats | undefined {
+function lstat(abs: string): EntryStat | undefined {
   try {
-    return lstatSync(abs);
+    return new EntryStat(lstatSync(abs));
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 'ENOENT' || errno === 'ENOTDIR') return undefined;

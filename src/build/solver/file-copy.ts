@@ -23,7 +23,7 @@ import { posix } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
 import { lgetxattrs, lsetxattr, mknod, splitDev } from '../../internal/sys/index.ts';
 import { readRootfsFile, resolveInRootfs } from '../../runtime/index.ts';
-import type { ContextEntry, ContextFs } from '../context/context-fs.ts';
+import type { ContextEntry, ContextFs, EntryStat } from '../context/context-fs.ts';
 import { goMatch, hasWildcards } from '../context/glob.ts';
 import type { IgnoreMatcher, MatchInfo } from '../context/ignore.ts';
 import type { ChmodSpec } from '../dockerfile/index.ts';
@@ -392,7 +392,7 @@ export function mkdirAllInRoot(root: CopyRoot, containerPath: string, options: {
   }
 }
 
-function modeFor(st: Stats, target: CopyTarget): number {
+function modeFor(st: EntryStat, target: CopyTarget): number {
   const mode = st.mode & 0o7777;
   const spec = target.chmod;
   if (spec === undefined) return mode;
@@ -400,7 +400,7 @@ function modeFor(st: Stats, target: CopyTarget): number {
   return spec.apply(mode, st.isDirectory()) & 0o7777;
 }
 
-function ownerFor(st: Stats, target: CopyTarget): { uid: number; gid: number } {
+function ownerFor(st: EntryStat, target: CopyTarget): { uid: number; gid: number } {
   if (target.chown !== undefined) return target.chown;
   if (target.resetOwner) return { uid: 0, gid: 0 };
   return { uid: st.uid, gid: st.gid };
