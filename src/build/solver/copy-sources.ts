@@ -59,12 +59,19 @@ function sourceFiles(planned: readonly PlannedSource[], hasher: FileHasher, rese
 function statSignature(planned: readonly PlannedSource[], resetOwner: boolean): string {
   const hash = createHash('sha256');
   hash.update(resetOwner ? 'reset\n' : 'keep\n');
+  // Lines are hashed in batches: one update call per entry costs more than the hashing.
+  let batch = '';
   for (const p of planned) {
     for (const e of p.entries) {
       const st = e.entry.st;
-      hash.update(`${entryPath(p, e.rel)}\0${st.mode}:${st.uid}:${st.gid}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${e.parentOnly ? 1 : 0}\n`);
+      batch += `${entryPath(p, e.rel)}\0${st.mode}:${st.uid}:${st.gid}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${e.parentOnly ? 1 : 0}\n`;
+      if (batch.length > 65536) {
+        hash.update(batch);
+        batch = '';
+      }
     }
   }
+  hash.update(batch);
   return hash.digest('hex');
 }
 
