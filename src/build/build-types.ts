@@ -87,4 +87,6 @@ export interface BuildResult {
   /** The tags that now name the image, familiar form. */
   tags: string[];
   steps: StepReport[];
+  /** BuildKit's build checks that warned, in the Dockerfile's order. */
+  warnings: { rule: string; message: string; line: number }[];
 }

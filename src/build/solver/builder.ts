@@ -180,7 +180,8 @@ export class Builder {
       this.context.hasher.flush();
     }
     const exported = await exportImage(this, result.state);
-    return { imageId: exported.id, tags: exported.tags, steps: this.reports };
+    const warnings = this.df.warnings.map((w) => ({ rule: w.rule, message: w.message, line: w.location.line }));
+    return { imageId: exported.id, tags: exported.tags, steps: this.reports, warnings };
   }
 
   /**

@@ -262,6 +262,12 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     });
     progress.finish();
+    if (mode !== 'quiet' && result.warnings.length > 0) {
+      // BuildKit's summary of its build checks.
+      const n = result.warnings.length;
+      ctx.stderr.write(`\n ${n} warning${n === 1 ? '' : 's'} found:\n`);
+      for (const w of result.warnings) ctx.stderr.write(` - ${w.rule}: ${w.message} (line ${w.line})\n`);
+    }
     const iidfile = options['iidfile'] as string | undefined;
     if (iidfile !== undefined && iidfile !== '') writeFileSync(iidfile, result.imageId);
     if (quiet) ctx.println(result.imageId);
