@@ -321,3 +321,16 @@ test('files runc creates as mount points never reach a layer', () => {
   assert.ok(!existsSync(join(dir, 'nothing')));
   mkdirSync(join(dir, 'ok'));
 });
+
+test('FROM an image docker built: its layers (whiteouts, opaque dirs) are the base; docker\'s legacy config fields are not inherited', () => {
+  strataOk(root, ['load', '-i', new URL('../fixtures/docker-save/three-images.tar', import.meta.url).pathname]);
+  const ctx = context('FROM strata-fixture/three:1\nUSER 0\nRUN ls -a /data /data/sub | tr "\\n" " " > /listing\n');
+  strataOk(root, ['build', '-q', '-t', 'from-docker:1', ctx]);
+  assert.equal(strataOk(root, ['run', '--rm', '--entrypoint', 'cat', 'from-docker:1', '/listing']).trim(), '/data: . .. fifo sub  /data/sub: . .. fresh');
+  const config = JSON.parse(strataOk(root, ['image', 'inspect', '--format', '{{json .}}', 'from-docker:1'])) as Record<string, unknown>;
+  assert.equal(config['Container'] ?? '', '');
+  assert.equal(config['DockerVersion'] ?? '', '');
+  assert.equal(strataOk(root, ['image', 'inspect', '--format', '{{.Config.User}} {{.Config.WorkingDir}}', 'from-docker:1']).trim(), '0 /data');
+  const raw = strataOk(root, ['save', 'from-docker:1']).length;
+  assert.ok(raw > 0);
+});

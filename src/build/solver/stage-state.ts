@@ -26,6 +26,11 @@ export interface HistoryItem {
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The fields of an image's `config` that BuildKit keeps (OCI's, plus docker's Healthcheck, ArgsEscaped, OnBuild, Shell). */
+const CONFIG_FIELDS = [
+  'User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell',
+] as const;
+
 export class StageState {
   config: ImageConfig;
   /** The environment for expansion and RUN, in insertion order (llb state env). */
@@ -54,7 +59,14 @@ export class StageState {
   static fromImage(config: ImageConfig, layers: LayerRef[], key: string): StageState {
     const copy = structuredClone(config);
     delete copy.created;
-    copy.config = { ...(copy.config ?? {}) };
+    // BuildKit's image type has no place for docker's legacy fields: they are not inherited.
+    for (const legacy of ['parent', 'comment', 'container', 'container_config', 'docker_version'] as const) delete copy[legacy];
+    const kept: ContainerDefaults = {};
+    for (const field of CONFIG_FIELDS) {
+      const value = copy.config?.[field];
+      if (value !== undefined && value !== null) (kept as Record<string, unknown>)[field] = value;
+    }
+    copy.config = kept;
     // BuildKit makes sure PATH is set (except on Windows).
     const env = copy.config.Env ?? [];
     if (copy.os !== 'windows' && !env.some((e) => e.split('=')[0] === 'PATH')) copy.config.Env = [...env, `PATH=${DEFAULT_PATH}`];
