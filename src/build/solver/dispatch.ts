@@ -21,12 +21,12 @@ import type { Vertex } from '../progress.ts';
 import type { Builder } from './builder.ts';
 import { copyResolved, inlineSource, isUrl, resolvePathSource, urlSource, type ResolvedSource } from './copy-sources.ts';
 import { mkdirAllInRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
-import { runContainer } from './run-container.ts';
+import { runContainer, type CopiedUpParent } from './run-container.ts';
 import { mountKeyInputs, prepareMounts } from './run-mounts.ts';
 import { findStageRef, type StagePlan } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
-import { changeInSnapshot, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
+import { changeInSnapshot, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
 import { ContextFs } from '../context/context-fs.ts';
 
 export interface DispatchContext {
@@ -99,6 +99,8 @@ interface LayerStep {
   write?: (root: CopyRoot) => Promise<void>;
   /** Write through a mounted snapshot even on overlay (ADD, which may unpack archives). */
   mounted?: boolean;
+  /** RUN: tidies the upper directory once unmounted (see dropUnchangedCopyUps). */
+  tidyUpper?: (upper: string) => void;
 }
 
 /** Looks a layer step up in the cache, or runs it; either way its layer goes on the stack. */
@@ -129,7 +131,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
     const write = step.write;
     if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(snapshotter, builder.scratch, parent, write, epoch);
     else if (write !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), epoch);
-    else if (step.execute !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, step.execute, epoch);
+    else if (step.execute !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, step.execute, epoch, step.tidyUpper);
     else throw new Error('a layer step needs execute or write');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -316,11 +318,13 @@ async function run(ctx: DispatchContext, state: StageState, inst: RunInstruction
     mounts: mountInputs,
   };
   const proxies = proxyEnv(builder.buildArgs);
+  let copiedUp: CopiedUpParent[] = [];
   await layerStep(ctx, state, inst, {
     vertex,
     kind: 'RUN',
     description,
     inputs,
+    tidyUpper: (upper) => dropUnchangedCopyUps(upper, copiedUp),
     execute: async (rootfs) => {
       const prepared = await prepareMounts(builder, ctx.plan, mounts, workdir);
       try {
@@ -333,12 +337,13 @@ async function run(ctx: DispatchContext, state: StageState, inst: RunInstruction
           runtimeMounts.push({ type: 'bind', source: dir, destination: line.script.dir.replace(/\/$/, ''), readOnly: true });
         }
         const envList = [...env.map(([k, v]) => `${k}=${v}`), ...proxies.filter((p) => !state.env.has(p.slice(0, p.indexOf('=')))), ...prepared.env];
-        const code = await runContainer(builder.host.root, {
+        const { exitCode: code, copiedUp: parents } = await runContainer(builder.host.root, {
           rootfs, workDir: builder.scratch, args: line.args, env: envList, user, cwd: workdir, network, mounts: runtimeMounts,
           ...(builder.options.extraHosts ? { extraHosts: builder.options.extraHosts } : {}),
           onOutput: (chunk) => builder.progress.log(vertex, chunk),
           ...(builder.options.signal ? { signal: builder.options.signal } : {}),
         });
+        copiedUp = parents;
         if (code !== 0) {
           throw new StrataError('failed-precondition', `process "${line.args.join(' ')}" did not complete successfully: exit code: ${code}`);
         }

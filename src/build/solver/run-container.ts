@@ -66,7 +66,27 @@ interface Stub {
   path: string;
   /** The parent that existed, with its times, to restore. */
   parent: string;
-  parentTimes: { atime: Date; mtime: Date } | undefined;
+  parentTimes: { atimeMs: number; mtimeMs: number } | undefined;
+  /** Its mode and owner, to tell a directory overlayfs only copied up from one that changed. */
+  parentStat: { mode: number; uid: number; gid: number; mtimeMs: number } | undefined;
+}
+
+/**
+ * A directory of a lower layer that runc's mount points made overlayfs copy up (`/etc` for
+ * `/etc/hosts`): if it is unchanged once the stubs are gone, the layer need not carry it.
+ */
+export interface CopiedUpParent {
+  /** Container path. */
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+}
+
+export interface ContainerResult {
+  exitCode: number;
+  copiedUp: CopiedUpParent[];
 }
 
 /** Mount points of the spec that are missing from the root filesystem now. */
@@ -87,14 +107,16 @@ function findStubs(rootfs: string, destinations: readonly string[]): Stub[] {
       if (!exists) {
         const parentHost = resolveInRootfs(rootfs, prefix);
         let parentTimes: Stub['parentTimes'];
+        let parentStat: Stub['parentStat'];
         try {
           const st = statSync(parentHost);
-          parentTimes = { atime: st.atime, mtime: st.mtime };
+          parentTimes = { atimeMs: st.atimeMs, mtimeMs: st.mtimeMs };
+          parentStat = { mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
         } catch {
           parentTimes = undefined;
         }
         // Every mount point is recorded, even under one created directory (/etc/hosts and /etc/hostname).
-        stubs.push({ created: next, path: dest, parent: prefix, parentTimes });
+        stubs.push({ created: next, path: dest, parent: prefix, parentTimes, parentStat });
         break;
       }
       prefix = next;
@@ -128,7 +150,7 @@ function cleanStubs(rootfs: string, stubs: readonly Stub[]): void {
     }
     if (stub.parentTimes !== undefined) {
       try {
-        utimesSync(resolveInRootfs(rootfs, stub.parent), stub.parentTimes.atime, stub.parentTimes.mtime);
+        utimesSync(resolveInRootfs(rootfs, stub.parent), stub.parentTimes.atimeMs / 1000, stub.parentTimes.mtimeMs / 1000);
       } catch {
         // The command removed it.
       }
@@ -138,10 +160,11 @@ function cleanStubs(rootfs: string, stubs: readonly Stub[]): void {
 
 /**
  * Runs one command to completion.
- * @returns its exit code (a runc failure to start it is reported as an error instead)
+ * @returns its exit code (a runc failure to start it is reported as an error instead), and the
+ *   lower directories its mount points may have made overlayfs copy up
  * @throws internal when runc cannot start the process (its message), canceled when `signal` fires
  */
-export async function runContainer(storeRoot: string, run: ContainerRun): Promise<number> {
+export async function runContainer(storeRoot: string, run: ContainerRun): Promise<ContainerResult> {
   const runtime = runtimeFor(storeRoot);
   const id = `build-${randomBytes(8).toString('hex')}`;
   // One bundle per run: stages run at the same time.
@@ -208,5 +231,10 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
     (err as { exitCode?: number }).exitCode = exitCode;
     throw err;
   }
-  return exitCode;
+  const copiedUp: CopiedUpParent[] = [];
+  for (const stub of stubs) {
+    if (stub.parent === '/' || stub.parentStat === undefined || copiedUp.some((c) => c.path === stub.parent)) continue;
+    copiedUp.push({ path: stub.parent, ...stub.parentStat });
+  }
+  return { exitCode, copiedUp };
 }

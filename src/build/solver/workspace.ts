@@ -7,6 +7,7 @@
 import { lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { notFound } from '../../errdefs/index.ts';
+import { lgetxattrs } from '../../internal/sys/index.ts';
 import { mountAll, unmountAll } from '../../mount/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
@@ -29,6 +30,7 @@ export async function changeInSnapshot(
   parent: Digest | undefined,
   change: (rootfs: string) => Promise<void>,
   sourceDateEpoch?: number,
+  tidyUpper?: (upper: string) => void,
 ): Promise<CommittedLayer> {
   const key = temporaryKey('build');
   const mounts = snapshotter.prepare(key, parent);
@@ -41,6 +43,10 @@ export async function changeInSnapshot(
     await change(target);
     unmountAll(target);
     mounted = false;
+    if (tidyUpper !== undefined && snapshotter.driver === 'overlay') {
+      const row = snapshotter.stat(key);
+      if (row !== undefined) tidyUpper(snapshotter.fsDir(row));
+    }
     if (sourceDateEpoch !== undefined) {
       const row = snapshotter.stat(key);
       if (row !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
@@ -113,6 +119,27 @@ export async function writeInSnapshot(
     view?.release();
     snapshotter.remove(key);
     throw err;
+  }
+}
+
+/**
+ * Removes directories overlayfs copied up without a change (same mode, owner and mtime as
+ * before the step, nothing inside, not opaque) from an upper directory: a RUN's layer then
+ * carries only what the command changed, as BuildKit's differ leaves unchanged directories out.
+ */
+export function dropUnchangedCopyUps(upper: string, dirs: readonly { path: string; mode: number; uid: number; gid: number; mtimeMs: number }[]): void {
+  for (const d of [...dirs].sort((a, b) => b.path.length - a.path.length)) {
+    const host = join(upper, d.path);
+    try {
+      const st = lstatSync(host);
+      // Times were restored through a double of seconds: equal to within a microsecond.
+      if (!st.isDirectory() || st.mode !== d.mode || st.uid !== d.uid || st.gid !== d.gid || Math.abs(st.mtimeMs - d.mtimeMs) > 0.001) continue;
+      if (readdirSync(host).length > 0) continue;
+      if (lgetxattrs(host).size > 0) continue;
+      rmdirSync(host);
+    } catch {
+      // Not there, or not removable: the layer keeps it.
+    }
   }
 }
 
