@@ -15,15 +15,29 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { build } from 'esbuild';
 import { TarWriter } from '../../src/internal/tar/index.ts';
 
-const STRATA = new URL('../../bin/strata', import.meta.url).pathname;
+// A private bundle: dist/ is shared with whoever rebuilds it while this runs.
+const BUNDLE_DIR = new URL('../../node_modules/.cache/strata-bench-registry/', import.meta.url).pathname;
+const STRATA = join(BUNDLE_DIR, 'strata.js');
+
+async function bundle(): Promise<void> {
+  rmSync(BUNDLE_DIR, { recursive: true, force: true });
+  await build({
+    entryPoints: { strata: new URL('../../src/cli/main.ts', import.meta.url).pathname },
+    outdir: BUNDLE_DIR, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
+    external: ['better-sqlite3', 'koffi'], chunkNames: 'chunks/[name]-[hash]', logLevel: 'warning',
+    banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
+  });
+}
 const RUNS = Number(process.env['RUNS'] ?? 3);
 const ONLY = process.env['ONLY'];
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  if (cmd === STRATA) [cmd, args] = [process.execPath, [STRATA, ...args]];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
@@ -31,6 +45,7 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
 }
 
 function quiet(cmd: string, args: string[], env?: NodeJS.ProcessEnv): void {
+  if (cmd === STRATA) [cmd, args] = [process.execPath, [STRATA, ...args]];
   const r = spawnSync(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
 }
@@ -107,6 +122,7 @@ async function registry(work: string): Promise<{ host: string; stop: () => Promi
 }
 
 async function main(): Promise<void> {
+  await bundle();
   const work = mkdtempSync(join(tmpdir(), 'strata-bench-registry-'));
   const dockerUp = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'ignore' }).status === 0;
   try {
