@@ -161,6 +161,15 @@ export async function pullImage(target: PullTarget, reference: string | Referenc
       await registries.close();
     }
   }
+  try {
+    return await pullWith(target, reference, { ...options, registries: options.registries });
+  } catch (err) {
+    if (options.signal?.aborted) throw new StrataError('canceled', 'pull canceled', { cause: err });
+    throw err;
+  }
+}
+
+async function pullWith(target: PullTarget, reference: string | Reference, options: PullOptions & { registries: Registries }): Promise<PullResult> {
   let ref = typeof reference === 'string' ? parseReference(reference) : reference;
   const progress = new ProgressReporter(options.onProgress);
   const client = options.registries.client(ref.domain);

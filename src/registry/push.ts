@@ -143,6 +143,7 @@ export async function pushImage(target: PushTarget, reference: string | Referenc
   try {
     for (const { ref, id } of wanted) result.tags.push(await pusher.pushTag(ref, id, result));
   } catch (err) {
+    if (options.signal?.aborted) throw new StrataError('canceled', 'push canceled', { cause: err });
     // docker reports a refused push in the registry's words alone.
     if (err instanceof RegistryResponseError && (err.has('DENIED') || err.has('UNAUTHORIZED'))) {
       throw new StrataError('permission-denied', err.detail, { cause: err, hint: `run \`strata login ${repoRef.domain}\` with an account that may push to ${familiarName(repoRef)}` });

@@ -281,3 +281,23 @@ test('two pulls of the same image at once fetch each blob once', async () => {
   assert.equal(engine.images.resolve(name), image.configDigest);
   await assertConsistent(engine);
 });
+
+test('a pull canceled mid-blob (Ctrl-C) stops at once and leaves no partial write and no record', async () => {
+  const image = await bigImage(32 * 1024 * 1024);
+  await raw.pushImage('faults/cancel', '1', image);
+  const engine = Engine.open({ root: tempDir() });
+  after(() => engine.close());
+  const controller = new AbortController();
+  const big = image.layers[2];
+  assert.ok(big);
+  await assert.rejects(pullImage(engine, `${registry.host}/faults/cancel:1`, {
+    registries: registries(),
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (e.type === 'progress' && e.action === 'Downloading' && e.id === big.digest.slice(7, 19) && (e.current ?? 0) > 2_000_000) controller.abort();
+    },
+  }), (err: unknown) => err instanceof Error && 'code' in err && err.code === 'canceled' && err.message === 'pull canceled');
+  assert.equal(records(engine), EMPTY);
+  assert.equal(engine.content.has(big.digest as `sha256:${string}`), false);
+  await assertConsistent(engine);
+});

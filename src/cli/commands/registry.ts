@@ -71,12 +71,18 @@ async function openRegistriesFor(insecureHost?: string): Promise<{ registries: R
   return { registries, close: () => registries.close() };
 }
 
-/** Ctrl-C cancels the transfer cleanly (partial blobs are removed, the store stays consistent). */
+/**
+ * Ctrl-C cancels the transfer cleanly (partial blobs are removed, the lease released, the
+ * store stays consistent); a second Ctrl-C exits at once.
+ */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new StrataError('canceled', 'operation canceled'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new StrataError('canceled', 'operation canceled'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
