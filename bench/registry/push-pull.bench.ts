@@ -92,6 +92,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Registries still running, stopped when the benchmark ends however it ends. */
+const running = new Set<ChildProcess>();
+
 /** A docker-registry with empty storage; stop() removes it. */
 async function registry(work: string): Promise<{ host: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(work, 'registry-'));
@@ -101,6 +104,7 @@ async function registry(work: string): Promise<{ host: string; stop: () => Promi
     'http:', `  addr: 127.0.0.1:${port}`, `  secret: ${randomBytes(8).toString('hex')}`, '',
   ].join('\n'));
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  running.add(child);
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
@@ -116,6 +120,7 @@ async function registry(work: string): Promise<{ host: string; stop: () => Promi
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+      running.delete(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -197,6 +202,7 @@ async function main(): Promise<void> {
     }
     if (ONLY === undefined || ONLY === 'base') await basePresent(work, dockerUp);
   } finally {
+    for (const child of running) child.kill('SIGKILL');
     rmSync(work, { recursive: true, force: true });
   }
 }
