@@ -78,6 +78,12 @@ export function writeHtpasswd(path: string, users: Record<string, string>): void
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
+/** Every registry started here, killed when the test process exits however it exits. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 export class RegistryServer {
   private child: ChildProcess | undefined;
   readonly host: string;
@@ -102,6 +108,8 @@ export class RegistryServer {
   async start(): Promise<void> {
     const child = spawn('docker-registry', ['serve', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     const collect = (c: Buffer): void => {
       this.log = (this.log + c.toString()).slice(-20_000);
     };
