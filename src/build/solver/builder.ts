@@ -29,6 +29,7 @@ import {
 } from '../dockerfile/index.ts';
 import type { BuildHost, BuildOptions, BuildResult, StepReport } from '../build-types.ts';
 import { BuildError } from '../build-error.ts';
+import { withSuggestion } from '../dockerfile/errors.ts';
 import type { Progress, Vertex } from '../progress.ts';
 import { exportImage } from './export-image.ts';
 import { dispatchInstruction, type DispatchContext } from './dispatch.ts';
@@ -168,6 +169,8 @@ export class Builder {
     };
     visit(targetPlan);
     this.preflight(needed);
+    // Images that COPY --from and RUN --mount=from name are resolved (pulled) meanwhile.
+    for (const p of needed) for (const ref of p.imageDeps) void this.image(ref).catch(() => undefined);
     for (const p of needed) void this.stageResult(p).catch(() => undefined);
     let result: StageResult;
     try {
@@ -218,8 +221,8 @@ export class Builder {
     const plan = this.plans.find((p) => p.stage.name === this.options.target?.toLowerCase());
     if (plan === undefined) {
       const names = this.plans.map((p) => p.stage.name).filter((n): n is string => n !== undefined);
-      const close = names.find((n) => n.startsWith(name.toLowerCase().slice(0, 3)));
-      throw new BuildError('invalid-argument', `target stage "${name}" could not be found`, {}, close ? { hint: `the Dockerfile's stages are: ${names.join(', ')}` } : {});
+      throw new BuildError('invalid-argument', withSuggestion(`target stage "${name}" could not be found`, name, names, true), {},
+        names.length > 0 ? { hint: `the Dockerfile's named stages are: ${names.join(', ')}` } : {});
     }
     return plan;
   }
