@@ -1,4 +1,5 @@
 /** What the CLI hands a detached container's supervisor to run when the container exits. */
+import { resolve } from 'node:path';
 import type { CliContext } from '../context.ts';
 
 /**
@@ -9,7 +10,7 @@ export function removeCommandFor(ctx: CliContext, id: string): string[] {
   const script = process.argv[1];
   if (script === undefined) return [];
   return [
-    process.execPath, ...process.execArgv, script, '--root', ctx.globals.root,
+    process.execPath, ...process.execArgv, script, '--root', resolve(ctx.globals.root),
     ...(ctx.globals.storageDriver ? ['--storage-driver', ctx.globals.storageDriver] : []), 'rm', '-v', '-f', id,
   ];
 }
