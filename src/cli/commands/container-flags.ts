@@ -74,7 +74,7 @@ export const RUN_OPTIONS: OptionSpec[] = ([
   { long: 'detach', short: 'd', type: 'bool', description: 'Run container in background and print container ID' },
   { long: 'detach-keys', type: 'string', valueName: 'string', description: 'Override the key sequence for detaching a container' },
   { long: 'sig-proxy', type: 'bool', default: true, description: 'Proxy received signals to the process' },
-] satisfies OptionSpec[]).sort((a, b) => a.long.localeCompare(b.long));
+] satisfies OptionSpec[]).sort((a, b) => (a.long < b.long ? -1 : a.long > b.long ? 1 : 0)); // not localeCompare: ICU's collator costs ~15 ms at start-up
 
 export const EXEC_OPTIONS: OptionSpec[] = [
   { long: 'detach', short: 'd', type: 'bool', description: 'Detached mode: run command in the background' },
