@@ -154,19 +154,20 @@ export class Progress {
 
   private draw(final = false): void {
     const out = this.options.out;
-    const width = this.options.columns ?? 80;
+    const width = this.options.columns !== undefined && this.options.columns > 20 ? this.options.columns : 80;
     const now = Date.now();
     const done = this.vertices.filter((v) => v.completed !== undefined).length;
     const lines: string[] = [];
     const state = final ? (this.vertices.some((v) => v.error !== undefined) ? 'FINISHED with errors' : 'FINISHED') : '';
     lines.push(`[+] Building ${seconds(now - this.begin)}s (${done}/${this.vertices.length})${state === '' ? '' : ` ${state}`}`);
     for (const v of this.vertices) {
-      const time = v.cached ? 'CACHED' : `${seconds((v.completed ?? now) - v.started)}s`;
-      const mark = v.error !== undefined ? ' ERROR' : '';
-      let label = ` => ${v.name}`;
-      const room = width - time.length - mark.length - 2;
+      // BuildKit's rows: ` => CACHED [2/5] COPY . .   0.0s`, ` => ERROR [3/5] RUN make   1.2s`.
+      const time = `${seconds((v.completed ?? now) - v.started)}s`;
+      const state = v.error !== undefined ? 'ERROR ' : v.cached ? 'CACHED ' : '';
+      let label = ` => ${state}${v.name}`;
+      const room = width - time.length - 2;
       if (label.length > room) label = `${label.slice(0, Math.max(room - 3, 4))}...`;
-      lines.push(`${label.padEnd(room)} ${time}${mark}`.slice(0, width));
+      lines.push(`${label.padEnd(room)} ${time}`.slice(0, width));
       if (v.completed === undefined || v.error !== undefined) {
         const tail = v.logs.slice(-6);
         for (const l of tail) lines.push(` => => # ${l.line}`.slice(0, width));

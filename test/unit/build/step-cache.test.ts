@@ -137,5 +137,12 @@ test('the tty view redraws in place and ends with FINISHED', () => {
   p.finish();
   assert.match(text, /\[\+\] Building \d+\.\ds \(1\/1\) FINISHED\n/);
   assert.match(text, /\x1b\[2K => \[1\/1\] RUN a very long command line that[^\n]*\.\.\. +\d+\.\ds\n/);
+  const cached = new PassThrough();
+  let c = '';
+  cached.on('data', (b: Buffer) => { c += b.toString(); });
+  const pc = new Progress({ mode: 'tty', out: cached, columns: 80 });
+  pc.cached(pc.start('[2/2] COPY . .'));
+  pc.finish();
+  assert.match(c, / => CACHED \[2\/2\] COPY \. \. +\d+\.\ds\n/);
   for (const line of text.split('\n')) assert.ok(line.replace(/\x1b\[\d*[A-Z]/g, '').length <= 60, line);
 });
