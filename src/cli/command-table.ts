@@ -497,7 +497,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     paths: [['container', 'cp'], ['cp']],
     usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tstrata cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
-    description: 'Copy files/folders between a container and the local filesystem\n\nUse \'-\' as the source to read a tar archive from stdin\nand extract it to a directory destination in a container.\nUse \'-\' as the destination to stream a tar archive of a\ncontainer source to stdout.',
+    description: 'Copy files/folders between a container and the local filesystem (\'-\' for a tar stream on stdin or stdout)',
     exactArgs: 2,
     options: [
       { long: 'archive', short: 'a', type: 'bool', description: 'Archive mode (copy all uid/gid information)' },
