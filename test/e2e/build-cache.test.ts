@@ -110,3 +110,16 @@ test('system df counts the build cache; builder prune removes what no image shar
   // The images are intact.
   assert.equal(strataOk(root, ['run', '--rm', 'cache/prune', 'cat', '/a', '/b']), 'a\nb\n');
 });
+
+test('RUN --mount=type=cache,sharing=locked lets one step at a time use the directory', () => {
+  const step = (name: string): string => `RUN --mount=type=cache,id=shared-log,target=/c,sharing=locked sh -c 'echo start-${name} >> /c/log; sleep 1; echo end-${name} >> /c/log; cat /c/log > /seen'`;
+  const ctx = context(`FROM ${BASE} AS one\n${step('one')}\nFROM ${BASE} AS two\n${step('two')}\nFROM ${BASE}\nCOPY --from=one /seen /one\nCOPY --from=two /seen /two\n`);
+  buildOk(root, ['-t', 'cache/locked', ctx]);
+  const log = strataOk(root, ['run', '--rm', 'cache/locked', 'sh', '-c', 'cat /one /two | sort -u']).trim().split('\n');
+  // Whichever ran second saw the first one's start and end before its own start.
+  const seen = strataOk(root, ['run', '--rm', 'cache/locked', 'sh', '-c', 'if [ $(wc -l < /one) -gt $(wc -l < /two) ]; then cat /one; else cat /two; fi']).trim().split('\n');
+  assert.equal(seen.length, 4, seen.join('\n'));
+  assert.match(seen[0] as string, /^start-/);
+  assert.equal(seen[1], seen[0]?.replace('start-', 'end-'));
+  assert.ok(log.length >= 4);
+});

@@ -5,15 +5,18 @@
  *   bind    a path of the context, a stage or an image; read-only unless `rw` (then the
  *           writes go to a throw-away snapshot)
  *   cache   a directory under `<root>/build/cache-mounts/` that persists between builds,
- *           keyed by `id` (default: the target); its content is not part of the key
+ *           keyed by `id` (default: the target); its content is not part of the key;
+ *           `sharing=locked` lets one RUN use it at a time, `private` gives a RUN that finds
+ *           it in use a fresh directory for that run
  *   tmpfs   a fresh tmpfs (`size=`)
  *   secret  a `--secret` given to the build, as a read-only file (default
  *           `/run/secrets/<id>`) and/or an environment variable (`env=`); never in the key
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { invalidArgument, notFound, unimplemented } from '../../errdefs/index.ts';
+import { errnoOf, fromSystemError, invalidArgument, notFound, unimplemented } from '../../errdefs/index.ts';
+import { processAlive } from '../../internal/index.ts';
 import { BuildCacheRecords, inTransaction } from '../../metadata/index.ts';
 import { resolveInRootfs, type RuntimeMount } from '../../runtime/index.ts';
 import { ContextFs } from '../context/context-fs.ts';
@@ -96,6 +99,48 @@ function secretId(m: RunMount): string {
   return id;
 }
 
+/**
+ * An exclusive lock on a cache mount directory across processes (`<dir>.lock`, created with
+ * O_EXCL, holding the pid; a dead holder's lock is taken over). `wait` false gives up at once.
+ * @returns the release function, or undefined when it is held and `wait` is false
+ */
+async function lockCacheDir(dir: string, wait: boolean, signal?: AbortSignal): Promise<(() => void) | undefined> {
+  const path = `${dir}.lock`;
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // gone already
+        }
+      };
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `lock cache mount ${dir}`);
+    }
+    let holder: number;
+    try {
+      holder = Number(readFileSync(path, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (holder > 0 && !processAlive(holder)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // someone else took it over
+      }
+      continue;
+    }
+    if (!wait) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The directory of a cache mount, created (with its mode and owner) on first use. */
 function cacheMountDir(builder: Builder, id: string, m: RunMount, seed: string | undefined): string {
   const records = new BuildCacheRecords(builder.host.db);
@@ -122,9 +167,11 @@ function cacheMountDir(builder: Builder, id: string, m: RunMount, seed: string |
  */
 export async function prepareMounts(builder: Builder, plan: StagePlan, mounts: readonly RunMount[], workdir: string): Promise<PreparedMounts> {
   const views: TreeView[] = [];
+  const locks: (() => void)[] = [];
   const out: RuntimeMount[] = [];
   const env: string[] = [];
   const release = (): void => {
+    for (const unlock of locks) unlock();
     for (const v of views.reverse()) {
       try {
         v.release();
@@ -174,7 +221,23 @@ export async function prepareMounts(builder: Builder, plan: StagePlan, mounts: r
               seed = resolveInRootfs(view.path, m.source);
             }
           }
-          out.push({ type: 'bind', source: cacheMountDir(builder, id, m, seed), destination: target, readOnly: m.readOnly });
+          const dir = cacheMountDir(builder, id, m, seed);
+          const sharing = m.sharing ?? 'shared';
+          if (sharing === 'shared' || m.readOnly) {
+            out.push({ type: 'bind', source: dir, destination: target, readOnly: m.readOnly });
+            break;
+          }
+          // locked: one RUN at a time (others wait); private: a RUN that finds it in use gets a fresh one.
+          const unlock = await lockCacheDir(dir, sharing === 'locked', builder.options.signal);
+          if (unlock !== undefined) {
+            locks.push(unlock);
+            out.push({ type: 'bind', source: dir, destination: target, readOnly: false });
+          } else {
+            const fresh = mkdtempSync(join(builder.scratch, 'cache-private-'));
+            chmodSync(fresh, m.mode ?? 0o755);
+            chownSync(fresh, m.uid ?? 0, m.gid ?? 0);
+            out.push({ type: 'bind', source: fresh, destination: target, readOnly: false });
+          }
           break;
         }
         case 'tmpfs':
