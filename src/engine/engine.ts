@@ -16,7 +16,8 @@ import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
 import { Snapshotter, type StorageDriver } from '../snapshots/index.ts';
 import type { Digest } from '../oci/index.ts';
-import { discardSnapshots, layerTar, sweepSnapshots, unpackLayers } from './layer-store.ts';
+import { discardSnapshots, layerPresent, layerTar, snapshotLayerSink, sweepSnapshots, unpackLayers } from './layer-store.ts';
+import type { LayerSinkFactory } from '../registry/index.ts';
 import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
 
 export const DEFAULT_ROOT = '/var/lib/strata';
@@ -99,6 +100,16 @@ export class Engine {
       extract: (layers, created) => unpackLayers(this, layers, created),
       discard: (chainIds) => discardSnapshots(this.snapshotter, chainIds),
     };
+  }
+
+  /** Pulls extract each layer into a snapshot while it downloads. */
+  layerSink(): LayerSinkFactory {
+    return snapshotLayerSink(this);
+  }
+
+  /** A pulled layer is `Already exists` when its snapshot and record are here. */
+  layerPresent(layer: { chainId: Digest; diffId: Digest }): boolean {
+    return layerPresent(this, layer);
   }
 
   /** The one garbage collection: records, blobs and snapshots nothing references. */

@@ -37,6 +37,10 @@ export class SnapshotRecords {
     this.db.prepare('UPDATE snapshots SET key = ?, kind = ? WHERE key = ?').run(name, kind, key);
   }
 
+  setParent(key: string, parent: string): void {
+    this.db.prepare('UPDATE snapshots SET parent = ? WHERE key = ?').run(parent, key);
+  }
+
   delete(key: string): void {
     this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
   }

@@ -44,6 +44,10 @@ import { Repository } from './repository.ts';
 export interface PullTarget {
   readonly content: ContentStore;
   readonly images: ImageStore;
+  /** Where pulled layers go by default (the engine extracts them into snapshots). */
+  layerSink?(): LayerSinkFactory;
+  /** Whether a layer needs no download (the engine: its snapshot exists). */
+  layerPresent?(layer: { chainId: Digest; diffId: Digest }): boolean;
 }
 
 export interface PullOptions {
@@ -206,8 +210,8 @@ class Puller {
     private readonly progress: ProgressReporter,
   ) {
     this.leases = new LeaseRecords(target.images.db);
-    this.layerPresent = options.layerPresent ?? defaultLayerPresent(target);
-    this.sinkFactory = options.layerSink ?? measuringSink;
+    this.layerPresent = options.layerPresent ?? (target.layerPresent ? (l) => target.layerPresent?.(l) ?? false : defaultLayerPresent(target));
+    this.sinkFactory = options.layerSink ?? target.layerSink?.() ?? measuringSink;
     this.limiter = new Limiter(options.maxConcurrentDownloads ?? 3);
     this.lockDir = options.lockDir ?? join(dirname(target.content.root), 'tmp', 'fetch-locks');
   }

@@ -145,16 +145,25 @@ export class Snapshotter {
    * exists already (another process extracted the same layer) discards `key` and succeeds:
    * the same chain ID is the same content.
    */
-  commit(name: string, key: string): { existed: boolean } {
+  commit(name: string, key: string, options: { parent?: string } = {}): { existed: boolean } {
     const row = this.stat(key);
     if (!row) throw notFound(`snapshot ${key} does not exist`);
     if (row.kind !== 'active') throw failedPrecondition(`snapshot ${key} is not active`);
+    if (options.parent !== undefined && options.parent !== row.parent) {
+      // An overlay layer's files don't depend on what is under it, so a layer extracted on
+      // its own (pulled in parallel with its parent) can be stacked on the parent when it
+      // commits. A native snapshot is a full tree: it must be prepared on its parent.
+      if (this.driver !== 'overlay' || row.parent !== null) throw failedPrecondition(`snapshot ${key} cannot be re-parented`);
+      const parent = this.stat(options.parent);
+      if (!parent || parent.kind !== 'committed') throw notFound(`parent snapshot ${options.parent} is not committed`);
+    }
     const existed = inTransaction(this.db, () => {
       if (this.records.get(name)) {
         this.records.delete(key);
         return true;
       }
       this.records.rename(key, name, 'committed');
+      if (options.parent !== undefined) this.records.setParent(name, options.parent);
       return false;
     });
     if (existed) this.discardDir(row.dir);
