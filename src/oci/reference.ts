@@ -64,7 +64,11 @@ export function parseReference(text: string): Reference {
     // Name the common mistake the way docker does.
     const lower = text.toLowerCase();
     if (lower !== text && REFERENCE_PATTERN.test(lower.replace(/@.*$/, ''))) {
-      const name = text.replace(/[:@].*$/, '');
+      // Drop the digest, then a tag (a colon after the last slash; an earlier one is a port).
+      const withoutDigest = text.replace(/@.*$/, '');
+      const lastSlash = withoutDigest.lastIndexOf('/');
+      const colon = withoutDigest.indexOf(':', lastSlash + 1);
+      const name = colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
       const { path } = splitDomain(name);
       throw invalidArgument(`invalid reference format: repository name (${path}) must be lowercase`);
     }

@@ -22,6 +22,7 @@ test('normalises references as docker does', () => {
 
 test('rejects invalid references with docker-like messages', () => {
   assert.throws(() => parseReference('Nginx'), /repository name \(library\/Nginx\) must be lowercase/);
+  assert.throws(() => parseReference('127.0.0.1:5000/UPPER/case:tag'), /repository name \(UPPER\/case\) must be lowercase/);
   assert.throws(() => parseReference('a'.repeat(64).replace(/a/g, 'f')), /cannot specify 64-byte hexadecimal strings/);
   assert.throws(() => parseReference('nginx:'), /invalid reference format/);
   assert.throws(() => parseReference('-bad'), /invalid reference format/);
