@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { strataAsync } from '../helpers/registry-cli.ts';
@@ -335,4 +335,13 @@ test('FROM an image docker built: its layers (whiteouts, opaque dirs) are the ba
   assert.equal(strataOk(root, ['image', 'inspect', '--format', '{{.Config.User}} {{.Config.WorkingDir}}', 'from-docker:1']).trim(), '0 /data');
   const raw = strataOk(root, ['save', 'from-docker:1']).length;
   assert.ok(raw > 0);
+});
+
+test('RUN --mount=type=bind of the context sees what COPY would (no ignored files); rw writes are thrown away', () => {
+  const ctx = context(`FROM ${BASE}\nRUN --mount=type=bind,target=/ctx ls -A /ctx | tr "\\n" " " > /seen\nRUN --mount=type=bind,source=src,target=/src,rw sh -c 'echo scribble > /src/new && ls /src | tr "\\n" " "' > /rw\n`, {
+    '.dockerignore': 'secret.txt\n', 'secret.txt': 's', 'src/a.txt': 'a',
+  });
+  strataOk(root, ['build', '-q', '-t', 'bindctx:1', ctx]);
+  assert.equal(run('bindctx:1', 'cat', '/seen', '/rw'), '.dockerignore Dockerfile src a.txt new ');
+  assert.ok(!existsSync(join(ctx, 'src', 'new')));
 });

@@ -24,6 +24,7 @@ import type { RunMount } from '../dockerfile/index.ts';
 import type { Builder } from './builder.ts';
 import { findStageRef, type StagePlan } from './stage-plan.ts';
 import { resolvePathSource } from './copy-sources.ts';
+import { copySource, PlainRoot } from './file-copy.ts';
 import { scratchTree, viewTree, type TreeView } from './workspace.ts';
 
 export interface PreparedMounts {
@@ -191,11 +192,17 @@ export async function prepareMounts(builder: Builder, plan: StagePlan, mounts: r
             const fs = builder.contextFs();
             if (fs === undefined) throw notFound(`"${posix.join('/', m.source)}": not found`);
             root = fs.root;
-            if (!m.readOnly) {
-              // Writes to a context bind are thrown away: copy the path into a scratch dir.
+            if (!m.readOnly || builder.context.ignorePatterns > 0) {
+              // A copy, when the context has ignored files (they must not show) or the mount is
+              // writable (writes are thrown away): what COPY would copy, in a scratch directory.
               const copy = mkdtempSync(join(builder.scratch, 'bind-'));
-              cpSync(resolveInRootfs(root, m.source), join(copy, 'src'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-              out.push({ type: 'bind', source: join(copy, 'src'), destination: target, readOnly: false });
+              const source = resolvePathSource(() => fs, m.source === '' ? '/' : m.source, {
+                excludes: [], parents: false, resetOwner: true, unpack: false, hasher: builder.context.hasher,
+              });
+              for (const planned of source.planned()) {
+                copySource(planned, { root: new PlainRoot(copy), dest: '/src', copyDirContents: true, resetOwner: true });
+              }
+              out.push({ type: 'bind', source: join(copy, 'src'), destination: target, readOnly: m.readOnly });
               break;
             }
           } else {
