@@ -30,19 +30,41 @@ async function manager(ctx: CliContext): Promise<ContainerManager> {
 }
 
 /**
- * Runs `fn` for each named container as docker's multi-container commands do: prints the
- * name as given when it succeeds, `Error: …` when it fails, and exits 1 if any failed.
+ * Runs `fn` for each named container as docker's multi-container commands do: all at once
+ * (at most 50 in flight), then, in the order given, the name of each that succeeded or
+ * `Error: …` for each that failed; exits 1 if any failed.
  */
 async function eachContainer(ctx: CliContext, refs: string[], fn: (c: Container, ref: string) => Promise<void>, errorPrefix = (_ref: string) => ''): Promise<number> {
   const containers = await manager(ctx);
-  let failed = false;
+  const results: Array<Promise<StrataError | undefined>> = [];
+  const limit = 50;
+  let running = 0;
+  const waiters: Array<() => void> = [];
+  const slot = async (): Promise<void> => {
+    while (running >= limit) await new Promise<void>((r) => waiters.push(r));
+    running++;
+  };
   for (const ref of refs) {
-    try {
-      await fn(containers.find(ref), ref);
-      ctx.println(ref);
-    } catch (err) {
-      if (!isStrataError(err)) throw err;
-      ctx.warn(`Error: ${errorPrefix(ref)}${err.message}`);
+    results.push((async (): Promise<StrataError | undefined> => {
+      await slot();
+      try {
+        await fn(containers.find(ref), ref);
+        return undefined;
+      } catch (err) {
+        if (!isStrataError(err)) throw err;
+        return err;
+      } finally {
+        running--;
+        waiters.shift()?.();
+      }
+    })());
+  }
+  let failed = false;
+  for (const [i, result] of results.entries()) {
+    const err = await result;
+    if (err === undefined) ctx.println(refs[i] as string);
+    else {
+      ctx.warn(`Error: ${errorPrefix(refs[i] as string)}${err.message}`);
       failed = true;
     }
   }
