@@ -216,10 +216,11 @@ test('ADD unpacks local archives, fetches URLs checking --checksum, and rejects 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   try {
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nADD bundle.tgz /unpacked/\nADD --checksum=${digest} http://127.0.0.1:${port}/files/remote.txt /remote/\n`);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nADD bundle.tgz /unpacked/\nADD --chown=7:8 bundle.tgz /owned/\nADD --checksum=${digest} http://127.0.0.1:${port}/files/remote.txt /remote/\n`);
     const ok = await strataAsync(root, ['build', '-q', '-t', 'add:1', ctx]);
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(run('add:1', 'cat', '/unpacked/inner/file.txt', '/remote/remote.txt'), 'inside\ndownloaded\n');
+    assert.equal(run('add:1', 'stat', '-c', '%u:%g', '/owned/inner', '/owned/inner/file.txt', '/unpacked/inner/file.txt'), '7:8\n7:8\n0:0\n');
     assert.equal(run('add:1', 'stat', '-c', '%a %Y', '/remote/remote.txt'), `600 ${Date.UTC(2015, 9, 21, 7, 28) / 1000}\n`);
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/remote.txt /remote/\n`);
     const bad = await strataAsync(root, ['build', '-q', ctx]);
