@@ -346,3 +346,9 @@ test('RUN --mount=type=bind of the context sees what COPY would (no ignored file
   assert.equal(run('bindctx:1', 'cat', '/seen', '/rw'), '.dockerignore Dockerfile src a.txt new ');
   assert.ok(!existsSync(join(ctx, 'src', 'new')));
 });
+
+test('COPY --link makes its layer as on an empty tree: a symlink below is not followed', () => {
+  const ctx = context(`FROM ${BASE}\nRUN mkdir /srv && ln -s /srv /app\nCOPY f /app/f\nCOPY --link f /app/linked\n`, { f: 'x' });
+  strataOk(root, ['build', '-q', '-t', 'link:1', ctx]);
+  assert.equal(run('link:1', 'sh', '-c', 'ls /srv; test -L /app && echo symlink || echo dir; ls /app'), 'f\ndir\nlinked\n');
+});

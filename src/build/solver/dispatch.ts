@@ -99,6 +99,8 @@ interface LayerStep {
   write?: (root: CopyRoot) => Promise<void>;
   /** Write through a mounted snapshot even on overlay (ADD, which may unpack archives). */
   mounted?: boolean;
+  /** COPY --link: the layer is made as if nothing were below it. */
+  independent?: boolean;
   /** RUN: tidies the upper directory once unmounted (see dropUnchangedCopyUps). */
   tidyUpper?: (upper: string) => void;
 }
@@ -129,7 +131,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
     const epoch = builder.options.sourceDateEpoch;
     const { snapshotter } = builder.host;
     const write = step.write;
-    if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(snapshotter, builder.scratch, parent, write, epoch);
+    if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(snapshotter, builder.scratch, parent, write, epoch, step.independent === true);
     else if (write !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), epoch);
     else if (step.execute !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, step.execute, epoch, step.tidyUpper);
     else throw new Error('a layer step needs execute or write');
@@ -396,6 +398,7 @@ async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, ori
       excludes: inst.excludes,
       parents: inst.kind === 'COPY' ? inst.parents : false,
       unpack: isAdd ? (inst.unpack ?? true) : false,
+      link: inst.link,
     };
     const created = epochDate(builder);
     await layerStep(ctx, state, inst, {
@@ -407,6 +410,7 @@ async function copy(ctx: DispatchContext, state: StageState, inst: CopyLike, ori
       files: () => new Map(resolved.sources.map((s) => [s.fileSet.digest, s.fileSet.files()])),
       // ADD may unpack an archive, which goes through the mounted snapshot.
       mounted: isAdd && resolved.sources.some((s) => s.unpack),
+      independent: inst.link,
       write: async (root) => {
         const chown = inst.chown === undefined || inst.chown === '' ? undefined : resolveOwner(root, inst.chown);
         for (const source of resolved.sources) {

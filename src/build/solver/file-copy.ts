@@ -237,19 +237,27 @@ function isWhiteout(st: Stats): boolean {
  * overlay mount, and gives the same layer.
  */
 export class OverlayRoot implements CopyRoot {
-  /**
-   * @param top the upper directory (empty, not mounted)
-   * @param lower the mounted read-only view of the layers below, or undefined for none
+  /*
+   * top: the upper directory (empty, not mounted); lower: the mounted read-only view of the
+   * layers below, or undefined for none.
    */
   /** Directories made in the upper directory where no lower layer has one: nothing below them is lower. */
   private readonly fresh = new Set<string>();
   /** Directories known to be in the upper directory (made or copied up). */
   private readonly ready = new Set<string>();
 
+  private readonly lower: string | undefined;
+
+  /**
+   * @param readLower the same view, read only for `read` (`COPY --link`: the layer is made
+   *   as if nothing were below it, but `--chown` names are still looked up in the image)
+   */
   constructor(
     readonly top: string,
-    private readonly lower: string | undefined,
+    lower: string | undefined,
+    private readonly readLower?: string,
   ) {
+    this.lower = lower;
     this.ready.add(top);
     if (lower === undefined) this.fresh.add(top);
   }
@@ -321,6 +329,7 @@ export class OverlayRoot implements CopyRoot {
   }
 
   read(containerPath: string): Buffer | undefined {
+    if (this.readLower !== undefined) return readRootfsFile(this.readLower, containerPath);
     const host = this.resolve(containerPath);
     const st = this.lstat(host);
     if (st === undefined || !st.isFile()) return undefined;

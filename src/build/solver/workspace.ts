@@ -97,6 +97,7 @@ export async function writeInSnapshot(
   parent: Digest | undefined,
   write: (root: CopyRoot) => Promise<void>,
   sourceDateEpoch?: number,
+  independent = false,
 ): Promise<CommittedLayer> {
   if (snapshotter.driver !== 'overlay') {
     return changeInSnapshot(snapshotter, scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), sourceDateEpoch);
@@ -109,7 +110,8 @@ export async function writeInSnapshot(
     const row = snapshotter.stat(key);
     if (row === undefined) throw notFound(`snapshot ${key} vanished`);
     if (parent !== undefined) view = viewTree(snapshotter, scratch, parent);
-    await write(new OverlayRoot(snapshotter.fsDir(row), view?.path));
+    // `independent` (COPY --link): the layer is made as on an empty tree.
+    await write(independent ? new OverlayRoot(snapshotter.fsDir(row), undefined, view?.path) : new OverlayRoot(snapshotter.fsDir(row), view?.path));
     view?.release();
     view = undefined;
     if (sourceDateEpoch !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
