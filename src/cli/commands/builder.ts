@@ -1,10 +1,10 @@
 /**
  * `builder prune` and `system prune`, with docker's prompts and output.
  *
- * `system prune` removes what docker's does, through the one garbage collector: dangling
- * images (all unused ones with `-a`), the build cache no image shares (all of it with `-a`),
- * and — once the container and volume commands register their pruners here — stopped
- * containers and (with `--volumes`) unused volumes.
+ * `system prune` removes what docker's does, in docker's order: stopped containers, with
+ * `--volumes` unused anonymous volumes, dangling images (all unused ones with `-a`), and the
+ * build cache no image shares (all of it with `-a`); images and cache go through the one
+ * garbage collector.
  */
 import { createInterface } from 'node:readline/promises';
 import type { CliContext } from '../context.ts';
@@ -56,8 +56,26 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
     if (!(await confirm(ctx, `${lines.join('\n')}\n`))) return;
   }
   const engine = await ctx.engine();
-  const { ImageRemover } = await import('../../engine/index.ts');
+  const { ImageRemover, containerManager } = await import('../../engine/index.ts');
   const { humanSize4 } = await import('../format/size.ts');
+  // docker's order: containers first (they hold images and volumes), then volumes, images, cache.
+  const manager = containerManager(engine);
+  const containers = await manager.prune(filters);
+  if (containers.deleted.length > 0) {
+    ctx.println('Deleted Containers:');
+    for (const id of containers.deleted) ctx.println(id);
+    ctx.println();
+  }
+  let volumeBytes = 0;
+  if (volumes) {
+    const removed = manager.volumes.prune({ filters });
+    volumeBytes = removed.reclaimed;
+    if (removed.deleted.length > 0) {
+      ctx.println('Deleted Volumes:');
+      for (const name of removed.deleted) ctx.println(name);
+      ctx.println();
+    }
+  }
   const images = new ImageRemover(engine).prune({ all, filters });
   if (images.records.length > 0) {
     ctx.println('Deleted Images:');
@@ -70,5 +88,5 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
     for (const id of cache.removed) ctx.println(id.slice(0, 25));
     ctx.println();
   }
-  ctx.println(`Total reclaimed space: ${humanSize4(images.spaceReclaimed + cache.reclaimed)}`);
+  ctx.println(`Total reclaimed space: ${humanSize4(containers.reclaimed + volumeBytes + images.spaceReclaimed + cache.reclaimed)}`);
 }
