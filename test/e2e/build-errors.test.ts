@@ -89,3 +89,21 @@ test('a failure in one of two parallel stages fails the build and leaves no scra
   failing(`FROM ${BASE} AS ok\nRUN sleep 1; echo ok > /ok\nFROM ${BASE} AS bad\nRUN exit 3\nFROM ${BASE}\nCOPY --from=ok /ok /ok\nCOPY --from=bad /x /x\n`, ['-q'], [/exit code: 3/], {}, false);
   assert.equal(storeState(root).tags.filter((t) => !t.includes('cbase')).length, 0);
 });
+
+test('kill -9 during a RUN: the next build removes the dead build\'s mounts and scratch files, a prune its snapshots', async () => {
+  const { spawn } = await import('node:child_process');
+  const { STRATA_BIN } = await import('../helpers/strata-cli.ts');
+  const ctx = context(`FROM ${BASE}\nRUN sleep 30\n`);
+  const child = spawn(STRATA_BIN, ['build', '--progress=plain', ctx], { env: { ...process.env, STRATA_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let progress = '';
+  child.stderr.on('data', (b: Buffer) => { progress += b.toString(); });
+  for (let i = 0; i < 200 && !progress.includes('RUN sleep 30\n'); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  assert.ok(leftovers().length > 0, 'the killed build left its scratch state');
+  const again = strata(root, ['build', '-q', context(`FROM ${BASE}\nRUN echo next\n`)]);
+  assert.equal(again.status, 0, again.stderr);
+  strata(root, ['image', 'prune', '-f']);
+  assert.deepEqual(leftovers(), []);
+});
