@@ -31,6 +31,9 @@ function setEnv(env: string[] | undefined, key: string, value: string): string[]
 }
 
 function parseChange(text: string): Instruction {
+  // docker names the instruction before parsing anything (`from is not a valid change command`).
+  const keyword = /^\s*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase();
+  if (keyword !== undefined && !ALLOWED.has(keyword)) throw invalidArgument(`${keyword.toLowerCase()} is not a valid change command`);
   let instruction: Instruction;
   try {
     instruction = parseTrigger(text, '--change');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
 import { bytesSize, humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo } from '../format/duration.ts';
-import { truncateId } from '../format/display.ts';
+import { ellipsis, truncateId } from '../format/display.ts';
+import { quoteString } from '../format/go-template/strconv.ts';
 import { goStruct } from '../format/go-template/values.ts';
 import { familiarName, parseReference } from '../../oci/index.ts';
 import type { DiskUsage } from '../../engine/index.ts';
@@ -97,7 +98,7 @@ export async function df(ctx: CliContext, _args: string[], options: Options): Pr
   ctx.write(renderList(verboseImageRows(du, true), { format: '', defaultFormat: DF_IMAGES_TABLE, headers: IMAGE_HEADERS, typeName: '*formatter.imageContext' }));
   ctx.write('\nContainers space usage:\n\n');
   ctx.write(renderList(du.containers.map((c) => ({
-    ID: () => truncateId(c.id), Image: () => c.image, Command: () => c.command, LocalVolumes: () => String(c.localVolumes),
+    ID: () => truncateId(c.id), Image: () => c.image, Command: () => quoteString(ellipsis(c.command, 20)), LocalVolumes: () => String(c.localVolumes),
     Size: () => humanSizeWithPrecision(c.sizeRw, 3), RunningFor: () => timeAgo(c.created * 1000), Status: () => c.status, Names: () => c.names.join(','),
   })), { format: '', defaultFormat: DF_CONTAINERS_TABLE, headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' }, typeName: '*formatter.ContainerContext' }));
   ctx.write('\nLocal Volumes space usage:\n\n');
@@ -148,12 +149,17 @@ function osName(): string {
 export async function info(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
   const images = engine.images.records.all().length;
+  const { containerManager } = await import('../../engine/index.ts');
+  const manager = containerManager(engine);
+  const states = manager.all().map((c) => manager.statusSync(c).Status);
+  const running = states.filter((s) => s === 'running').length;
+  const paused = states.filter((s) => s === 'paused').length;
   const goArch = arch() === 'x64' ? 'x86_64' : arch();
   const data = {
     ID: '',
-    Containers: 0, ContainersRunning: 0, ContainersPaused: 0, ContainersStopped: 0,
+    Containers: states.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: states.length - running - paused,
     Images: images,
-    Driver: 'overlay',
+    Driver: engine.snapshotter.driver,
     DockerRootDir: engine.root,
     KernelVersion: release(),
     OperatingSystem: osName(),
@@ -169,7 +175,7 @@ export async function info(ctx: CliContext, _args: string[], options: Options): 
     ctx.write(renderInspect([data], format).output);
     return;
   }
-  ctx.write(`Client: strata\n Version:    0.1.0\n\nServer:\n Containers: ${data.Containers}\n  Running: 0\n  Paused: 0\n  Stopped: 0\n Images: ${data.Images}\n Server Version: ${data.ServerVersion}\n Storage Driver: ${data.Driver}\n Default Runtime: runc\n Kernel Version: ${data.KernelVersion}\n Operating System: ${data.OperatingSystem}\n OSType: linux\n Architecture: ${goArch}\n CPUs: ${data.NCPU}\n Total Memory: ${bytesSize(data.MemTotal)}\n Docker Root Dir: ${data.DockerRootDir}\n`);
+  ctx.write(`Client: strata\n Version:    0.1.0\n\nServer:\n Containers: ${data.Containers}\n  Running: ${data.ContainersRunning}\n  Paused: ${data.ContainersPaused}\n  Stopped: ${data.ContainersStopped}\n Images: ${data.Images}\n Server Version: ${data.ServerVersion}\n Storage Driver: ${data.Driver}\n Default Runtime: runc\n Kernel Version: ${data.KernelVersion}\n Operating System: ${data.OperatingSystem}\n OSType: linux\n Architecture: ${goArch}\n CPUs: ${data.NCPU}\n Total Memory: ${bytesSize(data.MemTotal)}\n Docker Root Dir: ${data.DockerRootDir}\n`);
 }
 
 export async function check(ctx: CliContext, _args: string[], options: Options): Promise<number> {
