@@ -24,7 +24,7 @@ export class CliContext {
   /** Opens the store at the chosen root, once. */
   async engine(): Promise<Engine> {
     if (!this.opened) {
-      const { Engine } = await import('../engine/index.ts');
+      const { Engine } = await import('../engine/engine.ts');
       this.opened = Engine.open({ root: this.globals.root, ...(this.globals.storageDriver ? { storageDriver: this.globals.storageDriver } : {}) });
     }
     return this.opened;

@@ -14,9 +14,10 @@ import { ContentStore } from '../content/index.ts';
 import { BuildCacheRecords, ContainerRecords, openDatabase, type Database } from '../metadata/index.ts';
 import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
-import { Snapshotter, type StorageDriver } from '../snapshots/index.ts';
+import { Snapshotter, type StorageDriver } from '../snapshots/snapshotter.ts';
 import type { Digest } from '../oci/index.ts';
-import { discardSnapshots, layerPresent, layerTar, snapshotLayerSink, sweepSnapshots, unpackLayers } from './layer-store.ts';
+import { discardSnapshots, layerPresent, sweepSnapshots } from './snapshot-sweep.ts';
+import { snapshotLayerSink } from './pull-sink.ts';
 import type { LayerSinkFactory } from '../registry/index.ts';
 import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
 
@@ -90,14 +91,15 @@ export class Engine {
   }
 
   /** The uncompressed tar of a layer: from its blob, or regenerated from its snapshot. */
-  layerTar(layer: { diffId: Digest; chainId?: Digest }): Promise<Readable> {
+  async layerTar(layer: { diffId: Digest; chainId?: Digest }): Promise<Readable> {
+    const { layerTar } = await import('./layer-store.ts');
     return layerTar(this, layer);
   }
 
   /** What load, import and pull use to extract layers into snapshots as they record images. */
   unpacker(): { extract: LayerUnpacker; discard: SnapshotDiscarder } {
     return {
-      extract: (layers, created) => unpackLayers(this, layers, created),
+      extract: async (layers, created) => (await import('./layer-store.ts')).unpackLayers(this, layers, created),
       discard: (chainIds) => discardSnapshots(this.snapshotter, chainIds),
     };
   }

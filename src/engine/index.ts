@@ -4,4 +4,6 @@ export * from './config-changes.ts';
 export * from './disk-usage.ts';
 export * from './store-check.ts';
 export * from './layer-store.ts';
+export * from './snapshot-sweep.ts';
+export * from './pull-sink.ts';
 export * from './containers.ts';

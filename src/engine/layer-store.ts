@@ -10,11 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { dataLoss, invalidArgument } from '../errdefs/index.ts';
 import { chainIds, digestHex, layerCompression, type Digest } from '../oci/index.ts';
-import { processAlive } from '../internal/index.ts';
-import { extractLayer, layerTarOf, temporaryKey, temporaryKeyOwner, type Snapshotter } from '../snapshots/index.ts';
-import { applyLayer } from '../diff/index.ts';
-import type { LayerSinkFactory } from '../registry/index.ts';
-import { once } from 'node:events';
+import { extractLayer, layerTarOf } from '../snapshots/index.ts';
 import { isMountPoint, mountAll, OVERLAY_MAX_LOWER, unmountAll } from '../mount/index.ts';
 import type { LayerToUnpack } from '../archive/index.ts';
 import type { Engine } from './engine.ts';
@@ -36,15 +32,6 @@ export async function unpackLayers(engine: Engine, layers: LayerToUnpack[], crea
   }
 }
 
-export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): void {
-  for (const chainId of [...chainIds].reverse()) {
-    try {
-      snapshotter.remove(chainId);
-    } catch {
-      // Another image started using it meanwhile: then it stays.
-    }
-  }
-}
 
 /** Makes sure every layer of image `id` is extracted (images stored before their layers were). */
 export async function ensureExtracted(engine: Engine, id: Digest): Promise<Digest[]> {
@@ -127,100 +114,5 @@ export function mountedImages(engine: Engine): Digest[] {
     .map((r) => `sha256:${r.key.slice('image-mount-'.length)}` as Digest);
 }
 
-/**
- * Removes snapshots nothing needs: committed ones no layer record or mounted view stacks on,
- * temporary ones whose process died, and directories without a record.
- */
-export function sweepSnapshots(engine: Engine): string[] {
-  const snapshotter = engine.snapshotter;
-  const layers = new Set(engine.images.layers.all().map((l) => l.chainId));
-  const removed: string[] = [];
-  const rows = snapshotter.records.all(snapshotter.driver);
-  for (const row of rows) {
-    const owner = temporaryKeyOwner(row.key);
-    if (row.kind !== 'committed' && owner !== undefined && !processAlive(owner)) {
-      snapshotter.remove(row.key);
-      removed.push(row.key);
-    }
-  }
-  // Committed snapshots top-down, so parents lose their children first.
-  let progress = true;
-  while (progress) {
-    progress = false;
-    for (const row of snapshotter.records.all(snapshotter.driver)) {
-      if (row.kind !== 'committed' || layers.has(row.key)) continue;
-      if (snapshotter.records.children(row.key).length > 0) continue;
-      snapshotter.remove(row.key);
-      removed.push(row.key);
-      progress = true;
-    }
-  }
-  snapshotter.cleanOrphans();
-  return removed;
-}
 
-/**
- * The pull's layer sink: each layer's uncompressed bytes go straight into a new snapshot
- * while they download. With overlay, layers extract in parallel (a layer's files don't
- * depend on the layers under it) and commit bottom-up; with native, a layer waits for its
- * parent's tree.
- */
-export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
-  const committed = new Map<string, Promise<void>>();
-  const whenCommitted = async (chainId: string | undefined): Promise<void> => {
-    if (chainId === undefined || engine.snapshotter.stat(chainId)) return;
-    const pending = committed.get(chainId);
-    if (!pending) throw dataLoss(`layer ${chainId} was neither pulled nor present`);
-    await pending;
-  };
-  return (info) => {
-    const snapshotter = engine.snapshotter;
-    const key = temporaryKey('pull');
-    const pass = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
-    let settle!: { resolve: () => void; reject: (err: unknown) => void };
-    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    done.catch(() => undefined);
-    committed.set(info.chainId, done);
-    const applying = (async () => {
-      if (snapshotter.driver === 'native') await whenCommitted(info.parentChainId);
-      snapshotter.prepare(key, snapshotter.driver === 'native' ? info.parentChainId : undefined);
-      const row = snapshotter.stat(key);
-      if (!row) throw dataLoss(`snapshot ${key} vanished`);
-      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native' });
-    })();
-    applying.catch(() => undefined);
-    return {
-      async write(chunk) {
-        if (!pass.write(chunk)) {
-          await Promise.race([once(pass, 'drain'), applying.then(() => undefined)]);
-        }
-      },
-      async end() {
-        pass.end();
-        const stats = await applying;
-        try {
-          await whenCommitted(info.parentChainId);
-          if (!snapshotter.stat(info.chainId)) {
-            snapshotter.commit(info.chainId, key, snapshotter.driver === 'overlay' && info.parentChainId ? { parent: info.parentChainId } : {});
-          } else snapshotter.remove(key);
-          settle.resolve();
-        } catch (err) {
-          settle.reject(err);
-          throw err;
-        }
-        return { diffId: stats.diffId as Digest, size: stats.size, tarSize: stats.tarSize };
-      },
-      async abort(reason) {
-        pass.destroy(reason instanceof Error ? reason : undefined);
-        await applying.catch(() => undefined);
-        if (snapshotter.stat(key)) snapshotter.remove(key);
-        settle.reject(reason);
-      },
-    };
-  };
-}
 
-/** A pulled layer needs no download when its snapshot and record exist. */
-export function layerPresent(engine: Engine, layer: { chainId: Digest }): boolean {
-  return engine.snapshotter.stat(layer.chainId)?.kind === 'committed' && engine.images.layers.get(layer.chainId) !== undefined;
-}

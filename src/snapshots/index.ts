@@ -1,2 +1,3 @@
+export * from './keys.ts';
 export * from './layers.ts';
 export * from './snapshotter.ts';

@@ -4,26 +4,12 @@
  * call each, for load/pull/import and for the builder and containers.
  */
 import { Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
 import { failedPrecondition, notFound } from '../errdefs/index.ts';
-import { chainIds, type Digest } from '../oci/index.ts';
+import type { Digest } from '../oci/index.ts';
+import { chainIdOf, temporaryKey } from './keys.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
-/** A key for a short-lived active snapshot, naming the owning process so leftovers can be told apart. */
-export function temporaryKey(purpose: string): string {
-  return `${purpose}-${process.pid}-${randomBytes(6).toString('hex')}`;
-}
-
-/** The pid a temporary key names, if it is one. */
-export function temporaryKeyOwner(key: string): number | undefined {
-  const m = /^[a-z]+-(\d+)-[0-9a-f]{12}$/.exec(key);
-  return m ? Number(m[1]) : undefined;
-}
-
-export function chainIdOf(parent: string | undefined, diffId: Digest): Digest {
-  return parent === undefined ? diffId : (chainIds([parent as Digest, diffId])[1] as Digest);
-}
 
 /**
  * Extracts a layer (plain, gzip or zstd) as committed snapshot `chainId` on `parent`.

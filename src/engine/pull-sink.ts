@@ -1,0 +1,73 @@
+/**
+ * The pull's layer sink. Loaded with the engine, so it stays light: the layer codec is
+ * imported only when a layer actually arrives.
+ */
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { dataLoss } from '../errdefs/index.ts';
+import { temporaryKey } from '../snapshots/keys.ts';
+import type { Digest } from '../oci/index.ts';
+import type { LayerSinkFactory } from '../registry/index.ts';
+import type { Engine } from './engine.ts';
+
+/**
+ * The pull's layer sink: each layer's uncompressed bytes go straight into a new snapshot
+ * while they download. With overlay, layers extract in parallel (a layer's files don't
+ * depend on the layers under it) and commit bottom-up; with native, a layer waits for its
+ * parent's tree.
+ */
+export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
+  const committed = new Map<string, Promise<void>>();
+  const whenCommitted = async (chainId: string | undefined): Promise<void> => {
+    if (chainId === undefined || engine.snapshotter.stat(chainId)) return;
+    const pending = committed.get(chainId);
+    if (!pending) throw dataLoss(`layer ${chainId} was neither pulled nor present`);
+    await pending;
+  };
+  return (info) => {
+    const snapshotter = engine.snapshotter;
+    const key = temporaryKey('pull');
+    const pass = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    let settle!: { resolve: () => void; reject: (err: unknown) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    done.catch(() => undefined);
+    committed.set(info.chainId, done);
+    const applying = (async () => {
+      if (snapshotter.driver === 'native') await whenCommitted(info.parentChainId);
+      snapshotter.prepare(key, snapshotter.driver === 'native' ? info.parentChainId : undefined);
+      const row = snapshotter.stat(key);
+      if (!row) throw dataLoss(`snapshot ${key} vanished`);
+      const { applyLayer } = await import('../diff/apply.ts');
+      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native' });
+    })();
+    applying.catch(() => undefined);
+    return {
+      async write(chunk) {
+        if (!pass.write(chunk)) {
+          await Promise.race([once(pass, 'drain'), applying.then(() => undefined)]);
+        }
+      },
+      async end() {
+        pass.end();
+        const stats = await applying;
+        try {
+          await whenCommitted(info.parentChainId);
+          if (!snapshotter.stat(info.chainId)) {
+            snapshotter.commit(info.chainId, key, snapshotter.driver === 'overlay' && info.parentChainId ? { parent: info.parentChainId } : {});
+          } else snapshotter.remove(key);
+          settle.resolve();
+        } catch (err) {
+          settle.reject(err);
+          throw err;
+        }
+        return { diffId: stats.diffId as Digest, size: stats.size, tarSize: stats.tarSize };
+      },
+      async abort(reason) {
+        pass.destroy(reason instanceof Error ? reason : undefined);
+        await applying.catch(() => undefined);
+        if (snapshotter.stat(key)) snapshotter.remove(key);
+        settle.reject(reason);
+      },
+    };
+  };
+}
