@@ -24,7 +24,7 @@ import { prepareContext, type PreparedContext } from '../context/build-context.t
 import type { ContextFs } from '../context/context-fs.ts';
 import { hasWildcards } from '../context/glob.ts';
 import {
-  HISTORY_COMMENT, automaticArgs, isDockerfileError, parseDockerfile, parseTrigger, resolveGlobalScope, resolveStageBase,
+  automaticArgs, isDockerfileError, parseDockerfile, parseTrigger, resolveGlobalScope, resolveStageBase,
   type Dockerfile, type Instruction, type Platform as DfPlatform, type Stage,
 } from '../dockerfile/index.ts';
 import type { BuildHost, BuildOptions, BuildResult, StepReport } from '../build-types.ts';
@@ -413,4 +413,3 @@ export async function build(host: BuildHost, options: BuildOptions): Promise<Bui
   return new Builder(host, options).run();
 }
 
-export { HISTORY_COMMENT };

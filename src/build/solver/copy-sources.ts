@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, lchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { applyLayer } from '../../diff/index.ts';
 import { invalidArgument, unavailable } from '../../errdefs/index.ts';
 import { ContextFs } from '../context/context-fs.ts';
-import { digestSourceFiles, entryContent, entryMeta, packSourceFiles, type FileHasher, type SourceFile } from '../context/content-hash.ts';
+import { digestSourceFiles, entryContent, entryMeta, type FileHasher, type SourceFile } from '../context/content-hash.ts';
 import { hasWildcards } from '../context/glob.ts';
 import { IgnoreMatcher } from '../context/ignore.ts';
-import { cleanCopyPath, copySource, matchSource, mkdirAllInRoot, planSource, type CopyTarget, type PlannedSource } from './file-copy.ts';
+import { copySource, matchSource, mkdirAllInRoot, planSource, type CopyTarget, type PlannedSource } from './file-copy.ts';
 
 /** One source of the instruction, resolved. */
 export interface ResolvedSource {
@@ -285,9 +285,3 @@ export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarg
   }
 }
 
-export { cleanCopyPath, packSourceFiles };
-
-/** A readable for tests and callers that have bytes. */
-export function bytesSource(data: Buffer): AsyncIterable<Uint8Array> {
-  return Readable.from([data]);
-}

@@ -10,6 +10,7 @@ import { invalidArgument, isStrataError, notFound, StrataError } from '../../err
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
+import { ContextFs } from '../context/context-fs.ts';
 import {
   HISTORY_COMMENT, argHistory, cmdHistory, copyHistory, entrypointHistory, expandInstruction, exposeHistory,
   healthcheckHistory, keyValueHistory, maintainerHistory, parseChmod, parseExposedPorts, parseSignal, proxyEnv,
@@ -27,7 +28,6 @@ import { findStageRef, type StagePlan } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
 import { changeInSnapshot, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
-import { ContextFs } from '../context/context-fs.ts';
 
 export interface DispatchContext {
   builder: Builder;

@@ -17,7 +17,7 @@
  */
 import type { Stats } from 'node:fs';
 import {
-  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync,
+  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync,
 } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
@@ -539,14 +539,4 @@ function followed(root: CopyRoot, containerPath: string): Stats | undefined {
   const host = root.resolve(containerPath);
   const st = root.lstat(host);
   return st !== undefined && st.isSymbolicLink() ? undefined : st;
-}
-
-/** Removes an empty directory if it is one (used to undo stub directories). */
-export function removeIfEmptyDir(path: string): boolean {
-  try {
-    rmdirSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

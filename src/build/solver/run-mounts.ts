@@ -19,7 +19,6 @@ import { errnoOf, fromSystemError, invalidArgument, notFound, unimplemented } fr
 import { processAlive } from '../../internal/index.ts';
 import { BuildCacheRecords, inTransaction } from '../../metadata/index.ts';
 import { resolveInRootfs, type RuntimeMount } from '../../runtime/index.ts';
-import { ContextFs } from '../context/context-fs.ts';
 import type { RunMount } from '../dockerfile/index.ts';
 import type { Builder } from './builder.ts';
 import { findStageRef, type StagePlan } from './stage-plan.ts';
@@ -281,4 +280,3 @@ export async function prepareMounts(builder: Builder, plan: StagePlan, mounts: r
   return { mounts: out, env, release };
 }
 
-export { ContextFs };
