@@ -45,8 +45,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
 });
 
-const code = await main(process.argv.slice(2));
-// Let pending writes flush; exit explicitly so stray handles (stdin) don't keep us alive.
-process.exitCode = code;
-if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
-else process.exit(code);
+void main(process.argv.slice(2)).then((code) => {
+  // Let pending writes flush; exit explicitly so stray handles (stdin) don't keep us alive.
+  process.exitCode = code;
+  if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+  else process.exit(code);
+});

@@ -3,16 +3,31 @@
  * writes, a busy timeout so writers queue instead of failing, and migrations applied in
  * one transaction.
  */
+import { createRequire } from 'node:module';
 import Sqlite from 'better-sqlite3';
 import { failedPrecondition, fromSystemError, StrataError } from '../errdefs/index.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type Database = Sqlite.Database;
 
+/**
+ * The addon's path, given to better-sqlite3 directly: its default lookup (the `bindings`
+ * package) walks a stack trace and tries a dozen paths, a few ms of every command's start-up.
+ * Undefined (the default lookup) where the addon lives elsewhere, as in a prebuilt install.
+ */
+function nativeBinding(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    return undefined;
+  }
+}
+
 export function openDatabase(path: string): Database {
   let db: Database;
   try {
-    db = new Sqlite(path, { timeout: 30_000 });
+    const addon = nativeBinding();
+    db = new Sqlite(path, { timeout: 30_000, ...(addon !== undefined ? { nativeBinding: addon } : {}) });
   } catch (err) {
     throw fromSystemError(err, `open metadata database ${path}`);
   }
