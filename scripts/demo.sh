@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what strata needs, makes a small image from Debian's busybox-static
-# (no network needed) and shows what strata's inspection commands tell about its layers.
+# The main job: installs what strata needs, makes a busybox base image from Debian's
+# busybox-static (no network needed), builds the example image in examples/hello on it, and
+# shows what strata's inspection commands tell about their layers.
 # Safe to run again: it replaces the demo images it made before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,18 +29,37 @@ say "A second name for the same image costs nothing: both rows show one image ID
 run tag demo/busybox:1 demo/busybox:latest
 run images demo/busybox
 
-say "image history: one row per history entry; the top row carries the image ID"
-run image history demo/busybox:1
+say "build: examples/hello/Dockerfile, one layer per filesystem change (WORKDIR, COPY, RUN)"
+cp -r examples/hello "$work/hello"
+cat "$work/hello/Dockerfile"
+run build --progress=plain -t demo/hello "$work/hello"
 
-say "image inspect: the metadata; RootFS.Layers lists the layer diff_ids bottom-up"
-run image inspect --format '{{json .RootFS}}  Cmd={{json .Config.Cmd}}  Size={{.Size}}' demo/busybox:1
+say "image history: one row per history entry, newest first; 0B rows are metadata only"
+run image history demo/hello
+
+say "The layers are shared, not copied: the base's layer is the first of demo/hello's"
+run image inspect --format '{{.RepoTags}} {{json .RootFS.Layers}}' demo/busybox:1 demo/hello
+
+say "A container is a thin writable layer over the image's layers"
+run run --rm demo/hello
+
+say "Building again changes nothing: every step comes from the cache"
+run build --progress=plain -t demo/hello "$work/hello"
+
+say "Change one file: the cache is reused down to the COPY that reads it, which says why it missed"
+echo 'echo "(changed)"' >> "$work/hello/greet.sh"
+run build --progress=plain -t demo/hello "$work/hello"
+run images
 
 say "save writes a docker-archive that is also an OCI layout; load reads it back (same IDs)"
-run save -o "$work/demo.tar" demo/busybox:1
+run save -o "$work/demo.tar" demo/hello
 tar -tf "$work/demo.tar"
-run rmi demo/busybox:1 demo/busybox:latest
+run rmi demo/hello
 run load -i "$work/demo.tar"
 
-say "system df: disk use from sizes recorded when layers were stored (nothing walks the disk)"
+say "system df: disk use from sizes recorded when layers were stored; -v shows shared layers"
 run system df
 run system df -v
+
+say "The rebuild left the old demo/hello untagged (dangling); prune removes it (its layers stay while the build cache shares them)"
+run image prune -f

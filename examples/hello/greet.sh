@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "$GREETING from a strata container: $(cat /app/built), $(ls / | wc -l) entries in /"
