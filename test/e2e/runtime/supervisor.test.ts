@@ -57,7 +57,13 @@ test('run -d returns at once; the supervisor keeps the logs and records the exit
   assert.deepEqual(logs.map((e) => [e.stream, e.log]), [['stdout', 'one\n'], ['stderr', 'err\n'], ['stdout', 'no newline']]);
   const raw = readFileSync(containerFiles(l.containerDir, l.id).log, 'utf8').split('\n')[0] as string;
   assert.match(raw, /^\{"log":"one\\n","stream":"stdout","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z"\}$/);
-  assert.equal(await f.runtime.state(l.id), undefined, 'the runtime state is deleted once the exit is recorded');
+  // The supervisor records the exit, then runs `runc delete`: give that a moment under load.
+  let runtimeState = await f.runtime.state(l.id);
+  for (let waited = 0; runtimeState !== undefined && waited < 5000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    runtimeState = await f.runtime.state(l.id);
+  }
+  assert.equal(runtimeState, undefined, 'the runtime state is deleted once the exit is recorded');
 });
 
 test('logs: --tail, --since/--until, -t and -f until the container exits', async () => {

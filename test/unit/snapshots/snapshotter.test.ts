@@ -28,13 +28,19 @@ async function withMounted<T>(s: Snapshotter, key: string, fn: (dir: string) => 
 }
 
 for (const driver of ['overlay', 'native'] as const) {
-  test(`${driver}: layers stack, changes commit as a new layer, and the same change gives the same diff_id`, async () => {
+  test(`${driver}: layers stack, changes commit as a new layer, and the same change gives the same diff_id`, async (t) => {
     const s = open(driver);
     const base = await tarOf([{ name: 'etc/', type: 'directory' }, { name: 'etc/a', type: 'file', body: Buffer.from('a\n') }, { name: 'etc/gone', type: 'file', body: Buffer.from('x\n') }]);
     const stats = await extractLayer(s, { chainId: 'sha256:' + 'b'.repeat(64) as `sha256:${string}`, source: Readable.from([base]) });
     assert.ok(stats);
     const chain = 'sha256:' + 'b'.repeat(64);
     const results: string[] = [];
+    // The two changes are made at different moments; with SOURCE_DATE_EPOCH their mtimes clamp
+    // to the same value, so only the change itself decides the digest.
+    process.env['SOURCE_DATE_EPOCH'] = '1000';
+    t.after(() => {
+      delete process.env['SOURCE_DATE_EPOCH'];
+    });
     for (const key of ['c1', 'c2']) {
       s.prepare(key, chain);
       await withMounted(s, key, (dir) => {
