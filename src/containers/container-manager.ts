@@ -26,7 +26,6 @@
  *           then deletes the rows and files. A crash part-way leaves the record marked:
  *           `ps -a` shows it `Dead` and `rm` finishes the job.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isStrataError, notFound, type StrataError } from '../errdefs/index.ts';
@@ -34,9 +33,11 @@ import type { ContentStore } from '../content/index.ts';
 import { inTransaction, ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import { parseImageConfigBytes, nowRfc3339Nano, type Digest } from '../oci/index.ts';
-import { temporaryKey, type Snapshotter } from '../snapshots/index.ts';
+// keys.ts, not the index: the index brings layer apply and the tar codec, which ps never needs.
+import { temporaryKey } from '../snapshots/keys.ts';
+import type { Snapshotter } from '../snapshots/index.ts';
 import { isMountPoint, mountAll, mountPoints, unmountAll } from '../mount/index.ts';
-import { randomHexId } from '../internal/index.ts';
+import { childProcess, randomHexId } from '../internal/index.ts';
 import {
   buildSpec, checkDuplicateTargets, containerFiles, createBundle, ensureShim, execInContainer, execProcess, findExecutable, oomCounterFile,
   OciRuntime, parseSignal, probeHost, processStartTime, readBundleSpec, resolveInRootfs, startContainer, toRuntimeMount,
@@ -99,7 +100,10 @@ export interface StartRequest {
   stdio?: StartContainerOptions['stdio'];
   sigProxy?: boolean;
   consoleSize?: { height: number; width: number };
-  /** For a detached `--rm` container: the command its supervisor runs after the exit to remove it. */
+  /**
+   * For a `--rm` container: the command its supervisor runs after the exit to remove it (in
+   * the foreground only if the caller was killed before it could remove it itself).
+   */
   removeCommand?: string[];
 }
 
@@ -555,13 +559,13 @@ export class ContainerManager {
       traceMark('start: bundle written');
       const runtime = this.runtimeFor(c.stored.host.Runtime);
       const detach = request.attach !== true;
+      // What the supervisor does after the exit: a detached container's cleanup; in the
+      // foreground, the launcher's cleanup should the launcher be killed before it.
       let exitHook: string[] | undefined;
-      if (detach) {
-        if (c.stored.host.AutoRemove && request.removeCommand) exitHook = request.removeCommand;
-        else {
-          const umount = findExecutable('umount');
-          if (umount !== undefined) exitHook = [umount, rootfs];
-        }
+      if (c.stored.host.AutoRemove && request.removeCommand && request.removeCommand.length > 0) exitHook = request.removeCommand;
+      else {
+        const umount = findExecutable('umount');
+        if (umount !== undefined) exitHook = [umount, rootfs];
       }
       traceMark('start: launching the supervisor');
       started = await startContainer({
@@ -911,7 +915,7 @@ function copyImageContent(rootfs: string, destination: string, data: string): vo
     return;
   }
   if (!st.isDirectory()) return;
-  const r = spawnSync('cp', ['-a', '--', `${source}/.`, `${data}/`], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('cp', ['-a', '--', `${source}/.`, `${data}/`], { encoding: 'utf8' });
   if (r.status !== 0) throw internal(`fill volume at ${destination} from the image: ${(r.stderr || r.error?.message || '').trim()}`);
   chownSync(data, st.uid, st.gid);
   chmodSync(data, st.mode & 0o7777);

@@ -12,7 +12,8 @@
  * A `kill -9` of the CLI at any point leaves either no container or one owned by a live
  * shim; `reconcile` (container-state.ts) tells which.
  */
-import { spawn, type ChildProcess, type StdioNull, type StdioPipe } from 'node:child_process';
+import type { ChildProcess, StdioNull, StdioPipe } from 'node:child_process';
+import { childProcess } from '../internal/index.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -143,7 +144,7 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
     ? (['ignore', 'ignore', 'ignore', 'pipe'] as const)
     : ([l.stdin ? (l.stdio?.[0] ?? 'inherit') : 'ignore', l.stdio?.[1] ?? 'inherit', l.stdio?.[2] ?? 'inherit', 'pipe'] as const);
   // A session of its own: the supervisor survives the CLI and its terminal's job control.
-  const child = spawn(shim, l.args, { stdio: [...stdio], detached: true });
+  const child = childProcess().spawn(shim, l.args, { stdio: [...stdio], detached: true });
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(internal(`start the container supervisor ${shim}: ${err.message}`, { cause: err })));
   });
@@ -221,7 +222,8 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   if (options.tty) args.push('--tty');
   if (options.stdin) args.push('--stdin');
   if (!options.detach) args.push('--foreground');
-  if (options.detach && options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
+  // In the foreground the shim runs the hook only if this process is gone by then.
+  if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
   return launchShim(options.id, options.shim, {
     args, detach: options.detach === true, stdin: options.stdin === true, tty: options.tty === true, stdio: options.stdio,
     sigProxy: options.sigProxy !== false, failure: (m) => containerStartError(m, options.runtime.name),

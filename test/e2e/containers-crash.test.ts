@@ -115,3 +115,42 @@ test('kill -9 during rm: the container shows Dead, rm finishes the job, nothing 
     checkOk();
   }
 });
+
+/** Polls `fn` every 100 ms until it returns true or `ms` pass. */
+async function eventually(fn: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (fn()) return true;
+  }
+  return fn();
+}
+
+test('kill -9 of a foreground run: its supervisor does what the CLI would have (--rm removes, else unmounts)', async () => {
+  for (const autoRemove of [true, false]) {
+    const name = autoRemove ? 'fg-rm' : 'fg-keep';
+    const child = spawn(STRATA_BIN, ['run', ...(autoRemove ? ['--rm'] : []), '--name', name, BUSYBOX, 'sh', '-c', 'echo up; sleep 2; exit 3'], {
+      env: { ...process.env, STRATA_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        if (b.toString().includes('up')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`run exited ${code} before the container started`)));
+    });
+    const id = strataOk(root, ['inspect', '-f', '{{.Id}}', name]).trim();
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // The container outlives the CLI, as docker's does; its exit is handled by the supervisor.
+    assert.match(strataOk(root, ['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']), /^Up/);
+    const dir = join(root, 'containers', id);
+    if (autoRemove) {
+      assert.ok(await eventually(() => strataOk(root, ['ps', '-aq', '--filter', `name=${name}`]) === '', 15_000), 'the --rm container is removed');
+    } else {
+      assert.ok(await eventually(() => /^Exited \(3\)/.test(strataOk(root, ['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}'])), 15_000));
+      assert.ok(await eventually(() => mountsUnder(dir).length === 0, 5_000), 'its layers are unmounted');
+      strataOk(root, ['rm', name]);
+    }
+    assert.deepEqual(mountsUnder(join(root, 'containers')), []);
+    checkOk();
+  }
+});

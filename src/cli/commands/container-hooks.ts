@@ -1,9 +1,10 @@
-/** What the CLI hands a detached container's supervisor to run when the container exits. */
+/** What the CLI hands a container's supervisor to run when the container exits. */
 import { resolve } from 'node:path';
 import type { CliContext } from '../context.ts';
 
 /**
- * For a detached `--rm` container: this same CLI, `rm -v -f ID`, against the same store.
+ * For a `--rm` container: this same CLI, `rm -v -f ID`, against the same store (run by a
+ * detached container's supervisor, or a foreground one's whose `strata run` was killed).
  * Empty when the CLI's own script path is unknown (then the next command cleans up).
  */
 export function removeCommandFor(ctx: CliContext, id: string): string[] {

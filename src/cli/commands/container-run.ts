@@ -279,7 +279,7 @@ function familiar(ref: ReturnType<typeof parseReference>): string {
 
 async function manager(ctx: CliContext): Promise<{ engine: Engine; containers: ContainerManager }> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/index.ts');
+  const { containerManager } = await import('../../engine/containers.ts');
   return { engine, containers: containerManager(engine) };
 }
 
@@ -338,9 +338,10 @@ export async function run(ctx: CliContext, args: string[], options: Options): Pr
   let started;
   try {
     const size = consoleSize();
+    const removeCommand = removeCommandFor(ctx, c.id);
     started = await containers.start(c, detach
-      ? { removeCommand: removeCommandFor(ctx, c.id) }
-      : { attach: true, stdin: interactive, sigProxy: options['sig-proxy'] !== false, ...(size && options['tty'] ? { consoleSize: size } : {}) });
+      ? { removeCommand }
+      : { attach: true, removeCommand, stdin: interactive, sigProxy: options['sig-proxy'] !== false, ...(size && options['tty'] ? { consoleSize: size } : {}) });
   } catch (err) {
     if (request.host.AutoRemove) await containers.remove(c, { force: true, volumes: true }).catch(() => undefined);
     return startFailed(ctx, err);

@@ -18,6 +18,8 @@
  *                   "startedAt":"…","finishedAt":"…","oomKilled":bool,"error":"…",
  *                   "shimPid":N,"shimStartTime":N}
  *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"}
+ *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
+ *                  --rm. In the foreground only when the launcher is gone (killed).
  *
  * With --exec PROCESS.json the shim runs one more process in a running container the same
  * way (`runc exec --detach`, then supervised as a subreaper): output relayed, signals
@@ -263,8 +265,9 @@ static void write_state(const char *status, int exit_code, const char *finished_
 }
 
 /* One line to the launcher; the fd is closed after it unless `keep` (foreground: the exit follows). */
-static void ready(int keep, const char *fmt, ...) {
-    if (opt.ready_fd < 0) return;
+/* Returns 0 when the launcher got the line (or there is none), -1 when it is gone. */
+static int ready(int keep, const char *fmt, ...) {
+    if (opt.ready_fd < 0) return 0;
     char line[8192];
     va_list ap;
     va_start(ap, fmt);
@@ -275,11 +278,12 @@ static void ready(int keep, const char *fmt, ...) {
     /* one line: newlines in runc's message become spaces */
     for (int i = 0; i < n; i++) if (line[i] == '\n') line[i] = ' ';
     line[n++] = '\n';
-    write_all(opt.ready_fd, line, (size_t)n);
+    int sent = write_all(opt.ready_fd, line, (size_t)n);
     if (!keep) {
         close(opt.ready_fd);
         opt.ready_fd = -1;
     }
+    return sent < 0 ? -1 : 0;
 }
 
 /* ---------- runtime invocation ---------- */
@@ -775,12 +779,14 @@ int main(int argc, char **argv) {
     now_rfc3339(finished_at, sizeof finished_at);
     write_state("exited", code, finished_at, oom, "");
     /* The launcher can go on (e.g. --rm) while we delete the runtime's state. */
-    ready(0, "exited %d %d", code, oom);
+    int launcher_gone = ready(0, "exited %d %d", code, oom) < 0;
     delete_container();
     restore_terminal();
     if (master >= 0) close(master);
     if (in_pipe[1] >= 0) close(in_pipe[1]);
-    if (opt.exit_hook != NULL && !opt.foreground) {
+    /* The exit hook (unmount, or `rm` for --rm) is the launcher's job in the foreground,
+     * unless the launcher died (kill -9 of `strata run`): then nobody else will do it. */
+    if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
         int null_fd = open("/dev/null", O_RDWR);
         if (null_fd >= 0) { dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2); }
         child_reset_signals();
