@@ -5,7 +5,6 @@
  * `failpoint <label>` and blocks the process there, so crash tests can `kill -9` it at an
  * exact point of an operation.
  */
-import { performance } from 'node:perf_hooks';
 
 const enabled = process.env['STRATA_TRACE'] === '1';
 const failpoint = process.env['STRATA_FAILPOINT'] ?? '';

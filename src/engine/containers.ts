@@ -3,11 +3,10 @@
  * snapshotter, its images' layers extracted on demand), and the questions other engine
  * parts ask about containers (which use an image, for `rmi`).
  */
-import { ContainerManager } from '../containers/index.ts';
+import { ContainerManager } from '../containers/container-manager.ts';
 import type { Digest } from '../oci/index.ts';
 import type { Engine } from './engine.ts';
 import type { ContainerUse } from './image-removal.ts';
-import { ensureExtracted } from './layer-store.ts';
 
 const managers = new WeakMap<Engine, ContainerManager>();
 
@@ -21,7 +20,8 @@ export function containerManager(engine: Engine): ContainerManager {
       images: engine.images,
       content: engine.content,
       snapshotter: engine.snapshotter,
-      ensureLayers: (imageId: Digest) => ensureExtracted(engine, imageId),
+      // Loaded when a container is created: `ps`, `logs` and the like never extract layers.
+      ensureLayers: async (imageId: Digest) => (await import('./layer-store.ts')).ensureExtracted(engine, imageId),
     });
     managers.set(engine, m);
   }

@@ -6,7 +6,8 @@
  */
 import { buildCacheUsage } from '../build/cache-admin.ts';
 import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
-import { commandLine, statusText } from '../containers/index.ts';
+import { commandLine } from '../containers/container-config.ts';
+import { statusText } from '../containers/state.ts';
 import type { Engine } from './engine.ts';
 import { containerManager } from './containers.ts';
 

@@ -8,7 +8,8 @@
  * supervisor.ts; this file is the thin, short-lived command layer: state, list, kill,
  * delete, pause/resume, ps/top.
  */
-import { spawn, spawnSync, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import type { SpawnOptions, StdioOptions } from 'node:child_process';
+import { childProcess } from '../internal/index.ts';
 import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
@@ -222,7 +223,7 @@ export function runCommand(binary: string, args: string[], options: { stdio?: St
   return new Promise((resolve, reject) => {
     const spawnOptions: SpawnOptions = { stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] };
     if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
-    const child = spawn(binary, args, spawnOptions);
+    const child = childProcess().spawn(binary, args, spawnOptions);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -256,7 +257,7 @@ export function probeRuntime(binary: string): string | null {
       mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
       linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }], cgroupsPath: `/strata-probe/${basename(dir)}` },
     }));
-    const r = spawnSync(binary, ['--root', join(dir, 'state'), 'run', '--bundle', dir, `probe-${basename(dir)}`], { encoding: 'utf8', timeout: 10_000 });
+    const r = childProcess().spawnSync(binary, ['--root', join(dir, 'state'), 'run', '--bundle', dir, `probe-${basename(dir)}`], { encoding: 'utf8', timeout: 10_000 });
     if (r.status !== 0) result = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() ?? 'failed';
   } finally {
     rmSync(dir, { recursive: true, force: true });

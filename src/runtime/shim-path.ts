@@ -3,12 +3,12 @@
  * `STRATA_SHIM` overrides that; `ensureShim` compiles it into a cache directory when
  * neither exists and gcc is there (tests, benchmarks, a fresh checkout).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unavailable } from '../errdefs/index.ts';
+import { childProcess } from '../internal/index.ts';
 
 /** The repository (or installed package) root: the nearest parent with strata's package.json. */
 export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -71,7 +71,7 @@ export function ensureShim(cacheDir: string, options: { fromSource?: boolean } =
   if (executable(out)) return out;
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { encoding: 'utf8' });
+  const r = childProcess().spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { encoding: 'utf8' });
   if (r.status !== 0) {
     throw unavailable(`build the container supervisor: ${(r.stderr || r.error?.message || 'gcc failed').trim()}`, {
       hint: 'install gcc, or run `bash scripts/setup.sh`',

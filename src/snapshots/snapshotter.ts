@@ -18,15 +18,12 @@
 import { mkdirSync, renameSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type * as ChildProcess from 'node:child_process';
 import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
+import { childProcess } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
 import { OVERLAY_MAX_LOWER, type Mount } from '../mount/index.ts';
 
 export type StorageDriver = 'overlay' | 'native';
-
-type ChildProcessModule = typeof ChildProcess;
 
 export class Snapshotter {
   readonly records: SnapshotRecords;
@@ -90,9 +87,7 @@ export class Snapshotter {
       if (this.driver === 'native' && kind === 'active' && parent !== undefined) {
         const source = this.fsDir(this.stat(parent) as SnapshotRow);
         // A full copy: owners, modes, times, xattrs, devices, hard links; reflinks where the filesystem has them.
-        // node:child_process is loaded here, not at start-up: every command opens the snapshotter.
-        const { execFileSync } = createRequire(import.meta.url)('node:child_process') as ChildProcessModule;
-        execFileSync('cp', ['-a', '--reflink=auto', `${source}/.`, join(dir, 'fs')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        childProcess().execFileSync('cp', ['-a', '--reflink=auto', `${source}/.`, join(dir, 'fs')], { stdio: ['ignore', 'ignore', 'pipe'] });
       }
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });

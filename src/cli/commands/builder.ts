@@ -6,18 +6,11 @@
  * build cache no image shares (all of it with `-a`); images and cache go through the one
  * garbage collector.
  */
-import { createInterface } from 'node:readline/promises';
+import { confirm } from '../confirm.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 import { parseFilters } from '../filters.ts';
 
-async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const rl = createInterface({ input: process.stdin });
-  const answer = await rl.question('').catch(() => '');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
 
 /** Prunes the build cache and collects what it held; returns the removed IDs and bytes freed. */
 async function pruneCache(ctx: CliContext, all: boolean): Promise<{ removed: string[]; reclaimed: number }> {

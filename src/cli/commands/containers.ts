@@ -3,11 +3,13 @@
  * `logs`, `top`, `stop`, `kill`, `restart`, `wait`, `pause`, `unpause`, `rm`, `rename`,
  * `container prune`, with docker's output and messages.
  */
-import { createInterface } from 'node:readline/promises';
 import { errnoOf, invalidArgument, isStrataError, StrataError } from '../../errdefs/index.ts';
-import {
-  commandLine, inspectContainer, statusText, type Container, type ContainerManager, type ContainerStatus,
-} from '../../containers/index.ts';
+// The modules `ps`, `logs` and the like need, not containers/index.ts: commit, copy and diff
+// (tar codec, layer apply) stay unloaded until a command uses them.
+import { commandLine } from '../../containers/container-config.ts';
+import { inspectContainer } from '../../containers/inspect.ts';
+import { statusText, type ContainerStatus } from '../../containers/state.ts';
+import type { Container, ContainerManager } from '../../containers/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
@@ -20,12 +22,13 @@ import { quoteString } from '../format/go-template/strconv.ts';
 import { TabWriter } from '../format/tabwriter.ts';
 import { parseFilters } from '../filters.ts';
 import { removeCommandFor } from './container-hooks.ts';
+import { confirm } from '../confirm.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
 async function manager(ctx: CliContext): Promise<ContainerManager> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/index.ts');
+  const { containerManager } = await import('../../engine/containers.ts');
   return containerManager(engine);
 }
 
@@ -354,14 +357,6 @@ export async function rename(ctx: CliContext, args: string[]): Promise<void> {
   }
 }
 
-async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
-  const rl = createInterface({ input: process.stdin });
-  const answer = await rl.question('').catch(() => '');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
 
 export async function prune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const filters = parseFilters(options['filter'] as string[]);

@@ -1,7 +1,7 @@
 /** `tag`, `rmi` and `image prune`. */
-import { createInterface } from 'node:readline/promises';
 import { isStrataError } from '../../errdefs/index.ts';
 import { parseReference, withDefaultTag } from '../../oci/index.ts';
+import { confirm } from '../confirm.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 import { parseFilters } from '../filters.ts';
@@ -32,14 +32,6 @@ export async function rmi(ctx: CliContext, args: string[], options: Options): Pr
   return failed ? 1 : 0;
 }
 
-async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
-  const rl = createInterface({ input: process.stdin });
-  const answer = await rl.question('').catch(() => '');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
 
 export async function imagePrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const filters = parseFilters(options['filter'] as string[]);

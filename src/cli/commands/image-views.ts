@@ -234,7 +234,7 @@ export async function inspect(ctx: CliContext, args: string[], options: Options)
   const errors: StrataError[] = [];
   const any = type === undefined || type === '';
   // docker's autodetect order: container, image, volume.
-  const { containerManager } = await import('../../engine/index.ts');
+  const { containerManager } = await import('../../engine/containers.ts');
   const containers = containerManager(engine);
   const { containerInspectValue } = await import('./containers.ts');
   for (const ref of args) {

@@ -81,7 +81,7 @@ function verboseImageRows(du: DiskUsage, trunc: boolean): ListRow[] {
 
 export async function df(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
-  const { diskUsage } = await import('../../engine/index.ts');
+  const { diskUsage } = await import('../../engine/disk-usage.ts');
   const du = diskUsage(engine);
   const format = (options['format'] as string | undefined) ?? '';
   if (!options['verbose']) {
@@ -149,7 +149,7 @@ function osName(): string {
 export async function info(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
   const images = engine.images.records.all().length;
-  const { containerManager } = await import('../../engine/index.ts');
+  const { containerManager } = await import('../../engine/containers.ts');
   const manager = containerManager(engine);
   const states = manager.all().map((c) => manager.statusSync(c).Status);
   const running = states.filter((s) => s === 'running').length;
@@ -180,7 +180,7 @@ export async function info(ctx: CliContext, _args: string[], options: Options): 
 
 export async function check(ctx: CliContext, _args: string[], options: Options): Promise<number> {
   const engine = await ctx.engine();
-  const { checkStore } = await import('../../engine/index.ts');
+  const { checkStore } = await import('../../engine/store-check.ts');
   const report = await checkStore(engine, { repair: Boolean(options['repair']) });
   for (const line of report.repaired) ctx.println(`repaired: ${line}`);
   for (const line of report.notes) ctx.println(`note: ${line}`);

@@ -1,5 +1,4 @@
 /** `volume create/ls/inspect/rm/prune`, with docker's output. */
-import { createInterface } from 'node:readline/promises';
 import { invalidArgument, isStrataError, type StrataError } from '../../errdefs/index.ts';
 import type { VolumeStore, VolumeSummary } from '../../containers/index.ts';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
@@ -7,12 +6,13 @@ import { columns } from '../format/columns.ts';
 import { humanSize4 } from '../format/size.ts';
 import { goStruct } from '../format/go-template/values.ts';
 import { parseFilters } from '../filters.ts';
+import { confirm } from '../confirm.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
 async function volumes(ctx: CliContext): Promise<VolumeStore> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/index.ts');
+  const { containerManager } = await import('../../engine/containers.ts');
   return containerManager(engine).volumes;
 }
 
@@ -114,14 +114,6 @@ export async function volumeRm(ctx: CliContext, args: string[], options: Options
   return failed ? 1 : 0;
 }
 
-async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  if (!process.stdin.isTTY && process.stdin.readableEnded) return false;
-  const rl = createInterface({ input: process.stdin });
-  const answer = await rl.question('').catch(() => '');
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
 
 export async function volumePrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const filters = parseFilters(options['filter'] as string[]);
