@@ -37,7 +37,7 @@ import { Repository } from './repository.ts';
 /** What a push needs of the engine (Engine satisfies it). */
 export interface PushTarget extends PullTarget {
   /** The uncompressed tar of a layer (from a stored blob or regenerated from its snapshot). */
-  layerTar(layer: { diffId: Digest }): Promise<Readable>;
+  layerTar(layer: { diffId: Digest; chainId?: Digest }): Promise<Readable>;
 }
 
 export interface PushOptions {
@@ -91,7 +91,7 @@ const KEEP_PROBE_BYTES = 8 * 1024 * 1024;
 type LayerSource =
   | { kind: 'stored'; descriptor: Descriptor }
   | { kind: 'remote'; descriptor: Descriptor }
-  | { kind: 'compress'; diffId: Digest; tarSize: number; known?: Descriptor };
+  | { kind: 'compress'; diffId: Digest; chainId: Digest; tarSize: number; known?: Descriptor };
 
 interface PlannedLayer {
   diffId: Digest;
@@ -347,7 +347,8 @@ class Pusher {
         return {
           diffId,
           source: {
-            kind: 'compress', diffId, tarSize: layerRow.tarSize,
+            // The chain ID finds the snapshot of a layer built here, which keeps no blob.
+            kind: 'compress', diffId, chainId: chains[i] as Digest, tarSize: layerRow.tarSize,
             ...(known ? { known: { mediaType: MediaType.dockerLayerGzip, digest: known.digest as Digest, size: known.size } } : {}),
           },
         };
@@ -502,7 +503,7 @@ class Pusher {
    */
   private async compressAndUpload(source: Extract<LayerSource, { kind: 'compress' }>, id: string, signal: AbortSignal, location?: string): Promise<Descriptor> {
     const url = location ?? (await this.startSession(signal));
-    const tar = await this.target.layerTar({ diffId: source.diffId });
+    const tar = await this.target.layerTar({ diffId: source.diffId, chainId: source.chainId });
     const tarHash = createHash('sha256');
     const blobHash = createHash('sha256');
     const writer = this.keep ? this.target.content.openWriter() : undefined;

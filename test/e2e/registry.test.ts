@@ -129,3 +129,18 @@ test('pull -a fetches every tag; a missing tag or repository gets docker\'s mess
   const unknown = run(root, ['push', `${registry.host}/e2e/never`]);
   assert.equal(unknown.stderr, `Error: An image does not exist locally with the tag: ${registry.host}/e2e/never\n`);
 });
+
+test('an image built here (layers kept as snapshots, no blobs) pushes, pulls into another store and runs', async () => {
+  const { storeWithBase, context, BASE } = await import('./build-fixture.ts');
+  const root = storeWithBase();
+  ok(root, ['build', '-q', '-t', 'built/app:1', context(`FROM ${BASE}\nRUN echo built-here > /built\nCMD ["cat", "/built"]\n`)]);
+  const name = `${registry.host}/built/app:1`;
+  ok(root, ['tag', 'built/app:1', name]);
+  const pushed = ok(root, ['push', name]);
+  assert.match(pushed, /: Pushed\n/);
+  assert.match(pushed, /^1: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+  const other = tempDir();
+  ok(other, ['pull', '-q', name]);
+  assert.equal(ok(other, ['run', '--rm', name]), 'built-here\n');
+  assert.equal(ok(other, ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', name]), ok(root, ['image', 'inspect', '-f', '{{json .RootFS.Layers}}', 'built/app:1']));
+});
