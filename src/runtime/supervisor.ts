@@ -79,8 +79,14 @@ export function cgroupFile(host: Pick<HostInfo, 'cgroupVersion'>, cgroupsPath: s
   return host.cgroupVersion === 2 ? join('/sys/fs/cgroup', cgroupsPath, file) : join('/sys/fs/cgroup', controller, cgroupsPath, file);
 }
 
+/** Node itself profiled (`--cpu-prof`, `--prof`): V8's sampler runs on SIGPROF. */
+const PROFILED = process.execArgv.some((a) => a.startsWith('--cpu-prof') || a === '--prof');
+
 const FORWARDED: NodeJS.Signals[] = [
-  'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGXCPU', 'SIGXFSZ',
+  'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM',
+  // A listener would replace the profiler's handler, and its next tick would kill the CLI.
+  ...(PROFILED ? [] : ['SIGPROF' as const]),
+  'SIGIO', 'SIGPWR', 'SIGXCPU', 'SIGXFSZ',
 ];
 
 /** Lines from the shim's ready pipe: `next()` resolves with each line, '' once it closed. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUSYBOX, mountsUnder, STRATA_BIN, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
+import { BUSYBOX, eventually, mountsUnder, STRATA_BIN, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
 
 const root = storeWithBusybox();
 
@@ -116,14 +116,6 @@ test('kill -9 during rm: the container shows Dead, rm finishes the job, nothing 
   }
 });
 
-/** Polls `fn` every 100 ms until it returns true or `ms` pass. */
-async function eventually(fn: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
-    if (fn()) return true;
-  }
-  return fn();
-}
-
 test('kill -9 of a foreground run: its supervisor does what the CLI would have (--rm removes, else unmounts)', async () => {
   for (const autoRemove of [true, false]) {
     const name = autoRemove ? 'fg-rm' : 'fg-keep';
@@ -144,10 +136,10 @@ test('kill -9 of a foreground run: its supervisor does what the CLI would have (
     assert.match(strataOk(root, ['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']), /^Up/);
     const dir = join(root, 'containers', id);
     if (autoRemove) {
-      assert.ok(await eventually(() => strataOk(root, ['ps', '-aq', '--filter', `name=${name}`]) === '', 15_000), 'the --rm container is removed');
+      await eventually(() => (strataOk(root, ['ps', '-aq', '--filter', `name=${name}`]) === '' ? true : undefined), 15_000, 'the --rm container to be removed');
     } else {
-      assert.ok(await eventually(() => /^Exited \(3\)/.test(strataOk(root, ['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}'])), 15_000));
-      assert.ok(await eventually(() => mountsUnder(dir).length === 0, 5_000), 'its layers are unmounted');
+      await eventually(() => (/^Exited \(3\)/.test(strataOk(root, ['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}'])) ? true : undefined), 15_000, 'the exit to be recorded');
+      await eventually(() => (mountsUnder(dir).length === 0 ? true : undefined), 5_000, 'its layers to be unmounted');
       strataOk(root, ['rm', name]);
     }
     assert.deepEqual(mountsUnder(join(root, 'containers')), []);

@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { BUSYBOX, eventually, mountsUnder, storeWithBusybox, strata, strataAsync, strataOk } from './containers-fixture.ts';
+import { BUSYBOX, eventually, mountsUnder, STRATA_BIN, storeWithBusybox, strata, strataAsync, strataOk } from './containers-fixture.ts';
 
 const root = storeWithBusybox();
 
@@ -256,4 +257,15 @@ test('--env-file, --read-only, --tmpfs, --init, --privileged and a cidfile', () 
   const cid = join(dir, 'cid');
   strataOk(root, ['run', '--rm', '--cidfile', cid, BUSYBOX, 'true']);
   assert.match(readFileSync(cid, 'utf8'), /^[0-9a-f]{64}$/);
+});
+
+test('a foreground run works under `node --cpu-prof` (the profiler\'s SIGPROF is not forwarded to the container)', () => {
+  const dir = tempDir('strata-cpu-prof-');
+  const profiled = (args: string[]): string => {
+    const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, STRATA_BIN, '--root', root, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.equal(profiled(['run', '--rm', BUSYBOX, 'sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo done']), 'done\n');
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).length, 1);
 });
