@@ -58,6 +58,8 @@ export interface ApplyLayerOptions {
   whiteouts: WhiteoutMode;
   /** Refuse layers whose uncompressed tar is larger than this many bytes (default: no limit). */
   maxTarSize?: number;
+  /** Own every entry by this uid/gid instead of the tar's (ADD --chown of a local archive, as BuildKit's ChownOpts). */
+  owner?: { uid: number; gid: number };
 }
 
 export interface LayerStats {
@@ -84,7 +86,7 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
   const { stream } = await decompress(options.source);
   // Hashing inline: a worker thread measured slower here (the copies to it cost more than the hash).
   const hash = createHash('sha256');
-  const applier = new LayerApplier(options.target, options.whiteouts);
+  const applier = new LayerApplier(options.target, options.whiteouts, options.owner);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
   let tarSize = 0;
@@ -152,12 +154,17 @@ class LayerApplier implements TarParserHandlers {
   constructor(
     target: string,
     private readonly mode: WhiteoutMode,
+    private readonly owner?: { uid: number; gid: number },
   ) {
     this.root = new RootPath(target);
   }
 
   onEntry(h: TarHeader): void {
     this.where = `layer entry ${JSON.stringify(shorten(h.name))}`;
+    if (this.owner !== undefined) {
+      h.uid = this.owner.uid;
+      h.gid = this.owner.gid;
+    }
     try {
       this.entry(h);
     } catch (err) {

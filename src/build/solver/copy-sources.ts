@@ -5,7 +5,7 @@
  * archives (unpacked instead of copied).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, lchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -251,19 +251,6 @@ function archiveStream(path: string, kind: ArchiveKind): AsyncIterable<Uint8Arra
   return createReadStream(path);
 }
 
-/** Sets the owner of every entry under `dir` that changed since `since` (ms). */
-function chownChanged(dir: string, owner: { uid: number; gid: number }, since: number): void {
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      if (st.ctimeMs >= since) lchownSync(p, owner.uid, owner.gid);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-}
-
 /** Copies (or for ADD, unpacks) every planned entry of a resolved source into the target. */
 export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarget, 'resetOwner' | 'copyDirContents'>): Promise<void> {
   for (const planned of source.planned()) {
@@ -274,10 +261,8 @@ export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarg
         mkdirAllInRoot(target.root, target.dest, { mode: 0o755, ...(target.chown ? { chown: target.chown } : {}), ...(target.createdTime ? { createdTime: target.createdTime } : {}) });
         const dest = target.root.resolve(target.dest);
         target.root.prepareDir(dest);
-        const since = Date.now() - 1;
-        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: dest, whiteouts: 'native' });
         // --chown applies to what the archive held (BuildKit's untar with ChownOpts).
-        if (target.chown !== undefined) chownChanged(dest, target.chown, since);
+        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: dest, whiteouts: 'native', ...(target.chown ? { owner: target.chown } : {}) });
         continue;
       }
     }
