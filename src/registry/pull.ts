@@ -33,7 +33,7 @@ import { allOrAbort, Limiter } from './concurrency.ts';
 import { withFetchLock } from './fetch-lock.ts';
 import { backoffDelay, isTransientNetworkError, readBody, sleep } from './http-transport.ts';
 import { LayerDecoder } from './layer-decoder.ts';
-import { measuringSink, type LayerSinkFactory } from './layer-sink.ts';
+import { measuringSink, type LayerSink, type LayerSinkFactory } from './layer-sink.ts';
 import { openRegistries } from './open-registries.ts';
 import { ProgressReporter, type ProgressListener } from './progress.ts';
 import type { Registries } from './registry-client.ts';
@@ -373,15 +373,23 @@ class Puller {
         const id = ids[i] as string;
         return this.limiter.run(async () => {
           const info = { index: i, diffId, chainId, descriptor, ...(i > 0 ? { parentChainId: chains[i - 1] as Digest } : {}) };
+          // The sink is made before any wait (for another pull's fetch lock, or for the same
+          // blob earlier in this manifest): a layer above may need to know this one is coming.
+          const sink = this.sinkFactory(info);
           const earlier = inFlight.get(descriptor.digest);
           let measure;
-          if (earlier === undefined) {
-            const job = this.fetchLayer(descriptor, info, id, signal, fetched);
-            inFlight.set(descriptor.digest, job.then(() => undefined, () => undefined));
-            measure = await job;
-          } else {
-            await earlier;
-            measure = await this.processStoredLayer(descriptor, info, id, signal);
+          try {
+            if (earlier === undefined) {
+              const job = this.fetchLayer(descriptor, sink, id, signal, fetched);
+              inFlight.set(descriptor.digest, job.then(() => undefined, () => undefined));
+              measure = await job;
+            } else {
+              await earlier;
+              measure = await this.processStoredLayer(descriptor, sink, id, signal);
+            }
+          } catch (err) {
+            await sink.abort(err);
+            throw err;
           }
           if (measure.diffId !== diffId) {
             throw invalidArgument(`layer ${i} (${descriptor.digest}): its content hashes to ${measure.diffId} but the image config says ${diffId}`);
@@ -398,7 +406,7 @@ class Puller {
   /** Fetches one layer blob over the network (or waits for another puller to) and feeds the sink. */
   private async fetchLayer(
     descriptor: Descriptor,
-    info: Parameters<LayerSinkFactory>[0],
+    sink: LayerSink,
     id: string,
     signal: AbortSignal,
     fetched: { digest: Digest; size: number }[],
@@ -406,18 +414,18 @@ class Puller {
     const content = this.target.content;
     let measure: { diffId: Digest; size: number; tarSize: number } | undefined;
     const ranNetwork = await withFetchLock(this.lockDir, descriptor.digest, async () => {
-      measure = await this.download(descriptor, info, id, signal);
+      measure = await this.download(descriptor, sink, id, signal);
       fetched.push({ digest: descriptor.digest, size: descriptor.size });
     }, { stored: () => content.has(descriptor.digest), onWait: () => this.progress.update(id, 'Waiting'), signal });
     if (ranNetwork && measure) return measure;
-    return this.processStoredLayer(descriptor, info, id, signal);
+    return this.processStoredLayer(descriptor, sink, id, signal);
   }
 
   /** Streams a blob from the registry into the content store and the sink at once. */
-  private async download(descriptor: Descriptor, info: Parameters<LayerSinkFactory>[0], id: string, signal: AbortSignal): Promise<{ diffId: Digest; size: number; tarSize: number }> {
+  private async download(descriptor: Descriptor, sink: LayerSink, id: string, signal: AbortSignal): Promise<{ diffId: Digest; size: number; tarSize: number }> {
     const what = `layer ${descriptor.digest}`;
     const writer = this.target.content.openWriter({ digest: descriptor.digest, size: descriptor.size });
-    const decoder = new LayerDecoder(this.sinkFactory(info), what);
+    const decoder = new LayerDecoder(sink, what);
     const policy = this.repo.client.retryPolicy;
     let offset = 0;
     let decodeError: { error: unknown } | undefined;
@@ -482,9 +490,9 @@ class Puller {
   }
 
   /** Feeds the sink from a blob already in the content store (another pull fetched it). */
-  private async processStoredLayer(descriptor: Descriptor, info: Parameters<LayerSinkFactory>[0], id: string, signal: AbortSignal): Promise<{ diffId: Digest; size: number; tarSize: number }> {
+  private async processStoredLayer(descriptor: Descriptor, sink: LayerSink, id: string, signal: AbortSignal): Promise<{ diffId: Digest; size: number; tarSize: number }> {
     this.progress.update(id, 'Download complete');
-    const decoder = new LayerDecoder(this.sinkFactory(info), `layer ${descriptor.digest}`);
+    const decoder = new LayerDecoder(sink, `layer ${descriptor.digest}`);
     const stream = this.target.content.createReadStream(descriptor.digest);
     let done = 0;
     try {

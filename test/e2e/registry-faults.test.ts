@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { openSync, readSync, closeSync, truncateSync, writeFileSync, writeSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { strataAsync } from '../helpers/registry-cli.ts';
@@ -17,6 +18,8 @@ import { startProxy, type Answer } from '../helpers/registry-proxy.ts';
 import { makeImage, makeLayer, RawRegistry, type TestImage } from '../helpers/registry-images.ts';
 import { Engine, checkStore } from '../../src/engine/index.ts';
 import { loadRegistrySettings, pullImage, Registries, type ProgressEvent } from '../../src/registry/index.ts';
+import { withFetchLock } from '../../src/registry/fetch-lock.ts';
+import type { Digest } from '../../src/oci/index.ts';
 
 const registry = await startRegistry();
 const proxy = await startProxy(registry.host);
@@ -279,6 +282,38 @@ test('two pulls of the same image at once fetch each blob once', async () => {
   const engine = Engine.open({ root });
   after(() => engine.close());
   assert.equal(engine.images.resolve(name), image.configDigest);
+  await assertConsistent(engine);
+});
+
+test('a layer whose base another pull is still fetching waits for it, then both are extracted', async () => {
+  const base = await makeLayer({ 'base.bin': randomBytes(1024 * 1024) });
+  const top = await makeLayer({ 'top.txt': 'top\n' });
+  const image = makeImage([base, top]);
+  await raw.pushImage('faults/waitbase', '1', image);
+  const root = tempDir();
+  const engine = Engine.open({ root });
+  after(() => engine.close());
+  // Another puller holds the base blob's fetch lock and stores the blob only after the top
+  // layer has arrived: the top layer's commit must wait for its base, not fail.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+  const baseDigest = base.digest as Digest;
+  const other = withFetchLock(join(root, 'tmp', 'fetch-locks'), baseDigest, async () => {
+    locked();
+    await held;
+    const writer = engine.content.openWriter({ digest: baseDigest, size: base.blob.length });
+    writer.write(base.blob);
+    writer.commit();
+  }, { stored: () => engine.content.has(baseDigest) });
+  await lockTaken;
+  const pulling = pullImage(engine, `${registry.host}/faults/waitbase:1`, { registries: registries() });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  release();
+  await other;
+  const result = await pulling;
+  assert.equal(result.images[0]?.id, image.configDigest);
   await assertConsistent(engine);
 });
 
