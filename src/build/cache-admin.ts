@@ -7,8 +7,9 @@
  * directory. `builder prune` removes the entries no image shares (and, with `-a`, every entry
  * and cache mount); the garbage collector then removes the layers nothing references.
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { treeSize } from '../containers/tree-size.ts';
 import { BuildCacheRecords, ImageRecords, inTransaction, type Database } from '../metadata/index.ts';
 
 export interface BuildCacheEntryUsage {
@@ -24,36 +25,13 @@ export interface BuildCacheEntryUsage {
   shared: boolean;
 }
 
-/** Bytes of a directory tree (docker's du: regular file sizes, each inode once). */
-export function directorySize(dir: string): number {
-  let total = 0;
-  const seen = new Set<number>();
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(d, name);
-      let st;
-      try {
-        st = lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p);
-      else if (st.nlink > 1) {
-        if (!seen.has(st.ino)) {
-          seen.add(st.ino);
-          total += st.size;
-        }
-      } else total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
+/** Bytes of a cache mount's directory (docker's du), 0 when it is gone. */
+function directorySize(dir: string): number {
+  try {
+    return treeSize(dir);
+  } catch {
+    return 0;
+  }
 }
 
 function cacheMountsDir(root: string): string {

@@ -16,5 +16,5 @@ export { BuildError, dockerfileSnippet, formatBuildFailure } from './build-error
 export type { BuildErrorDetails } from './build-error.ts';
 export { Progress, progressMode } from './progress.ts';
 export type { ProgressMode, ProgressOptions } from './progress.ts';
-export { buildCacheUsage, directorySize, pruneBuildCache } from './cache-admin.ts';
+export { buildCacheUsage, pruneBuildCache } from './cache-admin.ts';
 export type { BuildCacheEntryUsage, BuildCachePruneResult } from './cache-admin.ts';

@@ -1,11 +1,12 @@
 /**
  * docker's relative times for container states (docker/go-units HumanDuration): `Up 3
- * seconds`, `Exited (0) 2 minutes ago`. The CLI has the same rules for its columns; the
- * state text is needed below it too (`system df`, `ps` rows built by the engine).
+ * seconds`, `Exited (0) 2 minutes ago`. Here, below the CLI, because the engine builds
+ * state texts too (`system df`, `ps` rows); the CLI's columns use the same functions.
  */
 
 /** go-units HumanDuration of a duration in milliseconds. */
 export function humanDuration(ms: number): string {
+  // Go truncates Duration.Seconds()/Minutes() toward zero when converting to int.
   const seconds = Math.trunc(ms / 1000);
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';

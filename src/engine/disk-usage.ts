@@ -4,7 +4,7 @@
  * shared when an image uses that layer too); containers and volumes join as their modules
  * arrive (each keeps its own sizes).
  */
-import { buildCacheUsage } from '../build/cache-admin.ts';
+import { buildCacheUsage, type BuildCacheEntryUsage } from '../build/cache-admin.ts';
 import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
 import { commandLine } from '../containers/container-config.ts';
 import { statusText } from '../containers/state.ts';
@@ -29,16 +29,8 @@ export interface VolumeUsage {
   size: number;
 }
 
-export interface BuildCacheUsage {
-  id: string;
-  type: string;
-  size: number;
-  createdAt: number;
-  lastUsedAt: number;
-  usageCount: number;
-  inUse: boolean;
-  shared: boolean;
-}
+/** A build cache record or cache mount, as build/ reports it. */
+export type BuildCacheUsage = BuildCacheEntryUsage;
 
 export interface DiskUsage {
   /** Bytes of every layer some image uses, each counted once. */
@@ -75,8 +67,6 @@ export function diskUsage(engine: Engine): DiskUsage {
     };
   });
   const volumes: VolumeUsage[] = manager.volumes.list().map((v) => ({ name: v.Name, links: v.links, size: manager.volumes.size(v.Name) }));
-  const buildCache: BuildCacheUsage[] = buildCacheUsage(engine).map((b) => ({
-    id: b.id, type: b.type, size: b.size, createdAt: b.createdAt, lastUsedAt: b.lastUsedAt, usageCount: b.usageCount, inUse: b.inUse, shared: b.shared,
-  }));
+  const buildCache = buildCacheUsage(engine);
   return { layersSize: usage.layersSize, images, containers, volumes, buildCache };
 }

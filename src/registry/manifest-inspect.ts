@@ -6,50 +6,12 @@
  */
 import { isSchema1MediaType, MediaType, parseManifestBytes, parseReference, formatReference, withDefaultTag, type Descriptor, type Reference } from '../oci/index.ts';
 import { invalidArgument, notFound } from '../errdefs/index.ts';
+import { indentJson } from '../internal/index.ts';
 import type { Registries } from './registry-client.ts';
 import { RegistryResponseError } from './registry-errors.ts';
 import { Repository, type FetchedManifest } from './repository.ts';
 
-/** Go's json.Indent: re-indents JSON text without re-encoding strings or numbers. */
-export function indentJson(src: string, indent: string): string {
-  let out = '';
-  let depth = 0;
-  let inString = false;
-  const newline = (): string => `\n${indent.repeat(depth)}`;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i] as string;
-    if (inString) {
-      out += c;
-      if (c === '\\') {
-        out += src[i + 1] ?? '';
-        i++;
-      } else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
-    if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c === '{' || c === '[') {
-      let j = i + 1;
-      while (j < src.length && /\s/.test(src[j] as string)) j++;
-      const close = c === '{' ? '}' : ']';
-      if (src[j] === close) {
-        out += c + close;
-        i = j;
-      } else {
-        depth++;
-        out += c + newline();
-      }
-    } else if (c === '}' || c === ']') {
-      depth--;
-      out += newline() + c;
-    } else if (c === ',') out += c + newline();
-    else if (c === ':') out += ': ';
-    else out += c;
-  }
-  return out;
-}
+export { indentJson };
 
 interface VerboseRecord {
   Ref: string;

@@ -8,7 +8,7 @@ import { lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync,
 import { join } from 'node:path';
 import { notFound } from '../../errdefs/index.ts';
 import { lgetxattrs } from '../../internal/sys/index.ts';
-import { mountAll, mountPoints, unmountAll } from '../../mount/index.ts';
+import { mountAll, mountPoints, unmountAll, type Mount } from '../../mount/index.ts';
 import { processAlive } from '../../internal/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
@@ -159,26 +159,7 @@ export function viewTree(snapshotter: Snapshotter, scratch: string, top: Digest 
     return { path: target, release: () => rmSync(target, { recursive: true, force: true }) };
   }
   const key = temporaryKey('buildview');
-  const mounts = snapshotter.view(key, top);
-  try {
-    mountAll(mounts, target);
-  } catch (err) {
-    snapshotter.remove(key);
-    rmSync(target, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    path: target,
-    release: () => {
-      unmountAll(target);
-      snapshotter.remove(key);
-      try {
-        rmdirSync(target);
-      } catch {
-        // left to the scratch cleanup
-      }
-    },
-  };
+  return mountedTree(snapshotter, key, snapshotter.view(key, top), target);
 }
 
 /**
@@ -187,7 +168,11 @@ export function viewTree(snapshotter: Snapshotter, scratch: string, top: Digest 
 export function scratchTree(snapshotter: Snapshotter, scratch: string, top: Digest | undefined): TreeView {
   const key = temporaryKey('buildrw');
   const mounts = snapshotter.prepare(key, top);
-  const target = mkdtempSync(join(scratch, 'rw-'));
+  return mountedTree(snapshotter, key, mounts, mkdtempSync(join(scratch, 'rw-')));
+}
+
+/** Mounts snapshot `key` on `target`; release unmounts it and removes both. */
+function mountedTree(snapshotter: Snapshotter, key: string, mounts: Mount[], target: string): TreeView {
   try {
     mountAll(mounts, target);
   } catch (err) {

@@ -14,6 +14,7 @@ import {
   type MountRequest, type RunOptions, type Ulimit,
 } from '../../runtime/index.ts';
 import { CliContext } from '../context.ts';
+import { keyValues } from '../key-values.ts';
 import { removeCommandFor } from './container-hooks.ts';
 import type { Options } from '../spec.ts';
 
@@ -21,17 +22,6 @@ const str = (o: Options, k: string): string | undefined => o[k] as string | unde
 const list = (o: Options, k: string): string[] => (o[k] as string[] | undefined) ?? [];
 const int = (o: Options, k: string): number | undefined => o[k] as number | undefined;
 
-/** `key=value` flags into a map; a bare key gets ''. */
-function keyValues(values: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    const key = eq < 0 ? v : v.slice(0, eq);
-    if (key === '') throw invalidArgument(`invalid argument "${v}" for "--${flag}" flag: empty key`);
-    out[key] = eq < 0 ? '' : v.slice(eq + 1);
-  }
-  return out;
-}
 
 function readLabelFiles(files: string[]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -11,7 +11,7 @@ import { inspectContainer } from '../../containers/inspect.ts';
 import { statusText, type ContainerStatus } from '../../containers/state.ts';
 import type { Container, ContainerManager } from '../../containers/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
-import { renderInspect, renderList, type ListRow } from '../format/render.ts';
+import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
 import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo } from '../format/duration.ts';
@@ -23,6 +23,7 @@ import { TabWriter } from '../format/tabwriter.ts';
 import { parseFilters } from '../filters.ts';
 import { removeCommandFor } from './container-hooks.ts';
 import { confirm } from '../confirm.ts';
+import { printInspect } from '../inspect-output.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
@@ -215,10 +216,7 @@ export async function containerInspect(ctx: CliContext, args: string[], options:
       errors.push(err);
     }
   }
-  const result = renderInspect(values, (options['format'] as string | undefined) ?? '');
-  ctx.write(result.output);
-  for (const err of [...errors, ...result.errors]) ctx.warn(`Error: ${err.message}`);
-  return errors.length + result.errors.length > 0 ? 1 : 0;
+  return printInspect(ctx, values, options['format'] as string | undefined, errors);
 }
 
 // ---------- logs, top ----------

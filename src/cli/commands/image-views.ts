@@ -8,12 +8,13 @@ import type { Engine } from '../../engine/index.ts';
 import {
   imageHistory, inspectImage, listImages, type HistoryRow, type ImageInspect, type ImageSummary,
 } from '../../images/index.ts';
-import { renderInspect, renderList, type ListRow } from '../format/render.ts';
+import { renderList, type ListRow } from '../format/render.ts';
 import { goStruct, type GoStruct } from '../format/go-template/values.ts';
 import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo, humanDuration } from '../format/duration.ts';
 import { goTimeString, formatRFC3339, toGoTime } from '../format/go-time.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
+import { printInspect } from '../inspect-output.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 import { parseFilters } from '../filters.ts';
@@ -196,13 +197,6 @@ function graphDriverOf(engine: Engine, id: Digest): ImageInspect['GraphDriver'] 
   if (dirs.length > 1) data['LowerDir'] = dirs.slice(0, -1).reverse().join(':');
   data['UpperDir'] = top;
   return { Data: data, Name: snapshotter.driver };
-}
-
-function printInspect(ctx: CliContext, values: unknown[], format: string | undefined, errors: StrataError[]): number {
-  const result = renderInspect(values, format ?? '');
-  ctx.write(result.output);
-  for (const err of [...errors, ...result.errors]) ctx.warn(`Error: ${err.message}`);
-  return errors.length + result.errors.length > 0 ? 1 : 0;
 }
 
 export async function imageInspect(ctx: CliContext, args: string[], options: Options): Promise<number> {

@@ -1,12 +1,14 @@
 /** `volume create/ls/inspect/rm/prune`, with docker's output. */
 import { invalidArgument, isStrataError, type StrataError } from '../../errdefs/index.ts';
 import type { VolumeStore, VolumeSummary } from '../../containers/index.ts';
-import { renderInspect, renderList, type ListRow } from '../format/render.ts';
+import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
 import { humanSize4 } from '../format/size.ts';
 import { goStruct } from '../format/go-template/values.ts';
 import { parseFilters } from '../filters.ts';
 import { confirm } from '../confirm.ts';
+import { keyValues } from '../key-values.ts';
+import { printInspect } from '../inspect-output.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
@@ -16,16 +18,6 @@ async function volumes(ctx: CliContext): Promise<VolumeStore> {
   return containerManager(engine).volumes;
 }
 
-function keyValues(values: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    const key = eq < 0 ? v : v.slice(0, eq);
-    if (key === '') throw invalidArgument(`invalid argument "${v}" for "--${flag}" flag: empty key`);
-    out[key] = eq < 0 ? '' : v.slice(eq + 1);
-  }
-  return out;
-}
 
 export async function volumeCreate(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const store = await volumes(ctx);
@@ -92,10 +84,7 @@ export async function volumeInspect(ctx: CliContext, args: string[], options: Op
       errors.push(err);
     }
   }
-  const result = renderInspect(values, (options['format'] as string | undefined) ?? '');
-  ctx.write(result.output);
-  for (const err of [...errors, ...result.errors]) ctx.warn(`Error: ${err.message}`);
-  return errors.length + result.errors.length > 0 ? 1 : 0;
+  return printInspect(ctx, values, options['format'] as string | undefined, errors);
 }
 
 export async function volumeRm(ctx: CliContext, args: string[], options: Options): Promise<number> {

@@ -6,6 +6,7 @@
 import { formatRFC3339Nano } from '../go-time.ts';
 import { formatFloat } from './strconv.ts';
 import { GoFloat, GoStruct, isGoInt, isPlainObject, sortedEntries, structFields } from './values.ts';
+import { indentJson } from '../../../internal/json-indent.ts';
 
 export interface JsonOptions {
   /** Escape <, > and & as \u003c, \u003e, \u0026 (json.Marshal does; docker's `json` func doesn't). */
@@ -120,7 +121,7 @@ export function marshalJSON(v: unknown, options: JsonOptions): string {
     if (x instanceof Uint8Array) return '"' + Buffer.from(x).toString('base64') + '"';
     if (x instanceof GoStruct && x.marshalJSON !== undefined) {
       const raw = compactJSON(x.marshalJSON(), esc);
-      return indent === '' ? raw : reindent(raw, indent, prefix);
+      return indent === '' ? raw : indentJson(raw, indent, prefix);
     }
     const inner = prefix + indent;
     const open = (items: string[], o: string, c: string): string => {
@@ -145,58 +146,3 @@ export function marshalJSON(v: unknown, options: JsonOptions): string {
   return enc(v, 0, '');
 }
 
-/** Indents compact JSON the way json.Indent does. */
-export function reindent(src: string, indent: string, prefix = ''): string {
-  let out = '';
-  let level = 0;
-  let inString = false;
-  let needIndent = false;
-  const nl = (): string => '\n' + prefix + indent.repeat(level);
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i] ?? '';
-    if (inString) {
-      out += c;
-      if (c === '\\') {
-        out += src[i + 1] ?? '';
-        i++;
-      } else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
-    if (needIndent && c !== ']' && c !== '}') {
-      needIndent = false;
-      level++;
-      out += nl();
-    }
-    switch (c) {
-      case '"':
-        inString = true;
-        out += c;
-        break;
-      case '{':
-      case '[':
-        out += c;
-        needIndent = true;
-        break;
-      case ',':
-        out += c + nl();
-        break;
-      case ':':
-        out += ': ';
-        break;
-      case '}':
-      case ']':
-        if (needIndent) {
-          needIndent = false; // empty: keep {} / []
-        } else {
-          level--;
-          out += nl();
-        }
-        out += c;
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
