@@ -39,6 +39,12 @@ function argumentError(spec: CommandSpec, path: string[], count: number): UsageE
   return new UsageError(`${message}\n\n${usageLine(spec, path)}\n\nRun '${commandName(path)} --help' for more information`, 1);
 }
 
+/** cobra's Short: a listing shows a description's first line (`login`'s long one says more). */
+function shortDescription(description: string): string {
+  const newline = description.indexOf('\n');
+  return newline < 0 ? description : description.slice(0, newline).replace(/\.$/, '');
+}
+
 export class CommandTable {
   private readonly groups = new Map<string, GroupSpec>();
 
@@ -61,7 +67,7 @@ export class CommandTable {
 
   topLevelHelp(): string {
     const rows = new Map<string, string>();
-    for (const spec of this.specs) for (const p of spec.paths) if (p.length === 1) rows.set(p[0] as string, spec.description);
+    for (const spec of this.specs) for (const p of spec.paths) if (p.length === 1) rows.set(p[0] as string, shortDescription(spec.description));
     const groups = [...this.groups.values()].map((g) => `  ${g.name.padEnd(12)}${g.description}`);
     const commands = [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([n, d]) => `  ${n.padEnd(12)}${d}`);
     return `Usage:  ${PROGRAM} [OPTIONS] COMMAND\n\nA daemonless, Docker-compatible image and container engine\n\nManagement Commands:\n${groups.join('\n')}\n\nCommands:\n${commands.join('\n')}\n\nGlobal Options:\n${GLOBAL_OPTIONS.map((o) => `      ${o.flags.padEnd(28)}${o.description}`).join('\n')}\n\nRun '${PROGRAM} COMMAND --help' for more information on a command.\n`;
@@ -69,7 +75,7 @@ export class CommandTable {
 
   private groupChildren(group: string): { name: string; description: string }[] {
     const out = new Map<string, string>();
-    for (const spec of this.specs) for (const p of spec.paths) if (p.length === 2 && p[0] === group) out.set(p[1] as string, spec.description);
+    for (const spec of this.specs) for (const p of spec.paths) if (p.length === 2 && p[0] === group) out.set(p[1] as string, shortDescription(spec.description));
     return [...out.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, description]) => ({ name, description }));
   }
 
