@@ -55,6 +55,13 @@ export interface BlobWriter {
 
 const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
+/**
+ * Bytes per read when streaming a blob or an archive. Measured on a 175 MB file in the page
+ * cache: 1 MiB reads took 2-3x longer in all than 256 KiB ones (a fresh 1 MiB buffer a read
+ * costs a page fault per 4 KiB), and 64 KiB ones pay for four times the reads.
+ */
+export const READ_CHUNK = 256 * 1024;
+
 export class ContentStore {
   readonly root: string;
   private readonly blobDir: string;
@@ -113,7 +120,7 @@ export class ContentStore {
   /** Streams a blob. Readers that need verification hash what they read (see `verifyingStream`). */
   createReadStream(digest: Digest, options: { start?: number } = {}): ReadStream {
     if (!this.has(digest)) throw notFound(`blob ${digest} not found in the content store`);
-    return createReadStream(this.path(digest), { start: options.start ?? 0, highWaterMark: 1024 * 1024 });
+    return createReadStream(this.path(digest), { start: options.start ?? 0, highWaterMark: READ_CHUNK });
   }
 
   /** Starts a streaming write. */

@@ -12,6 +12,10 @@
  * The caller owns the target: on failure it may hold part of the layer, and the caller
  * removes it (a snapshot that failed to apply is never committed). Nothing is ever written
  * outside it.
+ *
+ * A layer larger than 2 MiB applied to an empty target (a new snapshot) uses a second thread
+ * for the sha256 of the stream and the bodies of its new regular files (file-sink.ts), so the
+ * kernel's work for each file overlaps the parsing and path checks here.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -39,6 +43,7 @@ import { TarParser } from '../internal/tar/index.ts';
 import type { TarHeader, TarParserHandlers } from '../internal/tar/index.ts';
 import { lsetxattr, mknod } from '../internal/sys/index.ts';
 import { decompress } from './compression.ts';
+import { FileSink, MAX_APPEND } from './file-sink.ts';
 import { LayerSize } from './layer-size.ts';
 import { removeTree } from './remove-tree.ts';
 import { cleanComponents, PATH_MAX, RootPath } from './root-path.ts';
@@ -60,6 +65,11 @@ export interface ApplyLayerOptions {
   maxTarSize?: number;
   /** Own every entry by this uid/gid instead of the tar's (ADD --chown of a local archive, as BuildKit's ChownOpts). */
   owner?: { uid: number; gid: number };
+  /**
+   * Bytes of stream after which a second thread hashes the stream and writes new regular files,
+   * when the target started empty (default 2 MiB; 0: from the first byte; Infinity: never).
+   */
+  secondThreadAfter?: number;
 }
 
 export interface LayerStats {
@@ -84,29 +94,32 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
     throw invalidArgument(`apply layer: target ${JSON.stringify(options.target)} is not an existing directory`);
   }
   const { stream } = await decompress(options.source);
-  // Hashing inline: a worker thread measured slower here (the copies to it cost more than the hash).
-  const hash = createHash('sha256');
-  const applier = new LayerApplier(options.target, options.whiteouts, options.owner);
+  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
   let tarSize = 0;
+  let diffId: string;
   try {
-    for await (const chunk of stream) {
-      tarSize += chunk.length;
+    for await (const received of stream) {
+      tarSize += received.length;
       if (tarSize > max) throw invalidArgument(`layer is larger than the ${max} bytes allowed (uncompressed)`);
-      hash.update(chunk);
-      parser.write(chunk);
+      for (let from = 0; from < received.length; from += MAX_APPEND) {
+        const chunk = from === 0 && received.length <= MAX_APPEND ? received : received.subarray(from, from + MAX_APPEND);
+        applier.take(chunk);
+        parser.write(chunk);
+      }
     }
     parser.end();
-    applier.finish();
+    diffId = applier.finish();
   } catch (err) {
     applier.abort();
     throw err;
   }
-  return { diffId: `sha256:${hash.digest('hex')}`, size: applier.size.total, tarSize };
+  return { diffId: `sha256:${diffId}`, size: applier.size.total, tarSize };
 }
 
 interface OpenFile {
+  /** -1 when the file was queued to the writer thread. */
   fd: number;
   rel: string;
   header: TarHeader;
@@ -140,8 +153,15 @@ function umask(): number {
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const IS_ROOT = process.getuid?.() === 0;
+/** A layer goes to the second thread once its stream passes this size: below it the thread costs more than it saves. */
+const SECOND_THREAD_AFTER = 2 << 20;
 
-/** The parser handlers that turn entries into files; synchronous fs calls throughout (fastest here). */
+/**
+ * The parser handlers that turn entries into files, with synchronous fs calls, and the hash
+ * of the stream. A large layer applied to an empty target moves the hash and its new regular
+ * files to a second thread (file-sink.ts); anything else that touches a path still queued
+ * there, or walks or removes part of the tree, first waits for the thread to catch up.
+ */
 class LayerApplier implements TarParserHandlers {
   readonly size = new LayerSize();
   private readonly root: RootPath;
@@ -150,13 +170,35 @@ class LayerApplier implements TarParserHandlers {
   private readonly created = new Set<string>();
   private file: OpenFile | undefined;
   private where = '';
+  /** The target was empty, so a path nobody in this layer touched does not exist. */
+  private readonly startedEmpty: boolean;
+  /** Every real path this layer made (only kept when `startedEmpty`). */
+  private readonly touched = new Set<string>();
+  private sink: FileSink | undefined;
+  /** Paths queued to the sink since it last drained. */
+  private readonly queued = new Set<string>();
+  /** Without a sink: the stream's hash, and the chunks not yet hashed (kept while the sink may still start). */
+  private readonly hash = createHash('sha256');
+  private unhashed: Uint8Array[] | undefined;
+  private streamBytes = 0;
+  /** The chunk being parsed and its offset in the stream. */
+  private chunk: Uint8Array | undefined;
+  private chunkOffset = 0;
 
   constructor(
     target: string,
     private readonly mode: WhiteoutMode,
-    private readonly owner?: { uid: number; gid: number },
+    private readonly owner: { uid: number; gid: number } | undefined,
+    private readonly secondThreadAfter: number,
   ) {
-    this.root = new RootPath(target);
+    this.startedEmpty = readdirSync(target).length === 0;
+    if (this.startedEmpty && secondThreadAfter !== Infinity) this.unhashed = [];
+    this.root = new RootPath(target, {
+      beforeWalk: () => this.drain(),
+      madeDirectory: (real) => {
+        if (this.startedEmpty) this.touched.add(real);
+      },
+    });
   }
 
   onEntry(h: TarHeader): void {
@@ -172,9 +214,33 @@ class LayerApplier implements TarParserHandlers {
     }
   }
 
+  /** The next chunk of the stream, before the parser sees it: hashed, here or by the sink. */
+  take(chunk: Uint8Array): void {
+    this.streamBytes += chunk.length;
+    if (this.sink === undefined && this.unhashed !== undefined && this.streamBytes > this.secondThreadAfter) {
+      // Large enough: the sink takes over the hash, from the first byte.
+      this.sink = new FileSink();
+      for (const c of this.unhashed) this.sink.append(c);
+      this.unhashed = undefined;
+    }
+    if (this.sink !== undefined) {
+      this.chunk = chunk;
+      this.chunkOffset = this.sink.append(chunk);
+    } else if (this.unhashed !== undefined) {
+      this.unhashed.push(chunk);
+    } else {
+      this.hash.update(chunk);
+    }
+  }
+
   onData(chunk: Buffer): void {
     const f = this.file;
     if (f === undefined) return; // a body nobody wants (an aufs metadata entry)
+    if (f.fd < 0) {
+      // A slice of the chunk being parsed: the sink has its bytes already.
+      this.sink!.write(this.chunkOffset + chunk.byteOffset - this.chunk!.byteOffset, chunk.length);
+      return;
+    }
     try {
       let off = 0;
       while (off < chunk.length) off += writeSync(f.fd, chunk, off, chunk.length - off);
@@ -187,6 +253,10 @@ class LayerApplier implements TarParserHandlers {
     const f = this.file;
     if (f === undefined) return;
     this.file = undefined;
+    if (f.fd < 0) {
+      this.sink!.close();
+      return;
+    }
     try {
       const h = f.header;
       if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT) fchownSync(f.fd, h.uid, h.gid);
@@ -201,8 +271,18 @@ class LayerApplier implements TarParserHandlers {
     }
   }
 
-  /** Sets directory mtimes, last, so creating their children cannot disturb them. */
-  finish(): void {
+  /** Sets directory mtimes, last, so creating their children cannot disturb them; returns the stream's sha256 (hex). */
+  finish(): string {
+    let digest: string;
+    if (this.sink !== undefined) {
+      this.queued.clear();
+      digest = this.sink.digest();
+      this.sink.release();
+      this.sink = undefined;
+    } else {
+      for (const c of this.unhashed ?? []) this.hash.update(c);
+      digest = this.hash.digest('hex');
+    }
     for (const [rel, mtime] of this.dirTimes) {
       try {
         lutimesSync(this.root.abs(rel), time(mtime), time(mtime));
@@ -210,11 +290,22 @@ class LayerApplier implements TarParserHandlers {
         throw fromSystemError(err, `setting the mtime of ${JSON.stringify(rel)}`);
       }
     }
+    return digest;
   }
 
   abort(): void {
-    if (this.file !== undefined) closeSync(this.file.fd);
+    if (this.file !== undefined && this.file.fd >= 0) closeSync(this.file.fd);
     this.file = undefined;
+    // The caller removes the target next: the writer thread must be done with it.
+    this.sink?.release();
+    this.sink = undefined;
+  }
+
+  /** Waits until the second thread has written every file queued to it. */
+  private drain(): void {
+    if (this.queued.size === 0) return;
+    this.queued.clear();
+    this.sink!.drain();
   }
 
   private entry(h: TarHeader): void {
@@ -230,12 +321,14 @@ class LayerApplier implements TarParserHandlers {
     const base = comps[comps.length - 1]!;
     const parentComps = comps.slice(0, -1);
     if (base.startsWith(WHITEOUT_PREFIX)) {
+      this.drain();
       this.whiteout(h, parentComps, base);
       return;
     }
     const parent = this.root.resolveDir(parentComps, true, this.where);
     const rel = parent === '' ? base : `${parent}/${base}`;
     this.create(rel, h, parentComps);
+    if (this.startedEmpty) this.touched.add(rel);
     // The next entries are likely inside this directory: spare them the walk from the root.
     if (h.type === 'directory') this.root.remember(comps, rel);
     if (this.mode === 'native') this.created.add(rel);
@@ -243,11 +336,20 @@ class LayerApplier implements TarParserHandlers {
 
   private create(rel: string, h: TarHeader, parentComps: string[]): void {
     const abs = this.root.abs(rel);
+    if (h.type === 'file' && this.sink !== undefined && h.xattrs.size === 0 && !this.touched.has(rel)) {
+      // A new path in a tree that started empty: nothing there to replace, so the thread may create it.
+      const chown = h.uid !== 0 || h.gid !== 0 || !IS_ROOT;
+      const exact = this.openModeIsExact(h);
+      this.sink!.open(this.where, abs, exact ? h.mode : 0o600, exact ? -1 : h.mode, chown ? h.uid : -1, h.gid, h.mtime);
+      this.queued.add(rel);
+      this.file = { fd: -1, rel, header: h, modeSet: exact };
+      this.size.add(rel, h.size);
+      return;
+    }
+    if (this.queued.has(rel)) this.drain();
     switch (h.type) {
       case 'file': {
-        // When open's mode survives the umask and no chown follows, it is already exact.
-        const mask = umask();
-        const exact = mask >= 0 && (h.mode & 0o7000) === 0 && (h.mode & ~mask) === h.mode && h.uid === 0 && h.gid === 0 && IS_ROOT;
+        const exact = this.openModeIsExact(h);
         const initial = exact ? h.mode : 0o600;
         let fd: number;
         try {
@@ -288,6 +390,7 @@ class LayerApplier implements TarParserHandlers {
         return;
       }
       case 'hardlink': {
+        this.drain(); // its target may be a file still being written
         let linkComps: string[];
         try {
           linkComps = cleanComponents(h.linknameBytes, this.where);
@@ -322,6 +425,12 @@ class LayerApplier implements TarParserHandlers {
     }
   }
 
+  /** When open's mode survives the umask and no chown follows, the file is created with its exact mode. */
+  private openModeIsExact(h: TarHeader): boolean {
+    const mask = umask();
+    return mask >= 0 && (h.mode & 0o7000) === 0 && (h.mode & ~mask) === h.mode && h.uid === 0 && h.gid === 0 && IS_ROOT;
+  }
+
   /**
    * Clears the way for a new entry at `rel`: an existing directory stays when the new entry
    * is a directory too (its children merge), anything else is removed (never written through).
@@ -339,6 +448,7 @@ class LayerApplier implements TarParserHandlers {
   }
 
   private remove(rel: string, isDirectory: boolean): void {
+    this.drain();
     const abs = this.root.abs(rel);
     if (isDirectory) {
       removeTree(abs);
@@ -371,6 +481,7 @@ class LayerApplier implements TarParserHandlers {
       const rel = dir === '' ? victim : `${dir}/${victim}`;
       this.replace(rel, false);
       mknod(this.root.abs(rel), 'char', 0, 0, 0);
+      if (this.startedEmpty) this.touched.add(rel);
       const abs = this.root.abs(rel);
       if (h.uid !== 0 || h.gid !== 0 || !IS_ROOT) lchownSync(abs, h.uid, h.gid);
       lutimesSync(abs, time(h.mtime), time(h.mtime));
@@ -433,7 +544,8 @@ class LayerApplier implements TarParserHandlers {
 
   private wrap(err: unknown): StrataError {
     if (err instanceof StrataError) {
-      if (err.message.includes(this.where)) return err;
+      // A failure of the second thread names the entry it was writing.
+      if (err.message.includes(this.where) || err.message.startsWith('layer entry ')) return err;
       return new StrataError(err.code, `${this.where}: ${err.message}`, { cause: err.cause ?? err, hint: err.hint });
     }
     return fromSystemError(err, this.where);

@@ -38,12 +38,23 @@ export function cleanComponents(name: Buffer, what: string): string[] {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
+/** What a caller sharing the tree with another writer needs to hear about a walk. */
+export interface RootPathHooks {
+  /** A resolution is about to read (or create in) the tree: nothing it may meet can be half-written. */
+  beforeWalk(): void;
+  /** A missing directory was made at `real` (relative to the root). */
+  madeDirectory(real: string): void;
+}
+
 export class RootPath {
   /** The root as a latin1 string, without a trailing slash. */
   readonly root: string;
   private cache = new Map<string, string>();
 
-  constructor(root: string) {
+  constructor(
+    root: string,
+    private readonly hooks?: RootPathHooks,
+  ) {
     this.root = Buffer.from(root.replace(/\/+$/, '') || '/', 'utf8').toString('latin1');
   }
 
@@ -79,6 +90,7 @@ export class RootPath {
     const key = components.join('/');
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
+    this.hooks?.beforeWalk();
     const real: string[] = [];
     // Components still to walk, last first, so symlink targets can be pushed on cheaply.
     const todo = components.slice().reverse();
@@ -102,6 +114,7 @@ export class RootPath {
           throw Object.assign(new Error(`${what}: ${real.join('/')} does not exist`), { code: 'ENOENT' });
         }
         mkdirSync(abs, 0o755);
+        this.hooks?.madeDirectory(real.join('/'));
         continue;
       }
       if (st.isDirectory()) continue;

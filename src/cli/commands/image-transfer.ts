@@ -4,6 +4,7 @@ import { dirname, basename, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { READ_CHUNK } from '../../content/index.ts';
 import { fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
 import { parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { CliContext } from '../context.ts';
@@ -11,7 +12,7 @@ import type { Options } from '../spec.ts';
 
 function openInput(path: string): Readable {
   if (!existsSync(path)) throw notFound(`open ${path}: no such file or directory`);
-  return createReadStream(path, { highWaterMark: 1024 * 1024 });
+  return createReadStream(path, { highWaterMark: READ_CHUNK });
 }
 
 export async function load(ctx: CliContext, _args: string[], options: Options): Promise<void> {

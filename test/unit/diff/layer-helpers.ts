@@ -11,7 +11,7 @@ import { encodeHeader, endOfArchive, paddingFor, TarParser } from '../../../src/
 import type { TarHeader, TarHeaderInit } from '../../../src/internal/tar/index.ts';
 import { lgetxattrs, splitDev } from '../../../src/internal/sys/index.ts';
 import { applyLayer } from '../../../src/diff/index.ts';
-import type { LayerStats, WhiteoutMode } from '../../../src/diff/index.ts';
+import type { ApplyLayerOptions, LayerStats, WhiteoutMode } from '../../../src/diff/index.ts';
 
 export type Entry = TarHeaderInit & { body?: string | Buffer };
 
@@ -41,10 +41,16 @@ export function run(cmd: string, args: string[], input?: Buffer): Buffer {
   return execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
 }
 
-export async function apply(layer: Buffer, target: string, whiteouts: WhiteoutMode, chunk = 65536): Promise<LayerStats> {
+export async function apply(
+  layer: Buffer,
+  target: string,
+  whiteouts: WhiteoutMode,
+  chunk = 65536,
+  options: Pick<ApplyLayerOptions, 'secondThreadAfter'> = {},
+): Promise<LayerStats> {
   const chunks: Buffer[] = [];
   for (let i = 0; i < layer.length; i += chunk) chunks.push(layer.subarray(i, i + chunk));
-  return applyLayer({ source: Readable.from(chunks), target, whiteouts });
+  return applyLayer({ source: Readable.from(chunks), target, whiteouts, ...options });
 }
 
 /** Runs a diff function into memory and returns the tar with the stats. */
