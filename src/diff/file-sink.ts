@@ -108,6 +108,7 @@ function sinkWorker(load: (id: string) => unknown): void {
         const ops = m.ops!;
         for (let i = 0; i < ops.length; ) {
           const op = ops[i++];
+          // 1, 2, 3: OP_OPEN, OP_WRITE, OP_CLOSE (this source cannot see the module's constants).
           if (op === 1) {
             where = ops[i++] as string;
             const named = ops[i++] as string | Uint8Array; // a Buffer arrives as a Uint8Array
