@@ -221,7 +221,8 @@ function signalNumber(signal: NodeJS.Signals | null): number {
 /** Spawns a program and collects its output (for short runtime commands). */
 export function runCommand(binary: string, args: string[], options: { stdio?: StdioOptions; input?: string; cwd?: string }): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const spawnOptions: SpawnOptions = { stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'] };
+    // Nothing to send: no pipe, so a command that exits at once cannot fail our write with EPIPE.
+    const spawnOptions: SpawnOptions = { stdio: options.stdio ?? [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] };
     if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
     const child = childProcess().spawn(binary, args, spawnOptions);
     const out: Buffer[] = [];
@@ -232,7 +233,10 @@ export function runCommand(binary: string, args: string[], options: { stdio?: St
     child.once('close', (code, signal) => {
       resolve({ code: code ?? 128 + signalNumber(signal), signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
-    if (child.stdin) child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => { /* it exited before reading; its status says why */ });
+      child.stdin.end(options.input ?? '');
+    }
   });
 }
 

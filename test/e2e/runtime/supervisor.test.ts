@@ -210,6 +210,9 @@ test('pause/resume with the freezer, ps/top, kill by name and number', async () 
   assert.ok(top.processes.some((row) => (row.at(-1) ?? '').startsWith('sh -c trap')));
   await f.runtime.kill(c.id, 'usr1');
   assert.equal((await exitedState(c.containerDir)).exitCode, 9);
+  // Between the recorded exit and the supervisor's `runc delete`, runc says "not running".
+  await assert.rejects(f.runtime.kill(c.id, 'KILL'), (e) => ['not-found', 'failed-precondition'].includes((e as { code?: string }).code ?? ''));
+  await eventually(async () => ((await f.runtime.state(c.id)) === undefined ? true : undefined), 5000, 'runc delete');
   await assert.rejects(f.runtime.kill(c.id, 'KILL'), (e) => (e as { code?: string }).code === 'not-found');
   await assert.rejects(f.runtime.kill(c.id, 'NOPE'), /Invalid signal: NOPE/);
 });
