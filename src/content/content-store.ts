@@ -117,6 +117,12 @@ export class ContentStore {
     return data;
   }
 
+  /** The file of a stored blob, for readers that read it in place. @throws not-found */
+  blobFile(digest: Digest): string {
+    if (!this.has(digest)) throw notFound(`blob ${digest} not found in the content store`);
+    return this.path(digest);
+  }
+
   /** Streams a blob. Readers that need verification hash what they read (see `verifyingStream`). */
   createReadStream(digest: Digest, options: { start?: number } = {}): ReadStream {
     if (!this.has(digest)) throw notFound(`blob ${digest} not found in the content store`);

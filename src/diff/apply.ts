@@ -13,15 +13,17 @@
  * removes it (a snapshot that failed to apply is never committed). Nothing is ever written
  * outside it.
  *
- * A layer larger than 2 MiB applied to an empty target (a new snapshot) uses a second thread
- * for the sha256 of the stream and the bodies of its new regular files (file-sink.ts), so the
- * kernel's work for each file overlaps the parsing and path checks here.
+ * A layer larger than 2 MiB applied to an empty target (a new snapshot) uses two more threads,
+ * one for the sha256 of the stream and one for the bodies of its new regular files
+ * (file-sink.ts), so the kernel's work for each file overlaps the parsing and path checks here.
+ * An uncompressed layer in a file is read straight into the memory those threads read from.
  */
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
   constants,
+  createReadStream,
   fchmodSync,
   fchownSync,
   futimesSync,
@@ -30,9 +32,11 @@ import {
   lstatSync,
   lutimesSync,
   mkdirSync,
+  fstatSync,
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   symlinkSync,
   unlinkSync,
   writeSync,
@@ -42,7 +46,7 @@ import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../o
 import { TarParser } from '../internal/tar/index.ts';
 import type { TarHeader, TarParserHandlers } from '../internal/tar/index.ts';
 import { lsetxattr, mknod } from '../internal/sys/index.ts';
-import { decompress } from './compression.ts';
+import { decompress, detectCompression } from './compression.ts';
 import { FileSink, MAX_APPEND } from './file-sink.ts';
 import { LayerSize } from './layer-size.ts';
 import { removeTree } from './remove-tree.ts';
@@ -50,9 +54,15 @@ import { cleanComponents, PATH_MAX, RootPath } from './root-path.ts';
 
 export type WhiteoutMode = 'overlay' | 'native';
 
+/**
+ * A layer blob: a stream, or a file. An uncompressed layer in a file is read with no copy and
+ * no allocation per chunk (a fresh buffer for every read costs a page fault per 4 KiB).
+ */
+export type LayerSource = AsyncIterable<Uint8Array> | { file: string };
+
 export interface ApplyLayerOptions {
   /** The layer blob: uncompressed tar, gzip or zstd (told apart by magic bytes). */
-  source: AsyncIterable<Uint8Array>;
+  source: LayerSource;
   /** An existing directory: empty for the overlay driver, the parent's full tree for native. */
   target: string;
   /**
@@ -93,7 +103,33 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
   if (st === undefined || !st.isDirectory()) {
     throw invalidArgument(`apply layer: target ${JSON.stringify(options.target)} is not an existing directory`);
   }
-  const { stream } = await decompress(options.source);
+  const source = options.source;
+  if ('file' in source) {
+    let fd: number;
+    try {
+      fd = openSync(source.file, 'r');
+    } catch (err) {
+      throw fromSystemError(err, `open layer ${JSON.stringify(source.file)}`);
+    }
+    try {
+      const head = Buffer.alloc(6);
+      const n = readSync(fd, head, 0, head.length, 0);
+      if (detectCompression(head.subarray(0, n)) === 'none') return await applyFile(fd, options);
+    } finally {
+      closeSync(fd);
+    }
+    return applyStream(createReadStream(source.file, { highWaterMark: FILE_CHUNK }), options);
+  }
+  return applyStream(source, options);
+}
+
+/** Bytes read from a layer file at a time; the parser sees one such chunk per write. */
+const FILE_CHUNK = 256 << 10;
+/** A file apply runs synchronously; it lets the event loop run (signals, timers) this often. */
+const YIELD_EVERY_CHUNKS = 16;
+
+async function applyStream(source: AsyncIterable<Uint8Array>, options: ApplyLayerOptions): Promise<LayerStats> {
+  const { stream } = await decompress(source);
   const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
@@ -102,7 +138,7 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
   try {
     for await (const received of stream) {
       tarSize += received.length;
-      if (tarSize > max) throw invalidArgument(`layer is larger than the ${max} bytes allowed (uncompressed)`);
+      if (tarSize > max) throw tooLarge(max);
       for (let from = 0; from < received.length; from += MAX_APPEND) {
         const chunk = from === 0 && received.length <= MAX_APPEND ? received : received.subarray(from, from + MAX_APPEND);
         applier.take(chunk);
@@ -116,6 +152,36 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<LayerStats
     throw err;
   }
   return { diffId: `sha256:${diffId}`, size: applier.size.total, tarSize };
+}
+
+/** An uncompressed layer from an open file: read in place (see LayerSource). */
+async function applyFile(fd: number, options: ApplyLayerOptions): Promise<LayerStats> {
+  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER);
+  const parser = new TarParser(applier);
+  const max = options.maxTarSize ?? Infinity;
+  let tarSize = 0;
+  let diffId: string;
+  try {
+    applier.readingFile(fstatSync(fd).size);
+    for (let n = 1; ; n++) {
+      const chunk = applier.read(fd);
+      if (chunk === undefined) break;
+      tarSize += chunk.length;
+      if (tarSize > max) throw tooLarge(max);
+      parser.write(chunk);
+      if (n % YIELD_EVERY_CHUNKS === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    parser.end();
+    diffId = applier.finish();
+  } catch (err) {
+    applier.abort();
+    throw err;
+  }
+  return { diffId: `sha256:${diffId}`, size: applier.size.total, tarSize };
+}
+
+function tooLarge(max: number): StrataError {
+  return invalidArgument(`layer is larger than the ${max} bytes allowed (uncompressed)`);
 }
 
 interface OpenFile {
@@ -181,6 +247,8 @@ class LayerApplier implements TarParserHandlers {
   private readonly hash = createHash('sha256');
   private unhashed: Uint8Array[] | undefined;
   private streamBytes = 0;
+  /** Reused for every read of a layer file that does not go through the sink. */
+  private readBuffer: Buffer | undefined;
   /** The chunk being parsed and its offset in the stream. */
   private chunk: Uint8Array | undefined;
   private chunkOffset = 0;
@@ -231,6 +299,34 @@ class LayerApplier implements TarParserHandlers {
     } else {
       this.hash.update(chunk);
     }
+  }
+
+  /**
+   * The layer comes from a file of `size` bytes, read with `read`: the threads start now when
+   * it is large enough, as nothing read is kept (each read reuses the same memory).
+   */
+  readingFile(size: number): void {
+    if (this.unhashed !== undefined && size > this.secondThreadAfter) this.sink = new FileSink();
+    this.unhashed = undefined;
+  }
+
+  /** The next chunk of a layer file (see `readingFile`), hashed here or by the sink; undefined at its end. */
+  read(fd: number): Buffer | undefined {
+    if (this.sink !== undefined) {
+      const r = this.sink.readFrom(fd, FILE_CHUNK);
+      if (r === undefined) return undefined;
+      this.chunk = r.chunk;
+      this.chunkOffset = r.offset;
+      this.streamBytes += r.chunk.length;
+      return r.chunk;
+    }
+    const buffer = (this.readBuffer ??= Buffer.allocUnsafeSlow(FILE_CHUNK));
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n === 0) return undefined;
+    const chunk = buffer.subarray(0, n);
+    this.streamBytes += n;
+    this.hash.update(chunk);
+    return chunk;
   }
 
   onData(chunk: Buffer): void {

@@ -1,12 +1,13 @@
 /**
- * The second thread of a large apply: it hashes the layer stream (the diff_id) and writes the
- * bodies of new regular files, while the main thread parses, checks paths and makes
- * directories. Most of an apply is the kernel's work for each file (open, write, futimes,
- * close) and sha256 of the stream; on one thread they add up, here they overlap the rest
+ * The threads of a large apply: one writes the bodies of new regular files, another hashes the
+ * layer stream (the diff_id, hash-thread.ts), while the main thread parses, checks paths and
+ * makes directories. Most of an apply is the kernel's work for each file (open, write,
+ * futimes, close) and sha256 of the stream; on one thread they add up, here they overlap
  * (measured: bench/diff/README.md).
  *
- * The stream is copied, in big pieces, into a ring of shared memory as it arrives; file bodies
- * are then named by their offset in the stream, so no body is copied twice. The main thread
+ * The stream is copied, in big pieces, into a ring of shared memory as it arrives (or read
+ * from its file straight into the ring); file bodies are then named by their offset in the
+ * stream, so no body is copied twice. The main thread
  * decides everything (path, mode, owner) and queues plain instructions in batches; the worker
  * only carries them out, in order. The caller must `drain()` before it touches any path it
  * queued or reads the result of a queued file: draining blocks until the worker has done all
@@ -14,10 +15,11 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type * as Crypto from 'node:crypto';
 import type * as Fs from 'node:fs';
 import type * as WorkerThreads from 'node:worker_threads';
-import { fromSystemError, StrataError } from '../errdefs/index.ts';
+import { readSync } from 'node:fs';
+import { fromSystemError } from '../errdefs/index.ts';
+import { HashThread } from './hash-thread.ts';
 
 /** Bytes of stream the ring holds: what may be in flight between the two threads. */
 const RING_BYTES = 8 << 20;
@@ -35,8 +37,8 @@ const OP_CLOSE = 3;
 
 type Op = number | string | Uint8Array;
 
-/** What the worker posts back: its first failure, or the stream's digest when asked. */
-type Reply = { kind: 'failure'; where: string; message: string; code?: string; errno?: number; syscall?: string } | { kind: 'digest'; hex: string };
+/** What the worker posts back: its first failure. */
+interface Reply { kind: 'failure'; where: string; message: string; code?: string; errno?: number; syscall?: string }
 
 /**
  * The worker's code, run from source text (`eval`), so it needs no file of its own in the
@@ -55,12 +57,9 @@ function sinkWorker(load: (id: string) => unknown): void {
     Atomics.notify(ctrl, 0);
   });
   const fs = load('node:fs') as typeof Fs;
-  const crypto = load('node:crypto') as typeof Crypto;
   const ring = new Uint8Array(shared.ring);
   const size = ring.length;
   const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-  let hash = crypto.createHash('sha256');
-  let hashedTo = 0;
   let fd = -1;
   let failed = false;
   let where = '';
@@ -92,19 +91,13 @@ function sinkWorker(load: (id: string) => unknown): void {
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
   };
-  parentPort!.on('message', (m: { reset?: true; digest?: true; hashTo?: number; ops?: Op[] }) => {
+  parentPort!.on('message', (m: { reset?: true; ops?: Op[] }) => {
     if (m.reset === true) {
       closeQuietly();
       failed = false;
       Atomics.store(ctrl, 1, 0);
-      hash = crypto.createHash('sha256');
-      hashedTo = 0;
-    } else if (m.digest === true) {
-      if (!failed) shared.replies.postMessage({ kind: 'digest', hex: hash.digest('hex') });
     } else if (!failed) {
       try {
-        pieces(hashedTo, m.hashTo!, (bytes) => hash.update(bytes));
-        hashedTo = m.hashTo!;
         const ops = m.ops!;
         for (let i = 0; i < ops.length; ) {
           const op = ops[i++];
@@ -144,12 +137,16 @@ function sinkWorker(load: (id: string) => unknown): void {
   });
 }
 
-/** One worker, its ring and its control words: [0] messages done, [1] it failed, [2] it is dead. */
+/**
+ * The file-writing worker, its ring and its control words ([0] messages done, [1] it failed,
+ * [2] it is dead), and the hashing thread that reads the same ring.
+ */
 class SinkThread {
   readonly ctrl = new Int32Array(new SharedArrayBuffer(12));
   readonly ring = new SharedArrayBuffer(RING_BYTES);
   readonly replies: MessagePort;
   readonly worker: Worker;
+  readonly hasher = new HashThread(this.ring);
   sent = 0;
 
   constructor() {
@@ -189,6 +186,11 @@ class SinkThread {
     return Atomics.load(this.ctrl, 2) !== 0;
   }
 
+  terminate(): void {
+    void this.worker.terminate();
+    this.hasher.terminate();
+  }
+
   /** The next reply, if the worker has posted one. */
   reply(): Reply | undefined {
     return receiveMessageOnPort(this.replies)?.message as Reply | undefined;
@@ -197,34 +199,33 @@ class SinkThread {
 
 const idle: SinkThread[] = [];
 
-/** Hashes a layer stream and writes queued regular files on a worker thread; see the module comment. */
+/** Hashes a layer stream and writes queued regular files on worker threads; see the module comment. */
 export class FileSink {
   private thread: SinkThread | undefined;
   private readonly ring: Buffer;
-  /** Stream bytes appended so far. */
+  /** Stream bytes in the ring so far (the hashing thread is told of each). */
   private end = 0;
-  /** Stream bytes whose hashing has been sent to the worker. */
-  private hashSent = 0;
   private ops: Op[] = [];
-  /** The lowest stream offset the unsent batch writes from. */
+  /** The lowest stream offset the unsent batch writes from, and how many body bytes it writes. */
   private batchLow = Infinity;
+  private batchBytes = 0;
   /** Sent messages and the lowest stream offset each still needs, oldest first. */
   private readonly inFlight: Array<{ seq: number; low: number }> = [];
 
   constructor() {
     this.thread = idle.pop() ?? new SinkThread();
     this.ring = Buffer.from(this.thread.ring);
+    this.thread.hasher.start();
   }
 
   /**
-   * Appends the next bytes of the layer stream (at most MAX_APPEND): the worker hashes them,
-   * and file bodies among them are queued by offset. Blocks while the ring is full.
+   * Appends the next bytes of the layer stream (at most MAX_APPEND): the hashing thread hashes
+   * them, and file bodies among them are queued by offset. Blocks while the ring is full.
    * @returns the stream offset of the chunk's first byte.
    */
   append(chunk: Uint8Array): number {
     const start = this.end;
-    const end = start + chunk.length;
-    this.reclaim(end - RING_BYTES);
+    this.reclaim(start + chunk.length - RING_BYTES);
     let from = 0;
     while (from < chunk.length) {
       const at = (start + from) % RING_BYTES;
@@ -232,9 +233,24 @@ export class FileSink {
       this.ring.set(chunk.subarray(from, from + n), at);
       from += n;
     }
-    this.end = end;
-    if (this.end - this.hashSent >= BATCH_BYTES) this.send();
+    this.advance(start + chunk.length);
     return start;
+  }
+
+  /**
+   * Reads the next bytes of the layer stream from `fd` straight into the ring (at most `max`,
+   * never across the ring's end), as `append` would take them. Blocks while the ring is full.
+   * @returns a view of the bytes read and their stream offset, or undefined at the end of the file.
+   */
+  readFrom(fd: number, max: number): { chunk: Buffer; offset: number } | undefined {
+    const start = this.end;
+    const at = start % RING_BYTES;
+    const room = Math.min(max, RING_BYTES - at);
+    this.reclaim(start + room - RING_BYTES);
+    const n = readSync(fd, this.ring, at, room, null);
+    if (n === 0) return undefined;
+    this.advance(start + n);
+    return { chunk: this.ring.subarray(at, at + n), offset: start };
   }
 
   /**
@@ -249,13 +265,14 @@ export class FileSink {
   /** Queues `length` body bytes of the file last opened, at stream offset `from` (appended already). */
   write(from: number, length: number): void {
     if (from < this.batchLow) this.batchLow = from;
+    this.batchBytes += length;
     this.ops.push(OP_WRITE, from, length);
   }
 
   /** Queues the owner, mode and mtime of the file last opened, and its close. */
   close(): void {
     this.ops.push(OP_CLOSE);
-    if (this.ops.length >= BATCH_OPS) this.send();
+    if (this.ops.length >= BATCH_OPS || this.batchBytes >= BATCH_BYTES) this.send();
   }
 
   /** Blocks until the worker has done everything queued; throws its first failure. */
@@ -266,38 +283,40 @@ export class FileSink {
     this.throwFailure(thread.reply());
   }
 
-  /** The sha256 of every byte appended, once the worker is done (throws its failure instead). */
+  /** Waits for every queued file, then returns the sha256 (hex) of every byte appended (throws a failure instead). */
   digest(): string {
-    const thread = this.thread!;
-    this.send();
-    thread.waitFor(thread.post({ digest: true }));
-    const reply = thread.reply();
-    this.throwFailure(reply);
-    if (reply?.kind !== 'digest') throw new StrataError('internal', 'apply layer: the second thread gave no digest');
-    return reply.hex;
+    this.drain();
+    return this.thread!.hasher.finish();
   }
 
-  /** Waits for the worker (ignoring failures; a file left open is closed) and keeps it for the next layer. */
+  /** Waits for the threads (ignoring failures; a file left open is closed) and keeps them for the next layer. */
   release(): void {
     const thread = this.thread;
     if (thread === undefined) return;
     this.thread = undefined;
     thread.waitFor(thread.post({ reset: true }));
     while (thread.reply() !== undefined);
-    if (thread.dead) void thread.worker.terminate();
+    thread.hasher.abandon();
+    if (thread.dead || thread.hasher.dead) thread.terminate();
     else idle.push(thread);
   }
 
-  /** Sends the batch and the hashing of every byte appended so far. */
+  /** Publishes the stream's new end to the hashing thread; sends a batch that holds many body bytes. */
+  private advance(end: number): void {
+    this.end = end;
+    this.thread!.hasher.advance(end);
+    if (this.batchBytes >= BATCH_BYTES) this.send();
+  }
+
+  /** Sends the batch of file instructions. */
   private send(): void {
     const thread = this.thread!;
-    if (this.ops.length === 0 && this.hashSent === this.end) return;
-    const low = Math.min(this.batchLow, this.hashSent);
-    const seq = thread.post({ ops: this.ops, hashTo: this.end });
-    this.inFlight.push({ seq, low });
+    if (this.ops.length === 0) return;
+    const seq = thread.post({ ops: this.ops });
+    this.inFlight.push({ seq, low: this.batchLow });
     this.ops = [];
     this.batchLow = Infinity;
-    this.hashSent = this.end;
+    this.batchBytes = 0;
     if (this.inFlight.length > MAX_MESSAGES_IN_FLIGHT) this.waitInFlight(-Infinity, MAX_MESSAGES_IN_FLIGHT);
     if (Atomics.load(thread.ctrl, 1) !== 0) {
       // Stop early: the worker skips everything after its failure.
@@ -306,10 +325,12 @@ export class FileSink {
     }
   }
 
-  /** Makes the ring's bytes below stream offset `limit` free to overwrite. */
+  /** Makes the ring's bytes below stream offset `limit` free to overwrite: written and hashed. */
   private reclaim(limit: number): void {
-    if (Math.min(this.batchLow, this.hashSent) < limit) this.send();
+    if (limit <= 0) return;
+    if (this.batchLow < limit) this.send();
     this.waitInFlight(limit, Infinity);
+    this.thread!.hasher.waitHashed(limit);
   }
 
   /** Waits until no message in flight needs a stream byte below `limit`, and at most `keep` are in flight. */

@@ -5,7 +5,7 @@
  * diff_id, docker's size and the tar size, computed in the same pass as the work.
  */
 export { applyLayer } from './apply.ts';
-export type { ApplyLayerOptions, LayerStats, WhiteoutMode } from './apply.ts';
+export type { ApplyLayerOptions, LayerSource, LayerStats, WhiteoutMode } from './apply.ts';
 export { diffDirectories, diffOverlayUpper } from './diff.ts';
 export type { DiffDirectoriesOptions, DiffOverlayUpperOptions } from './diff.ts';
 export { compress, decompress, detectCompression, GZIP_LEVEL, ZSTD_LEVEL } from './compression.ts';

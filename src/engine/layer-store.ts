@@ -26,7 +26,8 @@ export async function unpackLayers(engine: Engine, layers: LayerToUnpack[], crea
       chainId: layer.chainId,
       ...(layer.parent ? { parent: layer.parent } : {}),
       expectedDiffId: layer.diffId,
-      source: engine.content.createReadStream(layer.blob.digest),
+      // Read from the blob's file: an uncompressed layer then goes in with no copy (diff/apply.ts).
+      source: { file: engine.content.blobFile(layer.blob.digest) },
     });
     if (stats) created.push(layer.chainId);
   }

@@ -4,7 +4,7 @@
  * call each, for load/pull/import and for the builder and containers.
  */
 import { Writable } from 'node:stream';
-import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
+import { applyLayer, diffDirectories, diffOverlayUpper, type LayerSource, type LayerStats } from '../diff/index.ts';
 import { failedPrecondition, notFound } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { chainIdOf, temporaryKey } from './keys.ts';
@@ -19,7 +19,7 @@ import type { Snapshotter } from './snapshotter.ts';
  */
 export async function extractLayer(
   snapshotter: Snapshotter,
-  options: { chainId: Digest; parent?: string; expectedDiffId?: Digest; source: AsyncIterable<Uint8Array> },
+  options: { chainId: Digest; parent?: string; expectedDiffId?: Digest; source: LayerSource },
 ): Promise<LayerStats | undefined> {
   if (snapshotter.stat(options.chainId)) return undefined;
   const key = temporaryKey('extract');

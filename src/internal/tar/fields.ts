@@ -80,14 +80,15 @@ export function isAscii(bytes: Buffer): boolean {
   return true;
 }
 
-/** Unsigned and signed (as some old tars computed it) checksums of a header block. */
-export function checksums(block: Buffer): [unsigned: number, signed: number] {
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < 512; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += c;
-    signed += c >= 0x80 ? c - 256 : c;
-  }
-  return [unsigned, signed];
+/**
+ * The checksum of the header block at `block[at, at + 512)`, its own field counted as spaces:
+ * the sum of unsigned bytes, or with `signed` of signed ones (as some old tars computed it).
+ */
+export function checksum(block: Buffer, at: number, signed: boolean): number {
+  let sum = 8 * 0x20;
+  for (let i = at; i < at + 148; i++) sum += block[i]!;
+  for (let i = at + 156; i < at + 512; i++) sum += block[i]!;
+  if (!signed) return sum;
+  for (let i = at; i < at + 512; i++) if (block[i]! >= 0x80 && (i < at + 148 || i >= at + 156)) sum -= 256;
+  return sum;
 }

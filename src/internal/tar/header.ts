@@ -33,9 +33,9 @@ export interface TarHeader {
   devmajor: number;
   devminor: number;
   /** Extended attributes from PAX `SCHILY.xattr.*` records, values byte for byte. */
-  xattrs: Map<string, Buffer>;
+  xattrs: ReadonlyMap<string, Buffer>;
   /** Every other PAX record (atime, ctime, comment, vendor keys), raw. */
-  pax: Map<string, Buffer>;
+  pax: ReadonlyMap<string, Buffer>;
 }
 
 /** What the writer needs: a name and a type; every other field has a neutral default. */

@@ -11,7 +11,7 @@ import { StrataError } from '../../errdefs/index.ts';
 import type { ErrorCode } from '../../errdefs/index.ts';
 import { BLOCK_SIZE, F, isHeaderOnly, typeOfFlag } from './header.ts';
 import type { TarHeader } from './header.ts';
-import { checksums, fieldBytes, parseNumber } from './fields.ts';
+import { checksum, parseNumber } from './fields.ts';
 import { parsePaxInteger, parsePaxRecords, parsePaxTime } from './pax.ts';
 
 export interface TarParserHandlers {
@@ -39,6 +39,50 @@ const enum State {
 }
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
+const SLASH = Buffer.from('/');
+const EMPTY = Buffer.alloc(0);
+/** The records of a header that has none (most): shared, never written to (see `ownRecords`). */
+const NO_RECORDS: ReadonlyMap<string, Buffer> = new Map();
+
+function isZeroBlock(buf: Buffer, at: number): boolean {
+  return buf.compare(ZERO_BLOCK, 0, BLOCK_SIZE, at, at + BLOCK_SIZE) === 0;
+}
+
+/** The header's own map of `which` records, made on its first record. */
+function ownRecords(header: TarHeader, which: 'xattrs' | 'pax'): Map<string, Buffer> {
+  if (header[which] === NO_RECORDS) header[which] = new Map();
+  return header[which] as Map<string, Buffer>;
+}
+
+/** A copy of a NUL-terminated field's bytes (the header outlives the chunk it was read from). */
+function copyField(buf: Buffer, start: number, end: number): Buffer {
+  let nul = buf.indexOf(0, start);
+  if (nul === -1 || nul > end) nul = end;
+  if (nul === start) return EMPTY;
+  const out = Buffer.allocUnsafe(nul - start);
+  buf.copy(out, 0, start, nul);
+  return out;
+}
+
+function stringField(buf: Buffer, start: number, end: number): string {
+  if (buf[start] === 0) return '';
+  let nul = buf.indexOf(0, start);
+  if (nul === -1 || nul > end) nul = end;
+  return buf.toString('utf8', start, nul);
+}
+
+/** Names an entry in errors; the text is made only when one is thrown. */
+class EntryWhere {
+  constructor(
+    private readonly name: Buffer,
+    private readonly index: number,
+    private readonly offset: number,
+  ) {}
+
+  text(): string {
+    return `tar entry ${JSON.stringify(this.name.toString('utf8'))} (#${this.index} at byte ${this.offset})`;
+  }
+}
 
 export class TarParser {
   private state = State.Header;
@@ -136,9 +180,12 @@ export class TarParser {
       switch (this.state) {
         case State.Header:
         case State.AfterZero: {
-          let blk: Buffer;
+          // A header read in place when the chunk holds all of it, else gathered in `block`.
+          let buf: Buffer;
+          let at: number;
           if (this.blockFill === 0 && length - pos >= BLOCK_SIZE) {
-            blk = chunk.subarray(pos, pos + BLOCK_SIZE);
+            buf = chunk;
+            at = pos;
             pos += BLOCK_SIZE;
           } else {
             const n = Math.min(BLOCK_SIZE - this.blockFill, length - pos);
@@ -146,13 +193,14 @@ export class TarParser {
             this.blockFill += n;
             pos += n;
             if (this.blockFill < BLOCK_SIZE) return;
-            blk = this.block;
+            buf = this.block;
+            at = 0;
             this.blockFill = 0;
           }
           this.headerOffset = this.offset;
           this.offset += BLOCK_SIZE;
-          if (this.state === State.AfterZero) this.afterZero(blk);
-          else this.header(blk);
+          if (this.state === State.AfterZero) this.afterZero(buf, at);
+          else this.header(buf, at);
           break;
         }
         case State.Body: {
@@ -190,8 +238,8 @@ export class TarParser {
     }
   }
 
-  private afterZero(blk: Buffer): void {
-    if (blk.equals(ZERO_BLOCK)) {
+  private afterZero(buf: Buffer, at: number): void {
+    if (isZeroBlock(buf, at)) {
       this.state = State.End;
       return;
     }
@@ -202,38 +250,31 @@ export class TarParser {
     );
   }
 
-  private header(blk: Buffer): void {
-    if (blk[F.chksum[0]] === 0 && blk.equals(ZERO_BLOCK)) {
+  /** The header block at `buf[at, at + 512)`: a meta entry is gathered, a real one handed to `onEntry`. */
+  private header(buf: Buffer, at: number): void {
+    if (buf[at + F.chksum[0]] === 0 && isZeroBlock(buf, at)) {
       if (this.pendingPax !== undefined || this.longName !== undefined || this.longLink !== undefined) {
         throw this.headerError('invalid-argument', 'end-of-archive marker right after an extended header');
       }
       this.state = State.AfterZero;
       return;
     }
-    const stored = parseNumber(blk, F.chksum[0], F.chksum[1]);
-    const [unsigned, signed] = checksums(blk);
-    if (stored !== unsigned && stored !== signed) {
+    const stored = parseNumber(buf, at + F.chksum[0], at + F.chksum[1]);
+    if (stored !== checksum(buf, at, false) && stored !== checksum(buf, at, true)) {
       if (this.headerOffset === 0) {
         throw new StrataError('invalid-argument', 'not a tar archive: the first 512 bytes are not a valid tar header (checksum mismatch)');
       }
-      throw this.headerError('data-loss', `header checksum mismatch (stored ${Number.isNaN(stored) ? 'garbage' : stored}, computed ${unsigned})`);
+      throw this.headerError('data-loss', `header checksum mismatch (stored ${Number.isNaN(stored) ? 'garbage' : stored}, computed ${checksum(buf, at, false)})`);
     }
-    const flag = String.fromCharCode(blk[F.typeflag[0]]!);
+    const flag = String.fromCharCode(buf[at + F.typeflag[0]]!);
     const index = this.headerIndex++;
-    const magic = blk.toString('latin1', F.magic[0], F.version[1]);
-    const ustar = magic.startsWith('ustar\0');
-    const gnu = magic === 'ustar  \0';
-
-    let nameBytes = fieldBytes(blk, F.name[0], F.name[1]);
-    if (ustar) {
-      // star puts atime/ctime after a 131-byte prefix and marks it with "tar\0" at 508.
-      const prefixEnd = blk.toString('latin1', 508, 512) === 'tar\0' ? 476 : F.prefix[1];
-      const prefix = fieldBytes(blk, F.prefix[0], prefixEnd);
-      if (prefix.length > 0) nameBytes = Buffer.concat([prefix, Buffer.from('/'), nameBytes]);
-    }
+    // "ustar\0" (POSIX) or "ustar  \0" (old GNU) at 257.
+    const ustarLike = buf[at + 257] === 0x75 && buf.toString('latin1', at + 257, at + 262) === 'ustar';
+    const ustar = ustarLike && buf[at + 262] === 0;
+    const gnu = ustarLike && buf[at + 262] === 0x20 && buf[at + 263] === 0x20 && buf[at + 264] === 0;
 
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-      const size = parseNumber(blk, F.size[0], F.size[1]);
+      const size = parseNumber(buf, at + F.size[0], at + F.size[1]);
       if (Number.isNaN(size) || size < 0) throw this.headerError('invalid-argument', 'invalid size field in an extended header');
       if (size > this.maxMetaSize) {
         throw this.headerError('invalid-argument', `extended header of ${size} bytes is larger than the ${this.maxMetaSize} bytes allowed`);
@@ -248,58 +289,57 @@ export class TarParser {
       return;
     }
 
-    const entryName = (this.longName ?? this.pendingPax?.get('path') ?? nameBytes).toString('utf8');
-    const where = `tar entry ${JSON.stringify(entryName)} (#${index} at byte ${this.headerOffset})`;
+    // Own copies of the names: the header outlives the chunk it was read from.
+    let nameBytes = copyField(buf, at + F.name[0], at + F.name[1]);
+    if (ustar) {
+      // star puts atime/ctime after a 131-byte prefix and marks it with "tar\0" at 508.
+      const star = buf[at + 508] === 0x74 && buf[at + 509] === 0x61 && buf[at + 510] === 0x72 && buf[at + 511] === 0;
+      if (buf[at + F.prefix[0]] !== 0) {
+        const prefix = copyField(buf, at + F.prefix[0], at + (star ? 476 : F.prefix[1]));
+        nameBytes = Buffer.concat([prefix, SLASH, nameBytes]);
+      }
+    }
+    const where = new EntryWhere(this.longName ?? this.pendingPax?.get('path') ?? nameBytes, index, this.headerOffset);
     if (flag === 'S') {
-      throw new StrataError('invalid-argument', `${where} is a GNU sparse file, which strata does not read`, {
+      throw new StrataError('invalid-argument', `${where.text()} is a GNU sparse file, which strata does not read`, {
         hint: 'recreate the archive without --sparse',
       });
     }
     let type = typeOfFlag(flag);
     if (flag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory';
 
-    const num = (field: readonly [number, number], what: string): number => {
-      const v = parseNumber(blk, field[0], field[1]);
-      if (Number.isNaN(v)) {
-        throw new StrataError('invalid-argument', `${where}: invalid ${what} field ${JSON.stringify(blk.toString('latin1', field[0], field[1]))}`);
-      }
-      return v;
-    };
     const header: TarHeader = {
       name: '',
       nameBytes,
       type,
       typeflag: flag,
-      mode: num(F.mode, 'mode') & 0o7777,
-      uid: num(F.uid, 'uid'),
-      gid: num(F.gid, 'gid'),
-      size: num(F.size, 'size'),
-      mtime: num(F.mtime, 'mtime'),
+      mode: this.numberField(buf, at, F.mode, 'mode', where) & 0o7777,
+      uid: this.numberField(buf, at, F.uid, 'uid', where),
+      gid: this.numberField(buf, at, F.gid, 'gid', where),
+      size: this.numberField(buf, at, F.size, 'size', where),
+      mtime: this.numberField(buf, at, F.mtime, 'mtime', where),
       linkname: '',
-      linknameBytes: fieldBytes(blk, F.linkname[0], F.linkname[1]),
-      uname: ustar || gnu ? fieldBytes(blk, F.uname[0], F.uname[1]).toString('utf8') : '',
-      gname: ustar || gnu ? fieldBytes(blk, F.gname[0], F.gname[1]).toString('utf8') : '',
+      linknameBytes: copyField(buf, at + F.linkname[0], at + F.linkname[1]),
+      uname: ustar || gnu ? stringField(buf, at + F.uname[0], at + F.uname[1]) : '',
+      gname: ustar || gnu ? stringField(buf, at + F.gname[0], at + F.gname[1]) : '',
       devmajor: 0,
       devminor: 0,
-      xattrs: new Map(),
-      pax: new Map(),
+      xattrs: NO_RECORDS,
+      pax: NO_RECORDS,
     };
     if ((ustar || gnu) && (type === 'char' || type === 'block')) {
-      header.devmajor = num(F.devmajor, 'devmajor');
-      header.devminor = num(F.devminor, 'devminor');
+      header.devmajor = this.numberField(buf, at, F.devmajor, 'devmajor', where);
+      header.devminor = this.numberField(buf, at, F.devminor, 'devminor', where);
     }
     this.applyExtensions(header, where);
-    if (header.uid < 0 || header.gid < 0) throw new StrataError('invalid-argument', `${where}: negative uid or gid`);
-    if (header.size < 0) throw new StrataError('invalid-argument', `${where}: negative size ${header.size}`);
+    if (header.uid < 0 || header.gid < 0) throw new StrataError('invalid-argument', `${where.text()}: negative uid or gid`);
+    if (header.size < 0) throw new StrataError('invalid-argument', `${where.text()}: negative size ${header.size}`);
     if (isHeaderOnly(type)) header.size = 0;
     if (header.nameBytes.includes(0) || header.linknameBytes.includes(0)) {
-      throw new StrataError('invalid-argument', `${where}: name or link target contains a NUL byte`);
+      throw new StrataError('invalid-argument', `${where.text()}: name or link target contains a NUL byte`);
     }
-    // Own copies: the header outlives the chunk it was read from.
-    header.nameBytes = Buffer.from(header.nameBytes);
-    header.linknameBytes = Buffer.from(header.linknameBytes);
     header.name = header.nameBytes.toString('utf8');
-    header.linkname = header.linknameBytes.toString('utf8');
+    header.linkname = header.linknameBytes.length === 0 ? '' : header.linknameBytes.toString('utf8');
 
     this.current = header;
     this.remaining = header.size;
@@ -309,8 +349,16 @@ export class TarParser {
     else this.state = State.Body;
   }
 
+  private numberField(buf: Buffer, at: number, field: readonly [number, number], what: string, where: EntryWhere): number {
+    const v = parseNumber(buf, at + field[0], at + field[1]);
+    if (Number.isNaN(v)) {
+      throw new StrataError('invalid-argument', `${where.text()}: invalid ${what} field ${JSON.stringify(buf.toString('latin1', at + field[0], at + field[1]))}`);
+    }
+    return v;
+  }
+
   /** Folds global and per-entry PAX records and GNU long names into the header. */
-  private applyExtensions(header: TarHeader, where: string): void {
+  private applyExtensions(header: TarHeader, where: EntryWhere): void {
     let records: Map<string, Buffer> | undefined;
     if (this.globalPax.size > 0) {
       records = new Map(this.globalPax);
@@ -329,15 +377,15 @@ export class TarParser {
     this.longLink = undefined;
   }
 
-  private applyRecord(header: TarHeader, key: string, value: Buffer, where: string): void {
+  private applyRecord(header: TarHeader, key: string, value: Buffer, where: EntryWhere): void {
     const bad = (): StrataError =>
-      new StrataError('invalid-argument', `${where}: invalid PAX record ${key}=${JSON.stringify(value.toString('latin1'))}`);
+      new StrataError('invalid-argument', `${where.text()}: invalid PAX record ${key}=${JSON.stringify(value.toString('latin1'))}`);
     if (key.startsWith('SCHILY.xattr.')) {
-      header.xattrs.set(key.slice(13), value);
+      ownRecords(header, 'xattrs').set(key.slice(13), value);
       return;
     }
     if (key.startsWith('GNU.sparse.')) {
-      throw new StrataError('invalid-argument', `${where} is a GNU sparse file (PAX ${key}), which strata does not read`, {
+      throw new StrataError('invalid-argument', `${where.text()} is a GNU sparse file (PAX ${key}), which strata does not read`, {
         hint: 'recreate the archive without --sparse',
       });
     }
@@ -386,10 +434,10 @@ export class TarParser {
           } catch {
             throw bad();
           }
-          if (!header.xattrs.has(name)) header.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
+          if (!header.xattrs.has(name)) ownRecords(header, 'xattrs').set(name, Buffer.from(value.toString('latin1'), 'base64'));
           return;
         }
-        header.pax.set(key, value);
+        ownRecords(header, 'pax').set(key, value);
     }
   }
 

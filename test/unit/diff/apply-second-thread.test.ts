@@ -1,6 +1,6 @@
-// The second thread of a large apply (src/diff/file-sink.ts): it hashes the stream and writes
-// new regular files while the main thread goes on. Each layer here is applied on one thread
-// and with the second thread from the first byte; the trees, diff_ids and sizes must agree.
+// The threads of a large apply (src/diff/file-sink.ts, hash-thread.ts): they hash the stream
+// and write new regular files while the main thread goes on. Each layer here is applied on one
+// thread and with the threads from the first byte; the trees, diff_ids and sizes must agree.
 // The layers put entries in the orders that force the main thread to wait for the second:
 // a queued file replaced, linked, whited out, or hidden behind a symlink.
 import { test } from 'node:test';
@@ -21,18 +21,26 @@ const sym = (name: string, target: string): Entry => ({ name, type: 'symlink', l
 const hard = (name: string, target: string): Entry => ({ name, type: 'hardlink', linkname: target, mode: 0o644, mtime: T });
 const wh = (name: string): Entry => ({ name, type: 'file', mode: 0, mtime: 0, body: '' });
 
-/** Applies `layer` on one thread and on two, in `chunk`-byte pieces, and checks they agree. */
+/**
+ * Applies `layer` on one thread, then with the threads, in `chunk`-byte pieces and from a file
+ * read straight into their ring, and checks all three agree.
+ */
 async function bothWays(layer: Buffer, chunk = 4096): Promise<void> {
   const root = tempDir();
   const one = join(root, 'one');
   const two = join(root, 'two');
+  const file = join(root, 'file');
   mkdirSync(one);
   mkdirSync(two);
+  mkdirSync(file);
   const a = await apply(layer, one, 'overlay', chunk, { secondThreadAfter: Infinity });
   const b = await apply(layer, two, 'overlay', chunk, { secondThreadAfter: 0 });
+  const c = await apply(layer, file, 'overlay', chunk, { secondThreadAfter: 0, fromFile: true });
   assert.deepEqual(b, a);
+  assert.deepEqual(c, a);
   assert.equal(b.diffId, sha256(layer));
   assert.deepEqual(snapshot(two, true), snapshot(one, true));
+  assert.deepEqual(snapshot(file, true), snapshot(one, true));
   assert.equal(b.size, directorySize(two));
 }
 

@@ -113,9 +113,16 @@ for (const c of CASES) {
   const layer = layerTar(canonical(c.layer));
   const parents = (c.parents ?? []).map((p) => layerTar(canonical(p)));
 
-  // Every overlay case runs twice: on one thread, and with the second thread (hash and new
-  // files, file-sink.ts) from the first byte, which a real layer only gets past 2 MiB.
-  for (const [variant, secondThreadAfter] of [['', Infinity], [', second thread', 0]] as const) {
+  // Every overlay case runs four times: on one thread, and with the threads that hash and
+  // write new files (file-sink.ts) from the first byte, which a real layer only gets past
+  // 2 MiB; each as a stream in odd-sized pieces and from a file read in place.
+  const variants = [
+    ['', Infinity, false],
+    [', second thread', 0, false],
+    [', from a file', Infinity, true],
+    [', from a file, second thread', 0, true],
+  ] as const;
+  for (const [variant, secondThreadAfter, fromFile] of variants) {
     if (c.overlay === false) continue;
     test(`${c.name} (overlay whiteouts${variant})`, async () => {
       const root = tempDir();
@@ -123,7 +130,7 @@ for (const c of CASES) {
       const ref = join(root, 'r');
       mkdirSync(ov);
       mkdirSync(ref);
-      const stats = await apply(layer, ov, 'overlay', 777, { secondThreadAfter });
+      const stats = await apply(layer, ov, 'overlay', 777, { secondThreadAfter, fromFile });
       assert.equal(stats.diffId, sha256(layer));
       assert.equal(stats.tarSize, layer.length);
       gnuExtract(layer, ref);
@@ -151,7 +158,8 @@ for (const c of CASES) {
     const refChild = join(root, 'rc');
     run('cp', ['-a', parent, child]);
     run('cp', ['-a', refParent, refChild]);
-    const stats = await apply(layer, child, 'native');
+    // The native driver's layers come from the content store's files, read in place.
+    const stats = await apply(layer, child, 'native', undefined, { fromFile: true });
     referenceApply(layer, refChild);
     assert.deepEqual(snapshot(child), snapshot(refChild));
     assert.deepEqual(snapshot(parent), snapshot(refParent));

@@ -2,7 +2,7 @@
 // snapshot a tree for comparison, and a plain-directory reference built with GNU tar.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -41,16 +41,26 @@ export function run(cmd: string, args: string[], input?: Buffer): Buffer {
   return execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
 }
 
+/**
+ * Applies `layer` as a stream of `chunk`-byte pieces, or with `fromFile` as a file (read in
+ * place: diff/apply.ts's LayerSource).
+ */
 export async function apply(
   layer: Buffer,
   target: string,
   whiteouts: WhiteoutMode,
   chunk = 65536,
-  options: Pick<ApplyLayerOptions, 'secondThreadAfter'> = {},
+  options: Pick<ApplyLayerOptions, 'secondThreadAfter'> & { fromFile?: boolean } = {},
 ): Promise<LayerStats> {
+  const { fromFile, ...rest } = options;
+  if (fromFile === true) {
+    const file = join(tempDir('sd-layer-'), 'layer.tar');
+    writeFileSync(file, layer);
+    return applyLayer({ source: { file }, target, whiteouts, ...rest });
+  }
   const chunks: Buffer[] = [];
   for (let i = 0; i < layer.length; i += chunk) chunks.push(layer.subarray(i, i + chunk));
-  return applyLayer({ source: Readable.from(chunks), target, whiteouts, ...options });
+  return applyLayer({ source: Readable.from(chunks), target, whiteouts, ...rest });
 }
 
 /** Runs a diff function into memory and returns the tar with the stats. */

@@ -1,0 +1,183 @@
+/**
+ * A thread that computes the sha256 of a layer stream as it passes through a ring of shared
+ * memory (file-sink.ts owns the ring). Hashing a stream cannot be split, and on the thread
+ * that writes the files it would add its time to theirs: a 1 GiB file took hash + write one
+ * after the other. Here it runs beside both the parser and the writer.
+ *
+ * No messages pass during a stream, only shared words: the main thread publishes how far the
+ * stream goes (`advance`), the thread publishes how far it has hashed; a job starts with one
+ * message and ends when the main thread says the stream is complete (`finish`) or abandons it.
+ */
+import { Worker } from 'node:worker_threads';
+import type * as Crypto from 'node:crypto';
+import type * as WorkerThreads from 'node:worker_threads';
+import { StrataError } from '../errdefs/index.ts';
+
+/** Int32 words: [SEQ] bumped at every change the main thread makes, [STATE] the job's state. */
+const SEQ = 0;
+const STATE = 1;
+/** BigInt64 words: [END] stream bytes available, [HASHED] stream bytes hashed. */
+const END = 0;
+const HASHED = 1;
+/** STATE values: 0 idle, 1 hashing, 2 finish asked, 3 abandon asked, 4 digest ready, 5 dead. */
+const IDLE = 0;
+const HASHING = 1;
+const FINISH = 2;
+const ABANDON = 3;
+const READY = 4;
+const DEAD = 5;
+
+/**
+ * The thread's code, run from source text (`eval`), so it needs no file of its own in the
+ * bundle. It may use only the modules it loads with `load` (the worker's `require`).
+ */
+function hashWorker(load: (id: string) => unknown): void {
+  const { parentPort, workerData } = load('node:worker_threads') as typeof WorkerThreads;
+  const crypto = load('node:crypto') as typeof Crypto;
+  const shared = workerData as { words: SharedArrayBuffer; offsets: SharedArrayBuffer; digest: SharedArrayBuffer; ring: SharedArrayBuffer };
+  const words = new Int32Array(shared.words);
+  const offsets = new BigInt64Array(shared.offsets);
+  const digest = new Uint8Array(shared.digest);
+  const ring = new Uint8Array(shared.ring);
+  const size = ring.length;
+  // 0..5: IDLE, HASHING, FINISH, ABANDON, READY, DEAD (this source cannot see the module's constants).
+  const settle = (state: number): void => {
+    Atomics.store(words, 1, state);
+    Atomics.notify(words, 1);
+    Atomics.notify(offsets, 1); // a main thread waiting for progress must look at the state too
+  };
+  process.on('uncaughtException', () => settle(5));
+  parentPort!.on('message', () => {
+    const hash = crypto.createHash('sha256');
+    let hashed = 0;
+    for (;;) {
+      const seq = Atomics.load(words, 0);
+      const end = Number(Atomics.load(offsets, 0));
+      if (end > hashed) {
+        // Progress is published every MiB, so the ring frees up as the hash goes.
+        const to = Math.min(end, hashed + (1 << 20));
+        while (hashed < to) {
+          const at = hashed % size;
+          const n = Math.min(to - hashed, size - at);
+          hash.update(ring.subarray(at, at + n));
+          hashed += n;
+        }
+        Atomics.store(offsets, 1, BigInt(hashed));
+        Atomics.notify(offsets, 1);
+        continue;
+      }
+      const state = Atomics.load(words, 1);
+      if (state === 3) return settle(0);
+      if (state === 2) {
+        digest.set(hash.digest());
+        return settle(4);
+      }
+      Atomics.wait(words, 0, seq);
+    }
+  });
+}
+
+/** One hashing thread over a ring; see the module comment. Kept with its ring for the next stream. */
+export class HashThread {
+  private readonly words = new Int32Array(new SharedArrayBuffer(8));
+  private readonly offsets = new BigInt64Array(new SharedArrayBuffer(16));
+  private readonly digestBytes = new Uint8Array(new SharedArrayBuffer(32));
+  private readonly worker: Worker;
+
+  constructor(ring: SharedArrayBuffer) {
+    // esbuild's keepNames may wrap inner functions in __name(); the worker has no such helper.
+    const source = `const __name = (f) => f;\n(${hashWorker.toString()})(require);`;
+    this.worker = new Worker(source, {
+      eval: true,
+      execArgv: [],
+      workerData: { words: this.words.buffer, offsets: this.offsets.buffer, digest: this.digestBytes.buffer, ring },
+    });
+    // Its failure reaches the main thread through the shared state (an 'error' event could not:
+    // the main thread may be blocked waiting); an idle thread must not keep the process alive.
+    this.worker.on('error', () => undefined);
+    this.worker.unref();
+  }
+
+  /** Starts hashing a new stream from its first byte (the thread must be idle). */
+  start(): void {
+    Atomics.store(this.offsets, END, 0n);
+    Atomics.store(this.offsets, HASHED, 0n);
+    Atomics.store(this.words, STATE, HASHING);
+    this.worker.postMessage(null);
+  }
+
+  /** True when the thread died (it is then of no further use). */
+  get dead(): boolean {
+    return Atomics.load(this.words, STATE) === DEAD;
+  }
+
+  /** The stream's bytes up to `end` (absolute offset) are in the ring. */
+  advance(end: number): void {
+    Atomics.store(this.offsets, END, BigInt(end));
+    this.bump();
+  }
+
+  /** Stream bytes hashed so far. */
+  get hashed(): number {
+    return Number(Atomics.load(this.offsets, HASHED));
+  }
+
+  /** Blocks until the bytes below `limit` are hashed (so the ring may reuse them). */
+  waitHashed(limit: number): void {
+    for (;;) {
+      const h = Atomics.load(this.offsets, HASHED);
+      if (Number(h) >= limit) return;
+      this.checkAlive();
+      Atomics.wait(this.offsets, HASHED, h, 1000);
+    }
+  }
+
+  /** The digest (hex) of every byte advanced to, once hashed; the thread is then idle. */
+  finish(): string {
+    Atomics.store(this.words, STATE, FINISH);
+    this.bump();
+    for (;;) {
+      const state = Atomics.load(this.words, STATE);
+      if (state === READY) break;
+      this.checkAlive();
+      Atomics.wait(this.words, STATE, state, 1000);
+    }
+    const hex = Buffer.from(this.digestBytes).toString('hex');
+    Atomics.store(this.words, STATE, IDLE);
+    return hex;
+  }
+
+  /** Stops hashing and waits until the thread no longer reads the ring (or died: then it is terminated). */
+  abandon(): void {
+    if (Atomics.load(this.words, STATE) === IDLE) return;
+    Atomics.store(this.words, STATE, ABANDON);
+    this.bump();
+    for (;;) {
+      const state = Atomics.load(this.words, STATE);
+      if (state === IDLE || state === READY) break;
+      if (state === DEAD) {
+        void this.worker.terminate();
+        return;
+      }
+      Atomics.wait(this.words, STATE, state, 1000);
+    }
+    Atomics.store(this.words, STATE, IDLE);
+  }
+
+  /** Ends the thread (after a failure elsewhere left the pool without its partner). */
+  terminate(): void {
+    void this.worker.terminate();
+  }
+
+  private bump(): void {
+    Atomics.add(this.words, SEQ, 1);
+    Atomics.notify(this.words, SEQ);
+  }
+
+  private checkAlive(): void {
+    if (Atomics.load(this.words, STATE) === DEAD) {
+      void this.worker.terminate();
+      throw new StrataError('internal', 'apply layer: the hashing thread died');
+    }
+  }
+}
