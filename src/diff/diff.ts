@@ -105,8 +105,18 @@ export async function diffOverlayUpper(options: DiffOverlayUpperOptions): Promis
       }
     }
   };
-  await walk(Buffer.from(options.upper), '', false);
-  return writer.finish();
+  return finishing(writer, () => walk(Buffer.from(options.upper), '', false));
+}
+
+/** Runs the walk and ends the layer; a failed walk releases what the writer holds. */
+async function finishing(writer: LayerTarWriter, walk: () => Promise<void>): Promise<LayerStats> {
+  try {
+    await walk();
+    return await writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
 }
 
 /**
@@ -172,8 +182,7 @@ export async function diffDirectories(options: DiffDirectoriesOptions): Promise<
       }
     }
   };
-  await walk(Buffer.from(options.lower), Buffer.from(options.upper), '');
-  return writer.finish();
+  return finishing(writer, () => walk(Buffer.from(options.lower), Buffer.from(options.upper), ''));
 }
 
 /** Type, permissions, owner, mtime, and for files size, for devices numbers. */

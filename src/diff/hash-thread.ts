@@ -13,12 +13,20 @@ import type * as Crypto from 'node:crypto';
 import type * as WorkerThreads from 'node:worker_threads';
 import { StrataError } from '../errdefs/index.ts';
 
-/** Int32 words: [SEQ] bumped at every change the main thread makes, [STATE] the job's state. */
+/**
+ * Int32 words: [SEQ] bumped at every change the main thread makes, [STATE] the job's state,
+ * [SLEEPING] the thread waits for SEQ, [WAITING] the main thread waits for HASHED (a notify
+ * costs a system call, so each side wakes the other only when it sleeps).
+ */
 const SEQ = 0;
 const STATE = 1;
+const SLEEPING = 2;
+const WAITING = 3;
 /** BigInt64 words: [END] stream bytes available, [HASHED] stream bytes hashed. */
 const END = 0;
 const HASHED = 1;
+/** Bytes gathered before a sleeping thread is woken. */
+const WAKE_EVERY = 1 << 20;
 /** STATE values: 0 idle, 1 hashing, 2 finish asked, 3 abandon asked, 4 digest ready, 5 dead. */
 const IDLE = 0;
 const HASHING = 1;
@@ -40,7 +48,8 @@ function hashWorker(load: (id: string) => unknown): void {
   const digest = new Uint8Array(shared.digest);
   const ring = new Uint8Array(shared.ring);
   const size = ring.length;
-  // 0..5: IDLE, HASHING, FINISH, ABANDON, READY, DEAD (this source cannot see the module's constants).
+  // 0..5: IDLE, HASHING, FINISH, ABANDON, READY, DEAD; words 0..3: SEQ, STATE, SLEEPING,
+  // WAITING (this source cannot see the module's constants).
   const settle = (state: number): void => {
     Atomics.store(words, 1, state);
     Atomics.notify(words, 1);
@@ -63,7 +72,7 @@ function hashWorker(load: (id: string) => unknown): void {
           hashed += n;
         }
         Atomics.store(offsets, 1, BigInt(hashed));
-        Atomics.notify(offsets, 1);
+        if (Atomics.load(words, 3) !== 0) Atomics.notify(offsets, 1);
         continue;
       }
       const state = Atomics.load(words, 1);
@@ -72,17 +81,21 @@ function hashWorker(load: (id: string) => unknown): void {
         digest.set(hash.digest());
         return settle(4);
       }
-      Atomics.wait(words, 0, seq);
+      Atomics.store(words, 2, 1);
+      if (Atomics.load(words, 0) === seq) Atomics.wait(words, 0, seq);
+      Atomics.store(words, 2, 0);
     }
   });
 }
 
 /** One hashing thread over a ring; see the module comment. Kept with its ring for the next stream. */
 export class HashThread {
-  private readonly words = new Int32Array(new SharedArrayBuffer(8));
+  private readonly words = new Int32Array(new SharedArrayBuffer(16));
   private readonly offsets = new BigInt64Array(new SharedArrayBuffer(16));
   private readonly digestBytes = new Uint8Array(new SharedArrayBuffer(32));
   private readonly worker: Worker;
+  /** The stream end the thread was last told of. */
+  private announced = 0;
 
   constructor(ring: SharedArrayBuffer) {
     // esbuild's keepNames may wrap inner functions in __name(); the worker has no such helper.
@@ -100,6 +113,7 @@ export class HashThread {
 
   /** Starts hashing a new stream from its first byte (the thread must be idle). */
   start(): void {
+    this.announced = 0;
     Atomics.store(this.offsets, END, 0n);
     Atomics.store(this.offsets, HASHED, 0n);
     Atomics.store(this.words, STATE, HASHING);
@@ -111,10 +125,14 @@ export class HashThread {
     return Atomics.load(this.words, STATE) === DEAD;
   }
 
-  /** The stream's bytes up to `end` (absolute offset) are in the ring. */
+  /**
+   * The stream's bytes up to `end` (absolute offset) are in the ring. A sleeping thread is
+   * woken once a MiB has gathered (each wake costs tens of microseconds here), and by
+   * `waitHashed` and `finish`, which need it to go on.
+   */
   advance(end: number): void {
     Atomics.store(this.offsets, END, BigInt(end));
-    this.bump();
+    if (end - this.announced >= WAKE_EVERY) this.bump();
   }
 
   /** Stream bytes hashed so far. */
@@ -128,7 +146,10 @@ export class HashThread {
       const h = Atomics.load(this.offsets, HASHED);
       if (Number(h) >= limit) return;
       this.checkAlive();
-      Atomics.wait(this.offsets, HASHED, h, 1000);
+      if (this.announced < Number(Atomics.load(this.offsets, END))) this.bump();
+      Atomics.store(this.words, WAITING, 1);
+      if (Atomics.load(this.offsets, HASHED) === h) Atomics.wait(this.offsets, HASHED, h, 1000);
+      Atomics.store(this.words, WAITING, 0);
     }
   }
 
@@ -170,8 +191,9 @@ export class HashThread {
   }
 
   private bump(): void {
+    this.announced = Number(Atomics.load(this.offsets, END));
     Atomics.add(this.words, SEQ, 1);
-    Atomics.notify(this.words, SEQ);
+    if (Atomics.load(this.words, SLEEPING) !== 0) Atomics.notify(this.words, SEQ);
   }
 
   private checkAlive(): void {
@@ -180,4 +202,66 @@ export class HashThread {
       throw new StrataError('internal', 'apply layer: the hashing thread died');
     }
   }
+}
+
+/** Ring size for `OffThreadHash`: the bytes the caller may be ahead of the thread. */
+const HASH_RING_BYTES = 8 << 20;
+const idleHashers: Array<{ ring: Buffer; thread: HashThread }> = [];
+
+/**
+ * The sha256 of a stream computed on a HashThread: `update` copies the bytes into the
+ * thread's ring (blocking while it is full) and returns; `digest` waits for the rest.
+ * Call `digest` or `abandon` once, after which the thread serves another stream.
+ */
+export class OffThreadHash {
+  private readonly ring: Buffer;
+  private readonly thread: HashThread;
+  private end = 0;
+  private done = false;
+
+  constructor() {
+    const pair = idleHashers.pop() ?? newPair();
+    this.ring = pair.ring;
+    this.thread = pair.thread;
+    this.thread.start();
+  }
+
+  update(chunk: Uint8Array): void {
+    const size = this.ring.length;
+    for (let from = 0; from < chunk.length; ) {
+      const at = this.end % size;
+      const n = Math.min(chunk.length - from, size - at, size / 4);
+      this.thread.waitHashed(this.end + n - size);
+      this.ring.set(chunk.subarray(from, from + n), at);
+      from += n;
+      this.end += n;
+      this.thread.advance(this.end);
+    }
+  }
+
+  /** The hex digest of every byte updated. */
+  digest(): string {
+    const hex = this.thread.finish();
+    this.release();
+    return hex;
+  }
+
+  /** Gives up the hash (the stream failed). */
+  abandon(): void {
+    if (this.done) return;
+    this.thread.abandon();
+    this.release();
+  }
+
+  private release(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.thread.dead) this.thread.terminate();
+    else idleHashers.push({ ring: this.ring, thread: this.thread });
+  }
+}
+
+function newPair(): { ring: Buffer; thread: HashThread } {
+  const shared = new SharedArrayBuffer(HASH_RING_BYTES);
+  return { ring: Buffer.from(shared), thread: new HashThread(shared) };
 }

@@ -5,7 +5,6 @@
  * SOURCE_DATE_EPOCH when set), directories named with a trailing '/', hardlinks after
  * their first path, and whiteouts with fixed metadata (mode 0, root-owned, mtime 0).
  */
-import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -13,10 +12,17 @@ import { failedPrecondition, fromSystemError, invalidArgument } from '../errdefs
 import { TarWriter } from '../internal/tar/index.ts';
 import type { TarHeaderInit } from '../internal/tar/index.ts';
 import { lgetxattrs, splitDev } from '../internal/sys/index.ts';
+import { LayerHash } from './layer-hash.ts';
 import { LayerSize } from './layer-size.ts';
 import type { LayerStats } from './apply.ts';
 
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Bodies smaller than this are read into one reused buffer: the tar writer copies them into
+ * its own (a fresh buffer for every file would cost a page fault per 4 KiB). Larger reads go
+ * to the output as they are, so each gets a buffer of its own.
+ */
+const SMALL_BODY = 16 * 1024;
 
 /** Reads SOURCE_DATE_EPOCH when no explicit epoch is given. */
 export function sourceDateEpoch(explicit: number | undefined): number | undefined {
@@ -54,7 +60,9 @@ function seconds(ns: bigint): number {
 
 export class LayerTarWriter {
   readonly size = new LayerSize();
-  private readonly hash = createHash('sha256');
+  private readonly hash = new LayerHash();
+  /** Where small bodies are read (see SMALL_BODY); each writer has its own, as diffs may run side by side. */
+  private readonly smallBody = Buffer.allocUnsafeSlow(SMALL_BODY);
   private readonly tar: TarWriter;
   /** dev:ino → the latin1 path that first wrote the inode. */
   private readonly inodes = new Map<string, string>();
@@ -125,7 +133,12 @@ export class LayerTarWriter {
   /** Ends the archive and returns its digest and sizes (does not end the output). */
   async finish(): Promise<LayerStats> {
     await this.tar.finish({ end: false });
-    return { diffId: `sha256:${this.hash.digest('hex')}`, size: this.size.total, tarSize: this.tar.bytesWritten };
+    return { diffId: `sha256:${this.hash.digest()}`, size: this.size.total, tarSize: this.tar.bytesWritten };
+  }
+
+  /** Gives up the layer (the walk failed): releases the hashing thread. */
+  abort(): void {
+    this.hash.abandon();
   }
 
   private async copyBody(abs: Buffer, path: string, size: number): Promise<void> {
@@ -138,7 +151,7 @@ export class LayerTarWriter {
     try {
       let done = 0;
       while (done < size) {
-        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - done));
+        const buf = size - done < SMALL_BODY ? this.smallBody.subarray(0, size - done) : Buffer.allocUnsafe(Math.min(READ_CHUNK, size - done));
         let fill = 0;
         while (fill < buf.length) {
           const n = readSync(fd, buf, fill, buf.length - fill, null);

@@ -27,6 +27,8 @@ const SIZE_MAX = octalMax(12);
 const OWN_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'mtime', 'uname', 'gname', 'hdrcharset']);
 const ID_MAX = octalMax(8);
 
+const USTAR_MAGIC = Buffer.from('ustar\x0000', 'latin1');
+
 /**
  * The header block(s) of one entry: a PAX `x` header and its records first when needed,
  * then the ustar block. The body (for files: `size` bytes) and `paddingFor(size)` follow.
@@ -35,17 +37,21 @@ const ID_MAX = octalMax(8);
  *   negative ids or sizes, an xattr name with '=').
  */
 export function encodeHeader(h: TarHeaderInit): Buffer {
-  const what = `tar entry ${JSON.stringify(h.name)}`;
-  const records = new Map<string, Buffer>();
+  // Written for the 20,000 headers of a large layer: no work (messages, maps, strings) that
+  // an ordinary entry does not need.
+  let records: Map<string, Buffer> | undefined;
+  const record = (key: string, value: Buffer): void => {
+    (records ??= new Map()).set(key, value);
+  };
   const nameBytes = h.nameBytes ?? Buffer.from(h.name, 'utf8');
-  const linkBytes = h.linknameBytes ?? Buffer.from(h.linkname ?? '', 'utf8');
+  const linkBytes = h.linknameBytes ?? (h.linkname === undefined || h.linkname === '' ? EMPTY : Buffer.from(h.linkname, 'utf8'));
   if (nameBytes.length === 0) throw invalidArgument('tar entry with an empty name');
-  if (nameBytes.includes(0) || linkBytes.includes(0)) throw invalidArgument(`${what}: name or link target contains a NUL byte`);
+  if (nameBytes.includes(0) || linkBytes.includes(0)) throw invalidArgument(`${what(h)}: name or link target contains a NUL byte`);
 
   let flag: string;
   if (h.type === 'unknown') {
     flag = h.typeflag ?? '';
-    if (flag.length !== 1 || META_FLAGS.has(flag) || flag === 'S') throw invalidArgument(`${what}: invalid typeflag ${JSON.stringify(flag)}`);
+    if (flag.length !== 1 || META_FLAGS.has(flag) || flag === 'S') throw invalidArgument(`${what(h)}: invalid typeflag ${JSON.stringify(flag)}`);
   } else {
     flag = flagOfType(h.type);
   }
@@ -55,107 +61,115 @@ export function encodeHeader(h: TarHeaderInit): Buffer {
   const uid = h.uid ?? 0;
   const gid = h.gid ?? 0;
   const mtime = h.mtime ?? 0;
-  checkInteger(what, 'size', size);
-  checkInteger(what, 'uid', uid);
-  checkInteger(what, 'gid', gid);
-  checkInteger(what, 'mode', mode);
-  if (!Number.isFinite(mtime)) throw invalidArgument(`${what}: invalid mtime ${mtime}`);
+  checkInteger(h, 'size', size);
+  checkInteger(h, 'uid', uid);
+  checkInteger(h, 'gid', gid);
+  checkInteger(h, 'mode', mode);
+  if (!Number.isFinite(mtime)) throw invalidArgument(`${what(h)}: invalid mtime ${mtime}`);
 
-  const block = Buffer.alloc(BLOCK_SIZE);
+  const block = Buffer.allocUnsafe(BLOCK_SIZE).fill(0);
 
   // Name: the name field, else a prefix/name split at a '/', else a PAX path.
-  const nameFields = isAscii(nameBytes) ? splitName(nameBytes) : undefined;
+  const nameAscii = isAscii(nameBytes);
+  const linkAscii = isAscii(linkBytes);
+  const nameFields = nameAscii ? splitName(nameBytes) : undefined;
   if (nameFields === undefined) {
-    records.set('path', nameBytes);
-    const fallback = splitName(nameBytes) ?? [Buffer.alloc(0), nameBytes.subarray(0, 100)];
+    record('path', nameBytes);
+    const fallback = splitName(nameBytes) ?? [EMPTY, nameBytes.subarray(0, 100)];
     fallback[0].copy(block, F.prefix[0]);
     fallback[1].copy(block, F.name[0]);
   } else {
     nameFields[0].copy(block, F.prefix[0]);
     nameFields[1].copy(block, F.name[0]);
   }
-  if (!isUtf8(nameBytes) || !isUtf8(linkBytes)) records.set('hdrcharset', Buffer.from('BINARY'));
+  if ((!nameAscii && !isUtf8(nameBytes)) || (!linkAscii && !isUtf8(linkBytes))) record('hdrcharset', Buffer.from('BINARY'));
 
-  if (linkBytes.length > 100 || !isAscii(linkBytes)) records.set('linkpath', linkBytes);
+  if (linkBytes.length > 100 || !linkAscii) record('linkpath', linkBytes);
   linkBytes.copy(block, F.linkname[0], 0, Math.min(100, linkBytes.length));
 
   writeOctal(block, F.mode[0], F.mode[1], mode);
-  for (const [key, value, field] of [
-    ['uid', uid, F.uid],
-    ['gid', gid, F.gid],
-  ] as const) {
-    if (value <= ID_MAX) writeOctal(block, field[0], field[1], value);
-    else {
-      writeOctal(block, field[0], field[1], 0);
-      records.set(key, Buffer.from(String(value)));
-    }
+  if (uid <= ID_MAX) writeOctal(block, F.uid[0], F.uid[1], uid);
+  else {
+    writeOctal(block, F.uid[0], F.uid[1], 0);
+    record('uid', Buffer.from(String(uid)));
+  }
+  if (gid <= ID_MAX) writeOctal(block, F.gid[0], F.gid[1], gid);
+  else {
+    writeOctal(block, F.gid[0], F.gid[1], 0);
+    record('gid', Buffer.from(String(gid)));
   }
   if (size <= SIZE_MAX) writeOctal(block, F.size[0], F.size[1], size);
   else {
     writeOctal(block, F.size[0], F.size[1], 0);
-    records.set('size', Buffer.from(String(size)));
+    record('size', Buffer.from(String(size)));
   }
   if (Number.isInteger(mtime) && mtime >= 0 && mtime <= SIZE_MAX) writeOctal(block, F.mtime[0], F.mtime[1], mtime);
   else {
     writeOctal(block, F.mtime[0], F.mtime[1], Math.min(SIZE_MAX, Math.max(0, Math.floor(mtime))));
-    records.set('mtime', Buffer.from(formatPaxTime(mtime)));
+    record('mtime', Buffer.from(formatPaxTime(mtime)));
   }
 
   block[F.typeflag[0]] = flag.charCodeAt(0);
-  block.write('ustar\x0000', F.magic[0], 8, 'latin1');
+  USTAR_MAGIC.copy(block, F.magic[0]);
 
-  for (const [key, value, field] of [
-    ['uname', h.uname ?? '', F.uname],
-    ['gname', h.gname ?? '', F.gname],
-  ] as const) {
-    const bytes = Buffer.from(value, 'utf8');
-    if (bytes.length > 32 || !isAscii(bytes)) records.set(key, bytes);
-    bytes.copy(block, field[0], 0, Math.min(32, bytes.length));
-  }
+  if (h.uname !== undefined && h.uname !== '') ownerName(block, F.uname, 'uname', h.uname, record);
+  if (h.gname !== undefined && h.gname !== '') ownerName(block, F.gname, 'gname', h.gname, record);
 
   const isDevice = h.type === 'char' || h.type === 'block';
-  for (const [key, field] of [
-    ['devmajor', F.devmajor],
-    ['devminor', F.devminor],
-  ] as const) {
-    const value = isDevice ? (h[key] ?? 0) : 0;
-    checkInteger(what, key, value);
-    if (value <= ID_MAX) writeOctal(block, field[0], field[1], value);
-    else writeBase256(block, field[0], field[1], value); // GNU extension; GNU tar and Go read it
-  }
+  deviceNumber(block, F.devmajor, isDevice ? (h.devmajor ?? 0) : 0, h, 'devmajor');
+  deviceNumber(block, F.devminor, isDevice ? (h.devminor ?? 0) : 0, h, 'devminor');
 
   if (h.pax !== undefined) {
     for (const [key, value] of h.pax) {
-      checkKey(what, key);
+      checkKey(h, key);
       // The header's own fields decide these; a stale copy in `pax` must not override them.
-      if (!OWN_KEYS.has(key) && !key.startsWith('SCHILY.xattr.')) records.set(key, value);
+      if (!OWN_KEYS.has(key) && !key.startsWith('SCHILY.xattr.')) record(key, value);
     }
   }
   if (h.xattrs !== undefined) {
     for (const [name, value] of h.xattrs) {
-      checkKey(what, name);
-      records.set(`SCHILY.xattr.${name}`, value);
+      checkKey(h, name);
+      record(`SCHILY.xattr.${name}`, value);
     }
   }
 
   writeChecksum(block);
-  if (records.size === 0) return block;
+  if (records === undefined) return block;
   return Buffer.concat([paxHeader(nameBytes, records), block]);
 }
 
-function checkInteger(what: string, field: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`${what}: invalid ${field} ${value}`);
+const EMPTY = Buffer.alloc(0);
+
+/** Names the entry in a message (made only when one is thrown). */
+function what(h: TarHeaderInit): string {
+  return `tar entry ${JSON.stringify(h.name)}`;
 }
 
-function checkKey(what: string, key: string): void {
+function ownerName(block: Buffer, field: readonly [number, number], key: string, value: string, record: (key: string, value: Buffer) => void): void {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length > 32 || !isAscii(bytes)) record(key, bytes);
+  bytes.copy(block, field[0], 0, Math.min(32, bytes.length));
+}
+
+function deviceNumber(block: Buffer, field: readonly [number, number], value: number, h: TarHeaderInit, key: string): void {
+  checkInteger(h, key, value);
+  if (value <= ID_MAX) writeOctal(block, field[0], field[1], value);
+  else writeBase256(block, field[0], field[1], value); // GNU extension; GNU tar and Go read it
+}
+
+function checkInteger(h: TarHeaderInit, field: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(`${what(h)}: invalid ${field} ${value}`);
+}
+
+function checkKey(h: TarHeaderInit, key: string): void {
   if (key.length === 0 || key.includes('=') || key.includes('\0')) {
-    throw invalidArgument(`${what}: ${JSON.stringify(key)} cannot be a PAX record key or xattr name`);
+    throw invalidArgument(`${what(h)}: ${JSON.stringify(key)} cannot be a PAX record key or xattr name`);
   }
 }
 
 /** [prefix, name] when the path fits the ustar fields, splitting at a '/' if needed. */
 function splitName(bytes: Buffer): [Buffer, Buffer] | undefined {
-  if (bytes.length <= 100) return [Buffer.alloc(0), bytes];
+  if (bytes.length <= 100) return [EMPTY, bytes];
   let limit = Math.min(bytes.length, 156);
   if (limit === bytes.length && bytes[limit - 1] === 0x2f) limit--;
   const slash = bytes.lastIndexOf(0x2f, limit - 1);

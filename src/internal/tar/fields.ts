@@ -50,12 +50,18 @@ function parseBase256(buf: Buffer, start: number, end: number): number {
   return Number(value);
 }
 
-/** Writes `value` as zero-padded octal digits followed by a NUL, filling the field. */
+/**
+ * Writes `value` (a non-negative safe integer that fits) as zero-padded octal digits followed
+ * by a NUL, filling the field.
+ */
 export function writeOctal(buf: Buffer, start: number, end: number, value: number): void {
-  const width = end - start;
-  const text = value.toString(8).padStart(width - 1, '0');
-  buf.write(text, start, width - 1, 'latin1');
   buf[end - 1] = 0;
+  let v = value;
+  for (let i = end - 2; i >= start; i--) {
+    const digit = v % 8;
+    buf[i] = 0x30 + digit;
+    v = (v - digit) / 8;
+  }
 }
 
 /** Writes `value` (non-negative) as GNU base-256: 0x80, then big-endian bytes. */

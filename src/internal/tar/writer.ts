@@ -61,7 +61,12 @@ export class TarWriter {
     await this.push(bytes);
   }
 
-  /** Body bytes of the current entry. @throws StrataError 'invalid-argument' past the declared size. */
+  /**
+   * Body bytes of the current entry. A chunk shorter than half the gather buffer (32 KiB by
+   * default) is copied before this returns its promise, so the caller may reuse its buffer at
+   * once; a larger one goes to the output as it is and must not be reused.
+   * @throws StrataError 'invalid-argument' past the declared size.
+   */
   async writeData(chunk: Buffer): Promise<void> {
     if (this.written + chunk.length > this.expected) {
       throw invalidArgument(`tar entry ${JSON.stringify(this.entryName)}: body is longer than its declared size ${this.expected}`);
@@ -112,12 +117,17 @@ export class TarWriter {
       if (this.fill === this.buffer.length) await this.flush();
       return;
     }
-    await this.flush();
-    if (bytes.length >= this.buffer.length / 2) {
-      await this.emit(bytes);
-    } else {
+    // No room: what is gathered goes out; small bytes are gathered first (before any await,
+    // so their buffer is free at once), large ones follow it out as they are.
+    const gathered = this.fill === 0 ? undefined : Buffer.from(this.buffer.subarray(0, this.fill));
+    this.fill = 0;
+    if (bytes.length < this.buffer.length / 2) {
       bytes.copy(this.buffer, 0);
       this.fill = bytes.length;
+      if (gathered !== undefined) await this.emit(gathered);
+    } else {
+      if (gathered !== undefined) await this.emit(gathered);
+      await this.emit(bytes);
     }
   }
 
