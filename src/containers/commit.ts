@@ -71,7 +71,8 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
     if (!row) throw internal(`snapshot ${key} vanished`);
     const stats = await manager.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
       const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
-      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native' });
+      // The diff hashes what it writes: the apply need not hash the same bytes again.
+      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native', computeDiffId: false });
       applied.catch(() => { /* surfaced below */ });
       let diffed: Promise<LayerStats>;
       if (snapshotter.driver === 'overlay') {
@@ -81,15 +82,16 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
         if (!init) throw notFound(`container ${c.id} has no init layer`);
         diffed = diffDirectories({ lower: snapshotter.fsDir(init), upper: snapshotter.fsDir(upperRow), output: pipe });
       }
+      let diff: LayerStats;
       try {
-        await diffed;
+        diff = await diffed;
       } catch (err) {
         pipe.destroy(err as Error);
         await applied.catch(() => undefined);
         throw err;
       }
       pipe.end();
-      return applied;
+      return { ...(await applied), diffId: diff.diffId };
     });
 
     traceMark('commit: layer written');

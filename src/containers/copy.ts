@@ -175,7 +175,7 @@ export async function extractToContainer(manager: ContainerManager, c: Container
     checkWritable(c, rootfs);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
-    await applyLayer({ source: input, target: target.host, whiteouts: 'native' });
+    await applyLayer({ source: input, target: target.host, whiteouts: 'native', computeDiffId: false });
   }));
 }
 
@@ -224,7 +224,7 @@ function tarStream(args: string[]): Readable {
 }
 
 async function extractTar(source: Readable, dir: string): Promise<void> {
-  await applyLayer({ source, target: dir, whiteouts: 'native' });
+  await applyLayer({ source, target: dir, whiteouts: 'native', computeDiffId: false });
 }
 
 /** A literal for the pattern of tar's `--transform` (a sed-like basic regex, `,` delimited). */

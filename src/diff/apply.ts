@@ -80,6 +80,11 @@ export interface ApplyLayerOptions {
    * when the target started empty (default 2 MiB; 0: from the first byte; Infinity: never).
    */
   secondThreadAfter?: number;
+  /**
+   * false when the caller hashes the stream itself as it writes it (commit: the diff that
+   * produces the layer has its diff_id): the bytes are not hashed again, and `diffId` is ''.
+   */
+  computeDiffId?: boolean;
 }
 
 export interface LayerStats {
@@ -130,7 +135,7 @@ const YIELD_EVERY_CHUNKS = 16;
 
 async function applyStream(source: AsyncIterable<Uint8Array>, options: ApplyLayerOptions): Promise<LayerStats> {
   const { stream } = await decompress(source);
-  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER);
+  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER, options.computeDiffId !== false);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
   let tarSize = 0;
@@ -151,12 +156,12 @@ async function applyStream(source: AsyncIterable<Uint8Array>, options: ApplyLaye
     applier.abort();
     throw err;
   }
-  return { diffId: `sha256:${diffId}`, size: applier.size.total, tarSize };
+  return { diffId: diffId === '' ? '' : `sha256:${diffId}`, size: applier.size.total, tarSize };
 }
 
 /** An uncompressed layer from an open file: read in place (see LayerSource). */
 async function applyFile(fd: number, options: ApplyLayerOptions): Promise<LayerStats> {
-  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER);
+  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER, options.computeDiffId !== false);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
   let tarSize = 0;
@@ -177,7 +182,7 @@ async function applyFile(fd: number, options: ApplyLayerOptions): Promise<LayerS
     applier.abort();
     throw err;
   }
-  return { diffId: `sha256:${diffId}`, size: applier.size.total, tarSize };
+  return { diffId: diffId === '' ? '' : `sha256:${diffId}`, size: applier.size.total, tarSize };
 }
 
 function tooLarge(max: number): StrataError {
@@ -243,9 +248,11 @@ class LayerApplier implements TarParserHandlers {
   private sink: FileSink | undefined;
   /** Paths queued to the sink since it last drained. */
   private readonly queued = new Set<string>();
+  /** The sink may still start: a large layer into a target that started empty. */
+  private sinkMayStart: boolean;
   /** Without a sink: the stream's hash, and the chunks not yet hashed (kept while the sink may still start). */
   private readonly hash = createHash('sha256');
-  private unhashed: Uint8Array[] | undefined;
+  private unhashed: Uint8Array[] = [];
   private streamBytes = 0;
   /** Reused for every read of a layer file that does not go through the sink. */
   private readBuffer: Buffer | undefined;
@@ -258,9 +265,10 @@ class LayerApplier implements TarParserHandlers {
     private readonly mode: WhiteoutMode,
     private readonly owner: { uid: number; gid: number } | undefined,
     private readonly secondThreadAfter: number,
+    private readonly hashing: boolean,
   ) {
     this.startedEmpty = readdirSync(target).length === 0;
-    if (this.startedEmpty && secondThreadAfter !== Infinity) this.unhashed = [];
+    this.sinkMayStart = this.startedEmpty && secondThreadAfter !== Infinity;
     this.root = new RootPath(target, {
       beforeWalk: () => this.drain(),
       madeDirectory: (real) => {
@@ -285,16 +293,19 @@ class LayerApplier implements TarParserHandlers {
   /** The next chunk of the stream, before the parser sees it: hashed, here or by the sink. */
   take(chunk: Uint8Array): void {
     this.streamBytes += chunk.length;
-    if (this.sink === undefined && this.unhashed !== undefined && this.streamBytes > this.secondThreadAfter) {
+    if (this.sinkMayStart && this.streamBytes > this.secondThreadAfter) {
       // Large enough: the sink takes over the hash, from the first byte.
-      this.sink = new FileSink();
-      for (const c of this.unhashed) this.sink.append(c);
-      this.unhashed = undefined;
+      this.sink = new FileSink(this.hashing);
+      if (this.hashing) for (const c of this.unhashed) this.sink.append(c);
+      this.unhashed = [];
+      this.sinkMayStart = false;
     }
     if (this.sink !== undefined) {
       this.chunk = chunk;
       this.chunkOffset = this.sink.append(chunk);
-    } else if (this.unhashed !== undefined) {
+    } else if (!this.hashing) {
+      // nothing to keep
+    } else if (this.sinkMayStart) {
       this.unhashed.push(chunk);
     } else {
       this.hash.update(chunk);
@@ -306,8 +317,8 @@ class LayerApplier implements TarParserHandlers {
    * it is large enough, as nothing read is kept (each read reuses the same memory).
    */
   readingFile(size: number): void {
-    if (this.unhashed !== undefined && size > this.secondThreadAfter) this.sink = new FileSink();
-    this.unhashed = undefined;
+    if (this.sinkMayStart && size > this.secondThreadAfter) this.sink = new FileSink(this.hashing);
+    this.sinkMayStart = false;
   }
 
   /** The next chunk of a layer file (see `readingFile`), hashed here or by the sink; undefined at its end. */
@@ -325,7 +336,7 @@ class LayerApplier implements TarParserHandlers {
     if (n === 0) return undefined;
     const chunk = buffer.subarray(0, n);
     this.streamBytes += n;
-    this.hash.update(chunk);
+    if (this.hashing) this.hash.update(chunk);
     return chunk;
   }
 
@@ -375,9 +386,11 @@ class LayerApplier implements TarParserHandlers {
       digest = this.sink.digest();
       this.sink.release();
       this.sink = undefined;
-    } else {
-      for (const c of this.unhashed ?? []) this.hash.update(c);
+    } else if (this.hashing) {
+      for (const c of this.unhashed) this.hash.update(c);
       digest = this.hash.digest('hex');
+    } else {
+      digest = '';
     }
     for (const [rel, mtime] of this.dirTimes) {
       try {

@@ -212,10 +212,11 @@ export class FileSink {
   /** Sent messages and the lowest stream offset each still needs, oldest first. */
   private readonly inFlight: Array<{ seq: number; low: number }> = [];
 
-  constructor() {
+  /** @param hashing hash the stream (false: the caller knows its digest already). */
+  constructor(private readonly hashing = true) {
     this.thread = idle.pop() ?? new SinkThread();
     this.ring = Buffer.from(this.thread.ring);
-    this.thread.hasher.start();
+    if (hashing) this.thread.hasher.start();
   }
 
   /**
@@ -283,10 +284,13 @@ export class FileSink {
     this.throwFailure(thread.reply());
   }
 
-  /** Waits for every queued file, then returns the sha256 (hex) of every byte appended (throws a failure instead). */
+  /**
+   * Waits for every queued file, then returns the sha256 (hex) of every byte appended ('' when
+   * not hashing); throws a failure instead.
+   */
   digest(): string {
     this.drain();
-    return this.thread!.hasher.finish();
+    return this.hashing ? this.thread!.hasher.finish() : '';
   }
 
   /** Waits for the threads (ignoring failures; a file left open is closed) and keeps them for the next layer. */
@@ -304,7 +308,7 @@ export class FileSink {
   /** Publishes the stream's new end to the hashing thread; sends a batch that holds many body bytes. */
   private advance(end: number): void {
     this.end = end;
-    this.thread!.hasher.advance(end);
+    if (this.hashing) this.thread!.hasher.advance(end);
     if (this.batchBytes >= BATCH_BYTES) this.send();
   }
 
@@ -330,7 +334,7 @@ export class FileSink {
     if (limit <= 0) return;
     if (this.batchLow < limit) this.send();
     this.waitInFlight(limit, Infinity);
-    this.thread!.hasher.waitHashed(limit);
+    if (this.hashing) this.thread!.hasher.waitHashed(limit);
   }
 
   /** Waits until no message in flight needs a stream byte below `limit`, and at most `keep` are in flight. */

@@ -67,7 +67,7 @@ export async function prepareContext(
       const { mkdirSync } = await import('node:fs');
       mkdirSync(dir);
       try {
-        await applyLayer({ source: context.source, target: dir, whiteouts: 'native' });
+        await applyLayer({ source: context.source, target: dir, whiteouts: 'native', computeDiffId: false });
       } catch (err) {
         throw invalidArgument(`unable to prepare context: the build context on stdin is not a valid tar archive: ${(err as Error).message}`, { cause: err });
       }

@@ -262,7 +262,7 @@ export async function copyResolved(source: ResolvedSource, target: Omit<CopyTarg
         const dest = target.root.resolve(target.dest);
         target.root.prepareDir(dest);
         // --chown applies to what the archive held (BuildKit's untar with ChownOpts).
-        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: dest, whiteouts: 'native', ...(target.chown ? { owner: target.chown } : {}) });
+        await applyLayer({ source: archiveStream(planned.top.abs, kind), target: dest, whiteouts: 'native', computeDiffId: false, ...(target.chown ? { owner: target.chown } : {}) });
         continue;
       }
     }

@@ -120,3 +120,20 @@ test('second thread: a target that is not empty keeps every file on the main thr
   assert.equal(stats.diffId, sha256(layer));
   assert.equal(snapshot(target).find((n) => n.path === 'existing')?.content, sha256(Buffer.from('new body')));
 });
+
+test('without hashing (commit: the diff that writes the stream hashes it): the same tree and size, no diff_id', async () => {
+  const layer = layerTar([dir('d'), ...Array.from({ length: 500 }, (_, i) => file(`d/f${i}`, randomBytes(i * 13))), file('big', randomBytes(3 << 20))]);
+  const root = tempDir();
+  const ref = join(root, 'ref');
+  mkdirSync(ref);
+  const expected = await apply(layer, ref, 'overlay', 4096, { secondThreadAfter: Infinity });
+  for (const [name, secondThreadAfter] of [['one', Infinity], ['two', 0], ['late', 1 << 20]] as const) {
+    const target = join(root, name);
+    mkdirSync(target);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < layer.length; i += 65536) chunks.push(layer.subarray(i, i + 65536));
+    const stats = await applyLayer({ source: Readable.from(chunks), target, whiteouts: 'overlay', secondThreadAfter, computeDiffId: false });
+    assert.deepEqual(stats, { ...expected, diffId: '' }, name);
+    assert.deepEqual(snapshot(target, true), snapshot(ref, true), name);
+  }
+});
