@@ -1,9 +1,9 @@
 // load and save of a 20,000-file / ~150 MB image and of a 1 GiB one-file image, strata
-// beside docker (when a docker daemon runs here). Each figure is the median of RUNS runs on
-// a fresh store (load) or the loaded store (save); the page cache is warm for both engines.
+// beside docker (when a docker daemon runs here). Each figure is the median of RUNS runs, the
+// engines taking turns, each run a new image (see main); save runs on the last one loaded.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -56,47 +56,75 @@ async function main(): Promise<void> {
   } catch {
     dockerUp = false;
   }
+  // Each run loads an image of its own (the same shape, other bytes) into the same store, and
+  // nothing is removed until the end: ext4 searches past the inodes deleted in the last
+  // minutes before it reuses one, and a removed 20,000-file image made the next load of
+  // either engine take up to several times as long (bench/diff/apply.bench.ts says more).
+  const root = mkdtempSync(join(work, 'root-'));
+  const env = { ...process.env, STRATA_ROOT: root };
+  const dockerTags: string[] = [];
   try {
-    const tree = join(work, 'tree');
-    for (let d = 0; d < 200; d++) {
-      mkdirSync(join(tree, `dir${d}`), { recursive: true });
-      for (let f = 0; f < 100; f++) writeFileSync(join(tree, `dir${d}`, `file${f}`), createHash('sha256').update(`${d}/${f}`).digest().toString('hex').repeat(117));
-    }
-    execFileSync('tar', ['-C', tree, '-cf', join(work, 'small-files.tar'), '.']);
-    execFileSync('dd', ['if=/dev/urandom', `of=${join(tree, '..', 'big.bin')}`, 'bs=1M', 'count=1024'], { stdio: 'ignore' });
-    execFileSync('tar', ['-C', work, '-cf', join(work, 'big.tar'), 'big.bin']);
-    rmSync(join(work, 'big.bin'));
-    const images = [
-      { name: '20,000 files / 150 MB', layer: join(work, 'small-files.tar'), tag: 'strata-bench/files:1' },
-      { name: '1 GiB one file', layer: join(work, 'big.tar'), tag: 'strata-bench/big:1' },
+    const layers: Array<{ name: string; make: (run: number, out: string) => Promise<void> }> = [
+      {
+        name: '20,000 files / 150 MB',
+        // Written as a tar directly: a tree on disk would have to be removed (see above).
+        make: async (run, out) => {
+          const file = createWriteStream(out);
+          const w = new TarWriter(file);
+          for (let d = 0; d < 200; d++) {
+            await w.add({ name: `./dir${d}/`, type: 'directory', mode: 0o755, mtime: 1_700_000_000 });
+            for (let f = 0; f < 100; f++) {
+              const body = Buffer.from(createHash('sha256').update(`${run}/${d}/${f}`).digest().toString('hex').repeat(117));
+              await w.add({ name: `./dir${d}/file${f}`, type: 'file', mode: 0o644, mtime: 1_700_000_000, size: body.length }, body);
+            }
+          }
+          await w.finish();
+          await finished(file);
+        },
+      },
+      {
+        name: '1 GiB one file',
+        make: async (_run, out) => {
+          const file = createWriteStream(out);
+          const w = new TarWriter(file);
+          await w.writeHeader({ name: 'big.bin', type: 'file', mode: 0o644, mtime: 1_700_000_000, size: 1 << 30 });
+          for (let i = 0; i < 1024; i++) await w.writeData(randomBytes(1 << 20));
+          await w.finish();
+          await finished(file);
+        },
+      },
     ];
     console.log(`median of ${RUNS} runs, seconds`);
-    for (const image of images) {
-      const archive = join(work, `${image.tag.replace(/[/:]/g, '-')}.tar`);
-      await wrap(image.layer, archive, image.tag);
+    for (const [n, layer] of layers.entries()) {
       const loads: number[] = [];
-      let root = '';
-      for (let i = 0; i < RUNS; i++) {
-        if (root) rmSync(root, { recursive: true, force: true });
-        root = mkdtempSync(join(work, 'root-'));
-        loads.push(timed(STRATA, ['load', '-i', archive], { ...process.env, STRATA_ROOT: root }));
-      }
-      const saves = Array.from({ length: RUNS }, () => timed(STRATA, ['save', '-o', join(work, 'out.tar'), image.tag], { ...process.env, STRATA_ROOT: root }));
-      rmSync(root, { recursive: true, force: true });
-      let line = `${image.name.padEnd(24)} strata load ${median(loads).toFixed(2)}  save ${median(saves).toFixed(2)}`;
-      if (dockerUp) {
-        const dl: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          spawnSync('docker', ['rmi', image.tag], { stdio: 'ignore' });
-          dl.push(timed('docker', ['load', '-i', archive]));
+      const dockerLoads: number[] = [];
+      let tag = '';
+      for (let run = 0; run < RUNS; run++) {
+        const layerTar = join(work, 'layer.tar');
+        await layer.make(run, layerTar);
+        tag = `strata-bench/load${n}:${run}`;
+        const archive = join(work, `archive-${n}-${run}.tar`);
+        await wrap(layerTar, archive, tag);
+        rmSync(layerTar);
+        execFileSync('sync');
+        loads.push(timed(STRATA, ['load', '-i', archive], env));
+        if (dockerUp) {
+          execFileSync('sync');
+          dockerLoads.push(timed('docker', ['load', '-i', archive]));
+          dockerTags.push(tag);
         }
-        const ds = Array.from({ length: RUNS }, () => timed('docker', ['save', '-o', join(work, 'out.tar'), image.tag]));
-        spawnSync('docker', ['rmi', image.tag], { stdio: 'ignore' });
-        line += `   docker load ${median(dl).toFixed(2)}  save ${median(ds).toFixed(2)}   ratio load ${(median(loads) / median(dl)).toFixed(2)}  save ${(median(saves) / median(ds)).toFixed(2)}`;
+        rmSync(archive);
+      }
+      const saves = Array.from({ length: RUNS }, () => timed(STRATA, ['save', '-o', join(work, 'out.tar'), tag], env));
+      let line = `${layer.name.padEnd(24)} strata load ${median(loads).toFixed(2)}  save ${median(saves).toFixed(2)}`;
+      if (dockerUp) {
+        const ds = Array.from({ length: RUNS }, () => timed('docker', ['save', '-o', join(work, 'out.tar'), tag]));
+        line += `   docker load ${median(dockerLoads).toFixed(2)}  save ${median(ds).toFixed(2)}   ratio load ${(median(loads) / median(dockerLoads)).toFixed(2)}  save ${(median(saves) / median(ds)).toFixed(2)}`;
       }
       console.log(line);
     }
   } finally {
+    for (const tag of dockerTags) spawnSync('docker', ['rmi', tag], { stdio: 'ignore' });
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -38,7 +38,8 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
   try {
     const { stream } = await decompressed(options.source, options.sourceName);
     const writer = content.openWriter();
-    const meter = new LayerMeter();
+    // The writer hashes the same uncompressed bytes: its digest is the diff_id.
+    const meter = new LayerMeter({ hash: false });
     try {
       for await (const chunk of stream) {
         writer.write(chunk as Buffer);
@@ -48,18 +49,18 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
       writer.abort();
       throw err;
     }
-    let measure;
     try {
-      measure = meter.end();
+      meter.validate();
     } catch (err) {
       writer.abort();
       throw invalidArgument(`${options.sourceName}: not a valid tar archive: ${(err as Error).message}`);
     }
     const blob = writer.commit();
+    const measure = meter.end(blob.digest);
     if (blob.created) written = blob.digest;
     leases.add(leaseId, 'blob', blob.digest);
     leases.add(leaseId, 'layer', measure.diffId);
-    await options.unpack?.extract([{ chainId: measure.diffId, parent: undefined, diffId: measure.diffId, blob: { digest: blob.digest, mediaType: MediaType.ociLayer } }], createdSnapshots);
+    await options.unpack?.extract([{ chainId: measure.diffId, parent: undefined, diffId: measure.diffId, blob: { digest: blob.digest, mediaType: MediaType.ociLayer }, verified: true }], createdSnapshots);
 
     const created = nowRfc3339Nano();
     const platform = options.platform ?? hostPlatform();

@@ -4,7 +4,8 @@
  * regular file bytes plus symlink target lengths, hardlinks counted once (moby's
  * `directory.Size` of the layer directory). Synchronous, to run inside parser callbacks.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { StrataError } from '../errdefs/index.ts';
 import { TarParser, type TarHeader } from '../internal/tar/index.ts';
 import type { Digest } from '../oci/index.ts';
 
@@ -15,13 +16,18 @@ export interface LayerMeasure {
 }
 
 export class LayerMeter {
-  private readonly hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private readonly parser: TarParser;
   private readonly sizes = new Map<string, number>();
   private tarSize = 0;
   private error: unknown;
 
-  constructor() {
+  /**
+   * @param options.hash false when the same bytes are hashed anyway (an uncompressed layer
+   *   written to the content store: its blob digest is its diff_id), given then to `end`.
+   */
+  constructor(options: { hash?: boolean } = {}) {
+    this.hash = options.hash === false ? undefined : createHash('sha256');
     this.parser = new TarParser({ onEntry: (h) => this.onEntry(h) });
   }
 
@@ -37,7 +43,7 @@ export class LayerMeter {
 
   /** Feeds uncompressed tar bytes. */
   write(chunk: Buffer): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.tarSize += chunk.length;
     if (this.error !== undefined) return;
     try {
@@ -48,10 +54,10 @@ export class LayerMeter {
   }
 
   /**
-   * Finishes the measurement.
-   * @throws the parser's error when the bytes are not a valid tar
+   * Checks that the bytes were a whole tar (before anything is kept of them).
+   * @throws the parser's error when they are not
    */
-  end(): LayerMeasure {
+  validate(): void {
     if (this.error === undefined) {
       try {
         this.parser.end();
@@ -60,8 +66,18 @@ export class LayerMeter {
       }
     }
     if (this.error !== undefined) throw this.error;
+  }
+
+  /**
+   * Finishes the measurement; `diffId` is the stream's digest when the meter did not hash it.
+   * @throws the parser's error when the bytes are not a valid tar
+   */
+  end(diffId?: Digest): LayerMeasure {
+    this.validate();
     let size = 0;
     for (const s of this.sizes.values()) size += s;
-    return { diffId: `sha256:${this.hash.digest('hex')}`, size, tarSize: this.tarSize };
+    if (this.hash !== undefined) return { diffId: `sha256:${this.hash.digest('hex')}`, size, tarSize: this.tarSize };
+    if (diffId === undefined) throw new StrataError('internal', 'layer meter: no digest given for an unhashed layer');
+    return { diffId, size, tarSize: this.tarSize };
   }
 }

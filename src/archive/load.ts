@@ -29,6 +29,8 @@ export interface LayerToUnpack {
   parent: Digest | undefined;
   diffId: Digest;
   blob: { digest: Digest; mediaType: string };
+  /** This command measured the blob's diff_id as it stored it: extraction need not hash it again. */
+  verified?: boolean;
 }
 
 /**
@@ -91,10 +93,15 @@ class EntryMeter {
   private failed: unknown;
   private gunzipDone: Promise<void> | undefined;
 
+  /** @param storeHashes the entry's bytes are written to the content store, which hashes them. */
+  constructor(private readonly storeHashes: boolean) {}
+
   async write(chunk: Buffer): Promise<void> {
     if (this.compression === undefined) {
       this.compression = detectCompression(chunk);
-      if (this.compression === 'none') this.meter = new LayerMeter();
+      // A plain layer's bytes are its blob's: when the content store hashes them as it writes
+      // the blob, that digest is the diff_id.
+      if (this.compression === 'none') this.meter = new LayerMeter({ hash: !this.storeHashes });
       else if (this.compression === 'gzip') {
         this.meter = new LayerMeter();
         const meter = this.meter;
@@ -116,7 +123,8 @@ class EntryMeter {
     }
   }
 
-  async end(): Promise<{ compression: Compression; measure?: LayerMeasure; error?: unknown }> {
+  /** `digest` is the entry's blob digest (a plain layer's diff_id). */
+  async end(digest: Digest): Promise<{ compression: Compression; measure?: LayerMeasure; error?: unknown }> {
     const compression = this.compression ?? 'none';
     if (this.gunzip) {
       this.gunzip.end();
@@ -125,7 +133,7 @@ class EntryMeter {
     if (this.failed !== undefined) return { compression, error: this.failed };
     if (!this.meter) return compression === 'none' ? { compression, measure: new LayerMeter().end() } : { compression };
     try {
-      return { compression, measure: this.meter.end() };
+      return { compression, measure: this.meter.end(compression === 'none' && this.storeHashes ? digest : undefined) };
     } catch (error) {
       return { compression, error };
     }
@@ -161,6 +169,7 @@ export class ArchiveLoader {
             parent: i === 0 ? undefined : chains[i - 1],
             diffId: l.diffId,
             blob: { digest: l.blob?.digest ?? l.diffId, mediaType: l.blob?.mediaType ?? MediaType.ociLayer },
+            verified: true,
           })), createdSnapshots);
         }
       }
@@ -200,12 +209,13 @@ export class ArchiveLoader {
       if (type !== 'file') continue;
       const blobMatch = BLOB_PATH.exec(name);
       const expected = blobMatch ? parseDigest(`sha256:${blobMatch[1]}`) : undefined;
-      const meter = new EntryMeter();
       let info: { digest: Digest; size: number };
       if (expected !== undefined) {
         leases.add(this.leaseId as string, 'blob', expected);
       }
-      if (expected !== undefined && this.content.has(expected)) {
+      const stored = expected !== undefined && this.content.has(expected);
+      const meter = new EntryMeter(!stored);
+      if (expected !== undefined && stored) {
         // Already stored: measure the bytes but don't write them again.
         let size = 0;
         for await (const chunk of entry.body) {
@@ -230,7 +240,7 @@ export class ArchiveLoader {
         }
         leases.add(this.leaseId as string, 'blob', info.digest);
       }
-      const measured = await meter.end();
+      const measured = await meter.end(info.digest);
       this.files.set(name, { digest: info.digest, size: info.size, compression: measured.compression, measure: measured.measure, measureError: measured.error });
     }
     if (entries === 0) throw invalidArgument('archive is empty');

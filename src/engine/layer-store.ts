@@ -26,6 +26,7 @@ export async function unpackLayers(engine: Engine, layers: LayerToUnpack[], crea
       chainId: layer.chainId,
       ...(layer.parent ? { parent: layer.parent } : {}),
       expectedDiffId: layer.diffId,
+      verified: layer.verified === true,
       // Read from the blob's file: an uncompressed layer then goes in with no copy (diff/apply.ts).
       source: { file: engine.content.blobFile(layer.blob.digest) },
     });

@@ -14,12 +14,15 @@ import type { Snapshotter } from './snapshotter.ts';
 /**
  * Extracts a layer (plain, gzip or zstd) as committed snapshot `chainId` on `parent`.
  * An existing snapshot of that name is reused without reading the source.
+ * With `verified`, the command hashed these bytes already as they came in (load and import
+ * measured the layer and wrote its blob moments ago): they are not hashed again, and
+ * `expectedDiffId` is taken as their diff_id.
  * @returns the layer's measurements, or undefined when the snapshot existed already
  * @throws invalid-argument when the layer's content is not `expectedDiffId` (nothing kept)
  */
 export async function extractLayer(
   snapshotter: Snapshotter,
-  options: { chainId: Digest; parent?: string; expectedDiffId?: Digest; source: LayerSource },
+  options: { chainId: Digest; parent?: string; expectedDiffId?: Digest; source: LayerSource; verified?: boolean },
 ): Promise<LayerStats | undefined> {
   if (snapshotter.stat(options.chainId)) return undefined;
   const key = temporaryKey('extract');
@@ -27,12 +30,15 @@ export async function extractLayer(
   try {
     const row = snapshotter.stat(key);
     if (!row) throw notFound(`snapshot ${key} vanished`);
+    const verified = options.verified === true && options.expectedDiffId !== undefined;
     const stats = await applyLayer({
       source: options.source,
       target: snapshotter.fsDir(row),
       whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native',
+      computeDiffId: !verified,
     });
-    if (options.expectedDiffId !== undefined && stats.diffId !== options.expectedDiffId) {
+    if (verified) stats.diffId = options.expectedDiffId!;
+    else if (options.expectedDiffId !== undefined && stats.diffId !== options.expectedDiffId) {
       throw failedPrecondition(`layer content hashes to ${stats.diffId}, not the expected ${options.expectedDiffId}`);
     }
     snapshotter.commit(options.chainId, key);
