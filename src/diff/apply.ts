@@ -222,6 +222,8 @@ function umask(): number {
   return cachedUmask;
 }
 
+/** A '.' or '..' component anywhere in a name. */
+const DOT_COMPONENT = /(^|\/)\.\.?(\/|$)/;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const IS_ROOT = process.getuid?.() === 0;
 /** A layer goes to the second thread once its stream passes this size: below it the thread costs more than it saves. */
@@ -418,32 +420,47 @@ class LayerApplier implements TarParserHandlers {
   }
 
   private entry(h: TarHeader): void {
-    const comps = cleanComponents(h.nameBytes, this.where);
-    let length = this.root.root.length;
-    for (const c of comps) length += c.length + 1;
-    if (length >= PATH_MAX) throw invalidArgument(`${this.where}: path is longer than the ${PATH_MAX} bytes Linux allows`);
-    if (comps.length === 0) {
+    const { parentKey, base } = this.split(h);
+    if (base === undefined) {
       if (h.type !== 'directory') throw invalidArgument(`${this.where}: only a directory can name the layer root`);
       this.setMeta('', h);
       return;
     }
-    const base = comps[comps.length - 1]!;
-    const parentComps = comps.slice(0, -1);
     if (base.startsWith(WHITEOUT_PREFIX)) {
       this.drain();
-      this.whiteout(h, parentComps, base);
+      this.whiteout(h, parentKey, base);
       return;
     }
-    const parent = this.root.resolveDir(parentComps, true, this.where);
+    const parent = this.root.resolveDirKey(parentKey, true, this.where);
     const rel = parent === '' ? base : `${parent}/${base}`;
-    this.create(rel, h, parentComps);
+    this.create(rel, h, parentKey);
     if (this.startedEmpty) this.touched.add(rel);
     // The next entries are likely inside this directory: spare them the walk from the root.
-    if (h.type === 'directory') this.root.remember(comps, rel);
+    if (h.type === 'directory') this.root.rememberKey(parentKey === '' ? base : `${parentKey}/${base}`, rel);
     if (this.mode === 'native') this.created.add(rel);
   }
 
-  private create(rel: string, h: TarHeader, parentComps: string[]): void {
+  /**
+   * The entry's clean name as its parent's key (components joined by '/', '' for the root) and
+   * its last component (undefined when the name is the root itself); refuses names past PATH_MAX.
+   */
+  private split(h: TarHeader): { parentKey: string; base: string | undefined } {
+    let name = h.nameBytes.toString('latin1');
+    if (name.endsWith('/')) name = name.slice(0, -1);
+    if (name === '' || name.startsWith('/') || name.endsWith('/') || name.includes('//') || DOT_COMPONENT.test(name)) {
+      // Not already clean (most names are): clean it component by component.
+      const comps = cleanComponents(h.nameBytes, this.where);
+      name = comps.join('/');
+    }
+    if (this.root.root.length + 1 + name.length >= PATH_MAX) {
+      throw invalidArgument(`${this.where}: path is longer than the ${PATH_MAX} bytes Linux allows`);
+    }
+    if (name === '') return { parentKey: '', base: undefined };
+    const slash = name.lastIndexOf('/');
+    return slash < 0 ? { parentKey: '', base: name } : { parentKey: name.slice(0, slash), base: name.slice(slash + 1) };
+  }
+
+  private create(rel: string, h: TarHeader, parentKey: string): void {
     const abs = this.root.abs(rel);
     if (h.type === 'file' && this.sink !== undefined && h.xattrs.size === 0 && !this.touched.has(rel)) {
       // A new path in a tree that started empty: nothing there to replace, so the thread may create it.
@@ -485,7 +502,7 @@ class LayerApplier implements TarParserHandlers {
       case 'symlink': {
         if (!h.linknameBytes.toString('latin1').startsWith('/')) {
           // As docker: a relative target that climbs out of the root is refused outright.
-          const joined = Buffer.concat([Buffer.from(parentComps.join('/'), 'latin1'), Buffer.from('/'), h.linknameBytes]);
+          const joined = Buffer.concat([Buffer.from(parentKey, 'latin1'), Buffer.from('/'), h.linknameBytes]);
           try {
             cleanComponents(joined, this.where);
           } catch {
@@ -507,7 +524,7 @@ class LayerApplier implements TarParserHandlers {
           throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} points outside the layer root`);
         }
         if (linkComps.length === 0) throw invalidArgument(`${this.where}: hardlink to the layer root`);
-        const targetParent = this.resolveExisting(linkComps.slice(0, -1));
+        const targetParent = this.resolveExisting(linkComps.slice(0, -1).join('/'));
         if (targetParent === undefined) throw invalidArgument(`${this.where}: hardlink target ${JSON.stringify(h.linkname)} does not exist`);
         const last = linkComps[linkComps.length - 1]!;
         const targetRel = targetParent === '' ? last : `${targetParent}/${last}`;
@@ -571,13 +588,13 @@ class LayerApplier implements TarParserHandlers {
     this.root.invalidate();
   }
 
-  private whiteout(h: TarHeader, parentComps: string[], base: string): void {
+  private whiteout(h: TarHeader, parentKey: string, base: string): void {
     if (base === OPAQUE_WHITEOUT) {
       if (this.mode === 'overlay') {
-        const dir = this.root.resolveDir(parentComps, true, this.where);
+        const dir = this.root.resolveDirKey(parentKey, true, this.where);
         lsetxattr(this.root.abs(dir), 'trusted.overlay.opaque', Buffer.from('y'));
       } else {
-        const dir = this.resolveExisting(parentComps);
+        const dir = this.resolveExisting(parentKey);
         if (dir !== undefined) this.clearExcept(dir);
       }
       return;
@@ -586,7 +603,7 @@ class LayerApplier implements TarParserHandlers {
     const victim = base.slice(WHITEOUT_PREFIX.length);
     if (victim === '' || victim === '.' || victim === '..') throw invalidArgument(`${this.where}: invalid whiteout name`);
     if (this.mode === 'overlay') {
-      const dir = this.root.resolveDir(parentComps, true, this.where);
+      const dir = this.root.resolveDirKey(parentKey, true, this.where);
       const rel = dir === '' ? victim : `${dir}/${victim}`;
       this.replace(rel, false);
       mknod(this.root.abs(rel), 'char', 0, 0, 0);
@@ -596,17 +613,17 @@ class LayerApplier implements TarParserHandlers {
       lutimesSync(abs, time(h.mtime), time(h.mtime));
       return;
     }
-    const dir = this.resolveExisting(parentComps);
+    const dir = this.resolveExisting(parentKey);
     if (dir === undefined) return; // nothing there to delete
     const rel = dir === '' ? victim : `${dir}/${victim}`;
     const st = lstatSync(this.root.abs(rel), { throwIfNoEntry: false });
     if (st !== undefined) this.remove(rel, st.isDirectory());
   }
 
-  /** The real path of an existing directory, or undefined when it does not exist. */
-  private resolveExisting(comps: string[]): string | undefined {
+  /** The real path of an existing directory (by its key: see `split`), or undefined when it does not exist. */
+  private resolveExisting(key: string): string | undefined {
     try {
-      return this.root.resolveDir(comps, false, this.where);
+      return this.root.resolveDirKey(key, false, this.where);
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') return undefined;
       throw err;

@@ -6,44 +6,42 @@
  * the layer's entries while applying or writing it, so no second walk is needed.
  */
 export class LayerSize {
-  /** Path (relative, latin1) → inode id. */
-  private readonly paths = new Map<string, number>();
-  /** Inode id → size and how many paths name it. */
-  private readonly inodes = new Map<number, { size: number; links: number }>();
-  private nextId = 0;
+  /** Path (relative, latin1) → its inode: size and how many tracked paths name it. */
+  private readonly paths = new Map<string, { size: number; links: number }>();
+  /** The sum over distinct inodes, kept as paths come and go. */
+  private sum = 0;
 
   /** A new inode of `size` bytes at `path` (replacing whatever the path named). */
   add(path: string, size: number): void {
-    this.remove(path);
-    const id = this.nextId++;
-    this.inodes.set(id, { size, links: 1 });
-    this.paths.set(path, id);
+    const old = this.paths.get(path);
+    if (old !== undefined) this.unlink(old);
+    this.paths.set(path, { size, links: 1 });
+    this.sum += size;
   }
 
   /** A hardlink at `path` to the inode at `target`; false when `target` is not tracked. */
   link(path: string, target: string): boolean {
-    const id = this.paths.get(target);
-    if (id === undefined) return false;
+    const inode = this.paths.get(target);
+    if (inode === undefined) return false;
     this.remove(path);
-    this.inodes.get(id)!.links++;
-    this.paths.set(path, id);
+    inode.links++;
+    this.paths.set(path, inode);
     return true;
   }
 
   /** Forget `path` (a file replaced or deleted). */
   remove(path: string): void {
-    const id = this.paths.get(path);
-    if (id === undefined) return;
+    const inode = this.paths.get(path);
+    if (inode === undefined) return;
     this.paths.delete(path);
-    const inode = this.inodes.get(id)!;
-    if (--inode.links === 0) this.inodes.delete(id);
+    this.unlink(inode);
   }
 
   /** Forget everything at and below the directory `dir`. */
   removeTree(dir: string): void {
     if (dir === '') {
       this.paths.clear();
-      this.inodes.clear();
+      this.sum = 0;
       return;
     }
     this.remove(dir);
@@ -52,8 +50,10 @@ export class LayerSize {
   }
 
   get total(): number {
-    let sum = 0;
-    for (const inode of this.inodes.values()) sum += inode.size;
-    return sum;
+    return this.sum;
+  }
+
+  private unlink(inode: { size: number; links: number }): void {
+    if (--inode.links === 0) this.sum -= inode.size;
   }
 }

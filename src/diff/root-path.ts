@@ -67,10 +67,19 @@ export class RootPath {
     return ASCII.test(path) ? path : Buffer.from(path, 'latin1');
   }
 
-  /** Records that the directory named by `components` is at real path `real` (just created there). */
-  remember(components: readonly string[], real: string): void {
+  /** Records that the directory named by `key` (clean components joined by '/') is at real path `real` (just created there). */
+  rememberKey(key: string, real: string): void {
     if (this.cache.size > 4096) this.cache.clear();
-    this.cache.set(components.join('/'), real);
+    this.cache.set(key, real);
+  }
+
+  /**
+   * `resolveDir` by key: clean components joined by '/' ('' for the root), which spares the
+   * common case (a directory resolved before) any splitting.
+   */
+  resolveDirKey(key: string, create: boolean, what: string): string {
+    if (key === '') return '';
+    return this.cache.get(key) ?? this.resolveDir(key.split('/'), create, what);
   }
 
   /** Forget cached resolutions: call after anything in the tree was removed or replaced. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { applyLayer } from '../../../src/diff/index.ts';
 import { StrataError } from '../../../src/errdefs/index.ts';
-import { apply, directorySize, layerTar, run, sha256, snapshot, tempDir } from './layer-helpers.ts';
+import { apply, directorySize, gnuExtract, layerTar, run, sha256, snapshot, tempDir } from './layer-helpers.ts';
 import type { Entry } from './layer-helpers.ts';
 
 const T = 1_600_000_000;
@@ -135,5 +135,31 @@ test('without hashing (commit: the diff that writes the stream hashes it): the s
     const stats = await applyLayer({ source: Readable.from(chunks), target, whiteouts: 'overlay', secondThreadAfter, computeDiffId: false });
     assert.deepEqual(stats, { ...expected, diffId: '' }, name);
     assert.deepEqual(snapshot(target, true), snapshot(ref, true), name);
+  }
+});
+
+test('names that need cleaning (//, ./, a trailing //, a leading /) land where GNU tar puts them, on every path', async () => {
+  const layer = layerTar([
+    dir('d'),
+    file('d//x', 'double slash'),
+    file('./d/./y', 'dot components'),
+    { name: 'd/sub//', type: 'directory', mode: 0o750, mtime: T },
+    file('/d/sub/z', 'leading slash'),
+    file('d/.hidden', 'a dot file is not a dot component'),
+    file('d/..dots', 'nor is ..dots'),
+  ]);
+  const root = tempDir();
+  const ref = join(root, 'ref');
+  mkdirSync(ref);
+  gnuExtract(layer, ref);
+  // GNU tar leaves d's mtime at "now" here (it restores a directory's time by the name it was
+  // given, and these names differ); strata gives every directory the time its entry says.
+  const withoutDirTimes = (nodes: ReturnType<typeof snapshot>): unknown[] => nodes.map((n) => (n.type === 'dir' ? { ...n, mtime: 0 } : n));
+  for (const [name, secondThreadAfter, fromFile] of [['one', Infinity, false], ['two', 0, false], ['file', 0, true]] as const) {
+    const target = join(root, name);
+    mkdirSync(target);
+    await apply(layer, target, 'overlay', 4096, { secondThreadAfter, fromFile });
+    assert.deepEqual(withoutDirTimes(snapshot(target, true)), withoutDirTimes(snapshot(ref)), name);
+    assert.deepEqual(snapshot(target, true).filter((n) => n.type === 'dir').map((n) => n.mtime), [T, T], name);
   }
 });
