@@ -135,47 +135,50 @@ const YIELD_EVERY_CHUNKS = 16;
 
 async function applyStream(source: AsyncIterable<Uint8Array>, options: ApplyLayerOptions): Promise<LayerStats> {
   const { stream } = await decompress(source);
-  const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER, options.computeDiffId !== false);
-  const parser = new TarParser(applier);
-  const max = options.maxTarSize ?? Infinity;
-  let tarSize = 0;
-  let diffId: string;
-  try {
+  return applyWith(options, async (applier, parser, count) => {
     for await (const received of stream) {
-      tarSize += received.length;
-      if (tarSize > max) throw tooLarge(max);
+      count(received.length);
       for (let from = 0; from < received.length; from += MAX_APPEND) {
         const chunk = from === 0 && received.length <= MAX_APPEND ? received : received.subarray(from, from + MAX_APPEND);
         applier.take(chunk);
         parser.write(chunk);
       }
     }
-    parser.end();
-    diffId = applier.finish();
-  } catch (err) {
-    applier.abort();
-    throw err;
-  }
-  return { diffId: diffId === '' ? '' : `sha256:${diffId}`, size: applier.size.total, tarSize };
+  });
 }
 
 /** An uncompressed layer from an open file: read in place (see LayerSource). */
-async function applyFile(fd: number, options: ApplyLayerOptions): Promise<LayerStats> {
+function applyFile(fd: number, options: ApplyLayerOptions): Promise<LayerStats> {
+  return applyWith(options, async (applier, parser, count) => {
+    applier.readingFile(fstatSync(fd).size);
+    for (let n = 1; ; n++) {
+      const chunk = applier.read(fd);
+      if (chunk === undefined) break;
+      count(chunk.length);
+      parser.write(chunk);
+      if (n % YIELD_EVERY_CHUNKS === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
+}
+
+/**
+ * Applies what `feed` hands the applier and the parser (counting every byte with `count`,
+ * which enforces the size limit), then finishes the layer; on failure the applier lets go.
+ */
+async function applyWith(
+  options: ApplyLayerOptions,
+  feed: (applier: LayerApplier, parser: TarParser, count: (bytes: number) => void) => Promise<void>,
+): Promise<LayerStats> {
   const applier = new LayerApplier(options.target, options.whiteouts, options.owner, options.secondThreadAfter ?? SECOND_THREAD_AFTER, options.computeDiffId !== false);
   const parser = new TarParser(applier);
   const max = options.maxTarSize ?? Infinity;
   let tarSize = 0;
   let diffId: string;
   try {
-    applier.readingFile(fstatSync(fd).size);
-    for (let n = 1; ; n++) {
-      const chunk = applier.read(fd);
-      if (chunk === undefined) break;
-      tarSize += chunk.length;
+    await feed(applier, parser, (bytes) => {
+      tarSize += bytes;
       if (tarSize > max) throw tooLarge(max);
-      parser.write(chunk);
-      if (n % YIELD_EVERY_CHUNKS === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
+    });
     parser.end();
     diffId = applier.finish();
   } catch (err) {
