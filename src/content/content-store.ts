@@ -125,8 +125,7 @@ export class ContentStore {
 
   /** Streams a blob. Readers that need verification hash what they read (see `verifyingStream`). */
   createReadStream(digest: Digest, options: { start?: number } = {}): ReadStream {
-    if (!this.has(digest)) throw notFound(`blob ${digest} not found in the content store`);
-    return createReadStream(this.path(digest), { start: options.start ?? 0, highWaterMark: READ_CHUNK });
+    return createReadStream(this.blobFile(digest), { start: options.start ?? 0, highWaterMark: READ_CHUNK });
   }
 
   /** Starts a streaming write. */

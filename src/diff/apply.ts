@@ -308,12 +308,9 @@ class LayerApplier implements TarParserHandlers {
     if (this.sink !== undefined) {
       this.chunk = chunk;
       this.chunkOffset = this.sink.append(chunk);
-    } else if (!this.hashing) {
-      // nothing to keep
-    } else if (this.sinkMayStart) {
-      this.unhashed.push(chunk);
-    } else {
-      this.hash.update(chunk);
+    } else if (this.hashing) {
+      if (this.sinkMayStart) this.unhashed.push(chunk);
+      else this.hash.update(chunk);
     }
   }
 

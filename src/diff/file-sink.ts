@@ -19,7 +19,7 @@ import type * as Fs from 'node:fs';
 import type * as WorkerThreads from 'node:worker_threads';
 import { readSync } from 'node:fs';
 import { fromSystemError } from '../errdefs/index.ts';
-import { HashThread } from './hash-thread.ts';
+import { copyIntoRing, HashThread } from './hash-thread.ts';
 
 /** Bytes of stream the ring holds: what may be in flight between the two threads. */
 const RING_BYTES = 8 << 20;
@@ -227,13 +227,7 @@ export class FileSink {
   append(chunk: Uint8Array): number {
     const start = this.end;
     this.reclaim(start + chunk.length - RING_BYTES);
-    let from = 0;
-    while (from < chunk.length) {
-      const at = (start + from) % RING_BYTES;
-      const n = Math.min(chunk.length - from, RING_BYTES - at);
-      this.ring.set(chunk.subarray(from, from + n), at);
-      from += n;
-    }
+    copyIntoRing(this.ring, start, chunk);
     this.advance(start + chunk.length);
     return start;
   }

@@ -204,6 +204,16 @@ export class HashThread {
   }
 }
 
+/** Copies `bytes` into `ring` at stream offset `offset`, wrapping around its end. */
+export function copyIntoRing(ring: Buffer, offset: number, bytes: Uint8Array): void {
+  for (let from = 0; from < bytes.length; ) {
+    const at = (offset + from) % ring.length;
+    const n = Math.min(bytes.length - from, ring.length - at);
+    ring.set(bytes.subarray(from, from + n), at);
+    from += n;
+  }
+}
+
 /** Ring size for `OffThreadHash`: the bytes the caller may be ahead of the thread. */
 const HASH_RING_BYTES = 8 << 20;
 const idleHashers: Array<{ ring: Buffer; thread: HashThread }> = [];
@@ -229,10 +239,10 @@ export class OffThreadHash {
   update(chunk: Uint8Array): void {
     const size = this.ring.length;
     for (let from = 0; from < chunk.length; ) {
-      const at = this.end % size;
-      const n = Math.min(chunk.length - from, size - at, size / 4);
+      // A quarter of the ring at a time, so the thread always has some of it to work on.
+      const n = Math.min(chunk.length - from, size / 4);
       this.thread.waitHashed(this.end + n - size);
-      this.ring.set(chunk.subarray(from, from + n), at);
+      copyIntoRing(this.ring, this.end, chunk.subarray(from, from + n));
       from += n;
       this.end += n;
       this.thread.advance(this.end);

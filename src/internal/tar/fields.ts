@@ -74,12 +74,27 @@ export function writeBase256(buf: Buffer, start: number, end: number, value: num
   buf[start] = 0x80;
 }
 
-/** The bytes of a NUL-terminated string field (up to `end` when it fills the field). */
-export function fieldBytes(buf: Buffer, start: number, end: number): Buffer {
-  let nul = buf.indexOf(0, start);
-  if (nul === -1 || nul > end) nul = end;
-  return buf.subarray(start, nul);
+/** Where a NUL-terminated field ends: its NUL, or `end` when it fills the field. */
+function fieldEnd(buf: Buffer, start: number, end: number): number {
+  const nul = buf.indexOf(0, start);
+  return nul === -1 || nul > end ? end : nul;
 }
+
+/** A copy of a NUL-terminated field's bytes (a header outlives the chunk it was read from). */
+export function copyField(buf: Buffer, start: number, end: number): Buffer {
+  const stop = fieldEnd(buf, start, end);
+  if (stop === start) return EMPTY;
+  const out = Buffer.allocUnsafe(stop - start);
+  buf.copy(out, 0, start, stop);
+  return out;
+}
+
+/** A NUL-terminated field decoded as UTF-8. */
+export function stringField(buf: Buffer, start: number, end: number): string {
+  return buf[start] === 0 ? '' : buf.toString('utf8', start, fieldEnd(buf, start, end));
+}
+
+const EMPTY = Buffer.alloc(0);
 
 export function isAscii(bytes: Buffer): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;

@@ -11,7 +11,7 @@ import { StrataError } from '../../errdefs/index.ts';
 import type { ErrorCode } from '../../errdefs/index.ts';
 import { BLOCK_SIZE, F, isHeaderOnly, typeOfFlag } from './header.ts';
 import type { TarHeader } from './header.ts';
-import { checksum, parseNumber } from './fields.ts';
+import { checksum, copyField, parseNumber, stringField } from './fields.ts';
 import { parsePaxInteger, parsePaxRecords, parsePaxTime } from './pax.ts';
 
 export interface TarParserHandlers {
@@ -40,7 +40,6 @@ const enum State {
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
 const SLASH = Buffer.from('/');
-const EMPTY = Buffer.alloc(0);
 /** The records of a header that has none (most): shared, never written to (see `ownRecords`). */
 const NO_RECORDS: ReadonlyMap<string, Buffer> = new Map();
 
@@ -52,23 +51,6 @@ function isZeroBlock(buf: Buffer, at: number): boolean {
 function ownRecords(header: TarHeader, which: 'xattrs' | 'pax'): Map<string, Buffer> {
   if (header[which] === NO_RECORDS) header[which] = new Map();
   return header[which] as Map<string, Buffer>;
-}
-
-/** A copy of a NUL-terminated field's bytes (the header outlives the chunk it was read from). */
-function copyField(buf: Buffer, start: number, end: number): Buffer {
-  let nul = buf.indexOf(0, start);
-  if (nul === -1 || nul > end) nul = end;
-  if (nul === start) return EMPTY;
-  const out = Buffer.allocUnsafe(nul - start);
-  buf.copy(out, 0, start, nul);
-  return out;
-}
-
-function stringField(buf: Buffer, start: number, end: number): string {
-  if (buf[start] === 0) return '';
-  let nul = buf.indexOf(0, start);
-  if (nul === -1 || nul > end) nul = end;
-  return buf.toString('utf8', start, nul);
 }
 
 /** Names an entry in errors; the text is made only when one is thrown. */
