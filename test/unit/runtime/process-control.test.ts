@@ -10,7 +10,7 @@ import { containerStartError, execStartError, startFailureStatus } from '../../.
 import { containerStopSignal, parseSignal } from '../../../src/runtime/signals.ts';
 import { formatLogEntry, formatRfc3339NanoFixed, parseLogTime, parseRfc3339Nano, readLogs, type LogEntry } from '../../../src/runtime/logs.ts';
 import { processStartTime, readContainerState, supervisorAlive } from '../../../src/runtime/container-state.ts';
-import { OciRuntime, runtimeErrorMessage } from '../../../src/runtime/runc.ts';
+import { OciRuntime, runCommand, runtimeErrorMessage } from '../../../src/runtime/runc.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
 test('runc errors become docker\'s messages and exit statuses', () => {
@@ -109,4 +109,15 @@ test('state file: corrupt is data-loss, missing is undefined; supervisor livenes
 test('an unknown --runtime is unavailable, with a hint', () => {
   assert.throws(() => OciRuntime.locate({ root: join(tmpdir(), 'strata-never'), runtime: 'no-such-runtime' }),
     (e) => isStrataError(e, 'unavailable') && /OCI runtime "no-such-runtime" not found in PATH/.test(e.message));
+});
+
+test('a runtime command that exits before reading its input is a status, not a crash (EPIPE)', async () => {
+  // 4 MiB cannot fit the pipe: the write fails once the program has exited.
+  for (let i = 0; i < 5; i++) {
+    const r = await runCommand('sh', ['-c', 'exit 3'], { input: 'x'.repeat(4 << 20) });
+    assert.equal(r.code, 3);
+  }
+  // Without input there is no pipe at all: the program reads end-of-file.
+  const none = await runCommand('sh', ['-c', 'cat; echo done'], {});
+  assert.equal(none.stdout, 'done\n');
 });
