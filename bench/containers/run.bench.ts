@@ -71,7 +71,7 @@ try {
   process.stdout.write(`run --rm IMAGE true: median (p90) of ${RUNS} rounds, load average ${load}\n\n`);
   const rows: Array<[string, string]> = [];
   for (const [k, v] of samples) rows.push([k, `${median(v).toFixed(1)} ms (${p90(v).toFixed(1)})`]);
-  if (!docker) rows.push(['docker run --rm', 'no daemon (ENVIRONMENT.md figure: 150 ms)']);
+  if (!docker) rows.push(['docker run --rm', 'not measured: no docker daemon runs (docs/ENVIRONMENT.md says how to start one)']);
   rows.push(['', '']);
   rows.push(['strata run --rm, by phase (STRATA_TRACE, medians):', '']);
   for (const [k, v] of phases) rows.push([`  ${k}`, `${median(v).toFixed(1)} ms`]);

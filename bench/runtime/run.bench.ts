@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     rows.push(['  runc delete, after the report (off the critical path)', med('api deleted')]);
     rows.push(['node -e 0', med('node -e 0')]);
     rows.push(['node process: bundle + supervised run of true (≈ strata run --rm)', med('node process')]);
-    rows.push(['docker run --rm --network none IMAGE true', docker ? med('docker') : 'no daemon (ENVIRONMENT.md figure: 150 ms)']);
+    rows.push(['docker run --rm --network none IMAGE true', docker ? med('docker') : 'not measured: no docker daemon runs (docs/ENVIRONMENT.md says how to start one)']);
 
     // 5. supervisor memory
     const id = randomBytes(32).toString('hex');

@@ -1,30 +1,34 @@
-// Keeps the arrows of ARCHITECTURE.md honest: a module under src/ may import only the
-// modules listed below it in the map, never one above it or a peer front end.
+// Keeps the arrows of docs/ARCHITECTURE.md honest: a module under src/ may import only the
+// modules on the lines below its own in the document's module map, never one on its line
+// (peers) or above it. The map is read from the document, so the two cannot drift apart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname, sep } from 'node:path';
 
-/** Rank in the map: higher may import lower. Front ends share the top rank but never import each other. */
-const RANK: Record<string, number> = {
-  cli: 100, ui: 100, api: 100,
-  engine: 90,
-  build: 80,
-  registry: 70,
-  archive: 65,
-  containers: 60,
-  runtime: 55,
-  images: 50,
-  gc: 45,
-  snapshots: 40,
-  diff: 35,
-  mount: 30,
-  content: 25,
-  metadata: 20,
-  oci: 15,
-  internal: 10,
-  errdefs: 5,
-};
+const architectureDoc = resolve(import.meta.dirname, '../../docs/ARCHITECTURE.md');
+
+/**
+ * The module map's ranks: the first fenced block after the `module-map` marker, one rank a
+ * line, module names (ending in `/`) before the description. The top line gets the highest rank.
+ */
+function readModuleMap(path: string): Record<string, number> {
+  const text = readFileSync(path, 'utf8');
+  const marker = text.indexOf('<!-- module-map');
+  assert.ok(marker >= 0, `${path} has no <!-- module-map --> marker`);
+  const block = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(marker));
+  assert.ok(block?.[1] !== undefined, `${path}: no fenced block after the module-map marker`);
+  const lines = block[1].split('\n').filter((l) => l.trim() !== '');
+  const ranks: Record<string, number> = {};
+  lines.forEach((line, index) => {
+    const names = line.trim().split(/\s+/).filter((word, i, words) => words.slice(0, i + 1).every((w) => w.endsWith('/')) && word.endsWith('/'));
+    assert.ok(names.length > 0, `${path}: module-map line "${line}" names no module`);
+    for (const name of names) ranks[name.slice(0, -1)] = lines.length - index;
+  });
+  return ranks;
+}
+
+const RANK = readModuleMap(architectureDoc);
 
 const srcRoot = resolve(import.meta.dirname, '../../src');
 
@@ -45,7 +49,7 @@ const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)[
 test('every top-level folder of src/ is a module of the map', () => {
   for (const name of readdirSync(srcRoot)) {
     if (statSync(join(srcRoot, name)).isDirectory()) {
-      assert.ok(name in RANK, `src/${name} is not in ARCHITECTURE.md's module map`);
+      assert.ok(name in RANK, `src/${name} is not in docs/ARCHITECTURE.md's module map`);
     }
   }
 });
@@ -68,4 +72,11 @@ test('no module imports one above it', () => {
     }
   }
   assert.deepEqual(violations, []);
+});
+
+test('the module map names only folders that exist or are planned front ends', () => {
+  const folders = new Set(readdirSync(srcRoot).filter((n) => statSync(join(srcRoot, n)).isDirectory()));
+  const frontEnds = new Set(Object.keys(RANK).filter((m) => RANK[m] === Math.max(...Object.values(RANK))));
+  const stale = Object.keys(RANK).filter((m) => !folders.has(m) && !frontEnds.has(m));
+  assert.deepEqual(stale, [], 'docs/ARCHITECTURE.md maps modules that src/ does not have');
 });
