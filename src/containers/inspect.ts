@@ -7,6 +7,10 @@
 import { join } from 'node:path';
 import type { Container, ContainerManager } from './container-manager.ts';
 import type { ContainerStatus } from './state.ts';
+import { goMap, withGoMaps } from '../oci/index.ts';
+
+/** The fields of a container's Config that are maps in docker's types. */
+const CONFIG_MAPS = ['ExposedPorts', 'Volumes', 'Labels'];
 
 export interface ContainerInspectOptions {
   /** `--size`: SizeRw and SizeRootFs. */
@@ -45,11 +49,11 @@ function hostConfigOf(c: Container): Record<string, unknown> {
     PublishAllPorts: false,
     ReadonlyRootfs: run.readOnly === true,
     SecurityOpt: h.SecurityOpt,
-    ...(h.Tmpfs ? { Tmpfs: h.Tmpfs } : {}),
+    ...(h.Tmpfs ? { Tmpfs: goMap(h.Tmpfs) } : {}),
     UTSMode: '',
     UsernsMode: '',
     ShmSize: run.shmSize ?? 67108864,
-    ...(run.sysctls && Object.keys(run.sysctls).length > 0 ? { Sysctls: run.sysctls } : {}),
+    ...(run.sysctls && Object.keys(run.sysctls).length > 0 ? { Sysctls: goMap(run.sysctls) } : {}),
     Runtime: h.Runtime,
     Isolation: '',
     CpuShares: run.cpuShares ?? 0,
@@ -157,7 +161,7 @@ export function inspectContainer(manager: ContainerManager, c: Container, status
     RW: m.RW,
     Propagation: m.Propagation,
   }));
-  out['Config'] = c.stored.config;
+  out['Config'] = withGoMaps(c.stored.config, CONFIG_MAPS);
   const network = c.stored.run.network === 'host' ? 'host' : 'none';
   out['NetworkSettings'] = {
     Bridge: '',

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
 import { inTransaction, VolumeRecords, type Database, type VolumeRow } from '../metadata/index.ts';
+import { goMap } from '../oci/index.ts';
 import { isMountPoint, mountAll, unmountAll } from '../mount/index.ts';
 import { randomHexId } from '../internal/index.ts';
 import { validateVolumeName } from '../runtime/index.ts';
@@ -140,10 +141,10 @@ export class VolumeStore {
     return {
       CreatedAt: row.created,
       Driver: row.driver,
-      Labels: Object.keys(labels).length > 0 ? labels : null,
+      Labels: Object.keys(labels).length > 0 ? goMap(labels) : null,
       Mountpoint: this.dataDir(row.name),
       Name: row.name,
-      Options: Object.keys(options).length > 0 ? options : null,
+      Options: Object.keys(options).length > 0 ? goMap(options) : null,
       Scope: 'local',
     };
   }

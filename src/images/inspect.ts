@@ -2,7 +2,7 @@
  * `image inspect`: the object docker 28's daemon returns for GET /images/{name}/json, keys
  * in its order. The CLI renders it (JSON, or a --format template).
  */
-import { formatRfc3339Nano, type ContainerDefaults, type Digest, type ImageConfig } from '../oci/index.ts';
+import { formatRfc3339Nano, withGoMaps, type ContainerDefaults, type Digest, type ImageConfig } from '../oci/index.ts';
 import type { ImageStore } from './image-store.ts';
 
 export interface ImageInspect {
@@ -47,7 +47,7 @@ export function dockerOciImageConfig(c: ContainerDefaults | undefined): Record<s
     out['Healthcheck'] = hc;
   }
   for (const key of ['OnBuild', 'Shell'] as const) if (nonEmpty(c[key])) out[key] = c[key];
-  return out;
+  return withGoMaps(out, ['ExposedPorts', 'Volumes', 'Labels']);
 }
 
 /** The comment docker shows: the config's, else the last history entry's. */

@@ -9,3 +9,4 @@ export * from './platform.ts';
 export * from './reference.ts';
 export * from './whiteout.ts';
 export * from './time.ts';
+export * from './go-map.ts';

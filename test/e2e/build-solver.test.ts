@@ -69,6 +69,8 @@ test('metadata instructions set the config and add empty history entries; RUN hi
   strataOk(root, ['build', '-q', '--label', 'extra=1', '-t', 'meta:1', ctx]);
   const config = JSON.parse(inspect('meta:1', '{{json .Config}}')) as Record<string, unknown>;
   assert.deepEqual(config['Labels'], { 'org.example.version': '1.2', maintainer: 'x y', extra: '1' });
+  // Labels are a Go map: encoding/json writes its keys sorted, whatever order they were set in.
+  assert.equal(inspect('meta:1', '{{json .Config.Labels}}'), '{"extra":"1","maintainer":"x y","org.example.version":"1.2"}');
   assert.deepEqual(config['ExposedPorts'], { '53/udp': {}, '8080/tcp': {} });
   assert.equal(config['User'], '1000:1000');
   assert.deepEqual(config['Volumes'], { '/cache': {}, '/data': {} });

@@ -124,7 +124,7 @@ test('names: generated like docker, --name checked, taken names refused, rename'
 });
 
 test('inspect shows docker\'s container JSON', () => {
-  const id = strataOk(root, ['create', '--name', 'insp', '-e', 'A=1', '-l', 'k=v', '--stop-signal', 'SIGUSR1', BUSYBOX, 'sleep', '5']).trim();
+  const id = strataOk(root, ['create', '--name', 'insp', '-e', 'A=1', '-l', 'k=v', '-l', 'b=2', '--stop-signal', 'SIGUSR1', BUSYBOX, 'sleep', '5']).trim();
   const [c] = JSON.parse(strataOk(root, ['container', 'inspect', 'insp'])) as Array<Record<string, unknown>>;
   assert.ok(c !== undefined);
   assert.equal(c['Id'], id);
@@ -137,8 +137,11 @@ test('inspect shows docker\'s container JSON', () => {
   assert.deepEqual(config['Env'], ['A=1'], 'the run\'s variables, then the image\'s (this image has none)');
   assert.deepEqual(config['Cmd'], ['sleep', '5']);
   assert.equal(config['Image'], BUSYBOX);
-  assert.deepEqual(config['Labels'], { k: 'v' });
+  assert.deepEqual(config['Labels'], { k: 'v', b: '2' });
   assert.equal(config['StopSignal'], 'SIGUSR1');
+  // A Go map: its keys come out sorted, in the JSON and through a template.
+  assert.equal(strataOk(root, ['inspect', '-f', '{{json .Config.Labels}}', 'insp']), '{"b":"2","k":"v"}\n');
+  assert.match(strataOk(root, ['container', 'inspect', 'insp']), /"Labels": \{\n\s+"b": "2",\n\s+"k": "v"\n/);
   assert.equal((c['State'] as Record<string, unknown>)['Status'], 'created');
   assert.equal((c['HostConfig'] as Record<string, unknown>)['NetworkMode'], 'default');
   assert.equal(strataOk(root, ['inspect', '-s', '-f', '{{.SizeRw}} {{.GraphDriver.Name}}', 'insp']), '0 overlay\n');
