@@ -5,9 +5,11 @@
  * - overlay: the writable layer's entries are the changes. A 0/0 character device is a
  *   deletion; an opaque directory that exists below was deleted (and made anew). Anything
  *   else is `C` when it exists in a lower layer, else `A`; a directory whose size, mode and
- *   mtime match the one below was only copied up and is not listed. The parent directory
- *   of an addition or deletion is always listed as changed.
+ *   mtime match the one below was only copied up and is not listed by itself.
  * - native: the writable tree is compared with its parent's full tree.
+ * - both: every directory above a change is listed as `C` (except `/` and directories
+ *   listed as added), as moby's tree comparison does ("needed to properly save and restore
+ *   filesystem permissions"): a change to /etc/app/conf lists `C /etc`, `C /etc/app`.
  *
  * Paths come out in walk order: parents first, names sorted byte-wise within a directory.
  */
@@ -57,7 +59,6 @@ function opaque(abs: string): boolean {
  */
 export function overlayChanges(upper: string, lowers: readonly string[]): Change[] {
   const changes: Change[] = [];
-  const changedDirs = new Set<string>();
   const visit = (rel: string): void => {
     for (const name of listSorted(join(upper, rel))) {
       const path = `${rel}/${name}`;
@@ -77,24 +78,32 @@ export function overlayChanges(upper: string, lowers: readonly string[]): Change
           continue;
         } else kind = 'C';
       }
-      record(changes, changedDirs, kind, path, st.isDirectory());
+      changes.push({ kind, path });
       if (st.isDirectory()) visit(path);
     }
   };
   visit('');
-  return changes;
+  return withAncestors(changes);
 }
 
-function record(changes: Change[], changedDirs: Set<string>, kind: ChangeKind, path: string, isDir: boolean): void {
-  if (isDir) changedDirs.add(path);
-  if (kind === 'A' || kind === 'D') {
-    const parent = path.slice(0, path.lastIndexOf('/'));
-    if (parent !== '' && !changedDirs.has(parent)) {
-      changes.push({ kind: 'C', path: parent });
-      changedDirs.add(parent);
+/**
+ * `changes` (in walk order: a directory before what is inside it) with every directory above
+ * a change that is not listed yet inserted as `C`, just before its first listed descendant:
+ * where the walk would have listed it.
+ */
+function withAncestors(changes: readonly Change[]): Change[] {
+  const listed = new Set(changes.map((c) => c.path));
+  const out: Change[] = [];
+  for (const change of changes) {
+    for (let slash = change.path.indexOf('/', 1); slash > 0; slash = change.path.indexOf('/', slash + 1)) {
+      const ancestor = change.path.slice(0, slash);
+      if (listed.has(ancestor)) continue;
+      listed.add(ancestor);
+      out.push({ kind: 'C', path: ancestor });
     }
+    out.push(change);
   }
-  changes.push({ kind, path });
+  return out;
 }
 
 function sameEntry(a: BigIntStats, b: BigIntStats, aPath: string, bPath: string): boolean {
@@ -110,7 +119,6 @@ function sameEntry(a: BigIntStats, b: BigIntStats, aPath: string, bPath: string)
 /** Changes of a full tree `upper` against its parent's full tree `lower` (the native driver). */
 export function treeChanges(upper: string, lower: string): Change[] {
   const changes: Change[] = [];
-  const changedDirs = new Set<string>();
   const visit = (rel: string): void => {
     const upperNames = listSorted(join(upper, rel));
     let lowerNames: string[] = [];
@@ -122,7 +130,7 @@ export function treeChanges(upper: string, lower: string): Change[] {
     for (const name of all) {
       const path = `${rel}/${name}`;
       if (!upperSet.has(name)) {
-        record(changes, changedDirs, 'D', path, false);
+        changes.push({ kind: 'D', path });
         continue;
       }
       const up = lstatSync(join(upper, path), { bigint: true });
@@ -131,12 +139,12 @@ export function treeChanges(upper: string, lower: string): Change[] {
         low = lstatSync(join(lower, path), { bigint: true });
       } catch { /* added */ }
       if (low === undefined) {
-        record(changes, changedDirs, 'A', path, up.isDirectory());
+        changes.push({ kind: 'A', path });
         if (up.isDirectory()) addAll(path);
         continue;
       }
       if (!sameEntry(up, low, join(upper, path), join(lower, path)) || (up.isDirectory() && up.mtimeNs !== low.mtimeNs)) {
-        record(changes, changedDirs, 'C', path, up.isDirectory());
+        changes.push({ kind: 'C', path });
       }
       if (up.isDirectory() && low.isDirectory()) visit(path);
     }
@@ -145,10 +153,10 @@ export function treeChanges(upper: string, lower: string): Change[] {
     for (const name of listSorted(join(upper, rel))) {
       const path = `${rel}/${name}`;
       const isDir = lstatSync(join(upper, path)).isDirectory();
-      record(changes, changedDirs, 'A', path, isDir);
+      changes.push({ kind: 'A', path });
       if (isDir) addAll(path);
     }
   };
   visit('');
-  return changes;
+  return withAncestors(changes);
 }

@@ -38,7 +38,7 @@ function overlayOf(change: (merged: string) => void): { upper: string; lowers: s
   return { upper, lowers: [mid, base] };
 }
 
-test('additions, changes and deletions as docker lists them, parents of additions and deletions as C', () => {
+test('additions, changes and deletions as docker lists them, every directory above a change as C', () => {
   const { upper, lowers } = overlayOf((m) => {
     mkdirSync(join(m, 'srv', 'new'), { recursive: true });
     writeFileSync(join(m, 'srv', 'new', 'f'), 'hi\n');
@@ -47,16 +47,28 @@ test('additions, changes and deletions as docker lists them, parents of addition
     appendFileSync(join(m, 'etc', 'passwd'), 'alice\n');
   });
   assert.deepEqual(overlayChanges(upper, lowers).map((c) => `${c.kind} ${c.path}`), [
-    'C /bin', 'A /bin/busybox.txt', 'D /bin/vi', 'C /etc/passwd', 'A /srv', 'A /srv/new', 'A /srv/new/f',
+    'C /bin', 'A /bin/busybox.txt', 'D /bin/vi', 'C /etc', 'C /etc/passwd', 'A /srv', 'A /srv/new', 'A /srv/new/f',
   ]);
 });
 
-test('a directory only copied up (a chmod inside it) is not listed; a file in an upper lower layer counts as existing', () => {
+test('a directory only copied up is listed once, above its changes; a file in an upper lower layer counts as existing', () => {
   const { upper, lowers } = overlayOf((m) => {
     chmodSync(join(m, 'etc', 'passwd'), 0o600);
     writeFileSync(join(m, 'etc', 'hosts'), '127.0.0.1 x\n');
   });
-  assert.deepEqual(overlayChanges(upper, lowers).map((c) => `${c.kind} ${c.path}`), ['C /etc/hosts', 'C /etc/passwd']);
+  assert.deepEqual(overlayChanges(upper, lowers).map((c) => `${c.kind} ${c.path}`), ['C /etc', 'C /etc/hosts', 'C /etc/passwd']);
+});
+
+test('every ancestor of a deep change is C, as docker 20.10 lists `chmod 600 /etc/app/sub/x` and a new file beside it', () => {
+  const { upper, lowers } = overlayOf((m) => {
+    mkdirSync(join(m, 'opt', 'old', 'deep', 'er'), { recursive: true });
+  });
+  // The directories made above are additions; a second container changes inside them.
+  const second = overlayOf((m) => {
+    chmodSync(join(m, 'opt', 'old', 'f'), 0o600);
+  });
+  assert.deepEqual(overlayChanges(upper, lowers).map((c) => `${c.kind} ${c.path}`), ['C /opt', 'C /opt/old', 'A /opt/old/deep', 'A /opt/old/deep/er']);
+  assert.deepEqual(overlayChanges(second.upper, second.lowers).map((c) => `${c.kind} ${c.path}`), ['C /opt', 'C /opt/old', 'C /opt/old/f']);
 });
 
 test('a directory deleted and made again is opaque: listed as deleted (moby\'s overlay rule)', () => {
@@ -81,4 +93,10 @@ test('the native driver\'s full trees give the same list for the same change', (
   mkdirSync(join(upper, 'srv'));
   writeFileSync(join(upper, 'keep'), 'changed');
   assert.deepEqual(treeChanges(upper, lower).map((c) => `${c.kind} ${c.path}`), ['C /bin', 'A /bin/new', 'D /bin/vi', 'C /keep', 'A /srv']);
+  mkdirSync(join(lower, 'etc', 'app'), { recursive: true });
+  writeFileSync(join(lower, 'etc', 'app', 'conf'), 'a');
+  rmSync(upper, { recursive: true });
+  execFileSync('cp', ['-a', `${lower}/.`, upper]);
+  appendFileSync(join(upper, 'etc', 'app', 'conf'), 'more');
+  assert.deepEqual(treeChanges(upper, lower).map((c) => `${c.kind} ${c.path}`), ['C /etc', 'C /etc/app', 'C /etc/app/conf']);
 });
