@@ -19,7 +19,7 @@ import {
   serializeManifest, withDefaultTag, type Descriptor, type Digest, type ImageManifest, type Platform, type Reference,
 } from '../oci/index.ts';
 import type { GarbageCollector } from '../gc/index.ts';
-import type { ImageStore, NewLayer } from '../images/index.ts';
+import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import { decompressed, detectCompression, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
 
@@ -297,6 +297,7 @@ export class ArchiveLoader {
       if (config.rootfs.diff_ids.length !== layerPaths.length) {
         throw invalidArgument(`invalid manifest, layers length mismatch: expected ${layerPaths.length}, got ${config.rootfs.diff_ids.length}`);
       }
+      checkImageDepth(layerPaths.length, `image ${repoTags[0] ?? configFile.digest} has`);
       const layers = layerPaths.map((p, j) => this.layerFromFile(this.resolve(p, 'layer'), config.rootfs.diff_ids[j], j, p));
       const tags = repoTags.map((t) => {
         const ref = parseReference(t);
@@ -379,6 +380,7 @@ export class ArchiveLoader {
     if (config.rootfs.diff_ids.length !== manifest.layers.length) {
       throw invalidArgument(`invalid manifest, layers length mismatch: expected ${manifest.layers.length}, got ${config.rootfs.diff_ids.length}`);
     }
+    checkImageDepth(manifest.layers.length, `image ${tags[0] ? familiarString(withDefaultTag(tags[0])) : configFile.digest} has`);
     const layers = manifest.layers.map((l, j) => {
       const path = `blobs/sha256/${digestHex(l.digest)}`;
       const layer = this.layerFromFile(this.resolve(path, 'layer'), config.rootfs.diff_ids[j], j, path);

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
 import { internal, notFound } from '../errdefs/index.ts';
 import { inTransaction, LeaseRecords } from '../metadata/index.ts';
-import type { NewLayer } from '../images/index.ts';
+import { checkImageDepth, type NewLayer } from '../images/index.ts';
 import {
   nowRfc3339Nano, serializeImageConfig, sha256Of, type ContainerDefaults, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
@@ -51,13 +51,14 @@ function imageDefaults(c: Container): ContainerDefaults {
 
 /**
  * Commits container `c` as a new image and returns its ID.
- * @throws invalid-argument for a bad `-c` change; not-found when the container's layer is gone.
+ * @throws invalid-argument for a bad `-c` change or an image too deep to run; not-found when the container's layer is gone.
  */
 export async function commitContainer(manager: ContainerManager, c: Container, options: CommitOptions = {}): Promise<Digest> {
   const { snapshotter } = manager;
   const upperRow = snapshotter.stat(c.id);
   if (!upperRow) throw notFound(`container ${c.id} has no writable layer`);
   const parentConfig = manager.imageConfig(c);
+  checkImageDepth(parentConfig.rootfs.diff_ids.length + 1, `the image committed from container ${c.id.slice(0, 12)} would have`);
   const defaults = options.applyChanges ? options.applyChanges(imageDefaults(c)) : imageDefaults(c);
   const parentChain = c.layerChain === '' ? undefined : c.layerChain;
   const status = await manager.status(c);

@@ -31,7 +31,7 @@ import { basename, dirname, join } from 'node:path';
 import { alreadyExists, failedPrecondition, internal, invalidArgument, isStrataError, notFound, type StrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { inTransaction, ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
-import type { ImageStore } from '../images/index.ts';
+import { checkImageDepth, type ImageStore } from '../images/index.ts';
 import { parseImageConfigBytes, nowRfc3339Nano, type Digest } from '../oci/index.ts';
 // keys.ts, not the index: the index brings layer apply and the tar codec, which ps never needs.
 import { temporaryKey } from '../snapshots/keys.ts';
@@ -359,6 +359,8 @@ export class ContainerManager {
     traceMark('create: begin');
     const { images, snapshotter } = this.options;
     const imageConfig = images.config(request.imageId);
+    // Only an image stored by an earlier strata can be this deep: say why before stacking fails.
+    checkImageDepth(imageConfig.rootfs.diff_ids.length, `image ${request.imageRef} has`);
     const image: ImageRunConfig = { ...(imageConfig.config ?? {}) } as ImageRunConfig;
     const id = randomHexId();
     const name = this.uniqueName(request.name);

@@ -11,15 +11,15 @@ import { createGunzip } from 'node:zlib';
 import { dataLoss, invalidArgument } from '../errdefs/index.ts';
 import { chainIds, digestHex, layerCompression, type Digest } from '../oci/index.ts';
 import { extractLayer, layerTarOf } from '../snapshots/index.ts';
-import { isMountPoint, mountAll, OVERLAY_MAX_LOWER, unmountAll } from '../mount/index.ts';
+import { isMountPoint, mountAll, unmountAll } from '../mount/index.ts';
 import type { LayerToUnpack } from '../archive/index.ts';
 import type { Engine } from './engine.ts';
 
-/** Extracts layers bottom-up, recording each snapshot it creates in `created`. */
+/**
+ * Extracts layers bottom-up, recording each snapshot it creates in `created`. How deep an
+ * image may be was checked when it was made (images/image-depth.ts).
+ */
 export async function unpackLayers(engine: Engine, layers: LayerToUnpack[], created: string[]): Promise<void> {
-  if (engine.snapshotter.driver === 'overlay' && layers.length > OVERLAY_MAX_LOWER) {
-    throw invalidArgument(`the image has ${layers.length} layers, but overlayfs stacks at most ${OVERLAY_MAX_LOWER} layers (the native storage driver has no such limit)`);
-  }
   for (const layer of layers) {
     if (engine.snapshotter.stat(layer.chainId)) continue;
     const stats = await extractLayer(engine.snapshotter, {

@@ -10,6 +10,7 @@ import {
   parseManifestBytes, parseReference, withDefaultTag, MediaType, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
 import { inTransaction, ImageRecords, LayerRecords, type Database, type ImageRow } from '../metadata/index.ts';
+import { checkImageDepth } from './image-depth.ts';
 
 /** A layer as a producer (load, import, pull, build, commit) measured it. */
 export interface NewLayer {
@@ -60,11 +61,13 @@ export class ImageStore {
   /**
    * Stores an image: config and manifest blobs, layer and image rows and tags, in one
    * transaction. The layer blobs (if any) must already be in the content store.
-   * @throws invalid-argument when the config does not match the layers
+   * @throws invalid-argument when the config does not match the layers, or has too many to run
    */
   create(image: NewImage): CreatedImage {
     const config = parseImageConfigBytes(image.config);
     const diffIds = config.rootfs.diff_ids;
+    // The commands that make images check earlier, before they write; this is the last word.
+    checkImageDepth(diffIds.length, 'the image has');
     if (diffIds.length !== image.layers.length) {
       throw invalidArgument(`image config lists ${diffIds.length} layers (rootfs.diff_ids) but ${image.layers.length} were given`);
     }

@@ -1,4 +1,5 @@
 export * from './history.ts';
+export * from './image-depth.ts';
 export * from './image-store.ts';
 export * from './inspect.ts';
 export * from './list.ts';

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidArgument, StrataError } from '../errdefs/index.ts';
+import { OVERLAY_MAX_LOWER } from './limits.ts';
 import { fsMount, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, sysMount, sysUnmount } from './syscalls.ts';
 
 export interface Mount {
@@ -14,9 +15,6 @@ export interface Mount {
   /** For overlay: `lowerdir=/a:/b` (top first), `upperdir=…`, `workdir=…`; for bind: `rbind`, `ro`. */
   options: string[];
 }
-
-/** The kernel's overlayfs limit on lower layers (OVL_MAX_STACK). */
-export const OVERLAY_MAX_LOWER = 500;
 
 function optionValue(mount: Mount, key: string): string | undefined {
   const prefix = `${key}=`;

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dataLoss, invalidArgument, isStrataError, notFound, StrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
-import type { ImageStore, NewLayer } from '../images/index.ts';
+import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
 import {
   chainIds, familiarName, familiarString, formatPlatform, formatReference, hostPlatform, isSchema1MediaType, parseImageConfigBytes,
@@ -263,6 +263,8 @@ class Puller {
     shownDigest: Digest,
     platform: { wanted: Platform; explicit: boolean },
   ): Promise<PulledImage> {
+    // The manifest lists the layers: an image too deep to run is refused before anything is fetched.
+    checkImageDepth(m.manifest.layers.length, `image ${familiarString(ref)} has`);
     const leaseId = this.leases.create();
     const fetched: { digest: Digest; size: number }[] = [];
     try {

@@ -73,7 +73,8 @@ export class Snapshotter {
       const p = this.stat(parent);
       if (!p) throw notFound(`parent snapshot ${parent} does not exist`);
       if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is not committed`);
-      if (this.driver === 'overlay' && this.chain(parent).length + (kind === 'active' ? 0 : 0) > OVERLAY_MAX_LOWER) {
+      // Every committed snapshot below becomes a lower layer; an active one's own directory is the upper.
+      if (this.driver === 'overlay' && this.chain(parent).length > OVERLAY_MAX_LOWER) {
         throw invalidArgument(`cannot stack on ${parent}: overlayfs mounts at most ${OVERLAY_MAX_LOWER} layers`);
       }
     }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
+import { checkImageDepth } from '../../images/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
@@ -109,6 +110,12 @@ interface LayerStep {
 async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruction, step: LayerStep): Promise<void> {
   const { builder } = ctx;
   const { progress, cache } = builder;
+  try {
+    checkImageDepth(state.layers.length + 1, `${inst.original.split('\n')[0] ?? inst.kind} would give the image`);
+  } catch (err) {
+    progress.fail(step.vertex, err instanceof Error ? err.message : String(err));
+    throw builder.failure(err, at(inst), { vertex: step.vertex });
+  }
   const key = stepKey(state.key, step.inputs);
   const noCache = ctx.plan.noCache;
   const hit = noCache ? undefined : cache.lookup(key);
