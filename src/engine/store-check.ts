@@ -70,6 +70,10 @@ export async function checkStore(engine: Engine, options: { repair?: boolean } =
   }
   for (const layer of images.layers.all()) {
     if (layer.parent && !images.layers.get(layer.parent)) report.problems.push(`layer ${layer.chainId}: parent ${layer.parent} has no record`);
+    // A layer's files live in its snapshot (of either driver) or in a blob to extract them from.
+    if (!engine.snapshotter.records.get(layer.chainId) && !images.layers.blobsOf(layer.diffId).some((b) => engine.content.has(b.digest as Digest))) {
+      report.problems.push(`layer ${layer.chainId}: neither a snapshot nor a stored blob holds its files`);
+    }
   }
   const ingest = engine.content.listIngest();
   const leases = new LeaseRecords(engine.db);

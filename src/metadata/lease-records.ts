@@ -1,8 +1,8 @@
 /**
  * Leases: an operation in flight (load, pull, build) takes a lease and adds every blob
- * and layer it writes, so a concurrent prune cannot collect them before the operation
- * records the image that references them. A lease whose process died is stale and is
- * dropped by the next garbage collection.
+ * and layer it writes or reuses, so a concurrent prune cannot collect them before the
+ * operation records the image that references them. A lease whose process died is stale
+ * and is dropped by the next garbage collection.
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from './database.ts';
@@ -34,6 +34,11 @@ export class LeaseRecords {
 
   all(): LeaseRow[] {
     return this.db.prepare('SELECT id, pid, created_at AS createdAt FROM leases').all() as LeaseRow[];
+  }
+
+  /** Whether any lease holds `ref`. */
+  holds(kind: LeaseRefKind, ref: string): boolean {
+    return this.db.prepare('SELECT 1 FROM lease_refs WHERE kind = ? AND ref = ? LIMIT 1').get(kind, ref) !== undefined;
   }
 
   refs(kind: LeaseRefKind): { leaseId: string; ref: string }[] {

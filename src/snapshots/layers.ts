@@ -85,14 +85,17 @@ export async function layerTarOf(snapshotter: Snapshotter, chainId: string, outp
 
 /**
  * Commits an active snapshot's changes as a new layer, in place (the build's RUN and COPY
- * steps): its files become the layer, nothing is copied.
+ * steps): its files become the layer, nothing is copied. `hold` learns the chain ID before
+ * the commit, so the caller can lease it: a committed snapshot no layer record names yet
+ * would otherwise be fair game for a concurrent garbage collection.
  * @returns the layer's chain ID and measurements
  */
-export async function commitActive(snapshotter: Snapshotter, key: string): Promise<LayerStats & { chainId: Digest }> {
+export async function commitActive(snapshotter: Snapshotter, key: string, hold?: (chainId: Digest) => void): Promise<LayerStats & { chainId: Digest }> {
   const row = snapshotter.stat(key);
   if (!row) throw notFound(`snapshot ${key} does not exist`);
   const stats = await diffSnapshot(snapshotter, key);
   const chainId = chainIdOf(row.parent ?? undefined, stats.diffId as Digest);
+  hold?.(chainId);
   snapshotter.commit(chainId, key);
   return { ...stats, chainId };
 }

@@ -184,6 +184,23 @@ export class Snapshotter {
     this.discardDir(row.dir);
   }
 
+  /**
+   * Removes a snapshot unless another stacks on it or `keep` (asked in the same transaction,
+   * so nothing can stack on it or claim it in between) says it is needed.
+   * @returns whether it was removed
+   */
+  removeUnused(key: string, keep: () => boolean = () => false): boolean {
+    const row = inTransaction(this.db, () => {
+      const current = this.stat(key);
+      if (!current || this.records.children(key).length > 0 || keep()) return undefined;
+      this.records.delete(key);
+      return current;
+    });
+    if (row === undefined) return false;
+    this.discardDir(row.dir);
+    return true;
+  }
+
   /** Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/). */
   private discardDir(dir: string): void {
     const from = join(this.home, dir);

@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { BuildCacheRecords, inTransaction, LeaseRecords } from '../../metadata/index.ts';
 import {
-  formatReference, hostPlatform, parsePlatform, parseReference, withDefaultTag, type Digest, type ImageConfig,
+  chainIds, formatReference, hostPlatform, parsePlatform, parseReference, withDefaultTag, type Digest, type ImageConfig,
 } from '../../oci/index.ts';
 import { prepareContext, type PreparedContext } from '../context/build-context.ts';
 import type { ContextFs } from '../context/context-fs.ts';
@@ -35,7 +35,7 @@ import { exportImage } from './export-image.ts';
 import { dispatchInstruction, type DispatchContext } from './dispatch.ts';
 import { StageState, type LayerRef } from './stage-state.ts';
 import { baseKey, StepCache } from './step-cache.ts';
-import { makeScratch } from './workspace.ts';
+import { makeScratch, type StepSpace } from './workspace.ts';
 import { findStageRef, type StagePlan, type StageResult } from './stage-plan.ts';
 
 export type { StagePlan, StageResult };
@@ -76,11 +76,45 @@ export class Builder {
     this.scratch = makeScratch(host.root);
   }
 
-  /** Keeps a layer alive until the build ends. */
-  protect(chainId: string): void {
-    if (this.leaseId === undefined) this.leaseId = inTransaction(this.host.db, () => this.leases.create());
-    const id = this.leaseId;
-    inTransaction(this.host.db, () => this.leases.add(id, 'layer', chainId));
+  /** Keeps a layer (or, as `blob`, an image config) alive until the build ends. */
+  protect(ref: string, kind: 'layer' | 'blob' = 'layer'): void {
+    inTransaction(this.host.db, () => {
+      this.leaseId ??= this.leases.create();
+      this.leases.add(this.leaseId, kind, ref);
+    });
+  }
+
+  /**
+   * Leases a stored layer for a cache hit, then checks it is still there, in one transaction:
+   * a concurrent prune either removed it before (false: the step runs again) or sees the lease.
+   */
+  reuse(chainId: string): boolean {
+    const { snapshotter, images } = this.host;
+    return inTransaction(this.host.db, () => {
+      this.protect(chainId);
+      return snapshotter.stat(chainId)?.kind === 'committed' && images.layers.get(chainId) !== undefined;
+    });
+  }
+
+  /** Where steps make their layers; each new layer is leased before its snapshot commits. */
+  get space(): StepSpace {
+    return { snapshotter: this.host.snapshotter, scratch: this.scratch, hold: (chainId) => this.protect(chainId) };
+  }
+
+  /**
+   * Finds a stored image and leases its config and layers in one transaction, so a concurrent
+   * `image prune -a` cannot take them from under the build once it has found them.
+   */
+  private leaseImage(ref: string): { id: Digest; config: ImageConfig } | undefined {
+    const images = this.host.images;
+    return inTransaction(this.host.db, () => {
+      const id = images.lookup(ref);
+      if (id === undefined) return undefined;
+      const config = images.config(id);
+      this.protect(id, 'blob');
+      for (const chainId of chainIds(config.rootfs.diff_ids)) this.protect(chainId);
+      return { id, config };
+    });
   }
 
   private dockerfileDetails(lines?: { start: number; end: number }): { dockerfile: { name: string; text: string }; lines?: { start: number; end: number } } {
@@ -308,14 +342,18 @@ export class Builder {
     let task = this.imageTasks.get(normalized);
     if (task === undefined) {
       task = (async () => {
-        let id = this.options.pull === true ? undefined : this.host.images.lookup(normalized);
-        if (id === undefined) id = await this.host.pull(withDefaultTag(parseReference(ref)));
-        const config = this.host.images.config(id);
+        let found = this.options.pull === true ? undefined : this.leaseImage(normalized);
+        if (found === undefined) {
+          const pulled = await this.host.pull(withDefaultTag(parseReference(ref)));
+          // The pull's own lease ends when it returns: a prune may have taken the image since.
+          found = this.leaseImage(pulled);
+          if (found === undefined) throw notFound(`image ${ref} was removed while the build was starting`);
+        }
+        const { id, config } = found;
         const chains = await this.host.ensureExtracted(id);
         const layers: LayerRef[] = chains.map((chainId, i) => {
           const row = this.host.images.layers.get(chainId);
           if (row === undefined) throw notFound(`image ${id}: layer ${chainId} is not recorded`);
-          this.protect(chainId);
           return { chainId, diffId: (config.rootfs.diff_ids[i] ?? row.diffId) as Digest, size: row.size, tarSize: row.tarSize };
         });
         return { id, config, layers };

@@ -119,8 +119,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   const key = stepKey(state.key, step.inputs);
   const noCache = ctx.plan.noCache;
   const hit = noCache ? undefined : cache.lookup(key);
-  if (hit !== undefined && builder.host.snapshotter.stat(hit.chainId) !== undefined && builder.host.images.layers.get(hit.chainId) !== undefined) {
-    builder.protect(hit.chainId);
+  if (hit !== undefined && builder.reuse(hit.chainId)) {
     cache.touch(key);
     progress.cached(step.vertex);
     state.addLayer({ chainId: hit.chainId as Digest, diffId: hit.diffId as Digest, size: hit.size, tarSize: hit.tarSize }, step.description, HISTORY_COMMENT, hit.createdAt);
@@ -136,18 +135,17 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   let layer;
   try {
     const epoch = builder.options.sourceDateEpoch;
-    const { snapshotter } = builder.host;
+    const space = builder.space;
     const write = step.write;
-    if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(snapshotter, builder.scratch, parent, write, epoch, step.independent === true);
-    else if (write !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), epoch);
-    else if (step.execute !== undefined) layer = await changeInSnapshot(snapshotter, builder.scratch, parent, step.execute, epoch, step.tidyUpper);
+    if (write !== undefined && step.mounted !== true) layer = await writeInSnapshot(space, parent, write, epoch, step.independent === true);
+    else if (write !== undefined) layer = await changeInSnapshot(space, parent, (rootfs) => write(new PlainRoot(rootfs)), epoch);
+    else if (step.execute !== undefined) layer = await changeInSnapshot(space, parent, step.execute, epoch, step.tidyUpper);
     else throw new Error('a layer step needs execute or write');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     progress.fail(step.vertex, message);
     throw builder.failure(err, at(inst), { vertex: step.vertex });
   }
-  builder.protect(layer.chainId);
   const createdAt = Date.now();
   cache.record({
     key, parentKey: state.key, kind: step.kind, description: step.description, inputs: JSON.stringify(step.inputs),

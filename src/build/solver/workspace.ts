@@ -21,18 +21,27 @@ export interface CommittedLayer {
   tarSize: number;
 }
 
+/** Where a build's steps make their layers. */
+export interface StepSpace {
+  snapshotter: Snapshotter;
+  /** The build's scratch directory (mount points). */
+  scratch: string;
+  /** Leases a step's layer before its snapshot is committed (see commitActive). */
+  hold: (chainId: Digest) => void;
+}
+
 /**
  * Prepares a writable snapshot on `parent` (or empty), mounts it, lets `change` write to it,
  * unmounts it and commits its changes as a layer. On failure the snapshot is removed.
  */
 export async function changeInSnapshot(
-  snapshotter: Snapshotter,
-  scratch: string,
+  space: StepSpace,
   parent: Digest | undefined,
   change: (rootfs: string) => Promise<void>,
   sourceDateEpoch?: number,
   tidyUpper?: (upper: string) => void,
 ): Promise<CommittedLayer> {
+  const { snapshotter, scratch } = space;
   const key = temporaryKey('build');
   const mounts = snapshotter.prepare(key, parent);
   const target = mkdtempSync(join(scratch, 'rootfs-'));
@@ -52,7 +61,7 @@ export async function changeInSnapshot(
       const row = snapshotter.stat(key);
       if (row !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
     }
-    const layer = await commitActive(snapshotter, key);
+    const layer = await commitActive(snapshotter, key, space.hold);
     return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
   } catch (err) {
     if (mounted) unmountAll(target);
@@ -93,15 +102,15 @@ export function clampTimes(dir: string, epochSeconds: number, since: number): vo
  * mount); on the native driver it gets the mounted full tree.
  */
 export async function writeInSnapshot(
-  snapshotter: Snapshotter,
-  scratch: string,
+  space: StepSpace,
   parent: Digest | undefined,
   write: (root: CopyRoot) => Promise<void>,
   sourceDateEpoch?: number,
   independent = false,
 ): Promise<CommittedLayer> {
+  const { snapshotter, scratch } = space;
   if (snapshotter.driver !== 'overlay') {
-    return changeInSnapshot(snapshotter, scratch, parent, (rootfs) => write(new PlainRoot(rootfs)), sourceDateEpoch);
+    return changeInSnapshot(space, parent, (rootfs) => write(new PlainRoot(rootfs)), sourceDateEpoch);
   }
   const key = temporaryKey('build');
   snapshotter.prepare(key, parent);
@@ -116,7 +125,7 @@ export async function writeInSnapshot(
     view?.release();
     view = undefined;
     if (sourceDateEpoch !== undefined) clampTimes(snapshotter.fsDir(row), sourceDateEpoch, started);
-    const layer = await commitActive(snapshotter, key);
+    const layer = await commitActive(snapshotter, key, space.hold);
     return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
   } catch (err) {
     view?.release();
