@@ -94,6 +94,31 @@ test('a read-only volume: a mount inside it is read-only too', () => {
   strataOk(root, ['volume', 'rm', 'rovol']);
 });
 
+test('cp into a read-only bind or volume is refused as docker refuses it; the host stays as it was', () => {
+  const file = join(work, 'to-copy');
+  writeFileSync(file, 'copied\n');
+  const id = strataOk(root, ['create', '-v', `${host}:/host:ro`, '-v', 'cpvol:/ro:ro', BUSYBOX]).trim();
+  const readOnlyRoot = strataOk(root, ['create', '--read-only', '-v', 'cpvol:/rw', BUSYBOX]).trim();
+  try {
+    for (const dest of ['/host/new', '/host/sub/f', '/host/sub/', '/ro/new']) {
+      const r = strata(root, ['cp', file, `${id}:${dest}`]);
+      assert.equal(r.status, 1, `${dest}: ${r.stderr}`);
+      assert.equal(r.stderr, 'Error: mounted volume is marked read-only\n', dest);
+      const tar = strata(root, ['cp', '-', `${id}:${dest.replace(/\/[^/]*$/, '') || '/'}`], { input: execFileSync('tar', ['-C', work, '-cf', '-', 'to-copy']) });
+      assert.equal(tar.stderr, 'Error: mounted volume is marked read-only\n', `${dest} (tar)`);
+    }
+    assert.equal(readFileSync(join(sub, 'f'), 'utf8'), 'host\n');
+    assert.deepEqual(execFileSync('ls', [host]).toString(), 'sub\ntop\n');
+    // a read-write volume of a --read-only container takes files; its rootfs does not
+    strataOk(root, ['cp', file, `${readOnlyRoot}:/rw/new`]);
+    assert.equal(readFileSync(join(root, 'volumes', 'cpvol', '_data', 'new'), 'utf8'), 'copied\n');
+    assert.equal(strata(root, ['cp', file, `${readOnlyRoot}:/tmp/new`]).stderr, 'Error: container rootfs is marked read-only\n');
+  } finally {
+    strataOk(root, ['rm', id, readOnlyRoot]);
+    strataOk(root, ['volume', 'rm', 'cpvol']);
+  }
+});
+
 test('build: RUN --mount=type=bind of the context (read-only) cannot write into a mount below the context', () => {
   const context = join(work, 'context');
   mkdirSync(join(context, 'sub'), { recursive: true });
