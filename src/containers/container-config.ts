@@ -25,6 +25,10 @@ export interface MountPoint {
   tmpfsData?: string;
   /** bind: `bind` instead of `rbind`. */
   nonRecursive?: boolean;
+  /** bind: read-only at the top only (`bind-recursive=writable`). */
+  readOnlyNonRecursive?: boolean;
+  /** bind: recursively read-only or an error (`bind-recursive=readonly`). */
+  readOnlyForceRecursive?: boolean;
   /** volume: don't fill it from the image. */
   noCopy?: boolean;
   /** volume: a path inside it to mount instead of its root. */

@@ -409,7 +409,12 @@ export class ContainerManager {
               hint: 'create the directory first; strata does not create missing bind-mount sources',
             });
           }
-          mounts.push({ Type: 'bind', Source: m.source, Destination: m.target, Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation, ...(m.nonRecursive ? { nonRecursive: true } : {}) });
+          mounts.push({
+            Type: 'bind', Source: m.source, Destination: m.target, Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation,
+            ...(m.nonRecursive ? { nonRecursive: true } : {}),
+            ...(m.readOnlyNonRecursive ? { readOnlyNonRecursive: true } : {}),
+            ...(m.readOnlyForceRecursive ? { readOnlyForceRecursive: true } : {}),
+          });
         } else if (m.type === 'tmpfs') {
           mounts.push({ Type: 'tmpfs', Source: '', Destination: m.target, Mode: '', RW: !m.readOnly, Propagation: '', tmpfsData: m.data });
         } else {
@@ -501,7 +506,12 @@ export class ContainerManager {
     const filled: string[] = [];
     for (const m of c.stored.mounts) {
       if (m.Type === 'bind') {
-        out.push({ type: 'bind', source: m.Source, destination: m.Destination, readOnly: !m.RW, propagation: (m.Propagation || 'rprivate') as 'rprivate', ...(m.nonRecursive ? { nonRecursive: true } : {}) });
+        out.push({
+          type: 'bind', source: m.Source, destination: m.Destination, readOnly: !m.RW, propagation: (m.Propagation || 'rprivate') as 'rprivate',
+          ...(m.nonRecursive ? { nonRecursive: true } : {}),
+          ...(m.readOnlyNonRecursive ? { readOnlyNonRecursive: true } : {}),
+          ...(m.readOnlyForceRecursive ? { readOnlyForceRecursive: true } : {}),
+        });
       } else if (m.Type === 'tmpfs') {
         out.push({ type: 'tmpfs', destination: m.Destination, data: m.tmpfsData ?? '' });
       } else {
@@ -557,9 +567,9 @@ export class ContainerManager {
       const run = c.stored.run;
       const options: RunOptions = { ...run, id: c.id, mounts, tty: run.tty === true };
       if (request.consoleSize) options.consoleSize = request.consoleSize;
-      const bundle = createBundle({ bundleDir: c.dir, rootfs, image: c.stored.image, options, host: this.host });
-      traceMark('start: bundle written');
       const runtime = this.runtimeFor(c.stored.host.Runtime);
+      const bundle = createBundle({ bundleDir: c.dir, rootfs, image: c.stored.image, options, host: this.host, runtime });
+      traceMark('start: bundle written');
       const detach = request.attach !== true;
       // What the supervisor does after the exit: a detached container's cleanup; in the
       // foreground, the launcher's cleanup should the launcher be killed before it.

@@ -17,6 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { applyLayer } from '../diff/index.ts';
 import { failedPrecondition, internal, invalidArgument, notFound } from '../errdefs/index.ts';
 import { resolveInRootfs } from '../runtime/index.ts';
+import type { MountPoint } from './container-config.ts';
 import type { Container, ContainerManager } from './container-manager.ts';
 
 /** A container path mapped to the host. */
@@ -47,22 +48,22 @@ export function cleanContainerPath(raw: string): string {
   return '/' + parts.join('/');
 }
 
+/** The volume or bind mount a clean container path lies in (the deepest), if any. */
+function coveringMount(c: Container, path: string): MountPoint | undefined {
+  let best: MountPoint | undefined;
+  for (const m of c.stored.mounts) {
+    if (m.Type === 'tmpfs') continue;
+    if ((path === m.Destination || path.startsWith(`${m.Destination}/`)) && m.Destination.length > (best?.Destination.length ?? -1)) best = m;
+  }
+  return best;
+}
+
 /** Maps a container path to the host, through the mounts that cover it. */
 export function resolveContainerPath(c: Container, rootfs: string, raw: string, options: { follow?: boolean } = {}): ResolvedPath {
   const path = cleanContainerPath(raw);
-  let root = rootfs;
-  let rel = path;
-  let best = -1;
-  for (const m of c.stored.mounts) {
-    if (m.Type === 'tmpfs') continue;
-    if (path === m.Destination || path.startsWith(`${m.Destination}/`)) {
-      if (m.Destination.length > best) {
-        best = m.Destination.length;
-        root = m.Source;
-        rel = path.slice(m.Destination.length) || '/';
-      }
-    }
-  }
+  const mount = coveringMount(c, path);
+  const root = mount?.Source ?? rootfs;
+  const rel = mount === undefined ? path : path.slice(mount.Destination.length) || '/';
   if (rel === '/') return { host: root, root, path };
   const host = options.follow ? resolveInRootfs(root, rel) : join(resolveInRootfs(root, posix.dirname(rel)), posix.basename(rel));
   if (!host.startsWith(root)) throw internal(`resolved ${path} outside the container's root`);
@@ -140,7 +141,7 @@ export async function copyToContainer(manager: ContainerManager, c: Container, s
   const contents = /(^|\/)\.$/.test(src);
   const srcPath = src.replace(/\/\.$/, '').replace(/\/+$/, '') || '/';
   await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
-    checkWritable(c, rootfs);
+    checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     const targetSt = statOrUndefined(target.host);
     let extractDir: string;
@@ -172,7 +173,7 @@ export async function copyToContainer(manager: ContainerManager, c: Container, s
  */
 export async function extractToContainer(manager: ContainerManager, c: Container, input: Readable, dest: string): Promise<void> {
   await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
-    checkWritable(c, rootfs);
+    checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
     await applyLayer({ source: input, target: target.host, whiteouts: 'native', computeDiffId: false });
@@ -209,7 +210,18 @@ export async function exportContainer(manager: ContainerManager, c: Container, o
   });
 }
 
-function checkWritable(c: Container, _rootfs: string): void {
+/**
+ * Whether a container path may be written, as docker's checkWritablePath: in a mount when
+ * the mount is read-write (the host's files behind a read-only one stay as they are), else
+ * when the rootfs is.
+ * @throws failed-precondition `mounted volume is marked read-only`, `container rootfs is marked read-only`.
+ */
+function checkWritable(c: Container, raw: string): void {
+  const mount = coveringMount(c, cleanContainerPath(raw));
+  if (mount !== undefined) {
+    if (!mount.RW) throw failedPrecondition('mounted volume is marked read-only');
+    return;
+  }
   if (c.stored.run.readOnly) throw failedPrecondition('container rootfs is marked read-only');
 }
 

@@ -10,6 +10,7 @@ import { fromSystemError } from '../errdefs/index.ts';
 import { hostnameFileContent, hostsFileContent, resolvConfContent } from './etc-files.ts';
 import { hostDevices, probeHost, type HostInfo } from './host-info.ts';
 import type { ImageRunConfig } from './image-config.ts';
+import { recursiveReadOnlySupport, type RuntimeMountFeatures } from './read-only-binds.ts';
 import { mkdirInRootfs, readRootfsFile } from './rootfs-path.ts';
 import type { RunOptions } from './run-options.ts';
 import { buildSpec, serializeSpec, type SpecResult } from './spec.ts';
@@ -23,6 +24,8 @@ export interface BundleInput {
   options: RunOptions;
   /** Host facts; `probeHost()` when absent. */
   host?: HostInfo;
+  /** The OCI runtime that will run it, asked whether it can do `rro` mounts; assumed it can when absent. */
+  runtime?: RuntimeMountFeatures;
 }
 
 export interface Bundle extends SpecResult {
@@ -59,8 +62,9 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
  * without following links out of it, writes hosts/hostname/resolv.conf and config.json,
  * and creates the working directory in the rootfs (root-owned, 0755, as docker does) when
  * `-w` or the image names one.
- * @throws invalid-argument for bad options (see `buildSpec`); not-found/permission-denied
- *   from the filesystem.
+ * @throws invalid-argument for bad options (see `buildSpec`); failed-precondition for a
+ *   read-only bind that can't be made read-only all the way down (see read-only-binds.ts);
+ *   not-found/permission-denied from the filesystem.
  */
 export function createBundle(input: BundleInput): Bundle {
   const host = input.host ?? probeHost();
@@ -79,6 +83,7 @@ export function createBundle(input: BundleInput): Bundle {
   const etcFiles = { hosts: join(bundleDir, 'hosts'), hostname: join(bundleDir, 'hostname'), resolvConf: join(bundleDir, 'resolv.conf') };
   const result = buildSpec({
     rootfs, image: input.image, options, userDb, etcFiles, host,
+    recursiveReadOnly: recursiveReadOnlySupport(options.mounts ?? [], host.kernelRelease, input.runtime),
     ...(options.privileged ? { privilegedDevices: hostDevices() } : {}),
   });
   const network = options.network === 'host' ? 'host' : 'none';

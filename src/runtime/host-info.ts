@@ -5,7 +5,7 @@
  * them as a value, so it stays pure and tests can give any host they like.
  */
 import { existsSync, readFileSync, readdirSync, lstatSync, statSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism, hostname, release } from 'node:os';
 import { join } from 'node:path';
 import { capabilitiesFromMask } from './capabilities.ts';
 import type { LinuxDevice } from './spec-types.ts';
@@ -35,6 +35,8 @@ export interface HostInfo {
   thermalThrottlePaths: string[];
   /** A static tini for `--init` (docker's docker-init), if installed. */
   initPath?: string;
+  /** `uname -r`: whether the kernel has what `rro` mounts need (see read-only-binds.ts). */
+  kernelRelease: string;
 }
 
 const RLIMIT_NAMES: Record<string, string> = {
@@ -108,6 +110,7 @@ export function probeHost(): HostInfo {
     sysctls: ['net.ipv4.ping_group_range', 'net.ipv4.ip_unprivileged_port_start']
       .filter((s) => existsSync(join('/proc/sys', s.replaceAll('.', '/')))),
     cpuCount: availableParallelism(),
+    kernelRelease: release(),
     thermalThrottlePaths: possibleCpus()
       .map((n) => `/sys/devices/system/cpu/cpu${n}/thermal_throttle`)
       .filter((p) => existsSync(p)),

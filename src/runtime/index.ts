@@ -24,6 +24,7 @@ export * from './host-info.ts';
 export type * from './image-config.ts';
 export * from './logs.ts';
 export * from './mount-parse.ts';
+export * from './read-only-binds.ts';
 export * from './resources.ts';
 export * from './rootfs-path.ts';
 export * from './runc.ts';

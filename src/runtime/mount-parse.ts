@@ -17,7 +17,12 @@ export interface BindRequest {
   target: string;
   readOnly: boolean;
   propagation: Propagation;
+  /** `bind-recursive=disabled`: no mounts below the source. */
   nonRecursive: boolean;
+  /** `bind-recursive=writable`: read-only at the top only (see `BindMount`). */
+  readOnlyNonRecursive: boolean;
+  /** `bind-recursive=readonly`: recursively read-only or an error. */
+  readOnlyForceRecursive: boolean;
   /** `-v` creates a missing host directory (docker's legacy behaviour); `--mount` refuses it. */
   createSource: boolean;
   /** The `-v` mode string as given (`ro,z`), for inspect's `Mode`. */
@@ -142,7 +147,8 @@ export function parseVolumeFlag(raw: string, cwd: string = process.cwd()): Mount
   if (kind === 'bind') {
     return {
       type: 'bind', source: cleanPath(source), target: cleanTarget, readOnly,
-      propagation: options.find(isPropagation) ?? 'rprivate', nonRecursive: false, createSource: true, mode,
+      propagation: options.find(isPropagation) ?? 'rprivate', nonRecursive: false, readOnlyNonRecursive: false, readOnlyForceRecursive: false,
+      createSource: true, mode,
     };
   }
   if (source !== '') validateVolumeName(source);
@@ -211,6 +217,8 @@ export function parseMountFlag(raw: string, cwd: string = process.cwd(), exists:
   let readOnly = false;
   let propagation: string | undefined;
   let nonRecursive = false;
+  let readOnlyNonRecursive = false;
+  let readOnlyForceRecursive = false;
   let createSource = false;
   let bindOpts = false;
   let volumeOpts = false;
@@ -252,10 +260,13 @@ export function parseMountFlag(raw: string, cwd: string = process.cwd(), exists:
       case 'consistency': break;
       case 'bind-propagation': bindOpts = true; propagation = val.toLowerCase(); break;
       case 'bind-nonrecursive': throw invalidArgument('bind-nonrecursive is deprecated, use bind-recursive=disabled instead');
+      // Each value sets its own flag, as docker/cli does: conflicting ones are refused below.
       case 'bind-recursive':
         bindOpts = true;
         if (val === 'disabled') nonRecursive = true;
-        else if (val !== 'enabled' && val !== 'writable' && val !== 'readonly') {
+        else if (val === 'writable') readOnlyNonRecursive = true;
+        else if (val === 'readonly') readOnlyForceRecursive = true;
+        else if (val !== 'enabled') {
           throw invalidArgument(`invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`);
         }
         break;
@@ -293,9 +304,10 @@ export function parseMountFlag(raw: string, cwd: string = process.cwd(), exists:
       if (propagation !== undefined && !isPropagation(propagation)) throw configError(`invalid propagation mode: ${propagation}`);
       if (!isAbsolute(source)) throw configError(`invalid mount path: '${source}' mount path must be absolute`);
       if (!createSource && !exists(source)) throw configError(`bind source path does not exist: ${source}`);
+      checkReadOnlyModes(readOnly, readOnlyNonRecursive, readOnlyForceRecursive);
       return {
         type: 'bind', source: cleanPath(source), target: cleanTarget, readOnly,
-        propagation: (propagation as Propagation | undefined) ?? 'rprivate', nonRecursive, createSource, mode: '',
+        propagation: (propagation as Propagation | undefined) ?? 'rprivate', nonRecursive, readOnlyNonRecursive, readOnlyForceRecursive, createSource, mode: '',
       };
     }
     case 'volume': {
@@ -319,6 +331,19 @@ export function parseMountFlag(raw: string, cwd: string = process.cwd(), exists:
     default:
       throw configError('mount type unknown');
   }
+}
+
+/**
+ * `bind-recursive=writable` and `=readonly` say how a read-only mount is read-only: they
+ * need `readonly`, and exclude each other. The daemon's messages (docker checks at start;
+ * strata before anything is created).
+ * @throws invalid-argument `mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive`, ….
+ */
+function checkReadOnlyModes(readOnly: boolean, nonRecursive: boolean, forceRecursive: boolean): void {
+  const hint = { hint: 'bind-recursive=writable and bind-recursive=readonly apply to a read-only mount (add readonly), one of them at a time' };
+  if (!readOnly && nonRecursive) throw invalidArgument('mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive', hint);
+  if (!readOnly && forceRecursive) throw invalidArgument('mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive', hint);
+  if (nonRecursive && forceRecursive) throw invalidArgument('mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive', hint);
 }
 
 /** The daemon's ConvertTmpfsOptions: `ro`, `mode=` in octal, `size=` with the largest exact unit. */
@@ -369,8 +394,10 @@ export function toRuntimeMount(req: MountRequest, volumeHostPath?: string): Runt
   switch (req.type) {
     case 'bind':
       return {
-        type: 'bind', source: req.source, destination: req.target, readOnly: req.readOnly,
-        propagation: req.propagation, ...(req.nonRecursive ? { nonRecursive: true } : {}),
+        type: 'bind', source: req.source, destination: req.target, readOnly: req.readOnly, propagation: req.propagation,
+        ...(req.nonRecursive ? { nonRecursive: true } : {}),
+        ...(req.readOnlyNonRecursive ? { readOnlyNonRecursive: true } : {}),
+        ...(req.readOnlyForceRecursive ? { readOnlyForceRecursive: true } : {}),
       };
     case 'volume':
       if (volumeHostPath === undefined) throw invalidArgument(`volume for ${req.target} has no host directory`);

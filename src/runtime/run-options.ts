@@ -19,6 +19,13 @@ export interface BindMount {
   propagation?: Propagation;
   /** `bind` instead of `rbind` (`--mount …,bind-recursive=disabled`). */
   nonRecursive?: boolean;
+  /**
+   * Read-only at the top only, the mounts below it left writable, as before docker 25
+   * (`bind-recursive=writable`). Otherwise a read-only bind is read-only all the way down.
+   */
+  readOnlyNonRecursive?: boolean;
+  /** Never fall back to a read-only top only, even with nothing mounted below (`bind-recursive=readonly`). */
+  readOnlyForceRecursive?: boolean;
 }
 
 export interface TmpfsMount {

@@ -64,6 +64,7 @@ export function runtimeErrorMessage(text: string): string {
 }
 
 const probed = new Map<string, string | null>();
+const mountOptionsOf = new Map<string, readonly string[] | null>();
 
 export interface OciRuntimeOptions {
   /** Runtime state root, e.g. `<strata root>/runtime/runc`. */
@@ -108,6 +109,26 @@ export class OciRuntime {
       throw internal(`create runtime state directory ${options.root}: ${(err as Error).message}`, { cause: err });
     }
     return new OciRuntime(binary, options.root);
+  }
+
+  /**
+   * The mount options the runtime knows, from its `features` command (runc 1.1 and later),
+   * or undefined when it has none. Asked once per binary for the life of the process.
+   */
+  mountOptions(): readonly string[] | undefined {
+    let known = mountOptionsOf.get(this.binary);
+    if (known === undefined) {
+      known = null;
+      const r = childProcess().spawnSync(this.binary, ['features'], { encoding: 'utf8', timeout: 10_000 });
+      if (r.status === 0) {
+        try {
+          const options = (JSON.parse(r.stdout) as { mountOptions?: unknown }).mountOptions;
+          if (Array.isArray(options)) known = options.filter((o): o is string => typeof o === 'string');
+        } catch { /* not the features JSON: treat as unknown */ }
+      }
+      mountOptionsOf.set(this.binary, known);
+    }
+    return known ?? undefined;
   }
 
   /** Global arguments every call gets. */

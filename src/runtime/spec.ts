@@ -20,6 +20,7 @@ import { resolveCommand, type ContainerCommand } from './command.ts';
 import { containerProcessEnv, mergeImageEnv } from './env.ts';
 import type { HostInfo } from './host-info.ts';
 import type { ImageRunConfig } from './image-config.ts';
+import { readOnlyOption, type RecursiveReadOnly } from './read-only-binds.ts';
 import { cgroupResources, containerRlimits, parseDeviceCgroupRule } from './resources.ts';
 import type { RunOptions, RuntimeMount } from './run-options.ts';
 import { defaultSeccompProfile } from './seccomp.ts';
@@ -45,6 +46,8 @@ export interface SpecInput {
   host: HostInfo;
   /** Host devices for `--privileged` (see `hostDevices`); none when absent. */
   privilegedDevices?: LinuxDevice[];
+  /** Whether read-only binds can be made read-only all the way down (`rro`); assumed when absent. */
+  recursiveReadOnly?: RecursiveReadOnly;
 }
 
 export interface SpecResult {
@@ -77,7 +80,7 @@ export function containerWorkdir(options: RunOptions, image: ImageRunConfig | un
 
 const depth = (p: string): number => posix.normalize(p).split('/').length;
 
-function userMountEntries(mounts: readonly RuntimeMount[]): MountEntry[] {
+function userMountEntries(mounts: readonly RuntimeMount[], recursiveReadOnly: RecursiveReadOnly | undefined): MountEntry[] {
   const binds: MountEntry[] = [];
   const tmpfs: MountEntry[] = [];
   for (const m of mounts) {
@@ -86,7 +89,8 @@ function userMountEntries(mounts: readonly RuntimeMount[]): MountEntry[] {
       tmpfs.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options });
     } else {
       const options = [m.nonRecursive ? 'bind' : 'rbind'];
-      if (m.readOnly) options.push('ro');
+      const readOnly = readOnlyOption(m, recursiveReadOnly);
+      if (readOnly !== undefined) options.push(readOnly);
       options.push(m.propagation ?? 'rprivate');
       binds.push({ destination: m.destination, type: 'bind', source: m.source, options });
     }
@@ -136,7 +140,8 @@ export function mergeTmpfsOptions(options: readonly string[]): string[] {
  * Builds the runtime spec for one container.
  * @throws invalid-argument for bad options (`no command specified`, `unable to find user x:
  *   no matching entries in passwd file`, resource limits, capabilities, tmpfs options);
- *   failed-precondition for `--init` without a tini binary on the host.
+ *   failed-precondition for `--init` without a tini binary on the host, or a read-only
+ *   bind that can't be made read-only all the way down.
  */
 export function buildSpec(input: SpecInput): SpecResult {
   const { options, image, host } = input;
@@ -163,7 +168,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   }
 
   // The caller's mounts, then the /etc files unless the caller mounts those paths itself.
-  const extraMounts = userMountEntries(options.mounts ?? []);
+  const extraMounts = userMountEntries(options.mounts ?? [], input.recursiveReadOnly);
   const userTargets = new Set(extraMounts.map((m) => m.destination));
   const etcWritable = options.readOnly !== true;
   for (const [destination, source] of [

@@ -175,6 +175,7 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
     rootfs: run.rootfs,
     image: {},
     host: info,
+    runtime,
     options: {
       id,
       command: run.args,

@@ -11,7 +11,7 @@ import { traceMark, type Container, type ContainerManager, type CreateRequest, t
 import type { Engine } from '../../engine/index.ts';
 import {
   collectRunEnv, ContainerStartError, parseMountFlag, parseNanoCpus, parseRamBytes, parseSignal, parseTmpfsFlag, parseVolumeFlag,
-  type MountRequest, type RunOptions, type Ulimit,
+  type BindRequest, type MountRequest, type RunOptions, type Ulimit,
 } from '../../runtime/index.ts';
 import { CliContext } from '../context.ts';
 import { keyValues } from '../key-values.ts';
@@ -113,17 +113,27 @@ function mountRequests(o: Options): { volumes: MountRequest[]; mounts: MountRequ
     try {
       return parseMountFlag(v, cwd, existsSync);
     } catch (err) {
-      if (isStrataError(err)) throw invalidArgument(`invalid argument "${v}" for "--mount" flag: ${err.message}`);
+      if (isStrataError(err)) throw invalidArgument(`invalid argument "${v}" for "--mount" flag: ${err.message}`, err.hint !== undefined ? { hint: err.hint } : {});
       throw err;
     }
   });
   return { volumes, mounts, tmpfs: list(o, 'tmpfs').map(parseTmpfsFlag) };
 }
 
+/** The BindOptions docker/cli sends for `bind-recursive=` (none for `enabled`). */
+function bindOptionsRecord(m: BindRequest): { BindOptions?: Record<string, boolean> } {
+  const options = {
+    ...(m.nonRecursive ? { NonRecursive: true } : {}),
+    ...(m.readOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
+    ...(m.readOnlyForceRecursive ? { ReadOnlyForceRecursive: true } : {}),
+  };
+  return Object.keys(options).length > 0 ? { BindOptions: options } : {};
+}
+
 /** The HostConfig.Mounts docker records for `--mount` values. */
 function mountRecords(reqs: MountRequest[]): Array<Record<string, unknown>> {
   return reqs.map((m) => {
-    if (m.type === 'bind') return { Type: 'bind', Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) };
+    if (m.type === 'bind') return { Type: 'bind', Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}), ...bindOptionsRecord(m) };
     if (m.type === 'volume') return { Type: 'volume', ...(m.name ? { Source: m.name } : {}), Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) };
     return { Type: 'tmpfs', Target: m.target };
   });

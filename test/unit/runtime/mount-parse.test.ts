@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkDuplicateTargets, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, toRuntimeMount, validateVolumeName,
+  checkDuplicateTargets, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, toRuntimeMount, validateVolumeName, type BindRequest,
 } from '../../../src/runtime/mount-parse.ts';
 import { mergeTmpfsOptions } from '../../../src/runtime/spec.ts';
 import { parseNanoCpus, parseRamBytes } from '../../../src/runtime/units.ts';
@@ -10,10 +10,10 @@ import { isStrataError } from '../../../src/errdefs/index.ts';
 
 test('-v: binds, named and anonymous volumes', () => {
   assert.deepEqual(parseVolumeFlag('/host/dir:/data:ro'), {
-    type: 'bind', source: '/host/dir', target: '/data', readOnly: true, propagation: 'rprivate', nonRecursive: false, createSource: true, mode: 'ro',
+    type: 'bind', source: '/host/dir', target: '/data', readOnly: true, propagation: 'rprivate', nonRecursive: false, readOnlyNonRecursive: false, readOnlyForceRecursive: false, createSource: true, mode: 'ro',
   });
   assert.deepEqual(parseVolumeFlag('/h//x/:/d/../data'), {
-    type: 'bind', source: '/h/x', target: '/data', readOnly: false, propagation: 'rprivate', nonRecursive: false, createSource: true, mode: '',
+    type: 'bind', source: '/h/x', target: '/data', readOnly: false, propagation: 'rprivate', nonRecursive: false, readOnlyNonRecursive: false, readOnlyForceRecursive: false, createSource: true, mode: '',
   });
   assert.equal((parseVolumeFlag('/h:/d:rw,rshared') as { propagation: string }).propagation, 'rshared');
   assert.deepEqual(parseVolumeFlag('myvol:/data'), { type: 'volume', name: 'myvol', target: '/data', readOnly: false, noCopy: false, mode: '' });
@@ -44,10 +44,10 @@ test('-v: bad specs fail with docker\'s messages', () => {
 
 test('--mount: bind, volume, tmpfs', () => {
   assert.deepEqual(parseMountFlag('type=bind,source=/src,target=/dst,readonly,bind-propagation=rslave'), {
-    type: 'bind', source: '/src', target: '/dst', readOnly: true, propagation: 'rslave', nonRecursive: false, createSource: false, mode: '',
+    type: 'bind', source: '/src', target: '/dst', readOnly: true, propagation: 'rslave', nonRecursive: false, readOnlyNonRecursive: false, readOnlyForceRecursive: false, createSource: false, mode: '',
   });
   assert.deepEqual(parseMountFlag('type=bind,src=/src,dst=/dst,bind-recursive=disabled,ro=false'), {
-    type: 'bind', source: '/src', target: '/dst', readOnly: false, propagation: 'rprivate', nonRecursive: true, createSource: false, mode: '',
+    type: 'bind', source: '/src', target: '/dst', readOnly: false, propagation: 'rprivate', nonRecursive: true, readOnlyNonRecursive: false, readOnlyForceRecursive: false, createSource: false, mode: '',
   });
   assert.deepEqual(parseMountFlag('source=vol1,target=/v,volume-nocopy,volume-opt=o=addr=1,volume-label=a=b'), {
     type: 'volume', name: 'vol1', target: '/v', readOnly: false, noCopy: true, driverOptions: { o: 'addr=1' }, labels: { a: 'b' }, mode: '',
@@ -57,6 +57,37 @@ test('--mount: bind, volume, tmpfs', () => {
   assert.deepEqual(parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=2m,tmpfs-mode=1770'), { type: 'tmpfs', target: '/t', readOnly: false, data: 'mode=1770,size=2m' });
   assert.equal((parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=1536,ro') as { data: string }).data, 'ro,size=1536');
   assert.equal((parseMountFlag('"type=bind","src=/a,b",dst=/c') as { source: string }).source, '/a,b');
+});
+
+test('--mount bind-recursive: docker\'s four values, each setting its own flag', () => {
+  const flags = (raw: string): unknown => {
+    const m = parseMountFlag(`type=bind,src=/s,dst=/d,${raw}`);
+    assert.equal(m.type, 'bind');
+    const { nonRecursive, readOnlyNonRecursive, readOnlyForceRecursive } = m as BindRequest;
+    return { nonRecursive, readOnlyNonRecursive, readOnlyForceRecursive };
+  };
+  const none = { nonRecursive: false, readOnlyNonRecursive: false, readOnlyForceRecursive: false };
+  assert.deepEqual(flags('readonly'), none);
+  assert.deepEqual(flags('readonly,bind-recursive=enabled'), none);
+  assert.deepEqual(flags('bind-recursive=enabled'), none);
+  assert.deepEqual(flags('bind-recursive=disabled'), { ...none, nonRecursive: true });
+  assert.deepEqual(flags('ro,bind-recursive=disabled'), { ...none, nonRecursive: true });
+  assert.deepEqual(flags('readonly,bind-recursive=writable'), { ...none, readOnlyNonRecursive: true });
+  assert.deepEqual(flags('readonly=true,bind-recursive=readonly'), { ...none, readOnlyForceRecursive: true });
+  assert.deepEqual(flags('ro,bind-recursive=disabled,bind-recursive=writable'), { ...none, nonRecursive: true, readOnlyNonRecursive: true });
+  // -v never sets them: its ro is recursive
+  const v = parseVolumeFlag('/s:/d:ro') as BindRequest;
+  assert.deepEqual([v.nonRecursive, v.readOnlyNonRecursive, v.readOnlyForceRecursive], [false, false, false]);
+  // the runtime mount carries them
+  assert.deepEqual(toRuntimeMount(parseMountFlag('type=bind,src=/s,dst=/d,ro,bind-recursive=writable')), {
+    type: 'bind', source: '/s', destination: '/d', readOnly: true, propagation: 'rprivate', readOnlyNonRecursive: true,
+  });
+  assert.deepEqual(toRuntimeMount(parseMountFlag('type=bind,src=/s,dst=/d,ro,bind-recursive=readonly')), {
+    type: 'bind', source: '/s', destination: '/d', readOnly: true, propagation: 'rprivate', readOnlyForceRecursive: true,
+  });
+  assert.deepEqual(toRuntimeMount(parseMountFlag('type=bind,src=/s,dst=/d,bind-recursive=disabled')), {
+    type: 'bind', source: '/s', destination: '/d', readOnly: false, propagation: 'rprivate', nonRecursive: true,
+  });
 });
 
 test('--mount: bad values fail with docker\'s messages', () => {
@@ -79,6 +110,13 @@ test('--mount: bad values fail with docker\'s messages', () => {
     ['type=tmpfs,target=/x,tmpfs-size=huge', 'invalid value for tmpfs-size: huge'],
     ['type=tmpfs,target=/x,tmpfs-mode=999', 'invalid value for tmpfs-mode: 999'],
     ['type=bind,source=/a,target=/x,bind-propagation=odd', 'invalid mount config for type "bind": invalid propagation mode: odd'],
+    ['type=bind,source=/a,target=/x,readonly,bind-recursive=bogus', 'invalid value for bind-recursive: bogus (must be "enabled", "disabled", "writable", or "readonly")'],
+    ['type=bind,source=/a,target=/x,bind-recursive=false', 'invalid value for bind-recursive: false (must be "enabled", "disabled", "writable", or "readonly")'],
+    ['type=bind,source=/a,target=/x,bind-recursive', "invalid field 'bind-recursive' must be a key=value pair"],
+    ['type=tmpfs,target=/x,bind-recursive=disabled', "cannot mix 'bind-*' options with mount type 'tmpfs'"],
+    ['type=bind,source=/a,target=/x,bind-recursive=writable', 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive'],
+    ['type=bind,source=/a,target=/x,readonly=false,bind-recursive=readonly', 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive'],
+    ['type=bind,source=/a,target=/x,ro,bind-recursive=readonly,bind-recursive=writable', 'mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive'],
     ['type=volume,target=/x,volume-subpath=a', 'invalid mount config for type "volume": must not set Subpath when using anonymous volumes'],
     ['type=volume,source=v1,target=/x,volume-subpath=../up', 'invalid mount config for type "volume": subpath must be a relative path within the volume'],
   ];

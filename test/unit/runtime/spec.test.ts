@@ -28,6 +28,7 @@ const host: HostInfo = {
   cpuCount: 2,
   thermalThrottlePaths: [],
   initPath: '/usr/bin/docker-init',
+  kernelRelease: '6.1.0-18-amd64',
 };
 const etcFiles = { hosts: '/c/hosts', hostname: '/c/hostname', resolvConf: '/c/resolv.conf' };
 const userDb = { passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' };
@@ -127,7 +128,8 @@ test('many flags at once, as docker 20.10 wrote them', () => {
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=1048576'] },
     { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/docker-init', options: ['bind', 'ro'] },
     { destination: '/e', type: 'bind', source: '/tmp/hE/rootfs/etc', options: ['rbind', 'rprivate'] },
-    { destination: '/mnt', type: 'bind', source: '/tmp/hE', options: ['rbind', 'ro', 'rprivate'] },
+    // docker 25 and later make a read-only bind read-only all the way down (20.10 wrote `ro`)
+    { destination: '/mnt', type: 'bind', source: '/tmp/hE', options: ['rbind', 'rro', 'rprivate'] },
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=1m'] },
     { destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'rprivate'] },
     { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'mode=1770', 'size=2m'] },
