@@ -4,8 +4,10 @@
  * one transaction.
  */
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { failedPrecondition, fromSystemError, StrataError } from '../errdefs/index.ts';
+import { keepReserve } from './disk-reserve.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type Database = Sqlite.Database;
@@ -24,6 +26,8 @@ function nativeBinding(): string | undefined {
 }
 
 export function openDatabase(path: string): Database {
+  // SQLite needs room to open (its wal-index) and to write, even on a full disk.
+  keepReserve(dirname(path));
   let db: Database;
   try {
     const addon = nativeBinding();

@@ -13,11 +13,13 @@
  *   --ready-fd N   "started <pid>" once the container runs, or "failed <status> <message>"
  *                  (status 125/126/127 as docker's CLI exits); in the foreground then
  *                  "exited <code> <oomKilled 0|1>" once its exit is recorded.
- *   --state PATH   JSON, replaced atomically at each change:
+ *   --state PATH   JSON, replaced atomically at each change (the last one through PATH.next,
+ *                  1 MiB taken before the container runs, so a full disk can't stop it):
  *                  {"status":"starting"|"running"|"exited"|"created","pid":N,"exitCode":N,
  *                   "startedAt":"…","finishedAt":"…","oomKilled":bool,"error":"…",
  *                   "shimPid":N,"shimStartTime":N}
- *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"}
+ *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"};
+ *                  a line that finds no room is dropped whole
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
  *                  --rm. In the foreground only when the launcher is gone (killed).
  *
@@ -190,7 +192,12 @@ struct stream {
 };
 
 static char *log_record; /* scratch for one record */
+static off_t log_size;   /* the log's length up to its last whole record */
 
+/* Appends one record. A write that fails (ENOSPC, EIO) drops the record, as docker drops
+   the line, and cuts off the part of it that was written, so the log stays whole lines for
+   `logs`; the next record is tried again (the space may be back). The output itself goes on
+   being read either way, so the container never blocks or gets SIGPIPE because of the log. */
 static void log_entry(const char *stream, const unsigned char *data, size_t len) {
     if (log_fd < 0 || len == 0) return;
     char ts[64];
@@ -199,7 +206,8 @@ static void log_entry(const char *stream, const unsigned char *data, size_t len)
     size_t o = (size_t)snprintf(log_record, cap, "{\"log\":\"");
     o += json_escape(log_record + o, cap - o, data, len);
     o += (size_t)snprintf(log_record + o, cap - o, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
-    write_all(log_fd, log_record, o);
+    if (write_all(log_fd, log_record, o) == 0) log_size += (off_t)o;
+    else if (ftruncate(log_fd, log_size) < 0) { /* a torn last line; `logs` skips what it can't parse */ }
 }
 
 /* Takes new output: copies it to the attached terminal and logs each complete line. */
@@ -237,8 +245,59 @@ static unsigned long long self_start_time(void) {
     return strtoull(p, NULL, 10);
 }
 
+/* The state file's last version, taken while there is space (before the container runs),
+   so that a container filling the disk can't keep its exit from being recorded nor its
+   clean-up from being done: the exit record is written into this file in place (no new
+   block), the file is shrunk to it, which gives the rest of the room back for the records
+   of the clean-up (`rm` for --rm) and the commands that follow, and renamed over the state
+   file. Without it (no space even at the start), a new file is written as for the others. */
+#define STATE_SPARE_ROOM (1 << 20)
+#define STATE_SPARE_MIN 4096 /* one block: an exit record is ~250 bytes */
+static int spare_fd = -1;
+static off_t spare_size;
+static char spare_path[4096];
+
+static void prepare_spare(void) {
+    if (spare_fd >= 0 || opt.state == NULL) return;
+    snprintf(spare_path, sizeof spare_path, "%s.next", opt.state);
+    int fd = open(spare_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    if (posix_fallocate(fd, 0, STATE_SPARE_ROOM) == 0) {
+        spare_size = STATE_SPARE_ROOM;
+    } else {
+        /* short of room already: at least the record's block */
+        char fill[STATE_SPARE_MIN];
+        memset(fill, ' ', sizeof fill);
+        if (ftruncate(fd, 0) < 0 || write_all(fd, fill, sizeof fill) < 0) {
+            close(fd);
+            unlink(spare_path);
+            return;
+        }
+        spare_size = STATE_SPARE_MIN;
+    }
+    spare_fd = fd;
+}
+
+/* Replaces the state file with `body` through the spare; 0 on success. */
+static int replace_with_spare(const char *body, size_t len) {
+    if (spare_fd < 0 || (off_t)len > spare_size) return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(spare_fd, body + done, len - done, (off_t)done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    /* shrinking frees space, never needs it */
+    if (ftruncate(spare_fd, (off_t)len) < 0 || rename(spare_path, opt.state) < 0) return -1;
+    close(spare_fd);
+    spare_fd = -1;
+    return 0;
+}
+
 static void write_state(const char *status, int exit_code, const char *finished_at, int oom_killed, const char *error) {
     if (opt.state == NULL) return;
+    int last = strcmp(status, "exited") == 0 || strcmp(status, "created") == 0;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.%d.tmp", opt.state, (int)getpid());
     char err_json[8192];
@@ -253,6 +312,7 @@ static void write_state(const char *status, int exit_code, const char *finished_
         oom_killed ? "true" : "false", err_json, (int)getpid(), self_start_time());
     /* Atomic (rename), not fsynced: after a host crash every container is stopped anyway,
        and reconcile reports what the runtime knows. fsync here would cost ~7 ms a write. */
+    if (last && replace_with_spare(body, (size_t)n) == 0) return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return;
     if (write_all(fd, body, (size_t)n) == 0) {
@@ -598,11 +658,14 @@ int main(int argc, char **argv) {
     if (opt.log != NULL) {
         log_fd = open(opt.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (log_fd < 0) die("open %s: %s", opt.log, strerror(errno));
+        struct stat st;
+        log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;
     }
     log_record = malloc(LOG_LINE_MAX * 6 + 128);
     if (log_record == NULL) die("out of memory");
     /* "starting" names this shim, so a reconcile during the start knows someone owns it */
     write_state("starting", 0, "0001-01-01T00:00:00Z", 0, "");
+    prepare_spare();
     if (chdir("/") < 0) { /* keep going: cwd only matters for relative paths, and ours are absolute */ }
 
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
