@@ -2,8 +2,8 @@
  * Go's fmt package for the values templates handle: Sprint, Sprintln, Sprintf and the
  * `%v` printing rules (`[a b]`, `map[k:v]` with sorted keys, `{f1 f2}`, `<nil>`).
  */
-import { goTimeString } from '../go-time.ts';
-import { canBackquote, codePoints, formatFloat, quoteRune, quoteString } from './strconv.ts';
+import { goTimeString } from './time.ts';
+import { canBackquote, formatFloat, quoteRune, quoteString } from './strconv.ts';
 import {
   GoFloat,
   GoStruct,
@@ -593,6 +593,3 @@ export function printOne(v: unknown): string {
   p.printArg(v, 'v');
   return p.out;
 }
-
-/** Exposed for tests: the code points of a string as Go ranges over them. */
-export const _codePoints = codePoints;

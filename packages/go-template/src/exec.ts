@@ -4,7 +4,7 @@
  * range/with/if, template calls) and Go's execution error messages
  * (`template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in type T`).
  */
-import { printOne, sprint } from './fmt.ts';
+import { printOne } from './fmt.ts';
 import { callFunction, paramTypeName } from './funcs.ts';
 import type { FuncMap, GoFunc, ParamType } from './funcs.ts';
 import type {
@@ -602,6 +602,3 @@ export function execute(ctx: ExecContext, name: string, data: unknown): string {
   }
   return s.out;
 }
-
-/** Exposed for tests of Sprint-like printing. */
-export const _sprint = sprint;
