@@ -3,7 +3,7 @@
  * `%v` printing rules (`[a b]`, `map[k:v]` with sorted keys, `{f1 f2}`, `<nil>`).
  */
 import { goTimeString } from './time.ts';
-import { canBackquote, formatFloat, quoteRune, quoteString } from './strconv.ts';
+import { canBackquote, formatFloat, isPrintRune, quoteRune, quoteString } from './strconv.ts';
 import {
   GoFloat,
   GoStruct,
@@ -109,7 +109,7 @@ class Printer {
         return;
       case 'U': {
         let s = 'U+' + (v < 0n ? (-v).toString(16) : v.toString(16)).toUpperCase().padStart(Math.max(4, f.prec), '0');
-        if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintable(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
+        if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintRune(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
         this.out += pad(s, { ...f, zero: false });
         return;
       }
@@ -516,10 +516,6 @@ function intFromArg(args: readonly unknown[], argNum: number): [number, boolean,
 function validRune(v: bigint): number {
   if (v < 0n || v > 0x10ffffn || (v >= 0xd800n && v <= 0xdfffn)) return 0xfffd;
   return Number(v);
-}
-
-function isPrintable(cp: number): boolean {
-  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(String.fromCodePoint(cp));
 }
 
 function hexBytes(b: Uint8Array, upper: boolean, f: Flags): string {

@@ -276,4 +276,11 @@ export const goOracleCases: ReadonlyArray<readonly [template: string, expected: 
   ["{{printf \"%d\" .Endpoints}}", "map[%!d(string=docker):{%!d(string=unix:///var/run/docker.sock) %!d(bool=false)}]\n"],
   ["{{printf \"%v\" .TLSMaterial}}", "map[]\n"],
   ["{{printf \"%+v\" .Endpoints}}", "map[docker:{Host:unix:///var/run/docker.sock SkipTLSVerify:false}]\n"],
+  // Recorded later the same way: names and tokens in messages are quoted as Go's %q quotes them.
+  ["{{template \"a\u200bb\"}}", "\ntemplate parsing error: template: :1:11: executing \"\" at <{{template \"a\\u200bb\"}}>: template \"a\\u200bb\" not defined"],
+  ["{{template \"a\\ab\" .}}", "\ntemplate parsing error: template: :1:11: executing \"\" at <{{template \"a\\ab\" .}}>: template \"a\\ab\" not defined"],
+  ["{{template \"a\\x7fb\"}}", "\ntemplate parsing error: template: :1:11: executing \"\" at <{{template \"a\\x7fb\"}}>: template \"a\\x7fb\" not defined"],
+  ["{{define \"a\\ab\"}}{{.Nope}}{{end}}{{template \"a\\ab\" .}}", "\ntemplate parsing error: template: :1:19: executing \"a\\ab\" at <.Nope>: can't evaluate field Nope in type context.contextWithTLSListing"],
+  ["{{define \"\\b\\f\\v\"}}x{{end}}{{define \"\\b\\f\\v\"}}y{{end}}", "template parsing error: template: :1: template: multiple definition of template \"\\b\\f\\v\""],
+  ["{{define \"x\" \"ééééé\"}}{{end}}", "template parsing error: template: :1: unexpected \"\\\"ééééé\\\"\"... in define clause"],
 ];
