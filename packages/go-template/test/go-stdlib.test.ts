@@ -10,6 +10,7 @@ import {
   goTimeString,
   indentJson,
   parseRFC3339,
+  quoteString,
   sprintf,
   toGoTime,
 } from '../src/index.ts';
@@ -49,6 +50,15 @@ test('Go float formatting: shortest %v, exact rounding half to even', () => {
   assert.equal(formatFloat(1.005, 'f', 2), '1.00');
   assert.equal(formatFloat(5e-324, 'e', -1), '5e-324');
   assert.equal(sprintf('%6.2f|%-6d|%x|%q', [3.14159, 42, 'hi', 'a"b']), '  3.14|42    |6869|"a\\"b"');
+});
+
+test('strconv.Quote and QuoteToASCII: Go escapes for what is not printable', () => {
+  assert.equal(quoteString('plain'), '"plain"');
+  assert.equal(quoteString('a"b\\c\n\t\u0007\u007f\b\f\v\r\u0000'), '"a\\"b\\\\c\\n\\t\\a\\x7f\\b\\f\\v\\r\\x00"');
+  assert.equal(quoteString('日本 \u200b \u00a0 \u{1f600} \u{e0001}'), '"日本 \\u200b \\u00a0 😀 \\U000e0001"');
+  // Node writes a lone surrogate as U+FFFD, which is printable: Go leaves it as it is.
+  assert.equal(quoteString('a\ud800b\ufffd'), '"a\ufffdb\ufffd"');
+  assert.equal(quoteString('é\ufffd', true), '"\\u00e9\\ufffd"');
 });
 
 test('indentJson re-indents like Go\'s json.Indent: strings untouched, empty containers kept short', () => {
