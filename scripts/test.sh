@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, type-checks, lints, then runs every test
-# under test/ with node:test. Pass file paths to run only those tests.
+# under test/ and packages/*/test/ with node:test. Pass file paths to run only those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -9,5 +9,5 @@ npx tsc --noEmit
 echo "== lint" >&2
 npx eslint --max-warnings=0 .
 echo "== tests" >&2
-if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test -name '*.test.ts' -not -path '*/fixtures/*' | sort); fi
+if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find test packages/*/test -name '*.test.ts' -not -path '*/fixtures/*' | sort); fi
 exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" "${files[@]}"

@@ -2,4 +2,3 @@ export * from './atomic-file.ts';
 export * from './random-id.ts';
 export * from './process-alive.ts';
 export * from './child-process.ts';
-export * from './json-indent.ts';

@@ -4,14 +4,12 @@
  * list), or with `--verbose` docker's ImageManifest records (Ref, Descriptor, Raw, and the
  * parsed manifest).
  */
+import { indentJson } from '@strata/go-template';
 import { isSchema1MediaType, MediaType, parseManifestBytes, parseReference, formatReference, withDefaultTag, type Descriptor, type Reference } from '../oci/index.ts';
 import { invalidArgument, notFound } from '../errdefs/index.ts';
-import { indentJson } from '../internal/index.ts';
 import type { Registries } from './registry-client.ts';
 import { RegistryResponseError } from './registry-errors.ts';
 import { Repository, type FetchedManifest } from './repository.ts';
-
-export { indentJson };
 
 interface VerboseRecord {
   Ref: string;

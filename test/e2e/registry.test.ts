@@ -2,11 +2,11 @@
 // (distribution 2.8), open, on 127.0.0.1 with a random port; images are built in code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { indentJson } from '@strata/go-template';
 import { strata, type CliResult } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { startRegistry } from '../helpers/registry-server.ts';
 import { dockerArchive, makeImage, makeIndex, makeLayer, RawRegistry, sha256 } from '../helpers/registry-images.ts';
-import { indentJson } from '../../src/registry/manifest-inspect.ts';
 
 const registry = await startRegistry();
 const dockerConfig = tempDir('strata-docker-config-');

@@ -1,6 +1,8 @@
 // Keeps the arrows of docs/ARCHITECTURE.md honest: a module under src/ may import only the
 // modules on the lines below its own in the document's module map, never one on its line
 // (peers) or above it. The map is read from the document, so the two cannot drift apart.
+// A package under packages/ stands alone: it imports nothing of the repository outside its
+// own folder, and src/ uses it only through its name (its public entry).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -31,6 +33,7 @@ function readModuleMap(path: string): Record<string, number> {
 const RANK = readModuleMap(architectureDoc);
 
 const srcRoot = resolve(import.meta.dirname, '../../src');
+const packagesRoot = resolve(import.meta.dirname, '../../packages');
 
 function* tsFiles(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
@@ -79,4 +82,46 @@ test('the module map names only folders that exist or are planned front ends', (
   const frontEnds = new Set(Object.keys(RANK).filter((m) => RANK[m] === Math.max(...Object.values(RANK))));
   const stale = Object.keys(RANK).filter((m) => !folders.has(m) && !frontEnds.has(m));
   assert.deepEqual(stale, [], 'docs/ARCHITECTURE.md maps modules that src/ does not have');
+});
+
+/** The import specifiers of a TypeScript file (static imports, re-exports, dynamic imports). */
+function importsOf(file: string): string[] {
+  const specs: string[] = [];
+  for (const match of readFileSync(file, 'utf8').matchAll(importPattern)) {
+    const spec = match[1] ?? match[2];
+    if (spec !== undefined) specs.push(spec);
+  }
+  return specs;
+}
+
+/** What the files of one package import from outside its folder: paths out of it, or strata itself. */
+function packageEscapes(packageDir: string): string[] {
+  const escapes: string[] = [];
+  for (const file of tsFiles(packageDir)) {
+    for (const spec of importsOf(file)) {
+      const isPath = spec.startsWith('.') || spec.startsWith('/');
+      const outside = isPath && !resolve(dirname(file), spec).startsWith(packageDir + sep);
+      if (outside || spec === 'strata' || spec.startsWith('strata/')) escapes.push(`${relative(packagesRoot, file)} imports ${spec}`);
+    }
+  }
+  return escapes;
+}
+
+test('nothing under packages/ imports from src/ (or anything else outside its own package)', () => {
+  const packages = readdirSync(packagesRoot).filter((n) => statSync(join(packagesRoot, n)).isDirectory());
+  assert.ok(packages.includes('go-template'), 'packages/go-template is missing');
+  assert.deepEqual(packages.flatMap((name) => packageEscapes(join(packagesRoot, name))), []);
+});
+
+test('src/ uses a package only through its name, never a path into packages/', () => {
+  const deep: string[] = [];
+  for (const file of tsFiles(srcRoot)) {
+    for (const spec of importsOf(file)) {
+      const isPath = spec.startsWith('.') || spec.startsWith('/');
+      if ((isPath && resolve(dirname(file), spec).startsWith(packagesRoot + sep)) || /^@strata\/[^/]+\/./.test(spec)) {
+        deep.push(`${relative(srcRoot, file)} imports ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(deep, []);
 });

@@ -3,49 +3,13 @@
  * BuildKit writes history with `%q` and `%v`, and parses flag values with strconv and
  * time.ParseDuration, so their exact behaviour (and error wording) is part of the format.
  */
+import { quoteString } from '@strata/go-template';
 import { DetailError } from './errors.ts';
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-function isGoPrint(ch: string): boolean {
-  return ch === ' ' || PRINTABLE.test(ch);
-}
-
-/** Go's strconv.Quote: a double-quoted string with Go escapes for non-printable characters. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
-    }
-    if (cp >= 0xd800 && cp <= 0xdfff) {
-      // A lone surrogate cannot come from UTF-8; Go would see U+FFFD.
-      out += '\\ufffd';
-    } else if (isGoPrint(ch)) {
-      out += ch;
-    } else if (cp < 0x20 || cp === 0x7f) {
-      out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    } else if (cp < 0x10000) {
-      out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    } else {
-      out += `\\U${cp.toString(16).padStart(8, '0')}`;
-    }
-  }
-  return out + '"';
-}
 
 /** Go's `fmt.Sprintf("%q", []string{...})`: `["a" "b c"]`. */
 export function goQuoteSlice(items: readonly string[]): string {
-  return `[${items.map(goQuote).join(' ')}]`;
+  // Not map(quoteString): its second parameter (ASCII only) would get the index.
+  return `[${items.map((item) => quoteString(item)).join(' ')}]`;
 }
 
 /** Go's `fmt.Sprintf("%v", []string{...})`: `[a b c]`. */
@@ -76,10 +40,10 @@ export function parseGoUint(s: string, base: 8 | 10, bits: number): number | und
 /** Go's strconv.ParseInt(s, 10, 32) with its error text. */
 export function parseGoInt32(s: string): number {
   const m = /^[+-]?[0-9]+$/.test(s);
-  if (!m) throw new DetailError(`strconv.ParseInt: parsing ${goQuote(s)}: invalid syntax`);
+  if (!m) throw new DetailError(`strconv.ParseInt: parsing ${quoteString(s)}: invalid syntax`);
   const v = BigInt(s);
   if (v > 2147483647n || v < -2147483648n) {
-    throw new DetailError(`strconv.ParseInt: parsing ${goQuote(s)}: value out of range`);
+    throw new DetailError(`strconv.ParseInt: parsing ${quoteString(s)}: value out of range`);
   }
   return Number(v);
 }
@@ -100,7 +64,7 @@ const MAX_DURATION = (1n << 63n) - 1n;
 export function parseGoDuration(orig: string): bigint {
   let s = orig;
   let neg = false;
-  const invalid = (): DetailError => new DetailError(`time: invalid duration ${goQuote(orig)}`);
+  const invalid = (): DetailError => new DetailError(`time: invalid duration ${quoteString(orig)}`);
   if (s !== '' && (s[0] === '-' || s[0] === '+')) {
     neg = s[0] === '-';
     s = s.slice(1);
@@ -119,10 +83,10 @@ export function parseGoDuration(orig: string): bigint {
     let unitEnd = 0;
     while (unitEnd < s.length && s[unitEnd] !== '.' && !/[0-9]/.test(s[unitEnd] ?? '')) unitEnd++;
     const unitName = s.slice(0, unitEnd);
-    if (unitName === '') throw new DetailError(`time: missing unit in duration ${goQuote(orig)}`);
+    if (unitName === '') throw new DetailError(`time: missing unit in duration ${quoteString(orig)}`);
     const unit = UNITS[unitName];
     if (unit === undefined) {
-      throw new DetailError(`time: unknown unit ${goQuote(unitName)} in duration ${goQuote(orig)}`);
+      throw new DetailError(`time: unknown unit ${quoteString(unitName)} in duration ${quoteString(orig)}`);
     }
     s = s.slice(unitEnd);
     let v = BigInt(intPart === '' ? '0' : intPart) * unit;

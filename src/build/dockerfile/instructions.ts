@@ -3,13 +3,14 @@
  * typed instruction, with its flags declared and validated and its arguments counted, with
  * BuildKit's error messages. FROM lines become stage headers.
  */
+import { quoteString } from '@strata/go-template';
 import type {
   AddInstruction, ArgDefinition, CopyInstruction, HealthcheckInstruction, InlineSource, Instruction, KeyValue,
   RunInstruction, RunMount, RunMountFlag, SourceLocation,
 } from './ast.ts';
 import { DetailError, DockerfileError, withSuggestion } from './errors.ts';
 import { InstructionFlags } from './flags.ts';
-import { goQuote, goTrimSpace, parseGoDuration, parseGoInt32 } from './go-format.ts';
+import { goTrimSpace, parseGoDuration, parseGoInt32 } from './go-format.ts';
 import { chompHeredocContent, parseHeredocWord } from './heredoc.ts';
 import type { RawNode } from './line-parser.ts';
 import { checkRunMountSyntax, parseRunDevice, parseRunMount } from './run-mount.ts';
@@ -220,7 +221,7 @@ function parseFrom(node: RawNode, flags: InstructionFlags, base: Base): FromHead
     name = (args[2] ?? '').toLowerCase();
     if (!STAGE_NAME.test(name)) {
       throw new DetailError(
-        `invalid name for build stage: ${goQuote(args[2] ?? '')}, name can't start with a number or contain symbols`,
+        `invalid name for build stage: ${quoteString(args[2] ?? '')}, name can't start with a number or contain symbols`,
       );
     }
   } else if (args.length !== 1) {
@@ -356,9 +357,9 @@ function parseRun(node: RawNode, flags: InstructionFlags, base: Base, deferError
     return { spec, parsed };
   });
   const net = network();
-  if (net !== 'default' && net !== 'none' && net !== 'host') throw new DetailError(`invalid network mode ${goQuote(net)}`);
+  if (net !== 'default' && net !== 'none' && net !== 'host') throw new DetailError(`invalid network mode ${quoteString(net)}`);
   const sec = security();
-  if (sec !== 'sandbox' && sec !== 'insecure') throw new DetailError(`security ${goQuote(sec)} is not valid`);
+  if (sec !== 'sandbox' && sec !== 'insecure') throw new DetailError(`security ${quoteString(sec)} is not valid`);
   return {
     ...base,
     kind: 'RUN',
@@ -414,7 +415,7 @@ function parseHealthcheck(node: RawNode, flags: InstructionFlags, base: Base): H
   const startInterval = flags.string('start-interval');
   const retries = flags.string('retries');
   flags.parse();
-  if (typ !== 'CMD') throw new DetailError(`Unknown type ${goQuote(typ)} in HEALTHCHECK (try CMD)`);
+  if (typ !== 'CMD') throw new DetailError(`Unknown type ${quoteString(typ)} in HEALTHCHECK (try CMD)`);
   const cmd = commandLine(node, rest);
   if (cmd.length === 0) throw new DetailError('Missing command after HEALTHCHECK CMD');
   if (!node.json) typ = 'CMD-SHELL';
@@ -439,6 +440,6 @@ function optInterval(name: string, value: string): number {
   if (value === '') return 0;
   const d = parseGoDuration(value);
   if (d === 0n) return 0;
-  if (d < 1_000_000n) throw new DetailError(`Interval ${goQuote(name)} cannot be less than 1ms`);
+  if (d < 1_000_000n) throw new DetailError(`Interval ${quoteString(name)} cannot be less than 1ms`);
   return Number(d);
 }

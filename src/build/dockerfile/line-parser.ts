@@ -7,9 +7,10 @@
  * Nothing here knows what the flags mean or how many arguments an instruction takes; that is
  * phase two (`instructions.ts`). Errors are DockerfileErrors at the line they concern.
  */
+import { quoteString } from '@strata/go-template';
 import type { Directive, EscapeToken, LintWarning } from './ast.ts';
 import { DetailError, DockerfileError } from './errors.ts';
-import { goQuote, goTrimLeftSpace, goTrimSpace, isGoSpace } from './go-format.ts';
+import { goTrimLeftSpace, goTrimSpace, isGoSpace } from './go-format.ts';
 import type { Heredoc } from './heredoc.ts';
 import { heredocsFromLine } from './heredoc.ts';
 
@@ -450,7 +451,7 @@ class LineParser {
     for (const word of words) {
       const eq = word.indexOf('=');
       if (eq < 0) {
-        throw new DetailError(`Syntax error - can't find = in ${goQuote(word)}. Must be of the form: name=value`);
+        throw new DetailError(`Syntax error - can't find = in ${quoteString(word)}. Must be of the form: name=value`);
       }
       out.push(word.slice(0, eq), word.slice(eq + 1), '=');
     }

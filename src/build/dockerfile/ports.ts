@@ -4,8 +4,8 @@
  * image config's ExposedPorts.
  */
 import { isIP } from 'node:net';
+import { quoteString } from '@strata/go-template';
 import { DetailError } from './errors.ts';
-import { goQuote } from './go-format.ts';
 
 /** Expands EXPOSE arguments into `port/proto` keys in order, with BuildKit's errors. */
 export function parseExposedPorts(ports: readonly string[]): string[] {
@@ -20,7 +20,7 @@ function parsePort(raw: string): string[] {
   const slash = containerPort0.indexOf('/');
   const containerPort = slash < 0 ? containerPort0 : containerPort0.slice(0, slash);
   let proto = slash < 0 ? '' : containerPort0.slice(slash + 1);
-  if (containerPort === '') throw new DetailError(`invalid port: ${goQuote(raw)}: no port specified`);
+  if (containerPort === '') throw new DetailError(`invalid port: ${quoteString(raw)}: no port specified`);
   switch (proto.toLowerCase()) {
     case '':
       proto = 'tcp';
@@ -30,7 +30,7 @@ function parsePort(raw: string): string[] {
     case 'sctp':
       break;
     default:
-      throw new DetailError(`invalid port: ${goQuote(raw)}: invalid proto: ${proto}`);
+      throw new DetailError(`invalid port: ${quoteString(raw)}: invalid proto: ${proto}`);
   }
   if (ip !== '' && ip.startsWith('[')) {
     const m = /^\[([^\]]*)\]$/.exec(ip);

@@ -6,8 +6,9 @@
  * hold variables), and strictly once the values are expanded in the stage's environment.
  * `parseRunMount` is the strict parse; give it an `expand` function to expand each value.
  */
+import { quoteString } from '@strata/go-template';
 import { DetailError, withSuggestion } from './errors.ts';
-import { goQuote, parseGoBool, parseGoUint } from './go-format.ts';
+import { parseGoBool, parseGoUint } from './go-format.ts';
 
 export type MountType = 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
 export type CacheSharing = 'shared' | 'private' | 'locked';
@@ -165,7 +166,7 @@ export function parseRunMount(spec: string, expand: (value: string) => string = 
       case 'type': {
         const t = value.toLowerCase();
         if (!(MOUNT_TYPES as readonly string[]).includes(t)) {
-          throw new DetailError(withSuggestion(`unsupported mount type ${goQuote(value)}`, value, MOUNT_TYPES, true));
+          throw new DetailError(withSuggestion(`unsupported mount type ${quoteString(value)}`, value, MOUNT_TYPES, true));
         }
         m.type = t as MountType;
         break;
@@ -211,7 +212,7 @@ export function parseRunMount(spec: string, expand: (value: string) => string = 
       case 'sharing': {
         const v = value.toLowerCase();
         if (!(SHARING as readonly string[]).includes(v)) {
-          throw new DetailError(withSuggestion(`unsupported sharing value ${goQuote(value)}`, value, SHARING, true));
+          throw new DetailError(withSuggestion(`unsupported sharing value ${quoteString(value)}`, value, SHARING, true));
         }
         m.sharing = v as CacheSharing;
         break;
@@ -239,9 +240,9 @@ export function parseRunMount(spec: string, expand: (value: string) => string = 
 
   const fileInfoAllowed = m.type === 'secret' || m.type === 'ssh' || m.type === 'cache';
   if (!fileInfoAllowed) {
-    if (m.mode !== undefined) throw new DetailError(`mode not allowed for ${goQuote(m.type)} type mounts`);
-    if (m.uid !== undefined) throw new DetailError(`uid not allowed for ${goQuote(m.type)} type mounts`);
-    if (m.gid !== undefined) throw new DetailError(`gid not allowed for ${goQuote(m.type)} type mounts`);
+    if (m.mode !== undefined) throw new DetailError(`mode not allowed for ${quoteString(m.type)} type mounts`);
+    if (m.uid !== undefined) throw new DetailError(`uid not allowed for ${quoteString(m.type)} type mounts`);
+    if (m.gid !== undefined) throw new DetailError(`gid not allowed for ${quoteString(m.type)} type mounts`);
   }
   if (roAuto) m.readOnly = !(m.type === 'cache' || m.type === 'tmpfs');
   if (m.type === 'secret') {

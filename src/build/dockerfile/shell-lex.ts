@@ -12,8 +12,9 @@
  * the escape character at the very end of a word disappears, and in word splitting the text
  * collected before a `${…:-…}` form is dropped (the lexer shares one word buffer).
  */
+import { quoteString } from '@strata/go-template';
 import { DetailError } from './errors.ts';
-import { goQuote, isGoSpace } from './go-format.ts';
+import { isGoSpace } from './go-format.ts';
 import { replacePattern, trimPrefix, trimSuffix } from './shell-pattern.ts';
 
 /** Where variable values come from: a Map, a plain record, or a lookup function. */
@@ -151,7 +152,7 @@ class ShellWord {
       return { result, words, used: [...this.used], unset: [...this.unset] };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      throw new DetailError(`failed to process ${goQuote(this.source)}: ${why}`);
+      throw new DetailError(`failed to process ${quoteString(this.source)}: ${why}`);
     }
   }
 

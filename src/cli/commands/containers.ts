@@ -3,6 +3,7 @@
  * `logs`, `top`, `stop`, `kill`, `restart`, `wait`, `pause`, `unpause`, `rm`, `rename`,
  * `container prune`, with docker's output and messages.
  */
+import { goStruct, goTimeString, quoteString, toGoTime } from '@strata/go-template';
 import { errnoOf, invalidArgument, isStrataError, StrataError } from '../../errdefs/index.ts';
 // The modules `ps`, `logs` and the like need, not containers/index.ts: commit, copy and diff
 // (tar codec, layer apply) stay unloaded until a command uses them.
@@ -15,10 +16,7 @@ import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
 import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo } from '../format/duration.ts';
-import { goTimeString, toGoTime } from '../format/go-time.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
-import { goStruct } from '../format/go-template/values.ts';
-import { quoteString } from '../format/go-template/strconv.ts';
 import { TabWriter } from '../format/tabwriter.ts';
 import { parseFilters } from '../filters.ts';
 import { removeCommandFor } from './container-hooks.ts';

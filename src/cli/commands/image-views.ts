@@ -2,6 +2,7 @@
  * `images`, `image history` and `inspect`: image records rendered the way docker/cli's
  * formatters render them (columns, headers, --format, --no-trunc, -q).
  */
+import { formatRFC3339, goStruct, goTimeString, toGoTime, type GoStruct } from '@strata/go-template';
 import { notFound, StrataError } from '../../errdefs/index.ts';
 import { chainIds, parseReference, familiarName, type Digest } from '../../oci/index.ts';
 import type { Engine } from '../../engine/index.ts';
@@ -9,10 +10,8 @@ import {
   imageHistory, inspectImage, listImages, type HistoryRow, type ImageInspect, type ImageSummary,
 } from '../../images/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
-import { goStruct, type GoStruct } from '../format/go-template/values.ts';
 import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo, humanDuration } from '../format/duration.ts';
-import { goTimeString, formatRFC3339, toGoTime } from '../format/go-time.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
 import { printInspect } from '../inspect-output.ts';
 import type { CliContext } from '../context.ts';

@@ -1,12 +1,11 @@
 /** `system df`, `version` and `info`. */
 import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { goStruct, quoteString } from '@strata/go-template';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
 import { bytesSize, humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo } from '../format/duration.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
-import { quoteString } from '../format/go-template/strconv.ts';
-import { goStruct } from '../format/go-template/values.ts';
 import { familiarName, parseReference } from '../../oci/index.ts';
 import type { DiskUsage } from '../../engine/index.ts';
 import type { CliContext } from '../context.ts';

@@ -1,10 +1,10 @@
 /** `volume create/ls/inspect/rm/prune`, with docker's output. */
+import { goStruct } from '@strata/go-template';
 import { invalidArgument, isStrataError, type StrataError } from '../../errdefs/index.ts';
 import type { VolumeStore, VolumeSummary } from '../../containers/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
 import { humanSize4 } from '../format/size.ts';
-import { goStruct } from '../format/go-template/values.ts';
 import { parseFilters } from '../filters.ts';
 import { confirm } from '../confirm.ts';
 import { keyValues } from '../key-values.ts';

@@ -3,10 +3,8 @@
  * json, split, join, title, lower, upper, pad, truncate — and the header variants
  * a `table` header is rendered with, which leave column titles as they are.
  */
-import { byteLength, byteSlice, defineFunc } from './go-template/funcs.ts';
-import type { FuncMap } from './go-template/funcs.ts';
-import { marshalJSON } from './go-template/json.ts';
-import { markStringSlice } from './go-template/values.ts';
+import { byteLength, byteSlice, defineFunc, markStringSlice, marshalJSON } from '@strata/go-template';
+import type { FuncMap } from '@strata/go-template';
 
 /** Go's strings.Split: an empty separator splits into characters. */
 function split(s: string, sep: string): string[] {

@@ -3,12 +3,10 @@
  * (`table`, `table TEMPLATE`, `json`, any template) and for `inspect` (indented JSON,
  * `json`, any template), with docker/cli's header rules and table alignment.
  */
+import { compareGoStrings, GoStruct, GoTemplate, marshalJSON, TemplateError } from '@strata/go-template';
 import { invalidArgument } from '../../errdefs/index.ts';
 import type { StrataError } from '../../errdefs/index.ts';
 import { dockerFunctions, headerFunctions } from './docker-functions.ts';
-import { marshalJSON } from './go-template/json.ts';
-import { GoTemplate, TemplateError } from './go-template/template.ts';
-import { compareGoStrings, GoStruct } from './go-template/values.ts';
 import { alignTable } from './tabwriter.ts';
 
 /** One row of a list: its fields as properties; a function property is a method (`Label(name)`). */
@@ -61,10 +59,12 @@ export function parseFormat(source: string): GoTemplate {
   return t;
 }
 
+/**
+ * A template failure as strata's error: the engine throws plain Errors (TemplateError,
+ * with Go's message), which docker prints after `template parsing error: `, exiting 1.
+ */
 function formatError(err: unknown): StrataError {
-  if (err instanceof TemplateError) return invalidArgument(`template parsing error: ${err.message}`, { cause: err });
-  if (err instanceof Error) return invalidArgument(`template parsing error: ${err.message}`, { cause: err });
-  return invalidArgument(`template parsing error: ${String(err)}`);
+  return invalidArgument(`template parsing error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /**

@@ -3,8 +3,8 @@
  * with Go's `%.*g` (so `999.5kB`'s neighbour 999,500 B prints `1e+03kB`), binary
  * units for `BytesSize`, and the parser behind `--memory`, `--shm-size` and filters.
  */
+import { formatFloat } from '@strata/go-template';
 import { invalidArgument } from '../../errdefs/index.ts';
-import { formatFloat } from './go-template/strconv.ts';
 
 const decimalAbbrs = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const binaryAbbrs = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];

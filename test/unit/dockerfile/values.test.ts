@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseChmod, parseExposedPorts, parseSignal, ramInBytes, parseRunDevice } from '../../../src/build/dockerfile/index.ts';
-import { formatGoDuration, goQuote, parseGoDuration } from '../../../src/build/dockerfile/go-format.ts';
+import { formatGoDuration, goQuoteSlice, parseGoDuration } from '../../../src/build/dockerfile/go-format.ts';
 import { expandString } from '../../../src/build/dockerfile/index.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
@@ -126,8 +126,10 @@ test('Go durations: parse and format as time.Duration does', () => {
   }
 });
 
-test('Go quoting of strings', () => {
-  assert.equal(goQuote('plain'), '"plain"');
-  assert.equal(goQuote('a"b\\c\n\t\u0007\u007f'), '"a\\"b\\\\c\\n\\t\\a\\x7f"');
-  assert.equal(goQuote('日本 \u200b \u{1f600}'), '"日本 \\u200b 😀"');
+test('Go quoting of string slices (BuildKit\'s %q of CMD and ENTRYPOINT)', () => {
+  assert.equal(goQuoteSlice([]), '[]');
+  assert.equal(goQuoteSlice(['plain', 'a"b\\c\n\t\u0007\u007f']), '["plain" "a\\"b\\\\c\\n\\t\\a\\x7f"]');
+  assert.equal(goQuoteSlice(['日本 \u200b \u{1f600}']), '["日本 \\u200b 😀"]');
+  // A lone surrogate is written out as U+FFFD, which Go's %q leaves as it is (printable).
+  assert.equal(goQuoteSlice(['a\ud800b']), '["a\ufffdb"]');
 });

@@ -3,8 +3,9 @@
 // side with the docker CLI on this machine).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { goStruct } from '@strata/go-template';
 import { isStrataError } from '../../../src/errdefs/index.ts';
-import { alignTable, columns, renderInspect, renderList, rowJSON, goStruct, TabWriter } from '../../../src/cli/format/index.ts';
+import { alignTable, columns, renderInspect, renderList, rowJSON, TabWriter } from '../../../src/cli/format/index.ts';
 
 const images = [
   { Repository: 'demo/busybox', Tag: '1', ID: 'f46f98545c48', CreatedSince: '26 seconds ago', CreatedAt: '2026-11-24 03:29:06 +0000 UTC', Size: '1.99MB', Digest: '<none>', Containers: 'N/A', SharedSize: 'N/A', UniqueSize: 'N/A', VirtualSize: '1.985MB' },
@@ -60,8 +61,10 @@ test('errors read like docker\'s and are invalid-argument', () => {
     assert.equal((err as Error).message, 'template parsing error: template: :1: unclosed action');
     return true;
   });
-  assert.throws(() => list('table {{.Repository}}\t{{.Nope}}'), {
-    message: 'template parsing error: template: :1:18: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.imageContext',
+  assert.throws(() => list('table {{.Repository}}\t{{.Nope}}'), (err: unknown) => {
+    assert.ok(isStrataError(err, 'invalid-argument'));
+    assert.equal((err as Error).message, 'template parsing error: template: :1:18: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.imageContext');
+    return true;
   });
 });
 
@@ -94,6 +97,7 @@ test('inspect: indented JSON array, json, template per value, raw fallback with 
   assert.equal(r.output, '\n');
   assert.equal(r.errors.length, 1);
   assert.equal(r.errors[0]?.message, 'template parsing error: template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"');
+  assert.ok(isStrataError(r.errors[0], 'invalid-argument'));
   assert.throws(() => renderInspect([v], '{{.Id'), { message: 'template parsing error: template: :1: unclosed action' });
 });
 

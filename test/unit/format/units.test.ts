@@ -8,21 +8,14 @@ import {
   bytesSize,
   ellipsis,
   exitedAgo,
-  formatFloat,
-  formatRFC3339,
-  formatRFC3339Nano,
-  goTimeString,
   humanDuration,
   humanSize,
   humanSize4,
   humanSizeWithPrecision,
   parseHumanSize,
   parseRAMInBytes,
-  parseRFC3339,
-  sprintf,
   stringWidth,
   timeAgo,
-  toGoTime,
   truncateId,
   upFor,
 } from '../../../src/cli/format/index.ts';
@@ -77,30 +70,6 @@ test('humanDuration at every boundary', () => {
   assert.equal(exitedAgo(0, now - 2 * m, now), 'Exited (0) 2 minutes ago');
 });
 
-test('Go time forms: String(), RFC3339, RFC3339Nano', () => {
-  const t = parseRFC3339('2024-01-02T03:04:05.123456789Z');
-  assert.equal(goTimeString(t), '2024-01-02 03:04:05.123456789 +0000 UTC');
-  assert.equal(formatRFC3339Nano(t), '2024-01-02T03:04:05.123456789Z');
-  assert.equal(formatRFC3339(t), '2024-01-02T03:04:05Z');
-  assert.equal(formatRFC3339Nano('2024-01-02T03:04:05.120000000Z'), '2024-01-02T03:04:05.12Z');
-  assert.equal(formatRFC3339Nano('2024-01-02T03:04:05.000Z'), '2024-01-02T03:04:05Z');
-  assert.equal(formatRFC3339Nano('2024-01-02T05:04:05.5+02:00'), '2024-01-02T05:04:05.5+02:00');
-  assert.equal(goTimeString('2024-01-02T05:04:05+02:00'), '2024-01-02 05:04:05 +0200 +02');
-  assert.equal(goTimeString(toGoTime(Date.UTC(2024, 0, 2, 3, 4, 5), { utc: true })), '2024-01-02 03:04:05 +0000 UTC');
-  assert.throws(() => parseRFC3339('yesterday'), (err: unknown) => isStrataError(err, 'invalid-argument'));
-});
-
-test('time.Time.String in the local zone (what {{.CreatedAt}} prints)', { skip: process.env['TZ'] !== undefined && process.env['TZ'] !== 'UTC' && process.env['TZ'] !== '' }, () => {
-  const saved = process.env['TZ'];
-  process.env['TZ'] = 'UTC';
-  try {
-    assert.equal(goTimeString(new Date(Date.UTC(2024, 0, 2, 3, 4, 5))), '2024-01-02 03:04:05 +0000 UTC');
-  } finally {
-    if (saved === undefined) delete process.env['TZ'];
-    else process.env['TZ'] = saved;
-  }
-});
-
 test('truncateId: strips the algorithm, keeps 12 characters', () => {
   assert.equal(truncateId('sha256:f46f98545c48fd9bc04795ce5d89677d3a79486493ed5183c9126b634b80a1c0'), 'f46f98545c48');
   assert.equal(truncateId('f46f98545c48fd9bc047'), 'f46f98545c48');
@@ -122,15 +91,4 @@ test('ellipsis: display columns, … counts as one, docker history cuts CREATED 
   assert.equal(ellipsis('日本', 2), '日本');
   assert.equal(stringWidth('日本a'), 5);
   assert.equal(stringWidth('e\u0301'), 1);
-});
-
-test('Go float formatting: shortest %v, exact rounding half to even', () => {
-  assert.equal(formatFloat(1234567, 'g', -1), '1.234567e+06');
-  assert.equal(formatFloat(123456, 'g', -1), '123456');
-  assert.equal(formatFloat(2.5, 'f', 0), '2');
-  assert.equal(formatFloat(3.5, 'f', 0), '4');
-  assert.equal(formatFloat(0.125, 'f', 2), '0.12');
-  assert.equal(formatFloat(1.005, 'f', 2), '1.00');
-  assert.equal(formatFloat(5e-324, 'e', -1), '5e-324');
-  assert.equal(sprintf('%6.2f|%-6d|%x|%q', [3.14159, 42, 'hi', 'a"b']), '  3.14|42    |6869|"a\\"b"');
 });

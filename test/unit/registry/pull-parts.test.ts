@@ -12,7 +12,6 @@ import { LayerDecoder } from '../../../src/registry/layer-decoder.ts';
 import { measuringSink } from '../../../src/registry/layer-sink.ts';
 import { withFetchLock } from '../../../src/registry/fetch-lock.ts';
 import { selectPlatformManifest } from '../../../src/registry/pull.ts';
-import { indentJson } from '../../../src/registry/manifest-inspect.ts';
 import type { Descriptor, Digest, ImageIndex } from '../../../src/oci/index.ts';
 
 const sink = (): ReturnType<typeof measuringSink> => measuringSink({ index: 0, diffId: 'sha256:x' as Digest, chainId: 'sha256:x' as Digest, descriptor: { mediaType: '', digest: 'sha256:x' as Digest, size: 0 } });
@@ -79,10 +78,4 @@ test('platform selection prefers the exact variant, skips attestations, and take
   assert.equal(selectPlatformManifest(index, { os: 'linux', architecture: 'amd64' })?.digest, d(3).digest);
   assert.equal(selectPlatformManifest(index, { os: 'linux', architecture: 's390x' }), undefined);
   assert.equal(selectPlatformManifest({ ...index, manifests: [d(5)] }, { os: 'linux', architecture: 'amd64' })?.digest, d(5).digest);
-});
-
-test('indentJson re-indents like Go\'s json.Indent: strings untouched, empty containers kept short', () => {
-  const raw = '{ "a":[1, 2,{"b" :"x, y: {z}"}],"e":{ },"f":[ ], "s":"q\\"uote" }';
-  assert.equal(indentJson(raw, '\t'), '{\n\t"a": [\n\t\t1,\n\t\t2,\n\t\t{\n\t\t\t"b": "x, y: {z}"\n\t\t}\n\t],\n\t"e": {},\n\t"f": [],\n\t"s": "q\\"uote"\n}');
-  assert.deepEqual(JSON.parse(indentJson(raw, '   ')), JSON.parse(raw));
 });

@@ -3,6 +3,7 @@
  * reproduces Go's `Node.String()`, which error messages quote (`at <.Nope>`,
  * `unexpected {{end}}`).
  */
+import { quoteString } from './strconv.ts';
 
 export type Node =
   | TextNode
@@ -240,7 +241,7 @@ export class TemplateNode {
     readonly pipe: PipeNode | null,
   ) {}
   toString(): string {
-    const q = JSON.stringify(this.name);
+    const q = quoteString(this.name);
     return this.pipe === null ? `{{template ${q}}}` : `{{template ${q} ${String(this.pipe)}}}`;
   }
 }

@@ -3,10 +3,10 @@
  * as \u003c \u003e \u0026), an Encoder with SetEscapeHTML(false) (docker's `json`
  * template function), and MarshalIndent with four spaces (`docker inspect`).
  */
-import { formatRFC3339Nano } from '../go-time.ts';
+import { formatRFC3339Nano } from './time.ts';
 import { formatFloat } from './strconv.ts';
 import { GoFloat, GoStruct, isGoInt, isPlainObject, sortedEntries, structFields } from './values.ts';
-import { indentJson } from '../../../internal/json-indent.ts';
+import { indentJson } from './json-indent.ts';
 
 export interface JsonOptions {
   /** Escape <, > and & as \u003c, \u003e, \u0026 (json.Marshal does; docker's `json` func doesn't). */

@@ -1,13 +1,12 @@
 /**
- * Go's time.Time text forms, as docker prints them: `Time.String()`
- * (`2024-01-02 03:04:05.123456789 +0000 UTC`, what `{{.CreatedAt}}` shows) and
- * RFC 3339 with and without nanoseconds (`json` of a time, `--format '{{.Created}}'`).
+ * Go's time.Time text forms: `Time.String()` (`2024-01-02 03:04:05.123456789 +0000 UTC`,
+ * what fmt prints for a time) and RFC 3339 with and without nanoseconds (what
+ * encoding/json writes for a time, and `time.RFC3339`).
  *
  * JavaScript Dates carry milliseconds; for more precision pass the RFC 3339 string
  * itself (`formatRFC3339Nano('2024-01-02T03:04:05.123456789Z')`) — it is parsed
  * without going through a Date.
  */
-import { invalidArgument } from '../../errdefs/index.ts';
 
 /** A point in time with nanoseconds and the zone it is shown in. */
 export interface GoTime {
@@ -64,7 +63,8 @@ function localZoneName(date: Date, offset: number): string {
 export function toGoTime(date: Date | number, options: { utc?: boolean } = {}): GoTime {
   const d = typeof date === 'number' ? new Date(date) : date;
   const ms = d.getTime();
-  if (Number.isNaN(ms)) throw invalidArgument('invalid time value');
+  // A plain Error, not a RangeError: the executor takes a RangeError for a stack overflow.
+  if (Number.isNaN(ms)) throw new Error('invalid time value');
   const seconds = Math.floor(ms / 1000);
   const nanos = (ms - seconds * 1000) * 1e6;
   if (options.utc === true) return { seconds, nanos, offset: 0, zone: 'UTC' };
@@ -74,11 +74,11 @@ export function toGoTime(date: Date | number, options: { utc?: boolean } = {}): 
 
 /**
  * Parses an RFC 3339 timestamp with up to nine fraction digits, keeping the
- * nanoseconds and the written offset. Throws invalid-argument when malformed.
+ * nanoseconds and the written offset. Throws a SyntaxError when malformed.
  */
 export function parseRFC3339(text: string): GoTime {
   const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text);
-  if (m === null) throw invalidArgument(`parsing time "${text}": not an RFC 3339 timestamp`);
+  if (m === null) throw new SyntaxError(`parsing time "${text}": not an RFC 3339 timestamp`);
   const [, y, mo, d, h, mi, s, frac, z, sign, oh, om] = m;
   const utcSeconds = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
   const offset = z !== undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 3600 + Number(om) * 60);

@@ -4,7 +4,7 @@
  * range/with/if, template calls) and Go's execution error messages
  * (`template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in type T`).
  */
-import { printOne, sprint } from './fmt.ts';
+import { printOne } from './fmt.ts';
 import { callFunction, paramTypeName } from './funcs.ts';
 import type { FuncMap, GoFunc, ParamType } from './funcs.ts';
 import type {
@@ -22,6 +22,7 @@ import type {
   VariableNode,
 } from './nodes.ts';
 import type { TreeSet } from './parse.ts';
+import { quoteString } from './strconv.ts';
 import { GoFloat, GoStruct, goTypeName, isGoInt, isPlainObject, isTrue, mapZeroValue, sortedEntries } from './values.ts';
 
 /** An execution failure; `message` is Go's text. `partial` is what was written before it. */
@@ -71,10 +72,6 @@ function byteOffsetToLineCol(source: string, pos: number): [number, number] {
   return [line, Buffer.byteLength(text.slice(lastNl + 1), 'utf8')];
 }
 
-function goQuoteName(s: string): string {
-  return JSON.stringify(s);
-}
-
 class State {
   out = '';
   node: Node | null = null;
@@ -97,7 +94,7 @@ class State {
     const name = this.tmplName;
     if (this.node === null) throw new ExecFailure(`template: ${name}: ${msg}`);
     const [line, col] = byteOffsetToLineCol(this.ctx.source, this.node.pos);
-    throw new ExecFailure(`template: :${line}:${col}: executing ${goQuoteName(name)} at <${String(this.node)}>: ${msg}`);
+    throw new ExecFailure(`template: :${line}:${col}: executing ${quoteString(name)} at <${String(this.node)}>: ${msg}`);
   }
 
   // Variables.
@@ -243,7 +240,7 @@ class State {
   walkTemplate(dot: unknown, t: TemplateNode): void {
     this.at(t);
     const tree = this.ctx.trees.get(t.name);
-    if (tree === undefined) this.errorf(`template ${goQuoteName(t.name)} not defined`);
+    if (tree === undefined) this.errorf(`template ${quoteString(t.name)} not defined`);
     if (this.depth >= MAX_EXEC_DEPTH) this.errorf(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
     const newDot = this.evalPipeline(dot, t.pipe);
     // No dynamic scoping: the called template sees only $ (its dot).
@@ -373,7 +370,7 @@ class State {
     receiver: unknown,
   ): unknown {
     if (receiver === undefined) {
-      if (this.ctx.missingKey === 'error') this.errorf(`nil data; no entry for key ${goQuoteName(fieldName)}`);
+      if (this.ctx.missingKey === 'error') this.errorf(`nil data; no entry for key ${quoteString(fieldName)}`);
       return undefined;
     }
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${fieldName}`);
@@ -405,7 +402,7 @@ class State {
         case 'zero':
           return mapZeroValue(m);
         case 'error':
-          this.errorf(`map has no entry for key ${goQuoteName(fieldName)}`);
+          this.errorf(`map has no entry for key ${quoteString(fieldName)}`);
         // falls through: errorf never returns
         default:
           return undefined;
@@ -442,7 +439,7 @@ class State {
     this.at(node);
     const name = node.ident;
     const f = this.ctx.funcs[name];
-    if (f === undefined) this.errorf(`${goQuoteName(name)} is not a defined function`);
+    if (f === undefined) this.errorf(`${quoteString(name)} is not a defined function`);
     return this.evalCall(dot, f, this.ctx.builtinNames.has(name), cmd, name, args, final);
   }
 
@@ -593,7 +590,7 @@ export function execute(ctx: ExecContext, name: string, data: unknown): string {
   const tree = ctx.trees.get(name);
   const s = new State(ctx, name, data);
   try {
-    if (tree === undefined) return s.errorf(`${goQuoteName(name)} is an incomplete or empty template`);
+    if (tree === undefined) return s.errorf(`${quoteString(name)} is an incomplete or empty template`);
     s.walk(data, tree);
   } catch (err) {
     if (err instanceof ExecFailure) throw new TemplateExecError(err.message, s.out);
@@ -602,6 +599,3 @@ export function execute(ctx: ExecContext, name: string, data: unknown): string {
   }
   return s.out;
 }
-
-/** Exposed for tests of Sprint-like printing. */
-export const _sprint = sprint;

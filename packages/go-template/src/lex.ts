@@ -3,6 +3,7 @@
  * trim markers `{{- ` / ` -}}`, comments, and the tokens inside actions. It stops at
  * the first error, emitting an error item whose text is Go's message.
  */
+import { isPrintRune, quoteString } from './strconv.ts';
 
 export const enum ItemType {
   Error,
@@ -99,13 +100,7 @@ const TRIM_MARKER_LEN = 2;
 /** Go's %#U of a rune: `U+007D '}'`. */
 export function formatRuneU(cp: number): string {
   const hex = cp.toString(16).toUpperCase().padStart(4, '0');
-  const printable = cp >= 0x20 && cp !== 0x7f && /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(String.fromCodePoint(cp));
-  return printable ? `U+${hex} '${String.fromCodePoint(cp)}'` : `U+${hex}`;
-}
-
-function quoteGo(s: string): string {
-  // Only used for short number texts in messages; these are ASCII.
-  return JSON.stringify(s);
+  return isPrintRune(cp) ? `U+${hex} '${String.fromCodePoint(cp)}'` : `U+${hex}`;
 }
 
 /**
@@ -442,13 +437,13 @@ export function lex(input: string): Item[] {
   };
   const lexNumber: State = () => {
     if (!scanNumber()) {
-      errorf(`bad number syntax: ${quoteGo(input.slice(start, pos))}`);
+      errorf(`bad number syntax: ${quoteString(input.slice(start, pos))}`);
       return null;
     }
     const sign = input[pos];
     if (sign === '+' || sign === '-') {
       if (!scanNumber() || input[pos - 1] !== 'i') {
-        errorf(`bad number syntax: ${quoteGo(input.slice(start, pos))}`);
+        errorf(`bad number syntax: ${quoteString(input.slice(start, pos))}`);
         return null;
       }
       emit(ItemType.Complex);

@@ -2,8 +2,8 @@
  * Go's fmt package for the values templates handle: Sprint, Sprintln, Sprintf and the
  * `%v` printing rules (`[a b]`, `map[k:v]` with sorted keys, `{f1 f2}`, `<nil>`).
  */
-import { goTimeString } from '../go-time.ts';
-import { canBackquote, codePoints, formatFloat, quoteRune, quoteString } from './strconv.ts';
+import { goTimeString } from './time.ts';
+import { canBackquote, formatFloat, isPrintRune, quoteRune, quoteString } from './strconv.ts';
 import {
   GoFloat,
   GoStruct,
@@ -109,7 +109,7 @@ class Printer {
         return;
       case 'U': {
         let s = 'U+' + (v < 0n ? (-v).toString(16) : v.toString(16)).toUpperCase().padStart(Math.max(4, f.prec), '0');
-        if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintable(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
+        if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintRune(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
         this.out += pad(s, { ...f, zero: false });
         return;
       }
@@ -518,10 +518,6 @@ function validRune(v: bigint): number {
   return Number(v);
 }
 
-function isPrintable(cp: number): boolean {
-  return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(String.fromCodePoint(cp));
-}
-
 function hexBytes(b: Uint8Array, upper: boolean, f: Flags): string {
   const digits = upper ? '0123456789ABCDEF' : '0123456789abcdef';
   let n = b.length;
@@ -593,6 +589,3 @@ export function printOne(v: unknown): string {
   p.printArg(v, 'v');
   return p.out;
 }
-
-/** Exposed for tests: the code points of a string as Go ranges over them. */
-export const _codePoints = codePoints;

@@ -1,21 +1,8 @@
 /**
- * How JavaScript values stand for Go values inside the template engine.
- *
- * Go's template package works on reflect.Values; JavaScript has fewer kinds, so the
- * mapping is fixed here once:
- *
- * | JavaScript                         | Go                                  |
- * | ---------------------------------- | ----------------------------------- |
- * | `undefined`                        | the invalid value (a missing key): prints `<no value>` |
- * | `null`                             | a nil interface: prints `<nil>` inside values |
- * | string, boolean                    | string, bool                        |
- * | integral number, bigint            | int (int64)                         |
- * | non-integral number, `GoFloat`     | float64                             |
- * | Array                              | a slice (`[]interface {}`, `[]string` from `split`) |
- * | Map, or an unmarked plain object   | `map[string]interface {}`           |
- * | `GoStruct` (see `goStruct`)        | a struct: prints `{…}`, a missing field is an error |
- * | a function property                | a method: called when named (`.Size`, `.Label "x"`) |
- * | Date                               | time.Time (prints like Go's `Time.String`) |
+ * How JavaScript values stand for Go values inside the template engine: Go's template
+ * package works on reflect.Values, JavaScript has fewer kinds, so the mapping is fixed here
+ * once — kinds, Go type names, truth, map order. The table of it is in the package's
+ * README.md ("Values").
  */
 
 /** A float64 whose value happens to be integral (Go's `1.0`, `1e6`): prints `1`, `1e+06`. */

@@ -30,7 +30,7 @@ import {
   WithNode,
 } from './nodes.ts';
 import type { ArgNode, Node } from './nodes.ts';
-import { unquote } from './strconv.ts';
+import { quoteString, unquote } from './strconv.ts';
 
 /** A template parse failure; `message` is Go's text (`template: :1: …`). */
 export class TemplateParseError extends Error {
@@ -47,27 +47,9 @@ function itemString(i: Item): string {
   if (i.typ === ItemType.EOF) return 'EOF';
   if (i.typ === ItemType.Error) return i.val;
   if (i.typ > ItemType.Keyword) return `<${i.val}>`;
-  const runes = Array.from(i.val);
-  if (runes.length > 10) return goQuote(runes.slice(0, 10).join('')) + '...';
-  return goQuote(i.val);
-}
-
-/** %q of a short token text (strconv.Quote). */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (cp >= 0x20 && cp < 0x7f) out += ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (cp < 0x20 || cp === 0x7f) out += '\\x' + cp.toString(16).padStart(2, '0');
-    else if (/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
-    else if (cp < 0x10000) out += '\\u' + cp.toString(16).padStart(4, '0');
-    else out += '\\U' + cp.toString(16).padStart(8, '0');
-  }
-  return out + '"';
+  // Go: `%.10q...` past 10 bytes; the precision then keeps 10 runes.
+  if (Buffer.byteLength(i.val, 'utf8') > 10) return quoteString(Array.from(i.val).slice(0, 10).join('')) + '...';
+  return quoteString(i.val);
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -158,7 +140,7 @@ function newNumber(pos: number, text: string, typ: ItemType): NumberNode {
     return n;
   }
   if (typ === ItemType.Complex || text.endsWith('i')) {
-    throw new Error(`complex constants are not supported: ${goQuote(text)}`);
+    throw new Error(`complex constants are not supported: ${quoteString(text)}`);
   }
   const u = parseGoInteger(text, false);
   if (u !== undefined) n.isUint = true;
@@ -177,7 +159,7 @@ function newNumber(pos: number, text: string, typ: ItemType): NumberNode {
   } else {
     const f = parseGoFloat(text);
     if (f !== undefined) {
-      if (!/[.eEpP]/.test(text)) throw new Error(`integer overflow: ${goQuote(text)}`);
+      if (!/[.eEpP]/.test(text)) throw new Error(`integer overflow: ${quoteString(text)}`);
       n.isFloat = true;
       n.float = f;
       if (Number.isInteger(f) && Math.abs(f) < 2 ** 63) {
@@ -187,7 +169,7 @@ function newNumber(pos: number, text: string, typ: ItemType): NumberNode {
       if (Number.isInteger(f) && f >= 0 && f < 2 ** 64) n.isUint = true;
     }
   }
-  if (!n.isInt && !n.isUint && !n.isFloat) throw new Error(`illegal number syntax: ${goQuote(text)}`);
+  if (!n.isInt && !n.isUint && !n.isFloat) throw new Error(`illegal number syntax: ${quoteString(text)}`);
   return n;
 }
 
@@ -318,7 +300,7 @@ class Parser {
       this.trees.set(name, root);
       return;
     }
-    if (!isEmptyTree(root)) this.errorf(`template: multiple definition of template ${goQuote(name)}`);
+    if (!isEmptyTree(root)) this.errorf(`template: multiple definition of template ${quoteString(name)}`);
   }
 
   private parseDefinition(): void {
@@ -603,7 +585,7 @@ class Parser {
         case 'number':
         case 'nil':
         case 'dot':
-          this.errorf(`unexpected . after term ${goQuote(String(node))}`);
+          this.errorf(`unexpected . after term ${quoteString(String(node))}`);
           break;
         default:
           node = chain;
@@ -616,7 +598,7 @@ class Parser {
     const token = this.nextNonSpace();
     switch (token.typ) {
       case ItemType.Identifier:
-        if (!this.hasFunction(token.val)) this.errorf(`function ${goQuote(token.val)} not defined`);
+        if (!this.hasFunction(token.val)) this.errorf(`function ${quoteString(token.val)} not defined`);
         return new IdentifierNode(token.pos, token.val);
       case ItemType.Dot:
         return new DotNode(token.pos);
@@ -652,7 +634,7 @@ class Parser {
 
   private useVar(pos: number, name: string): VariableNode {
     const v = new VariableNode(pos, name);
-    if (!this.vars.includes(v.ident[0] ?? '')) this.errorf(`undefined variable ${goQuote(v.ident[0] ?? '')}`);
+    if (!this.vars.includes(v.ident[0] ?? '')) this.errorf(`undefined variable ${quoteString(v.ident[0] ?? '')}`);
     return v;
   }
 }

@@ -1,8 +1,6 @@
 /**
  * A parsed Go template, ready to execute many times: parse once, execute per row.
  */
-import { internal, invalidArgument, StrataError } from '../../../errdefs/index.ts';
-import type { StrataErrorOptions } from '../../../errdefs/index.ts';
 import { execute, TemplateExecError } from './exec.ts';
 import type { ExecContext, MissingKey } from './exec.ts';
 import { builtins } from './funcs.ts';
@@ -15,16 +13,19 @@ const builtinNames: ReadonlySet<string> = new Set(Object.keys(builtins));
 export interface ExecuteOptions {
   /** Go's `missingkey` option: what `.Key` gives for a key a map lacks. Default: `<no value>`. */
   missingKey?: MissingKey;
-  /** Replaces functions by name for this execution (docker's header functions). */
+  /** Replaces functions by name for this execution (e.g. pass-through functions for a table header). */
   funcs?: FuncMap;
 }
 
-/** A template error: invalid-argument with Go's message and, for execution errors, the partial output. */
-export class TemplateError extends StrataError {
+/**
+ * A template that does not parse or fails while executing: the message is Go's, and for
+ * execution errors `partial` holds the output written before the failure.
+ */
+export class TemplateError extends Error {
   /** The text the template wrote before it failed (Go writes as it goes). */
   readonly partial: string;
-  constructor(message: string, partial: string, options?: StrataErrorOptions) {
-    super('invalid-argument', message, options);
+  constructor(message: string, partial: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'TemplateError';
     this.partial = partial;
   }
@@ -41,8 +42,7 @@ export class GoTemplate {
 
   /**
    * Parses `source` with Go's text/template syntax; `funcs` adds functions to the
-   * built-in ones. Throws TemplateError (invalid-argument) with Go's message,
-   * e.g. `template: :1: unclosed action`.
+   * built-in ones. Throws TemplateError with Go's message, e.g. `template: :1: unclosed action`.
    */
   static parse(source: string, funcs: FuncMap = {}): GoTemplate {
     const all: FuncMap = { ...builtins, ...funcs };
@@ -52,7 +52,8 @@ export class GoTemplate {
     } catch (err) {
       if (err instanceof TemplateParseError) throw new TemplateError(err.message, '');
       if (err instanceof RangeError) throw new TemplateError('template: :1: template nested too deeply', '');
-      throw internal(`parsing template: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      // Not the template's fault: a defect of the parser, reported as such.
+      throw new Error(`parsing template: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 
@@ -62,10 +63,12 @@ export class GoTemplate {
   }
 
   /**
-   * Executes the main template (or `name`) over `data`. Throws TemplateError
-   * (invalid-argument) with Go's message, e.g.
+   * Executes the main template (or `name`) over `data`. Throws TemplateError with Go's
+   * message, e.g.
    * `template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in type T`;
-   * its `partial` holds what was written before the error.
+   * its `partial` holds what was written before the error. Anything else thrown while
+   * executing (outside a function or method call, which Go reports as `error calling`)
+   * becomes a TemplateError `template: executing: …` with the original as its cause.
    */
   execute(data: unknown, options: ExecuteOptions = {}, name = ''): string {
     const missingKey = options.missingKey ?? 'default';
@@ -85,8 +88,7 @@ export class GoTemplate {
       return execute(ctx, name, data);
     } catch (err) {
       if (err instanceof TemplateExecError) throw new TemplateError(err.message, err.partial);
-      if (err instanceof StrataError) throw err;
-      throw invalidArgument(`template: executing: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new TemplateError(`template: executing: ${err instanceof Error ? err.message : String(err)}`, '', { cause: err });
     }
   }
 }

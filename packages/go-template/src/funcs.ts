@@ -9,7 +9,6 @@ import type { GoFloat } from './values.ts';
 import {
   basicKind,
   floatValue,
-  GoStruct,
   goTypeName,
   isPlainObject,
   isTrue,
@@ -267,4 +266,4 @@ export function callFunction(name: string, f: unknown, args: unknown[]): unknown
   return (f as (...a: unknown[]) => unknown)(...args);
 }
 
-export { fn as defineFunc, GoStruct };
+export { fn as defineFunc };

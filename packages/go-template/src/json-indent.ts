@@ -1,8 +1,9 @@
 /**
  * Go's json.Indent: re-indents JSON text without re-encoding strings or numbers (empty
- * objects and arrays stay `{}` and `[]`). Used for `--format '{{json .}}'`-style output
- * and for `manifest inspect`, which prints a registry's bytes as docker does.
+ * objects and arrays stay `{}` and `[]`). marshalJSON uses it for a struct's own
+ * MarshalJSON output; callers use it to print JSON bytes as a Go program would.
  */
+
 /** Indents JSON text the way json.Indent does; every line after the first starts with `prefix`. */
 export function indentJson(src: string, indent: string, prefix = ''): string {
   let out = '';
