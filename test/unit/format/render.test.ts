@@ -101,16 +101,11 @@ test('inspect: indented JSON array, json, template per value, raw fallback with 
   assert.throws(() => renderInspect([v], '{{.Id'), { message: 'template parsing error: template: :1: unclosed action' });
 });
 
-test('10,000 image rows render fast (parse once, execute per row)', () => {
+test('10,000 image rows render as 10,000 aligned lines (its speed is measured in bench/, never asserted)', () => {
   const rows = Array.from({ length: 10_000 }, (_, i) => ({ ...images[0], ID: i.toString(16).padStart(12, '0') }));
-  renderList(rows.slice(0, 100), columns.images); // warm up
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const start = process.hrtime.bigint();
-    const out = renderList(rows, columns.images);
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
-    assert.equal(out.split('\n').length, 10_002);
-  }
-  // Best of three: about 15-35 ms on the shared 2-core machine; the bound leaves room for a loaded CI.
-  assert.ok(best < 400, `took ${best} ms`);
+  const lines = renderList(rows, columns.images).split('\n');
+  assert.equal(lines.length, 10_002, 'a header, 10,000 rows and the final newline');
+  const idColumn = lines[0]?.indexOf('IMAGE ID');
+  assert.ok(idColumn !== undefined && idColumn > 0);
+  for (const [i, line] of lines.slice(1, -1).entries()) assert.equal(line.slice(idColumn, idColumn + 12), i.toString(16).padStart(12, '0'));
 });
