@@ -126,19 +126,18 @@ const hostile: [string, string][] = [
   ['long ENV words', `FROM x\nENV ${Array.from({ length: 5000 }, (_, i) => `K${i}="v ${i}"`).join(' ')}\n`],
 ];
 
+// A stall (catastrophic backtracking, quadratic scans) shows as a test that never ends: the
+// runner's timeout is a hang guard far above the milliseconds these take, not a speed check.
+const STALL_GUARD = { timeout: 60_000 };
+
 for (const [name, text] of hostile) {
-  test(`no stall: ${name}`, () => {
-    const t0 = performance.now();
+  test(`no stall: ${name}`, STALL_GUARD, () => {
     check(text);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 3000, `${name} took ${ms.toFixed(0)} ms`);
   });
 }
 
-test('no stall: a shell pattern with many stars against a long value', () => {
-  const t0 = performance.now();
+test('no stall: a shell pattern with many stars against a long value', STALL_GUARD, () => {
   const value = 'a'.repeat(300);
   assert.equal(expandString('${X%%*a*a*a*a*a*a*a*a*b}', { X: value }).value, value);
   assert.equal(expandString('${X//*a*a*a*b/-}', { X: value }).value, value);
-  assert.ok(performance.now() - t0 < 3000);
 });
