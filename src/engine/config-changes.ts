@@ -5,9 +5,9 @@
  */
 import { posix } from 'node:path';
 import { invalidArgument, isStrataError } from '../errdefs/index.ts';
-import { parseTrigger } from '../build/dockerfile/parse.ts';
-import { expandString, expandWords } from '../build/dockerfile/shell-lex.ts';
-import type { Instruction } from '../build/dockerfile/ast.ts';
+import { parseTrigger } from '../builder/dockerfile/parse.ts';
+import { expandString, expandWords } from '../builder/dockerfile/shell-lex.ts';
+import type { Instruction } from '../builder/dockerfile/ast.ts';
 import type { ContainerDefaults } from '../oci/index.ts';
 
 const ALLOWED = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR', 'HEALTHCHECK']);

@@ -4,7 +4,7 @@
  * shared when an image uses that layer too); containers and volumes join as their modules
  * arrive (each keeps its own sizes).
  */
-import { buildCacheUsage, type BuildCacheEntryUsage } from '../build/cache-admin.ts';
+import { buildCacheUsage, type BuildCacheEntryUsage } from '../builder/cache-admin.ts';
 import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
 import { commandLine } from '../containers/container-config.ts';
 import { statusText } from '../containers/state.ts';

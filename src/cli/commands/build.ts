@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidArgument, isStrataError, StrataError, unimplemented } from '../../errdefs/index.ts';
 import { hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
-import type { BuildHost, ContextInput, DockerfileInput, SecretSource } from '../../build/index.ts';
+import type { BuildHost, ContextInput, DockerfileInput, SecretSource } from '../../builder/index.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
@@ -221,7 +221,7 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
   const epoch = sourceDateEpoch(buildArgs);
   if (epoch !== undefined) process.env['SOURCE_DATE_EPOCH'] = String(epoch);
 
-  const { build: runBuild, Progress, progressMode, BuildError, formatBuildFailure } = await import('../../build/index.ts');
+  const { build: runBuild, Progress, progressMode, BuildError, formatBuildFailure } = await import('../../builder/index.ts');
   let mode;
   try {
     mode = progressMode(options['progress'] as string | undefined, quiet, ctx.stderr.isTTY === true);

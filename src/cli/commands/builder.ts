@@ -15,7 +15,7 @@ import { parseFilters } from '../filters.ts';
 /** Prunes the build cache and collects what it held; returns the removed IDs and bytes freed. */
 async function pruneCache(ctx: CliContext, all: boolean): Promise<{ removed: string[]; reclaimed: number }> {
   const engine = await ctx.engine();
-  const { pruneBuildCache } = await import('../../build/index.ts');
+  const { pruneBuildCache } = await import('../../builder/index.ts');
   const result = pruneBuildCache(engine, { all });
   const collected = engine.collectGarbage();
   return { removed: result.removed, reclaimed: result.reclaimedMounts + collected.reclaimedBytes };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseDockerfile } from '../../../src/build/dockerfile/index.ts';
+import { parseDockerfile } from '../../../src/builder/dockerfile/index.ts';
 import { summarize } from './summary.ts';
 
 const root = resolve(import.meta.dirname, '../../fixtures/dockerfiles');

@@ -1,11 +1,11 @@
 // Where expansion applies, with which environment, and how ARGs are scoped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Instruction } from '../../../src/build/dockerfile/index.ts';
+import type { Instruction } from '../../../src/builder/dockerfile/index.ts';
 import {
   automaticArgs, expandInstruction, isDockerfileError, parseDockerfile, proxyEnv, resolveGlobalScope, resolveRunMounts,
   resolveStageArg, resolveStageBase,
-} from '../../../src/build/dockerfile/index.ts';
+} from '../../../src/builder/dockerfile/index.ts';
 
 const env = new Map([['V', 'val'], ['DIR', '/opt/app'], ['U', '1000'], ['SPACE', 'a b'], ['EMPTY', '']]);
 

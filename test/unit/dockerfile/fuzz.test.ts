@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import type { Dockerfile } from '../../../src/build/dockerfile/index.ts';
-import { expandInstruction, expandString, expandWords, isDockerfileError, parseDockerfile } from '../../../src/build/dockerfile/index.ts';
-import { DetailError } from '../../../src/build/dockerfile/errors.ts';
+import type { Dockerfile } from '../../../src/builder/dockerfile/index.ts';
+import { expandInstruction, expandString, expandWords, isDockerfileError, parseDockerfile } from '../../../src/builder/dockerfile/index.ts';
+import { DetailError } from '../../../src/builder/dockerfile/errors.ts';
 
 const FILE_LEVEL = new Set(['the Dockerfile cannot be empty', 'file with no instructions', 'dockerfile contains no stages to build']);
 

@@ -1,13 +1,13 @@
 // The argv a RUN executes and the `created_by` strings BuildKit writes into image history.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Instruction, RunInstruction } from '../../../src/build/dockerfile/index.ts';
+import type { Instruction, RunInstruction } from '../../../src/builder/dockerfile/index.ts';
 import {
   argHistory, cmdHistory, copyHistory, defaultShell, entrypointHistory, expandInstruction, exposeHistory,
   healthcheckHistory, HISTORY_COMMENT, keyValueHistory, maintainerHistory, parseDockerfile, parseExposedPorts,
   resolveStageArg, resolveWorkdir, runCommandLine, runHistory, shellHistory, stepName, stopsignalHistory, userHistory,
   volumeHistory, withShell, workdirHistory,
-} from '../../../src/build/dockerfile/index.ts';
+} from '../../../src/builder/dockerfile/index.ts';
 
 function insts(body: string): Instruction[] {
   return parseDockerfile(`FROM x\n${body}\n`).stages[0]?.instructions ?? [];

@@ -1,8 +1,8 @@
 // Every instruction and flag form, and every parse error with BuildKit's words and the position.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Instruction , DockerfileError} from '../../../src/build/dockerfile/index.ts';
-import { isDockerfileError, parseDockerfile } from '../../../src/build/dockerfile/index.ts';
+import type { Instruction , DockerfileError} from '../../../src/builder/dockerfile/index.ts';
+import { isDockerfileError, parseDockerfile } from '../../../src/builder/dockerfile/index.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
 /** Parses `FROM x` followed by `body`; returns the instructions of that stage. */

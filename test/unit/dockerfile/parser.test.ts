@@ -1,8 +1,8 @@
 // Lines, directives, continuations, comments, heredocs and the JSON form, as BuildKit reads them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Instruction, RunInstruction } from '../../../src/build/dockerfile/index.ts';
-import { parseDockerfile } from '../../../src/build/dockerfile/index.ts';
+import type { Instruction, RunInstruction } from '../../../src/builder/dockerfile/index.ts';
+import { parseDockerfile } from '../../../src/builder/dockerfile/index.ts';
 
 function insts(text: string): Instruction[] {
   return parseDockerfile(text).stages.flatMap((s) => s.instructions);

@@ -1,7 +1,7 @@
 // Variable expansion as BuildKit's shell lexer does it: one table per entry point.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandString, expandWords } from '../../../src/build/dockerfile/index.ts';
+import { expandString, expandWords } from '../../../src/builder/dockerfile/index.ts';
 
 const env = new Map<string, string>([
   ['HOME', '/home/user'],

@@ -1,6 +1,6 @@
 // A compact, hand-writable rendering of a parsed Dockerfile: one line per instruction with the
 // facts a build depends on. The corpus test compares it with `expected.txt` beside each fixture.
-import type { Dockerfile, Instruction, SourceLocation, Stage } from '../../../src/build/dockerfile/index.ts';
+import type { Dockerfile, Instruction, SourceLocation, Stage } from '../../../src/builder/dockerfile/index.ts';
 
 const j = (v: unknown): string => JSON.stringify(v);
 

@@ -2,9 +2,9 @@
 // sizes, and the Go formatting the history depends on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseChmod, parseExposedPorts, parseSignal, ramInBytes, parseRunDevice } from '../../../src/build/dockerfile/index.ts';
-import { formatGoDuration, goQuoteSlice, parseGoDuration } from '../../../src/build/dockerfile/go-format.ts';
-import { expandString } from '../../../src/build/dockerfile/index.ts';
+import { parseChmod, parseExposedPorts, parseSignal, ramInBytes, parseRunDevice } from '../../../src/builder/dockerfile/index.ts';
+import { formatGoDuration, goQuoteSlice, parseGoDuration } from '../../../src/builder/dockerfile/go-format.ts';
+import { expandString } from '../../../src/builder/dockerfile/index.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
 test('value helpers throw invalid-argument StrataErrors', () => {

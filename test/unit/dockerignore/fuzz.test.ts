@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { IgnoreMatcher, readIgnoreFile } from '../../../src/build/context/ignore.ts';
+import { IgnoreMatcher, readIgnoreFile } from '../../../src/builder/context/ignore.ts';
 
 /** The oracle's own reading of a pattern (no shared code with the matcher). */
 function oracleRegex(pattern: string): RegExp {

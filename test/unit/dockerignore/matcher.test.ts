@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { IgnoreMatcher, listIncluded, loadIgnoreFile, readIgnoreFile } from '../../../src/build/context/ignore.ts';
+import { IgnoreMatcher, listIncluded, loadIgnoreFile, readIgnoreFile } from '../../../src/builder/context/ignore.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
 function excluded(ignoreFile: string, path: string): boolean {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { lstatSync, writeFileSync, utimesSync } from 'node:fs';
 import { BuildCacheRecords, openDatabase } from '../../../src/metadata/index.ts';
-import { stepKey, StepCache, type StepInputs } from '../../../src/build/solver/step-cache.ts';
-import { goTime, historyTimes } from '../../../src/build/solver/export-image.ts';
-import { Progress, progressMode } from '../../../src/build/progress.ts';
-import { FileHasher, digestSourceFiles, packSourceFiles, type SourceFile } from '../../../src/build/context/content-hash.ts';
+import { stepKey, StepCache, type StepInputs } from '../../../src/builder/solver/step-cache.ts';
+import { goTime, historyTimes } from '../../../src/builder/solver/export-image.ts';
+import { Progress, progressMode } from '../../../src/builder/progress.ts';
+import { FileHasher, digestSourceFiles, packSourceFiles, type SourceFile } from '../../../src/builder/context/content-hash.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 function cache(): { steps: StepCache; records: BuildCacheRecords; close: () => void; dir: string } {

@@ -6,11 +6,11 @@ import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, statSync
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { tempDir } from '../../helpers/temp-dir.ts';
-import { ContextFs } from '../../../src/build/context/context-fs.ts';
-import { goMatch, hasWildcards } from '../../../src/build/context/glob.ts';
-import { IgnoreMatcher } from '../../../src/build/context/ignore.ts';
-import { cleanCopyPath, copySource, matchSource, OverlayRoot, planSource, PlainRoot } from '../../../src/build/solver/file-copy.ts';
-import { parseChmod } from '../../../src/build/dockerfile/index.ts';
+import { ContextFs } from '../../../src/builder/context/context-fs.ts';
+import { goMatch, hasWildcards } from '../../../src/builder/context/glob.ts';
+import { IgnoreMatcher } from '../../../src/builder/context/ignore.ts';
+import { cleanCopyPath, copySource, matchSource, OverlayRoot, planSource, PlainRoot } from '../../../src/builder/solver/file-copy.ts';
+import { parseChmod } from '../../../src/builder/dockerfile/index.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
 
 function tree(files: Record<string, string | { link: string }>): string {
