@@ -1,5 +1,5 @@
 /** `load`, `save` and `import`: images in and out of tarballs. */
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -12,6 +12,7 @@ import type { Options } from '../spec.ts';
 
 function openInput(path: string): Readable {
   if (!existsSync(path)) throw notFound(`open ${path}: no such file or directory`);
+  if (statSync(path).isDirectory()) throw invalidArgument(`read ${path}: is a directory`);
   return createReadStream(path, { highWaterMark: READ_CHUNK });
 }
 
