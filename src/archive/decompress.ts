@@ -1,11 +1,13 @@
 /**
  * Tells compressed input from plain by its magic bytes and undoes gzip or zstd while
- * streaming (gzip through node:zlib, zstd through the `zstd` CLI: Node 20 has none).
+ * streaming (gzip through node:zlib, zstd through the `zstd` CLI: Node 20 has none). A
+ * decoder's failure becomes an error naming the input and saying whether it is cut short
+ * (truncated) or damaged; the decompressed stream ends only once the decoder said it is whole.
  */
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
-import { invalidArgument, unavailable } from '../errdefs/index.ts';
+import { invalidArgument, unavailable, type StrataError } from '../errdefs/index.ts';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
 
@@ -55,25 +57,61 @@ export async function decompressed(source: Readable, what: string): Promise<{ st
   const { head, stream } = await peek(source, 6);
   const compression = detectCompression(head);
   if (compression === 'none') return { stream, compression };
-  if (compression === 'gzip') {
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    stream.on('error', (err) => gunzip.destroy(err));
-    return { stream: stream.pipe(gunzip), compression };
-  }
+  if (compression === 'gzip') return { stream: gunzipStream(stream, what), compression };
   if (compression === 'zstd') return { stream: zstdDecompress(stream, what), compression };
   throw invalidArgument(`${what}: ${compression} compression is not supported; use an uncompressed, gzip or zstd tar`);
+}
+
+/**
+ * What a gzip decoder's (node:zlib's) failure means for input `what`; other errors (reading
+ * the input) pass through as they are.
+ */
+export function gzipError(err: unknown, what: string): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !code.startsWith('Z_')) return err;
+  // zlib says Z_BUF_ERROR when its input ends inside the stream.
+  if (code === 'Z_BUF_ERROR') return invalidArgument(`${what}: the gzip stream ends early (truncated file?)`, { cause: err });
+  return invalidArgument(`${what}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
+}
+
+function gunzipStream(source: Readable, what: string): Readable {
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  source.on('error', (err) => out.destroy(err));
+  gunzip.on('error', (err) => out.destroy(gzipError(err, what) as Error));
+  source.pipe(gunzip).pipe(out);
+  return out;
+}
+
+/** What the zstd CLI's complaint on stderr means for input `what`. */
+function zstdError(stderr: string, code: number | null, what: string): StrataError {
+  // zstd names its input first: "/*stdin*\ : Read error (39) : premature end".
+  const reason = stderr.trim().split('\n').at(-1)?.replace(/^.*?\s:\s/, '').trim() ?? '';
+  if (/premature end|truncated/i.test(reason)) return invalidArgument(`${what}: the zstd stream ends early (truncated file?)`);
+  return invalidArgument(`${what}: corrupt zstd data: ${reason || `zstd exited with ${code}`}`);
 }
 
 function zstdDecompress(source: Readable, what: string): Readable {
   const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const out = child.stdout;
+  // zstd's output ending says nothing about the input being whole: only its exit status
+  // does. So the stream ends (or fails) once zstd has exited.
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  child.stdout.pipe(out, { end: false });
   child.on('error', (err) => out.destroy(unavailable(`${what}: cannot run zstd to decompress it: ${err.message}`, { hint: 'install the zstd package' })));
-  child.on('exit', (code) => {
-    if (code !== 0) out.destroy(invalidArgument(`${what}: zstd: ${stderr.trim() || `exit ${code}`}`));
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(zstdError(stderr, code, what));
   });
-  source.on('error', (err) => out.destroy(err));
+  source.on('error', (err) => {
+    child.kill();
+    out.destroy(err);
+  });
+  out.on('close', () => {
+    // The reader stopped early (an error downstream): zstd need not go on.
+    if (child.exitCode === null) child.kill();
+  });
   source.pipe(child.stdin);
   child.stdin.on('error', () => { /* zstd exited early; its exit code says why */ });
   return out;

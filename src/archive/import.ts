@@ -15,7 +15,8 @@ import type { GarbageCollector } from '../gc/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import { decompressed } from './decompress.ts';
 import { LayerMeter } from './layer-meter.ts';
-import type { LayerUnpacker, SnapshotDiscarder } from './load.ts';
+import { namingInput, type LayerUnpacker, type SnapshotDiscarder } from './load.ts';
+import { dropUnrecorded } from './unrecorded.ts';
 
 export interface ImportOptions {
   source: Readable;
@@ -33,8 +34,9 @@ export interface ImportOptions {
 export async function importTarball(store: ImageStore, content: ContentStore, gc: GarbageCollector, options: ImportOptions): Promise<Digest> {
   const leases = new LeaseRecords(store.db);
   const leaseId = leases.create();
-  let written: Digest | undefined;
+  const written: Digest[] = [];
   const createdSnapshots: string[] = [];
+  const writes = { leases, leaseId, gc, images: store };
   try {
     const { stream } = await decompressed(options.source, options.sourceName);
     const writer = content.openWriter();
@@ -57,7 +59,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
     }
     const blob = writer.commit();
     const measure = meter.end(blob.digest);
-    if (blob.created) written = blob.digest;
+    if (blob.created) written.push(blob.digest);
     leases.add(leaseId, 'blob', blob.digest);
     leases.add(leaseId, 'layer', measure.diffId);
     await options.unpack?.extract([{ chainId: measure.diffId, parent: undefined, diffId: measure.diffId, blob: { digest: blob.digest, mediaType: MediaType.ociLayer }, verified: true }], createdSnapshots);
@@ -82,19 +84,22 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
       config: { mediaType: MediaType.ociConfig, digest: sha256Of(configBytes), size: configBytes.length },
       layers: [{ mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size }],
     });
+    // Stored before the records, so a failure below removes them too.
+    for (const bytes of [configBytes, manifest]) {
+      const stored = content.writeBytes(bytes);
+      if (stored.created) written.push(stored.digest);
+      leases.add(leaseId, 'blob', stored.digest);
+    }
     const result = store.create({
       config: configBytes,
       manifest: { bytes: manifest, mediaType: MediaType.ociManifest },
       layers: [{ diffId: measure.diffId, size: measure.size, tarSize: measure.tarSize, blob: { digest: blob.digest, mediaType: MediaType.ociLayer, size: blob.size } }],
       ...(options.tag ? { tags: [options.tag] } : {}),
     });
+    dropUnrecorded({ ...writes, blobs: [] });
     return result.id;
   } catch (err) {
-    leases.release(leaseId);
-    options.unpack?.discard(createdSnapshots);
-    if (written) gc.discardBlobs([written]);
-    throw err;
-  } finally {
-    leases.release(leaseId);
+    dropUnrecorded({ ...writes, blobs: written, snapshots: { created: createdSnapshots, discard: options.unpack?.discard } });
+    throw namingInput(err, options.sourceName, store.db.name);
   }
 }

@@ -9,7 +9,7 @@
 import { createGunzip } from 'node:zlib';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { invalidArgument, isStrataError, StrataError } from '../errdefs/index.ts';
+import { fromUntranslatedError, invalidArgument, isStrataError, StrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { readTarEntries } from '../internal/tar/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
@@ -20,8 +20,9 @@ import {
 } from '../oci/index.ts';
 import type { GarbageCollector } from '../gc/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
-import { decompressed, detectCompression, type Compression } from './decompress.ts';
+import { decompressed, detectCompression, gzipError, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
+import { dropUnrecorded } from './unrecorded.ts';
 
 /** A layer the store must have extracted before the image that uses it is recorded. */
 export interface LayerToUnpack {
@@ -155,15 +156,18 @@ export class ArchiveLoader {
 
   async load(options: LoadOptions): Promise<LoadResult> {
     const leases = new LeaseRecords(this.images.db);
-    this.leaseId = leases.create();
+    const leaseId = leases.create();
+    this.leaseId = leaseId;
     const createdSnapshots: string[] = [];
+    const writes = { leases, leaseId, gc: this.gc, images: this.images };
+    let result: LoadResult;
     try {
       await this.readArchive(options);
       const pending = this.planImages(options);
       if (this.unpack) {
         for (const image of pending) {
           const chains = chainIds(image.layers.map((l) => l.diffId));
-          for (const chainId of chains) leases.add(this.leaseId, 'layer', chainId);
+          for (const chainId of chains) leases.add(leaseId, 'layer', chainId);
           await this.unpack.extract(image.layers.map((l, i) => ({
             chainId: chains[i] as Digest,
             parent: i === 0 ? undefined : chains[i - 1],
@@ -173,21 +177,14 @@ export class ArchiveLoader {
           })), createdSnapshots);
         }
       }
-      const result = this.record(pending);
-      // The archive's other files (legacy json, manifest.json…) were stored on the way in.
-      leases.release(this.leaseId as string);
-      this.leaseId = undefined;
-      this.gc.discardBlobs([...this.added]);
-      return result;
+      result = this.record(pending);
     } catch (err) {
-      if (this.leaseId !== undefined) leases.release(this.leaseId);
-      this.leaseId = undefined;
-      this.unpack?.discard(createdSnapshots);
-      this.gc.discardBlobs([...this.added]);
-      throw annotate(err, options.sourceName);
-    } finally {
-      if (this.leaseId !== undefined) leases.release(this.leaseId);
+      dropUnrecorded({ ...writes, blobs: [...this.added], snapshots: { created: createdSnapshots, discard: this.unpack?.discard } });
+      throw namingInput(err, options.sourceName, this.images.db.name);
     }
+    // The archive's other files (legacy json, manifest.json…) were stored on the way in.
+    dropUnrecorded({ ...writes, blobs: [...this.added] });
+    return result;
   }
 
   private async readArchive(options: LoadOptions): Promise<void> {
@@ -230,11 +227,16 @@ export class ArchiveLoader {
             writer.write(chunk);
             await meter.write(chunk);
           }
+        } catch (err) {
+          // The archive's own errors (cut short) name the entry already.
+          writer.abort();
+          throw err;
+        }
+        try {
           const written = writer.commit();
           info = written;
           if (written.created) this.added.add(written.digest);
         } catch (err) {
-          writer.abort();
           if (isStrataError(err, 'data-loss')) throw invalidArgument(`archive entry "${name}": ${err.message}`);
           throw err;
         }
@@ -267,6 +269,8 @@ export class ArchiveLoader {
 
   private layerFromFile(file: ArchiveFile, expectedDiffId: Digest | undefined, index: number, path: string): NewLayer {
     if (!file.measure) {
+      const failure = gzipError(file.measureError, `invalid archive: layer ${index} ("${path}")`);
+      if (failure !== file.measureError) throw failure;
       const reason = file.measureError instanceof Error ? file.measureError.message : 'unreadable';
       throw invalidArgument(`invalid archive: layer ${index} ("${path}") is not a valid layer tar: ${reason}`);
     }
@@ -394,6 +398,12 @@ export class ArchiveLoader {
     const images: { id: Digest; tags: string[] }[] = [];
     let idLines: string[] = [];
     let refCount = 0;
+    // Manifests made up here are new blobs: stored first, so a failure below removes them too.
+    for (const image of pending) {
+      const manifest = this.content.writeBytes(image.manifest.bytes);
+      if (manifest.created) this.added.add(manifest.digest);
+      new LeaseRecords(this.images.db).add(this.leaseId as string, 'blob', manifest.digest);
+    }
     this.images.batch(() => {
       for (const image of pending) {
         const created = this.images.create({ config: image.config, manifest: image.manifest, layers: image.layers });
@@ -431,8 +441,12 @@ function synthesizeManifest(configDigest: Digest, configSize: number, layers: Ne
   return { bytes: serializeManifest(manifest), mediaType: MediaType.ociManifest };
 }
 
-/** Names the input in the message; bytes that don't match what they claim are bad input here. */
-function annotate(err: unknown, sourceName: string): unknown {
+/**
+ * Names the input in the message; bytes that don't match what they claim are bad input here.
+ * A system error no module translated (SQLite's full disk under `databasePath`) is named too.
+ */
+export function namingInput(err: unknown, sourceName: string, databasePath?: string): unknown {
+  if (!(err instanceof StrataError)) err = fromUntranslatedError(err, databasePath) ?? err;
   if (!(err instanceof StrataError)) return err;
   const code = err.code === 'data-loss' ? 'invalid-argument' : err.code;
   if (err.message.startsWith(sourceName) && code === err.code) return err;

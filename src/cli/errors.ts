@@ -2,7 +2,7 @@
  * How errors reach the user: one line on stderr (`Error: …`, plus a hint line when the
  * error has one), and an exit status as docker's CLI gives it.
  */
-import { StrataError } from '../errdefs/index.ts';
+import { fromUntranslatedError, StrataError } from '../errdefs/index.ts';
 
 /** A usage error found while parsing (unknown flag, wrong argument count): docker exits 125 for flags, 1 for the rest. */
 export class UsageError extends Error {
@@ -16,8 +16,14 @@ export class UsageError extends Error {
   }
 }
 
-/** Prints an error and returns the exit status to use. */
-export function reportError(err: unknown, stderr: NodeJS.WriteStream, debug: boolean, errorExitCode = 1): number {
+/**
+ * Prints an error and returns the exit status to use. A system error no module translated
+ * (a full disk, a missing directory) is still one the user can act on: it is named by its
+ * call and path, never reported as an internal error. `databasePath` names the store's
+ * metadata.db when SQLite finds the disk full.
+ */
+export function reportError(err: unknown, stderr: NodeJS.WriteStream, debug: boolean, errorExitCode = 1, databasePath?: string): number {
+  if (!(err instanceof StrataError) && !(err instanceof UsageError)) err = fromUntranslatedError(err, databasePath) ?? err;
   if (err instanceof StrataError) {
     // docker prints template errors bare; everything else the engine reports gets "Error:".
     stderr.write(err.message.startsWith('template parsing error') ? `${err.message}\n` : `Error: ${err.message}\n`);

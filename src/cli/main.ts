@@ -2,6 +2,7 @@
  * strata's CLI entry point. Kept small: `--version` answers before anything else loads,
  * and each command's implementation is imported only when it runs.
  */
+import { resolve } from 'node:path';
 import { CliContext } from './context.ts';
 import { reportError } from './errors.ts';
 
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     const code = await handler(ctx, command.args, command.options);
     return code ?? 0;
   } catch (err) {
-    return reportError(err, process.stderr, debug, errorExitCode);
+    return reportError(err, process.stderr, debug, errorExitCode, ctx ? resolve(ctx.globals.root, 'metadata.db') : undefined);
   } finally {
     ctx?.close();
   }

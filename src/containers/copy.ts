@@ -12,10 +12,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { applyLayer } from '../diff/index.ts';
-import { failedPrecondition, internal, invalidArgument, notFound } from '../errdefs/index.ts';
+import { errnoOf, failedPrecondition, fromSystemError, internal, invalidArgument, notFound, type StrataError } from '../errdefs/index.ts';
 import { resolveInRootfs } from '../runtime/index.ts';
 import type { MountPoint } from './container-config.ts';
 import type { Container, ContainerManager } from './container-manager.ts';
@@ -70,19 +70,51 @@ export function resolveContainerPath(c: Container, rootfs: string, raw: string, 
   return { host, root, path };
 }
 
-function run(command: string, args: string[], io: { input?: Readable; output?: Writable } = {}): Promise<void> {
+/**
+ * Runs cp or tar. `writing` names what the command writes to on the host, so a full or
+ * read-only disk is reported as the user's to fix (`copy to /mnt/x: no space left on
+ * device`); other failures are bugs of ours.
+ */
+function run(command: string, args: string[], io: { input?: Readable; output?: Writable; writing?: string } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: [io.input ? 'pipe' : 'ignore', io.output ? 'pipe' : 'ignore', 'pipe'] });
     const err: Buffer[] = [];
+    let outputError: Error | undefined;
     child.stderr?.on('data', (b: Buffer) => err.push(b));
     if (io.input && child.stdin) io.input.pipe(child.stdin);
-    if (io.output && child.stdout) child.stdout.pipe(io.output, { end: false });
+    const output = io.output;
+    // An output that fails (a full disk) stops the child: else it would wait forever on a
+    // pipe nobody reads, and the caller would never clean up.
+    const onOutputError = (e: Error): void => {
+      outputError ??= e;
+      child.kill();
+    };
+    if (output && child.stdout) {
+      child.stdout.pipe(output, { end: false });
+      output.once('error', onOutputError);
+    }
     child.once('error', (e) => reject(internal(`run ${command}: ${e.message}`)));
     child.once('close', (code) => {
-      if (code === 0) resolve();
-      else reject(internal(`${command} ${args[0] ?? ''} failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`));
+      output?.off('error', onOutputError);
+      if (outputError !== undefined) reject(outputError);
+      else if (code === 0) resolve();
+      else reject(commandError(command, args, Buffer.concat(err).toString('utf8').trim() || `exit ${code}`, io.writing));
     });
   });
+}
+
+/** How GNU tools word the errors of a destination the user can fix. */
+const DESTINATION_ERRORS: [text: string, errno: string][] = [
+  ['No space left on device', 'ENOSPC'],
+  ['Disk quota exceeded', 'EDQUOT'],
+  ['File too large', 'EFBIG'],
+  ['Read-only file system', 'EROFS'],
+];
+
+function commandError(command: string, args: string[], stderr: string, writing: string | undefined): StrataError {
+  const known = writing === undefined ? undefined : DESTINATION_ERRORS.find(([text]) => stderr.includes(text));
+  if (known) return fromSystemError(Object.assign(new Error(stderr), { code: known[1] }), writing as string);
+  return internal(`${command} ${args[0] ?? ''} failed: ${stderr}`);
 }
 
 export interface CopyOutOptions {
@@ -100,6 +132,7 @@ export interface CopyOutOptions {
  *   directory onto a file or a path that escapes the root.
  */
 export async function copyFromContainer(manager: ContainerManager, c: Container, src: string, dest: string, options: CopyOutOptions = {}): Promise<void> {
+  checkCopyDestination(dest);
   const contents = /(^|\/)\.$/.test(src);
   const destIsDirSyntax = dest.endsWith('/') || /(^|\/)\.$/.test(dest);
   await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
@@ -109,8 +142,6 @@ export async function copyFromContainer(manager: ContainerManager, c: Container,
     const destSt = statOrUndefined(dest);
     if (destSt === undefined) {
       if (destIsDirSyntax && !st.isDirectory()) throw notFound(`destination directory ${dest} must exist`);
-      const parent = dirname(dest.replace(/\/+$/, '') || '/');
-      if (!existsSync(parent)) throw notFound(`invalid output path: directory ${JSON.stringify(parent)} does not exist`);
     } else if (st.isDirectory() && !destSt.isDirectory()) {
       throw invalidArgument(`cannot copy a directory to a file: ${dest}`);
     }
@@ -119,7 +150,7 @@ export async function copyFromContainer(manager: ContainerManager, c: Container,
     let to = dest;
     if (st.isDirectory() && contents) from = `${source.host}/.`;
     else if (destSt?.isDirectory() && options.followLink) to = join(dest, basename(source.path));
-    await run('cp', [...preserve, '--', from, to]);
+    await run('cp', [...preserve, '--', from, to], { writing: `copy to ${dest}` });
   }));
 }
 
@@ -128,6 +159,28 @@ export interface CopyInOptions {
   archive?: boolean;
   /** `-L`: follow a symlink named as the source. */
   followLink?: boolean;
+}
+
+/**
+ * docker cp's check of a host destination, before anything is copied, in its words: its
+ * directory must exist, and it must be a directory, a regular file or nothing. (docker lets
+ * a FIFO or socket through; cp would wait forever on a FIFO with no reader, so strata
+ * refuses them too.)
+ */
+function checkCopyDestination(dest: string): void {
+  const path = resolve(dest);
+  const dir = dirname(path);
+  if (!existsSync(dir)) throw notFound(`invalid output path: directory ${JSON.stringify(dir)} does not exist`);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    throw fromSystemError(err, `stat ${path}`);
+  }
+  if (st.isDirectory() || st.isFile()) return;
+  const got = st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'an irregular file';
+  throw invalidArgument(`invalid output path: ${JSON.stringify(path)} must be a directory or a regular file: got ${got}`);
 }
 
 /**

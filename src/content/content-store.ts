@@ -14,7 +14,7 @@ import {
   statSync, unlinkSync, writeSync, constants, type ReadStream,
 } from 'node:fs';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dataLoss, errnoOf, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
 import { fsyncDirectory, processAlive, writeFileAtomic } from '../internal/index.ts';
@@ -251,7 +251,7 @@ class IngestWriter implements BlobWriter {
     try {
       this.fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     } catch (err) {
-      throw fromSystemError(err, 'start a blob write');
+      throw fromSystemError(err, `write to ${ingestDir}`);
     }
   }
 
@@ -259,7 +259,13 @@ class IngestWriter implements BlobWriter {
     if (this.fd === undefined) throw new Error('write after commit or abort');
     this.hash.update(chunk);
     let off = 0;
-    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    try {
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (err) {
+      this.abort();
+      // The directory, not the temporary name: it says which filesystem is full.
+      throw fromSystemError(err, `write to ${dirname(this.path)}`);
+    }
     this.written += chunk.length;
     const limit = this.expected.size;
     if (limit !== undefined && this.written > limit) {
@@ -276,7 +282,7 @@ class IngestWriter implements BlobWriter {
       closeSync(this.fd);
     } catch (err) {
       this.abort();
-      throw fromSystemError(err, 'finish a blob write');
+      throw fromSystemError(err, `write to ${dirname(this.path)}`);
     }
     this.fd = undefined;
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;

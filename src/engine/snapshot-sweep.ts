@@ -9,7 +9,20 @@ import type { Snapshotter } from '../snapshots/snapshotter.ts';
 import type { Digest } from '../oci/index.ts';
 import type { Engine } from './engine.ts';
 
+/**
+ * Undoes the extractions of a failed load or import: the snapshots it committed, newest
+ * first, and before them any temporary snapshot of this process (an extraction that failed
+ * on a full disk could not remove its own, and it stacks on the others).
+ */
 export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): void {
+  for (const row of snapshotter.records.all(snapshotter.driver)) {
+    if (row.kind === 'committed' || temporaryKeyOwner(row.key) !== process.pid) continue;
+    try {
+      snapshotter.remove(row.key);
+    } catch {
+      // Swept once this process is gone.
+    }
+  }
   for (const chainId of [...chainIds].reverse()) {
     try {
       snapshotter.remove(chainId);

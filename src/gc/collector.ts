@@ -46,9 +46,11 @@ export class GarbageCollector {
 
   /**
    * Removes the given blobs unless something references them: used to undo the writes of
-   * an operation that failed, so the store is left as it was.
+   * an operation that failed, so the store is left as it was. `exceptLease` is the caller's
+   * own lease, which protects nothing here: the blobs can go before the lease is released
+   * (on a full disk SQLite can release nothing until they gave their space back).
    */
-  discardBlobs(digests: readonly string[]): void {
+  discardBlobs(digests: readonly string[], options: { exceptLease?: string } = {}): void {
     if (digests.length === 0) return;
     const { db, content } = this.options;
     const images = new ImageRecords(db);
@@ -65,8 +67,8 @@ export class GarbageCollector {
         images: images.all().map((r) => ({ id: r.id, manifestDigest: r.manifestDigest, chainIds: chainsByImage.get(r.id) ?? [] })),
         layers: layers.all(),
         layerBlobs: layers.allBlobs(),
-        leasedBlobs: leases.refs('blob').map((r) => r.ref),
-        leasedLayers: leases.refs('layer').map((r) => r.ref),
+        leasedBlobs: leases.refs('blob').filter((r) => r.leaseId !== options.exceptLease).map((r) => r.ref),
+        leasedLayers: leases.refs('layer').filter((r) => r.leaseId !== options.exceptLease).map((r) => r.ref),
       });
       for (const digest of digests) {
         if (!live.blobs.has(digest)) content.delete(digest as Digest);

@@ -49,6 +49,8 @@ export class ImageStore {
   /** Inside `batch`, index.json is rewritten once at the end instead of after every change. */
   private batchDepth = 0;
   private indexDirty = false;
+  /** index.json was rewritten inside a transaction that did not commit: it may show what SQLite rolled back. */
+  private indexAhead = false;
 
   constructor(
     readonly db: Database,
@@ -90,7 +92,7 @@ export class ImageStore {
     const chains = chainIds(diffIds);
     const id = configInfo.digest;
     const now = Date.now();
-    return inTransaction(this.db, () => {
+    return this.transaction(() => {
       image.layers.forEach((layer, i) => {
         const chainId = chains[i] as Digest;
         this.layers.insert({ chainId, diffId: layer.diffId, parent: i === 0 ? null : (chains[i - 1] as string), size: layer.size, tarSize: layer.tarSize, createdAt: now });
@@ -124,7 +126,7 @@ export class ImageStore {
   /** Points `ref` at image `id`; returns the image it named before, if any. */
   tag(ref: Reference, id: Digest): string | undefined {
     if (!this.records.get(id)) throw notFound(`No such image: ${id}`);
-    return inTransaction(this.db, () => {
+    return this.transaction(() => {
       const previous = this.tagInTransaction(withDefaultTag(ref), id);
       this.refreshIndex();
       return previous;
@@ -210,9 +212,39 @@ export class ImageStore {
     return this.records.get(id)?.lastTagTime ?? INSPECT_ZERO;
   }
 
+  /**
+   * One write transaction of this store. index.json is rewritten inside it (see
+   * `refreshIndex`); when the transaction fails after that — SQLite cannot commit on a full
+   * disk — the file is put back from the records as they are.
+   */
+  private transaction<T>(fn: () => T): T {
+    try {
+      const result = inTransaction(this.db, fn);
+      if (!this.db.inTransaction) this.indexAhead = false;
+      return result;
+    } catch (err) {
+      if (!this.db.inTransaction) this.restoreIndex();
+      throw err;
+    }
+  }
+
+  /**
+   * Puts index.json back in line with the records after a failed transaction. Best effort:
+   * on a full disk it may have to wait until a failed command gave its files' space back,
+   * so that command calls it again then.
+   */
+  restoreIndex(): void {
+    if (!this.indexAhead) return;
+    try {
+      this.writeIndexNow();
+    } catch {
+      // Still ahead; the next call (or any later change) rewrites it.
+    }
+  }
+
   /** Runs `fn` in one transaction, rewriting index.json once at the end. */
   batch<T>(fn: () => T): T {
-    return inTransaction(this.db, () => {
+    return this.transaction(() => {
       this.batchDepth++;
       let succeeded = false;
       try {
@@ -270,6 +302,7 @@ export class ImageStore {
     }
     entries.sort((a, b) => (a.annotations?.['io.containerd.image.name'] ?? a.digest).localeCompare(b.annotations?.['io.containerd.image.name'] ?? b.digest));
     this.content.writeIndex(entries);
+    this.indexAhead = this.db.inTransaction;
   }
 }
 

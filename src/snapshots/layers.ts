@@ -3,9 +3,10 @@
  * changes of an active snapshot into a layer (diff_id, docker's size, tar size) — in one
  * call each, for load/pull/import and for the builder and containers.
  */
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { applyLayer, diffDirectories, diffOverlayUpper, type LayerSource, type LayerStats } from '../diff/index.ts';
-import { failedPrecondition, notFound } from '../errdefs/index.ts';
+import { failedPrecondition, isOutOfSpace, notFound, StrataError } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { chainIdOf, temporaryKey } from './keys.ts';
 import type { Snapshotter } from './snapshotter.ts';
@@ -27,13 +28,15 @@ export async function extractLayer(
   if (snapshotter.stat(options.chainId)) return undefined;
   const key = temporaryKey('extract');
   snapshotter.prepare(key, options.parent);
+  let target: string | undefined;
   try {
     const row = snapshotter.stat(key);
     if (!row) throw notFound(`snapshot ${key} vanished`);
+    target = snapshotter.fsDir(row);
     const verified = options.verified === true && options.expectedDiffId !== undefined;
     const stats = await applyLayer({
       source: options.source,
-      target: snapshotter.fsDir(row),
+      target,
       whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native',
       computeDiffId: !verified,
     });
@@ -44,8 +47,25 @@ export async function extractLayer(
     snapshotter.commit(options.chainId, key);
     return stats;
   } catch (err) {
-    snapshotter.remove(key);
+    discardFailedExtraction(snapshotter, key, target);
+    // Say which filesystem filled up: the entry alone doesn't tell.
+    if (err instanceof StrataError && isOutOfSpace(err)) throw new StrataError(err.code, `write to ${snapshotter.home}: ${err.message}`, { cause: err });
     throw err;
+  }
+}
+
+/**
+ * Removes the temporary snapshot of a failed extraction without hiding why it failed. Its
+ * files go first: when the disk filled up, SQLite can delete the record only once they gave
+ * their space back (the snapshot is this process's own, so nobody sees it emptied). What
+ * cannot be removed now is swept later (its owner, this process, will be gone).
+ */
+function discardFailedExtraction(snapshotter: Snapshotter, key: string, target: string | undefined): void {
+  try {
+    if (target !== undefined) rmSync(target, { recursive: true, force: true });
+    snapshotter.remove(key);
+  } catch {
+    // Left for the sweep.
   }
 }
 

@@ -4,13 +4,14 @@
  * `-t`, `--build-arg`, `--label`, `--secret`), runs the build with BuildKit's progress
  * output on stderr, and prints the image ID with `-q`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidArgument, isStrataError, StrataError, unimplemented } from '../../errdefs/index.ts';
 import { hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
 import type { BuildHost, ContextInput, DockerfileInput, SecretSource } from '../../builder/index.ts';
 import type { CliContext } from '../context.ts';
+import { prepareIidFile, writeIidFile } from './iid-file.ts';
 import type { Options } from '../spec.ts';
 
 function list(options: Options, name: string): string[] {
@@ -229,6 +230,8 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
     throw invalidArgument(`invalid progress mode "${String(options['progress'])}": use auto, plain, tty or quiet`);
   }
   const { context, dockerfile } = await contextAndDockerfile(args[0] as string, options['file'] as string | undefined);
+  const iidfile = options['iidfile'] as string | undefined;
+  if (iidfile !== undefined && iidfile !== '') prepareIidFile(iidfile);
   const engine = await ctx.engine();
   const { ensureExtracted } = await import('../../engine/index.ts');
   let registriesOpened: { close: () => Promise<void> } | undefined;
@@ -268,8 +271,7 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
       ctx.stderr.write(`\n ${n} warning${n === 1 ? '' : 's'} found:\n`);
       for (const w of result.warnings) ctx.stderr.write(` - ${w.rule}: ${w.message} (line ${w.line})\n`);
     }
-    const iidfile = options['iidfile'] as string | undefined;
-    if (iidfile !== undefined && iidfile !== '') writeFileSync(iidfile, result.imageId);
+    if (iidfile !== undefined && iidfile !== '') writeIidFile(iidfile, result.imageId);
     if (quiet) ctx.println(result.imageId);
     return 0;
   } catch (err) {

@@ -1,9 +1,7 @@
 /** The writable layer: `diff`, `commit`, `cp` and `export`. */
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import { fromSystemError, invalidArgument } from '../../errdefs/index.ts';
+import { invalidArgument } from '../../errdefs/index.ts';
+import { checkOutputFile, writeOutputFile, writeToStream } from '../../internal/index.ts';
 import { parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { ContainerManager } from '../../containers/index.ts';
 import type { CliContext } from '../context.ts';
@@ -71,7 +69,7 @@ export async function cp(ctx: CliContext, args: string[], options: Options): Pro
     const c = containers.find(src.container);
     if (src.path === '') throw invalidArgument('filepath of the source cannot be empty');
     if (dest.path === '-') {
-      await copy.archiveFromContainer(containers, c, src.path, ctx.stdout, { followLink: follow });
+      await writeToStream(ctx.stdout, '/dev/stdout', (out) => copy.archiveFromContainer(containers, c, src.path, out, { followLink: follow }));
       return;
     }
     await copy.copyFromContainer(containers, c, src.path, dest.path, { followLink: follow, archive });
@@ -91,28 +89,12 @@ export async function cp(ctx: CliContext, args: string[], options: Options): Pro
 export async function exportContainer(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const outputPath = options['output'] as string | undefined;
   if (!outputPath && process.stdout.isTTY) throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  // As docker, a bad output path is refused before the container is looked up.
+  if (outputPath) checkOutputFile(outputPath, 'failed to export container');
   const containers = await manager(ctx);
   const c = containers.find(args[0] as string);
   const { exportContainer: exportTree } = await import('../../containers/index.ts');
-  if (!outputPath) {
-    await exportTree(containers, c, ctx.stdout);
-    return;
-  }
-  const tmp = join(dirname(outputPath), `.${basename(outputPath)}.strata-tmp`);
-  let out: Writable;
-  try {
-    out = createWriteStream(tmp);
-  } catch (err) {
-    throw fromSystemError(err, `create ${outputPath}`);
-  }
-  try {
-    await exportTree(containers, c, out);
-    out.end();
-    await finished(out);
-    renameSync(tmp, outputPath);
-  } catch (err) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  const write = (out: Writable): Promise<void> => exportTree(containers, c, out);
+  if (outputPath) await writeOutputFile(outputPath, 'failed to export container', write);
+  else await writeToStream(ctx.stdout, '/dev/stdout', write);
 }

@@ -1,17 +1,17 @@
 /** `load`, `save` and `import`: images in and out of tarballs. */
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { READ_CHUNK } from '../../content/index.ts';
-import { fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
+import { invalidArgument, notFound } from '../../errdefs/index.ts';
+import { checkOutputFile, writeOutputFile, writeToStream } from '../../internal/index.ts';
 import { parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
 function openInput(path: string): Readable {
   if (!existsSync(path)) throw notFound(`open ${path}: no such file or directory`);
+  if (statSync(path).isDirectory()) throw invalidArgument(`read ${path}: is a directory`);
   return createReadStream(path, { highWaterMark: READ_CHUNK });
 }
 
@@ -38,34 +38,15 @@ export async function save(ctx: CliContext, args: string[], options: Options): P
   if (!outputPath && process.stdout.isTTY) {
     throw invalidArgument('cowardly refusing to save to a terminal. Use the -o flag or redirect');
   }
+  // As docker, a bad output path is refused before anything else is looked at.
+  if (outputPath) checkOutputFile(outputPath, 'failed to save image');
   const engine = await ctx.engine();
   const { saveImages } = await import('../../archive/index.ts');
   // Resolve every name before writing a byte, so a typo leaves no partial file behind.
   for (const ref of args) engine.images.resolve(ref);
-  let output: Writable = process.stdout;
-  let tmp: string | undefined;
-  if (outputPath) {
-    tmp = join(dirname(outputPath), `.${basename(outputPath)}.strata-tmp`);
-    try {
-      output = createWriteStream(tmp);
-    } catch (err) {
-      throw fromSystemError(err, `create ${outputPath}`);
-    }
-  }
-  try {
-    await saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) });
-    if (tmp && outputPath) {
-      output.end();
-      await finished(output);
-      renameSync(tmp, outputPath);
-    }
-  } catch (err) {
-    if (tmp) {
-      output.destroy();
-      rmSync(tmp, { force: true });
-    }
-    throw err;
-  }
+  const save = (output: Writable): Promise<void> => saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) });
+  if (outputPath) await writeOutputFile(outputPath, 'failed to save image', save);
+  else await writeToStream(ctx.stdout, '/dev/stdout', save);
 }
 
 export async function importImage(ctx: CliContext, args: string[], options: Options): Promise<void> {
