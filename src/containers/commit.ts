@@ -9,7 +9,7 @@
  * the tar is made again from the snapshot when the image travels.
  */
 import { PassThrough } from 'node:stream';
-import { applyLayer, diffDirectories, diffOverlayUpper, type LayerStats } from '../diff/index.ts';
+import { applyLayer, type LayerStats } from '../diff/index.ts';
 import { internal, notFound } from '../errdefs/index.ts';
 import { inTransaction, LeaseRecords } from '../metadata/index.ts';
 import { checkImageDepth, type NewLayer } from '../images/index.ts';
@@ -73,19 +73,12 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
     const stats = await manager.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
       const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
       // The diff hashes what it writes: the apply need not hash the same bytes again.
-      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native', computeDiffId: false });
+      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode, computeDiffId: false });
       applied.catch(() => { /* surfaced below */ });
-      let diffed: Promise<LayerStats>;
-      if (snapshotter.driver === 'overlay') {
-        diffed = diffOverlayUpper({ upper: snapshotter.fsDir(upperRow), output: pipe });
-      } else {
-        const init = snapshotter.stat(`${c.id}-init`);
-        if (!init) throw notFound(`container ${c.id} has no init layer`);
-        diffed = diffDirectories({ lower: snapshotter.fsDir(init), upper: snapshotter.fsDir(upperRow), output: pipe });
-      }
       let diff: LayerStats;
       try {
-        diff = await diffed;
+        // The writable layer against the init layer below it: the init layer's files stay out.
+        diff = await snapshotter.diff(c.id, pipe);
       } catch (err) {
         pipe.destroy(err as Error);
         await applied.catch(() => undefined);

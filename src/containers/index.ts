@@ -4,7 +4,6 @@
  * rm, rename, exec, logs, top, inspect, diff, commit, cp, export, and the volumes they
  * mount. See container-manager.ts for the on-disk layout and the crash-safety rules.
  */
-export * from './changes.ts';
 export * from './commit.ts';
 export * from './container-config.ts';
 export * from './container-manager.ts';

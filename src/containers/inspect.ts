@@ -97,16 +97,7 @@ function hostConfigOf(c: Container): Record<string, unknown> {
 
 function graphDriverOf(manager: ContainerManager, c: Container): { Data: Record<string, string> | null; Name: string } {
   const s = manager.snapshotter;
-  const upper = s.stat(c.id);
-  if (!upper) return { Data: null, Name: s.driver };
-  if (s.driver !== 'overlay') return { Data: { UpperDir: s.fsDir(upper) }, Name: s.driver };
-  const lowers = upper.parent === null ? [] : s.chain(upper.parent).map((r) => s.fsDir(r));
-  const data: Record<string, string> = {};
-  if (lowers.length > 0) data['LowerDir'] = lowers.join(':');
-  data['MergedDir'] = manager.rootfsDir(c);
-  data['UpperDir'] = s.fsDir(upper);
-  data['WorkDir'] = join(s.fsDir(upper), '..', 'work');
-  return { Data: data, Name: s.driver };
+  return { Data: s.graphDriverData(c.id, manager.rootfsDir(c)), Name: s.driver };
 }
 
 /** The inspect object for a container in state `status`. */

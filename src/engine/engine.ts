@@ -14,7 +14,8 @@ import { ContentStore } from '../content/index.ts';
 import { BuildCacheRecords, ContainerRecords, openDatabase, type Database } from '../metadata/index.ts';
 import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
-import { Snapshotter, type StorageDriver } from '../snapshots/snapshotter.ts';
+import { isStorageDriver, openSnapshotter } from '../snapshots/drivers.ts';
+import type { Snapshotter, StorageDriver } from '../snapshots/snapshotter.ts';
 import type { Digest } from '../oci/index.ts';
 import { discardSnapshots, layerPresent, sweepSnapshots } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from './pull-sink.ts';
@@ -42,7 +43,7 @@ export class Engine {
     this.content = content;
     this.db = db;
     this.images = new ImageStore(db, content);
-    this.snapshotter = new Snapshotter(db, join(root, 'snapshots'), driver);
+    this.snapshotter = openSnapshotter(db, join(root, 'snapshots'), driver);
     this.gc = new GarbageCollector({
       db,
       content,
@@ -65,14 +66,14 @@ export class Engine {
 
   /** Committed snapshots that active snapshots and views stack on keep their layers. */
   private snapshotRoots(): string[] {
-    return this.snapshotter.records.all(this.snapshotter.driver).filter((r) => r.kind !== 'committed' && r.parent).map((r) => r.parent as string);
+    return this.snapshotter.walk().filter((r) => r.kind !== 'committed' && r.parent).map((r) => r.parent as string);
   }
 
   /** Opens (creating if needed) the store at `options.root`. */
   static open(options: EngineOptions): Engine {
     const root = isAbsolute(options.root) ? options.root : resolve(options.root);
     const driver = options.storageDriver ?? process.env['STRATA_STORAGE_DRIVER'] ?? 'overlay';
-    if (driver !== 'overlay' && driver !== 'native') {
+    if (!isStorageDriver(driver)) {
       throw invalidArgument(`unknown storage driver "${driver}": use overlay or native`);
     }
     try {

@@ -111,7 +111,7 @@ export function unmountImage(engine: Engine, id: Digest): boolean {
 
 /** Image IDs whose union view is mounted now (these keep their layers alive). */
 export function mountedImages(engine: Engine): Digest[] {
-  return engine.snapshotter.records.all(engine.snapshotter.driver)
+  return engine.snapshotter.walk()
     .filter((r) => r.key.startsWith('image-mount-'))
     .map((r) => `sha256:${r.key.slice('image-mount-'.length)}` as Digest);
 }

@@ -33,12 +33,12 @@ export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
     done.catch(() => undefined);
     committed.set(info.chainId, done);
     const applying = (async () => {
-      if (snapshotter.driver === 'native') await whenCommitted(info.parentChainId);
-      snapshotter.prepare(key, snapshotter.driver === 'native' ? info.parentChainId : undefined);
+      if (!snapshotter.stacksLayers) await whenCommitted(info.parentChainId);
+      snapshotter.prepare(key, snapshotter.stacksLayers ? undefined : info.parentChainId);
       const row = snapshotter.stat(key);
       if (!row) throw dataLoss(`snapshot ${key} vanished`);
       const { applyLayer } = await import('../diff/apply.ts');
-      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native' });
+      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode });
     })();
     applying.catch(() => undefined);
     return {
@@ -53,7 +53,7 @@ export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
         try {
           await whenCommitted(info.parentChainId);
           if (!snapshotter.stat(info.chainId)) {
-            snapshotter.commit(info.chainId, key, snapshotter.driver === 'overlay' && info.parentChainId ? { parent: info.parentChainId } : {});
+            snapshotter.commit(info.chainId, key, snapshotter.stacksLayers && info.parentChainId ? { parent: info.parentChainId } : {});
           } else snapshotter.remove(key);
           settle.resolve();
         } catch (err) {

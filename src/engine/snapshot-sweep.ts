@@ -48,7 +48,7 @@ export function sweepSnapshots(engine: Engine): string[] {
   const leases = new LeaseRecords(engine.db);
   const needed = (key: string): boolean => layers.get(key) !== undefined || leases.holds('layer', key);
   const removed: string[] = [];
-  for (const row of snapshotter.records.all(snapshotter.driver)) {
+  for (const row of snapshotter.walk()) {
     const owner = temporaryKeyOwner(row.key);
     if (row.kind !== 'committed' && owner !== undefined && !processAlive(owner) && snapshotter.removeUnused(row.key)) removed.push(row.key);
   }
@@ -57,7 +57,7 @@ export function sweepSnapshots(engine: Engine): string[] {
   while (progress) {
     progress = false;
     const recorded = new Set(layers.all().map((l) => l.chainId));
-    for (const row of snapshotter.records.all(snapshotter.driver)) {
+    for (const row of snapshotter.walk()) {
       if (row.kind !== 'committed' || recorded.has(row.key)) continue;
       if (!snapshotter.removeUnused(row.key, () => needed(row.key))) continue;
       removed.push(row.key);

@@ -1,3 +1,5 @@
+export type { Change, ChangeKind } from './changes.ts';
+export * from './drivers.ts';
 export * from './keys.ts';
 export * from './layers.ts';
 export * from './snapshotter.ts';

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { applyLayer, diffDirectories, diffOverlayUpper, type LayerSource, type LayerStats } from '../diff/index.ts';
+import { applyLayer, type LayerSource, type LayerStats } from '../diff/index.ts';
 import { failedPrecondition, isOutOfSpace, notFound, StrataError } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { chainIdOf, temporaryKey } from './keys.ts';
@@ -37,7 +37,7 @@ export async function extractLayer(
     const stats = await applyLayer({
       source: options.source,
       target,
-      whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native',
+      whiteouts: snapshotter.whiteoutMode,
       computeDiffId: !verified,
     });
     if (verified) stats.diffId = options.expectedDiffId!;
@@ -75,32 +75,13 @@ export function discard(): Writable {
 }
 
 /**
- * Measures what an active snapshot changed, writing the layer tar to `output` (or only
- * hashing it). Deterministic: the same changes give the same diff_id.
- */
-export async function diffSnapshot(snapshotter: Snapshotter, key: string, output: Writable = discard()): Promise<LayerStats> {
-  const row = snapshotter.stat(key);
-  if (!row) throw notFound(`snapshot ${key} does not exist`);
-  if (snapshotter.driver === 'overlay') return diffOverlayUpper({ upper: snapshotter.fsDir(row), output });
-  const parent = row.parent === null ? undefined : snapshotter.stat(row.parent);
-  if (parent) return diffDirectories({ lower: snapshotter.fsDir(parent), upper: snapshotter.fsDir(row), output });
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const empty = mkdtempSync(`${snapshotter.home}/.empty-`);
-  try {
-    return await diffDirectories({ lower: empty, upper: snapshotter.fsDir(row), output });
-  } finally {
-    rmSync(empty, { recursive: true, force: true });
-  }
-}
-
-/**
  * The uncompressed tar of committed snapshot `chainId`'s own changes, regenerated from its
  * files (layers built here keep no blob until they travel).
  */
 export async function layerTarOf(snapshotter: Snapshotter, chainId: string, output: Writable): Promise<LayerStats> {
   const row = snapshotter.stat(chainId);
   if (!row || row.kind !== 'committed') throw notFound(`layer ${chainId} has no extracted snapshot`);
-  return diffSnapshot(snapshotter, chainId, output);
+  return snapshotter.diff(chainId, output);
 }
 
 /**
@@ -113,7 +94,7 @@ export async function layerTarOf(snapshotter: Snapshotter, chainId: string, outp
 export async function commitActive(snapshotter: Snapshotter, key: string, hold?: (chainId: Digest) => void): Promise<LayerStats & { chainId: Digest }> {
   const row = snapshotter.stat(key);
   if (!row) throw notFound(`snapshot ${key} does not exist`);
-  const stats = await diffSnapshot(snapshotter, key);
+  const stats = await snapshotter.diff(key, discard());
   const chainId = chainIdOf(row.parent ?? undefined, stats.diffId as Digest);
   hold?.(chainId);
   snapshotter.commit(chainId, key);

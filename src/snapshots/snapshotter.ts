@@ -3,31 +3,111 @@
  * Knows nothing about images: a committed snapshot is named by its chain ID, an active one
  * by its owner's key (a container, a build step, an unpack in progress).
  *
- * Lifecycle, as containerd's snapshotters have it:
+ * Lifecycle (containerd's snapshotter model):
  *
- *   prepare(key, parent)  → an active (writable) snapshot on a committed parent; returns Mount[]
- *   view(key, parent)     → a read-only snapshot of the parent's tree; returns Mount[]
- *   commit(name, key)     → the active snapshot becomes committed snapshot `name`
- *   remove(key)           → gone (refused while a child stacks on it)
+ *   prepare(key, parent) → active: a writable tree on committed `parent` (or empty),
+ *                          returned as Mount[] to mount where the caller wants
+ *   commit(name, key)    → the active snapshot becomes committed snapshot `name`; from now
+ *                          on its files never change (invariant 2) and it may be a parent
+ *   view(key, parent)    → view: a read-only tree of committed `parent`; never committed
+ *   remove(key)          → any of the three is gone, refused while a child stacks on it
  *
- * Two drivers: `overlay` keeps each layer's own files (whiteouts as 0/0 devices) and stacks
- * them with kernel overlayfs; `native` keeps a full copy of the tree per snapshot (like
- * docker's vfs) for filesystems where overlay cannot mount. Mounts are returned as data;
- * only mount/ calls mount(2).
+ * Only committed snapshots are parents, so the snapshots form a forest of chains; stat,
+ * walk, chain and mounts read it, diff and changes read what a snapshot changed in its
+ * parent's tree. Mounts are returned as data: only mount/ calls mount(2).
+ *
+ * Drivers implement this interface (openSnapshotter in drivers.ts picks one by name):
+ * `overlay` keeps each layer's own files (whiteouts as 0/0 devices) and stacks them with
+ * kernel overlayfs; `native` keeps a full copy of the tree per snapshot (like docker's vfs)
+ * for filesystems where overlay cannot mount. What differs between them is a method or a
+ * property of the driver; callers never test its name, which is for display only.
  */
 import { mkdirSync, renameSync, rmSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
+import type { LayerStats, WhiteoutMode } from '../diff/index.ts';
 import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { childProcess } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
-import { OVERLAY_MAX_LOWER, type Mount } from '../mount/index.ts';
+import type { Mount } from '../mount/index.ts';
+import type { Change } from './changes.ts';
 
 export type StorageDriver = 'overlay' | 'native';
 
-export class Snapshotter {
+export interface StackingLimit {
+  layers: number;
+  /** The error's reason, e.g. `overlayfs mounts at most 500 layers`. */
+  reason: string;
+}
+
+export interface Snapshotter {
+  /** The driver's name, for display only (inspect's GraphDriver.Name and Driver, `info`). */
+  readonly driver: StorageDriver;
+  /** The driver's directory: one subdirectory per snapshot. */
+  readonly home: string;
+  /** The store's snapshot records (of every driver: `stat` and `walk` see only this one's). */
+  readonly records: SnapshotRecords;
+  /** How a layer's deletions are written when a layer tar is applied into a snapshot's directory. */
+  readonly whiteoutMode: WhiteoutMode;
+  /**
+   * Whether a snapshot's directory holds only its own layer, stacked on its parents when
+   * mounted (overlay), rather than a whole tree copied from its parent (native). When it
+   * does, a layer can be extracted before its parent is and given it at commit, and a
+   * build step can write straight into the directory.
+   */
+  readonly stacksLayers: boolean;
+  /** How many committed snapshots one snapshot may stack on, and why; undefined without a limit. */
+  readonly stackingLimit: StackingLimit | undefined;
+
+  /** This driver's snapshot `key`, if it exists. */
+  stat(key: string): SnapshotRow | undefined;
+  /** Every snapshot of this driver. */
+  walk(): SnapshotRow[];
+  /** The directory holding a snapshot's own files (its layer for overlay, the full tree for native). */
+  fsDir(row: SnapshotRow): string;
+  /** Committed snapshots from `key` down to the base, top first. @throws not-found */
+  chain(key: string): SnapshotRow[];
+  /** A writable snapshot on committed `parent` (or empty). @throws already-exists, not-found, invalid-argument */
+  prepare(key: string, parent?: string): Mount[];
+  /** A read-only view of committed `parent`'s tree. @throws like prepare */
+  view(key: string, parent?: string): Mount[];
+  /** How to mount snapshot `key` again. @throws not-found */
+  mounts(key: string): Mount[];
+  /**
+   * The active snapshot `key` becomes committed snapshot `name`. Committing a name that
+   * exists already (another process extracted the same layer) discards `key` and succeeds:
+   * the same chain ID is the same content. `parent` gives a parentless snapshot its parent
+   * (only where `stacksLayers`).
+   */
+  commit(name: string, key: string, options?: { parent?: string }): { existed: boolean };
+  /** Removes a snapshot and its files. @throws failed-precondition while children stack on it */
+  remove(key: string): void;
+  /**
+   * Removes a snapshot unless another stacks on it or `keep` (asked in the same transaction,
+   * so nothing can stack on it or claim it in between) says it is needed.
+   * @returns whether it was removed
+   */
+  removeUnused(key: string, keep?: () => boolean): boolean;
+  /** Removes directories no record names (crash leftovers) once older than `minAgeMs`, and trash. */
+  cleanOrphans(minAgeMs?: number): number;
+  /**
+   * Writes what snapshot `key` changed in its parent's tree as a layer tar to `output`
+   * (not ended). Deterministic: the same changes give the same diff_id.
+   */
+  diff(key: string, output: Writable): Promise<LayerStats>;
+  /** What snapshot `key` changed in its parent's tree, as `docker diff` lists it. */
+  changes(key: string): Promise<Change[]>;
+  /** docker's GraphDriver.Data of a container whose writable snapshot is `key`, mounted at `mergedDir`. */
+  graphDriverData(key: string, mergedDir: string): Record<string, string> | null;
+}
+
+/** What every driver shares: records in SQLite, directories under `home`, chains, the stacking limit. */
+export abstract class SnapshotterBase implements Snapshotter {
   readonly records: SnapshotRecords;
   readonly home: string;
+  abstract readonly whiteoutMode: WhiteoutMode;
+  abstract readonly stacksLayers: boolean;
+  abstract readonly stackingLimit: StackingLimit | undefined;
 
   constructor(
     private readonly db: Database,
@@ -44,17 +124,29 @@ export class Snapshotter {
     }
   }
 
+  /** Fills a new snapshot's directory `dir` (its fs/ exists, empty) before it is recorded. */
+  protected abstract populate(row: SnapshotRow, dir: string): void;
+  /** The mounts of `row`, whose committed parents are `parents` (top first). */
+  protected abstract mountsOf(row: SnapshotRow, parents: SnapshotRow[]): Mount[];
+  /** Tidies a snapshot's directory `dir` once it is committed (it is never written again). */
+  protected abstract committed(dir: string): void;
+  abstract diff(key: string, output: Writable): Promise<LayerStats>;
+  abstract changes(key: string): Promise<Change[]>;
+  abstract graphDriverData(key: string, mergedDir: string): Record<string, string> | null;
+
   stat(key: string): SnapshotRow | undefined {
     const row = this.records.get(key);
     return row && row.driver === this.driver ? row : undefined;
   }
 
-  /** The directory holding a snapshot's own files (the layer for overlay, the full tree for native). */
+  walk(): SnapshotRow[] {
+    return this.records.all(this.driver);
+  }
+
   fsDir(row: SnapshotRow): string {
     return join(this.home, row.dir, 'fs');
   }
 
-  /** Committed snapshots from `key` down to the base, top first. */
   chain(key: string): SnapshotRow[] {
     const out: SnapshotRow[] = [];
     let current: string | null = key;
@@ -68,15 +160,21 @@ export class Snapshotter {
     return out;
   }
 
+  /** An existing snapshot `key` and its committed parents (top first). @throws not-found */
+  protected withParents(key: string): { row: SnapshotRow; parents: SnapshotRow[] } {
+    const row = this.stat(key);
+    if (!row) throw notFound(`snapshot ${key} does not exist`);
+    return { row, parents: row.parent === null ? [] : this.chain(row.parent) };
+  }
+
   private create(key: string, parent: string | undefined, kind: 'active' | 'view'): SnapshotRow {
     if (parent !== undefined) {
       const p = this.stat(parent);
       if (!p) throw notFound(`parent snapshot ${parent} does not exist`);
       if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is not committed`);
-      // Every committed snapshot below becomes a lower layer; an active one's own directory is the upper.
-      if (this.driver === 'overlay' && this.chain(parent).length > OVERLAY_MAX_LOWER) {
-        throw invalidArgument(`cannot stack on ${parent}: overlayfs mounts at most ${OVERLAY_MAX_LOWER} layers`);
-      }
+      // The chain below is what a mount stacks (an active snapshot's own directory, the upper, is not counted).
+      const limit = this.stackingLimit;
+      if (limit !== undefined && this.chain(parent).length > limit.layers) throw invalidArgument(`cannot stack on ${parent}: ${limit.reason}`);
     }
     const row: SnapshotRow = { key, dir: randomBytes(12).toString('hex'), driver: this.driver, kind, parent: parent ?? null, createdAt: Date.now() };
     const dir = join(this.home, row.dir);
@@ -84,12 +182,7 @@ export class Snapshotter {
     // which the collector removes, never a record pointing at nothing.
     try {
       mkdirSync(join(dir, 'fs'), { recursive: true, mode: 0o755 });
-      if (this.driver === 'overlay' && kind === 'active') mkdirSync(join(dir, 'work'), { mode: 0o700 });
-      if (this.driver === 'native' && kind === 'active' && parent !== undefined) {
-        const source = this.fsDir(this.stat(parent) as SnapshotRow);
-        // A full copy: owners, modes, times, xattrs, devices, hard links; reflinks where the filesystem has them.
-        childProcess().execFileSync('cp', ['-a', '--reflink=auto', `${source}/.`, join(dir, 'fs')], { stdio: ['ignore', 'ignore', 'pipe'] });
-      }
+      this.populate(row, dir);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw fromSystemError(err, `prepare snapshot ${key}`);
@@ -106,55 +199,30 @@ export class Snapshotter {
     return row;
   }
 
-  /** A writable snapshot on top of committed `parent` (or empty). @throws already-exists, not-found */
   prepare(key: string, parent?: string): Mount[] {
-    return this.mountsOf(this.create(key, parent, 'active'));
+    const row = this.create(key, parent, 'active');
+    return this.mountsOf(row, parent === undefined ? [] : this.chain(parent));
   }
 
-  /** A read-only view of committed `parent`'s tree. */
   view(key: string, parent?: string): Mount[] {
-    return this.mountsOf(this.create(key, parent, 'view'));
+    const row = this.create(key, parent, 'view');
+    return this.mountsOf(row, parent === undefined ? [] : this.chain(parent));
   }
 
   mounts(key: string): Mount[] {
-    const row = this.stat(key);
-    if (!row) throw notFound(`snapshot ${key} does not exist`);
-    return this.mountsOf(row);
+    const { row, parents } = this.withParents(key);
+    return this.mountsOf(row, parents);
   }
 
-  private mountsOf(row: SnapshotRow): Mount[] {
-    const parents = row.parent === null ? [] : this.chain(row.parent);
-    if (this.driver === 'native') {
-      const source = row.kind === 'view' && parents[0] ? this.fsDir(parents[0]) : this.fsDir(row);
-      return [{ type: 'bind', source, options: ['rbind', row.kind === 'active' ? 'rw' : 'ro'] }];
-    }
-    if (row.kind === 'active') {
-      if (parents.length === 0) return [{ type: 'bind', source: this.fsDir(row), options: ['rbind', 'rw'] }];
-      return [{
-        type: 'overlay',
-        source: 'overlay',
-        options: [`lowerdir=${parents.map((p) => this.fsDir(p)).join(':')}`, `upperdir=${this.fsDir(row)}`, `workdir=${join(this.home, row.dir, 'work')}`, 'index=off', 'redirect_dir=off', 'metacopy=off'],
-      }];
-    }
-    const layers = row.kind === 'view' ? parents : [row, ...parents];
-    if (layers.length === 0) return [{ type: 'bind', source: this.fsDir(row), options: ['rbind', 'ro'] }];
-    return [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${layers.map((p) => this.fsDir(p)).join(':')}`, 'ro'] }];
-  }
-
-  /**
-   * The active snapshot `key` becomes committed snapshot `name`. Committing a name that
-   * exists already (another process extracted the same layer) discards `key` and succeeds:
-   * the same chain ID is the same content.
-   */
   commit(name: string, key: string, options: { parent?: string } = {}): { existed: boolean } {
     const row = this.stat(key);
     if (!row) throw notFound(`snapshot ${key} does not exist`);
     if (row.kind !== 'active') throw failedPrecondition(`snapshot ${key} is not active`);
     if (options.parent !== undefined && options.parent !== row.parent) {
-      // An overlay layer's files don't depend on what is under it, so a layer extracted on
+      // A stacked layer's files don't depend on what is under it, so a layer extracted on
       // its own (pulled in parallel with its parent) can be stacked on the parent when it
-      // commits. A native snapshot is a full tree: it must be prepared on its parent.
-      if (this.driver !== 'overlay' || row.parent !== null) throw failedPrecondition(`snapshot ${key} cannot be re-parented`);
+      // commits. A whole tree must be prepared on its parent.
+      if (!this.stacksLayers || row.parent !== null) throw failedPrecondition(`snapshot ${key} cannot be re-parented`);
       const parent = this.stat(options.parent);
       if (!parent || parent.kind !== 'committed') throw notFound(`parent snapshot ${options.parent} is not committed`);
     }
@@ -168,11 +236,10 @@ export class Snapshotter {
       return false;
     });
     if (existed) this.discardDir(row.dir);
-    else rmSync(join(this.home, row.dir, 'work'), { recursive: true, force: true });
+    else this.committed(join(this.home, row.dir));
     return { existed };
   }
 
-  /** Removes a snapshot and its files. @throws failed-precondition while children stack on it */
   remove(key: string): void {
     const row = this.stat(key);
     if (!row) return;
@@ -184,11 +251,6 @@ export class Snapshotter {
     this.discardDir(row.dir);
   }
 
-  /**
-   * Removes a snapshot unless another stacks on it or `keep` (asked in the same transaction,
-   * so nothing can stack on it or claim it in between) says it is needed.
-   * @returns whether it was removed
-   */
   removeUnused(key: string, keep: () => boolean = () => false): boolean {
     const row = inTransaction(this.db, () => {
       const current = this.stat(key);
@@ -219,7 +281,7 @@ export class Snapshotter {
    * trash. Young directories are left alone: another process may be about to record them.
    */
   cleanOrphans(minAgeMs = 3600_000): number {
-    const known = new Set(this.records.all(this.driver).map((r) => r.dir));
+    const known = new Set(this.walk().map((r) => r.dir));
     let removed = 0;
     const cutoff = Date.now() - minAgeMs;
     for (const name of readdirSync(this.home)) {

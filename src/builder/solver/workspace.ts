@@ -53,7 +53,7 @@ export async function changeInSnapshot(
     await change(target);
     unmountAll(target);
     mounted = false;
-    if (tidyUpper !== undefined && snapshotter.driver === 'overlay') {
+    if (tidyUpper !== undefined && snapshotter.stacksLayers) {
       const row = snapshotter.stat(key);
       if (row !== undefined) tidyUpper(snapshotter.fsDir(row));
     }
@@ -109,7 +109,7 @@ export async function writeInSnapshot(
   independent = false,
 ): Promise<CommittedLayer> {
   const { snapshotter, scratch } = space;
-  if (snapshotter.driver !== 'overlay') {
+  if (!snapshotter.stacksLayers) {
     return changeInSnapshot(space, parent, (rootfs) => write(new PlainRoot(rootfs)), sourceDateEpoch);
   }
   const key = temporaryKey('build');

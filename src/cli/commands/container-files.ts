@@ -16,14 +16,10 @@ async function manager(ctx: CliContext): Promise<ContainerManager> {
 export async function diff(ctx: CliContext, args: string[]): Promise<void> {
   const containers = await manager(ctx);
   const c = containers.find(args[0] as string);
-  const { overlayChanges, treeChanges } = await import('../../containers/index.ts');
   const s = containers.snapshotter;
-  const upper = s.stat(c.id);
-  const init = s.stat(`${c.id}-init`);
-  if (!upper || !init) return;
-  const changes = s.driver === 'overlay'
-    ? overlayChanges(s.fsDir(upper), s.chain(init.key).map((r) => s.fsDir(r)))
-    : treeChanges(s.fsDir(upper), s.fsDir(init));
+  if (!s.stat(c.id)) return;
+  // The writable layer against the tree below it (the init layer on the image's layers).
+  const changes = await s.changes(c.id);
   ctx.write(changes.map((ch) => `${ch.kind} ${ch.path}\n`).join(''));
 }
 
