@@ -16,6 +16,8 @@
 import { lstatSync, readdirSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { lgetxattr } from '../internal/sys/index.ts';
+import type { Snapshotter } from '../snapshots/index.ts';
+import type { Container } from './container.ts';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 
@@ -159,4 +161,14 @@ export function treeChanges(upper: string, lower: string): Change[] {
   };
   visit('');
   return withAncestors(changes);
+}
+
+/** `diff`: the container's changes to its image (none when its layers are gone). */
+export function containerChanges(s: Snapshotter, c: Pick<Container, 'id'>): Change[] {
+  const upper = s.stat(c.id);
+  const init = s.stat(`${c.id}-init`);
+  if (!upper || !init) return [];
+  return s.driver === 'overlay'
+    ? overlayChanges(s.fsDir(upper), s.chain(init.key).map((r) => s.fsDir(r)))
+    : treeChanges(s.fsDir(upper), s.fsDir(init));
 }
