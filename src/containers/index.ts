@@ -11,6 +11,7 @@ export * from './container-config.ts';
 export * from './container-manager.ts';
 export * from './copy.ts';
 export * from './create.ts';
+export * from './filters.ts';
 export * from './init-layer.ts';
 export * from './inspect.ts';
 export * from './lifecycle.ts';

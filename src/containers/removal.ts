@@ -7,12 +7,13 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { failedPrecondition, internal, invalidArgument } from '../errdefs/index.ts';
+import { failedPrecondition, internal } from '../errdefs/index.ts';
 import { inTransaction, type ContainerRecords, type Database } from '../metadata/index.ts';
 import { isMountPoint, unmountAll } from '../mount/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import { rootfsDir, type Container } from './container.ts';
 import { writableLayerSize } from './container-sizes.ts';
+import { containerFilter, PRUNE_FILTERS } from './filters.ts';
 import type { ContainerLookup } from './lookup.ts';
 import { signalContainer, type ContainerRuntimes } from './runtimes.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
@@ -97,21 +98,17 @@ export class ContainerRemoval {
   }
 
   /**
-   * `container prune`: every container that doesn't run, filtered by `until` and
-   * `label`/`label!`. Returns their IDs and the bytes their layers held.
+   * `container prune`: every container that doesn't run, picked by the filters docker's
+   * takes (`until`, `label`, `label!`). Returns their IDs and the bytes their layers held.
+   * @throws invalid-argument for another filter or a bad value.
    */
   async prune(filters: Map<string, string[]> = new Map()): Promise<{ deleted: string[]; reclaimed: number }> {
-    const { snapshotter, states } = this.options;
-    for (const key of filters.keys()) if (!['until', 'label', 'label!'].includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
+    const { lookup, snapshotter, states } = this.options;
+    const pick = containerFilter(filters, { accepted: PRUNE_FILTERS, find: (ref) => lookup.find(ref) });
+    const stopped = (await states.list({ all: true })).filter(({ status }) => !status.Running && !status.Paused);
     const deleted: string[] = [];
     let reclaimed = 0;
-    for (const { container: c, status } of await states.list({ all: true })) {
-      if (status.Running || status.Paused) continue;
-      const until = filters.get('until') ?? [];
-      if (until.length > 0 && !until.every((u) => Date.parse(c.created) < parseUntil(u))) continue;
-      const labels = c.stored.config.Labels;
-      if (!(filters.get('label') ?? []).every((l) => labelMatch(labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatch(labels, l))) continue;
+    for (const { container: c } of pick(stopped)) {
       const size = writableLayerSize(snapshotter, c);
       try {
         await this.remove(c);
@@ -145,19 +142,4 @@ export class ContainerRemoval {
     }
     return removed;
   }
-}
-
-function parseUntil(value: string): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const dur = /^(\d+)(s|m|h)$/.exec(value);
-  if (dur) return Date.now() - Number(dur[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 }[dur[2] as 's' | 'm' | 'h']);
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${value}'`);
-  return t;
-}
-
-function labelMatch(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
 }
