@@ -11,14 +11,26 @@
 import { PassThrough } from 'node:stream';
 import { applyLayer, type LayerStats } from '../diff/index.ts';
 import { internal, notFound } from '../errdefs/index.ts';
-import { inTransaction, LeaseRecords } from '../metadata/index.ts';
-import { checkImageDepth, type NewLayer } from '../images/index.ts';
+import { inTransaction, LeaseRecords, type Database } from '../metadata/index.ts';
+import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import {
   nowRfc3339Nano, serializeImageConfig, sha256Of, type ContainerDefaults, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
-import { chainIdOf, temporaryKey } from '../snapshots/index.ts';
-import type { Container, ContainerManager } from './container-manager.ts';
+import { chainIdOf, temporaryKey, type Snapshotter } from '../snapshots/index.ts';
+import type { Container } from './container.ts';
+import type { ContainerFiles } from './rootfs.ts';
+import type { ContainerStatusReader } from './status-reader.ts';
 import { traceMark } from './trace.ts';
+
+/** What a commit works with. */
+export interface CommitDeps {
+  db: Database;
+  images: ImageStore;
+  snapshotter: Snapshotter;
+  states: Pick<ContainerStatusReader, 'status'>;
+  /** Freezes a running container while its layer is read. */
+  files: Pick<ContainerFiles, 'whilePaused'>;
+}
 
 export interface CommitOptions {
   /** The name to give the image (`REPOSITORY[:TAG]`). */
@@ -53,24 +65,25 @@ function imageDefaults(c: Container): ContainerDefaults {
  * Commits container `c` as a new image and returns its ID.
  * @throws invalid-argument for a bad `-c` change or an image too deep to run; not-found when the container's layer is gone.
  */
-export async function commitContainer(manager: ContainerManager, c: Container, options: CommitOptions = {}): Promise<Digest> {
-  const { snapshotter } = manager;
+export async function commitContainer(deps: CommitDeps, c: Container, options: CommitOptions = {}): Promise<Digest> {
+  const { db, images, snapshotter } = deps;
   const upperRow = snapshotter.stat(c.id);
   if (!upperRow) throw notFound(`container ${c.id} has no writable layer`);
-  const parentConfig = manager.imageConfig(c);
+  // The image's config blob stays in the content store while a container uses it.
+  const parentConfig = images.config(c.imageId);
   checkImageDepth(parentConfig.rootfs.diff_ids.length + 1, `the image committed from container ${c.id.slice(0, 12)} would have`);
   const defaults = options.applyChanges ? options.applyChanges(imageDefaults(c)) : imageDefaults(c);
   const parentChain = c.layerChain === '' ? undefined : c.layerChain;
-  const status = await manager.status(c);
+  const status = await deps.states.status(c);
 
   const key = temporaryKey('commit');
   snapshotter.prepare(key, parentChain);
-  const leases = new LeaseRecords(manager.db);
+  const leases = new LeaseRecords(db);
   const leaseId = leases.create();
   try {
     const row = snapshotter.stat(key);
     if (!row) throw internal(`snapshot ${key} vanished`);
-    const stats = await manager.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
+    const stats = await deps.files.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
       const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
       // The diff hashes what it writes: the apply need not hash the same bytes again.
       const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode, computeDiffId: false });
@@ -120,15 +133,15 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
     const layers: NewLayer[] = [];
     let chain: string | null = parentChain ?? null;
     while (chain) {
-      const layer = manager.images.layers.get(chain);
+      const layer = images.layers.get(chain);
       if (!layer) throw notFound(`layer ${chain} of container ${c.id}'s image has no record`);
       layers.unshift({ diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize });
       chain = layer.parent;
     }
     layers.push({ diffId, size: stats.size, tarSize: stats.tarSize });
-    const result = inTransaction(manager.db, () => {
+    const result = inTransaction(db, () => {
       snapshotter.commit(chainId, key);
-      return manager.images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
+      return images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
     });
     traceMark('commit: image recorded');
     return result.id;

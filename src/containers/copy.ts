@@ -18,7 +18,8 @@ import { applyLayer } from '../diff/index.ts';
 import { errnoOf, failedPrecondition, fromSystemError, internal, invalidArgument, notFound, type StrataError } from '../errdefs/index.ts';
 import { resolveInRootfs } from '../runtime/index.ts';
 import type { MountPoint } from './container-config.ts';
-import type { Container, ContainerManager } from './container-manager.ts';
+import type { Container } from './container.ts';
+import type { ContainerFiles } from './rootfs.ts';
 
 /** A container path mapped to the host. */
 export interface ResolvedPath {
@@ -131,11 +132,11 @@ export interface CopyOutOptions {
  * @throws not-found for a missing source or destination parent; invalid-argument for a
  *   directory onto a file or a path that escapes the root.
  */
-export async function copyFromContainer(manager: ContainerManager, c: Container, src: string, dest: string, options: CopyOutOptions = {}): Promise<void> {
+export async function copyFromContainer(files: ContainerFiles, c: Container, src: string, dest: string, options: CopyOutOptions = {}): Promise<void> {
   checkCopyDestination(dest);
   const contents = /(^|\/)\.$/.test(src);
   const destIsDirSyntax = dest.endsWith('/') || /(^|\/)\.$/.test(dest);
-  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+  await files.withRootfs(c, (rootfs, status) => files.whilePaused(c, status, async () => {
     const source = resolveContainerPath(c, rootfs, src, { follow: options.followLink === true });
     const st = lstatOrUndefined(source.host);
     if (st === undefined) throw notFound(`Could not find the file ${source.path} in container ${c.name}`);
@@ -187,13 +188,13 @@ function checkCopyDestination(dest: string): void {
  * `cp SRC CONTAINER:DEST`: copies a host file or directory in, with docker's rules (see
  * `copyFromContainer`). Without `archive`, what is copied belongs to root.
  */
-export async function copyToContainer(manager: ContainerManager, c: Container, src: string, dest: string, options: CopyInOptions = {}): Promise<void> {
+export async function copyToContainer(files: ContainerFiles, c: Container, src: string, dest: string, options: CopyInOptions = {}): Promise<void> {
   let st = lstatOrUndefined(src);
   if (st === undefined) throw notFound(`stat ${src}: no such file or directory`);
   if (st.isSymbolicLink() && options.followLink) st = statSync(src);
   const contents = /(^|\/)\.$/.test(src);
   const srcPath = src.replace(/\/\.$/, '').replace(/\/+$/, '') || '/';
-  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+  await files.withRootfs(c, (rootfs, status) => files.whilePaused(c, status, async () => {
     checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     const targetSt = statOrUndefined(target.host);
@@ -224,8 +225,8 @@ export async function copyToContainer(manager: ContainerManager, c: Container, s
  * `cp - CONTAINER:DEST`: extracts a tar stream into a directory of the container.
  * @throws not-found when the destination isn't an existing directory.
  */
-export async function extractToContainer(manager: ContainerManager, c: Container, input: Readable, dest: string): Promise<void> {
-  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+export async function extractToContainer(files: ContainerFiles, c: Container, input: Readable, dest: string): Promise<void> {
+  await files.withRootfs(c, (rootfs, status) => files.whilePaused(c, status, async () => {
     checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
@@ -234,8 +235,8 @@ export async function extractToContainer(manager: ContainerManager, c: Container
 }
 
 /** `cp CONTAINER:SRC -`: a tar stream of the source, named by its last component. */
-export async function archiveFromContainer(manager: ContainerManager, c: Container, src: string, output: Writable, options: { followLink?: boolean } = {}): Promise<void> {
-  await manager.withRootfs(c, (rootfs, status) => manager.whilePaused(c, status, async () => {
+export async function archiveFromContainer(files: ContainerFiles, c: Container, src: string, output: Writable, options: { followLink?: boolean } = {}): Promise<void> {
+  await files.withRootfs(c, (rootfs, status) => files.whilePaused(c, status, async () => {
     const source = resolveContainerPath(c, rootfs, src, { follow: options.followLink === true });
     const st = lstatOrUndefined(source.host);
     if (st === undefined) throw notFound(`Could not find the file ${source.path} in container ${c.name}`);
@@ -252,8 +253,8 @@ export async function archiveFromContainer(manager: ContainerManager, c: Contain
  * `export`: the container's merged tree as a tar stream (what its processes see of its
  * layers; volumes are not included, as docker's export leaves them out).
  */
-export async function exportContainer(manager: ContainerManager, c: Container, output: Writable): Promise<void> {
-  await manager.withRootfs(c, async (rootfs) => {
+export async function exportContainer(files: ContainerFiles, c: Container, output: Writable): Promise<void> {
+  await files.withRootfs(c, async (rootfs) => {
     const names = readdirSync(rootfs).sort();
     if (names.length === 0) {
       await run('tar', ['-cf', '-', '--files-from', '/dev/null'], { output });

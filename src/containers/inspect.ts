@@ -5,7 +5,8 @@
  * docker's output find every field they expect.
  */
 import { join } from 'node:path';
-import type { Container, ContainerManager } from './container-manager.ts';
+import type { Snapshotter } from '../snapshots/index.ts';
+import { rootfsDir, type Container } from './container.ts';
 import type { ContainerStatus } from './state.ts';
 import { goMap, withGoMaps } from '../oci/index.ts';
 
@@ -15,6 +16,20 @@ const CONFIG_MAPS = ['ExposedPorts', 'Volumes', 'Labels'];
 export interface ContainerInspectOptions {
   /** `--size`: SizeRw and SizeRootFs. */
   size?: boolean;
+}
+
+/** docker's GraphDriver of a container. */
+export interface GraphDriver {
+  Data: Record<string, string> | null;
+  Name: string;
+}
+
+/** What an inspect object is made of besides the record. */
+export interface ContainerInspectInput {
+  status: ContainerStatus;
+  graphDriver: GraphDriver;
+  /** With `--size`: SizeRw and SizeRootFs. */
+  sizes?: { rw: number; rootFs: number };
 }
 
 function hostConfigOf(c: Container): Record<string, unknown> {
@@ -95,13 +110,14 @@ function hostConfigOf(c: Container): Record<string, unknown> {
   };
 }
 
-function graphDriverOf(manager: ContainerManager, c: Container): { Data: Record<string, string> | null; Name: string } {
-  const s = manager.snapshotter;
-  return { Data: s.graphDriverData(c.id, manager.rootfsDir(c)), Name: s.driver };
+/** The container's layers as docker's GraphDriver shows them (overlay: lower, merged, upper and work directories). */
+export function graphDriverOf(s: Snapshotter, c: Container): GraphDriver {
+  return { Data: s.graphDriverData(c.id, rootfsDir(c)), Name: s.driver };
 }
 
-/** The inspect object for a container in state `status`. */
-export function inspectContainer(manager: ContainerManager, c: Container, status: ContainerStatus, options: ContainerInspectOptions = {}): Record<string, unknown> {
+/** The inspect object for a container. */
+export function inspectContainer(c: Container, input: ContainerInspectInput): Record<string, unknown> {
+  const { status } = input;
   const dir = c.dir;
   const out: Record<string, unknown> = {
     Id: c.id,
@@ -135,12 +151,11 @@ export function inspectContainer(manager: ContainerManager, c: Container, status
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: hostConfigOf(c),
-    GraphDriver: graphDriverOf(manager, c),
+    GraphDriver: input.graphDriver,
   };
-  if (options.size) {
-    const rw = manager.sizeRw(c);
-    out['SizeRw'] = rw;
-    out['SizeRootFs'] = rw + manager.imageSize(c);
+  if (input.sizes) {
+    out['SizeRw'] = input.sizes.rw;
+    out['SizeRootFs'] = input.sizes.rootFs;
   }
   out['Mounts'] = c.stored.mounts.map((m) => ({
     Type: m.Type,

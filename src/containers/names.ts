@@ -5,7 +5,8 @@
  * random digit appended when the first tries collide.
  */
 import { randomInt } from 'node:crypto';
-import { invalidArgument } from '../errdefs/index.ts';
+import { alreadyExists, invalidArgument, type StrataError } from '../errdefs/index.ts';
+import { randomHexId } from '../internal/index.ts';
 
 const MOODS = [
   'admiring', 'adoring', 'affectionate', 'agitated', 'amazing', 'angry', 'awesome', 'beautiful', 'blissful', 'bold',
@@ -52,6 +53,24 @@ export function generateName(attempt = 0): string {
 export function validateName(name: string): string {
   if (!VALID_NAME.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   return name.startsWith('/') ? name.slice(1) : name;
+}
+
+/**
+ * The name of a new container: `requested` checked, else a generated one that `taken`
+ * says is free (a random suffix after ten collisions).
+ */
+export function uniqueName(requested: string | undefined, taken: (name: string) => boolean): string {
+  if (requested !== undefined) return validateName(requested);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const name = generateName(attempt);
+    if (!taken(name)) return name;
+  }
+  return `${generateName(1)}${randomHexId().slice(0, 4)}`;
+}
+
+/** docker's error for a name another container has. */
+export function nameConflict(name: string, id: string): StrataError {
+  return alreadyExists(`Conflict. The container name "/${name}" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.`);
 }
 
 /** The word lists, for tests. */

@@ -18,7 +18,6 @@ export function containerManager(engine: Engine): ContainerManager {
       root: engine.root,
       db: engine.db,
       images: engine.images,
-      content: engine.content,
       snapshotter: engine.snapshotter,
       // Loaded when a container is created: `ps`, `logs` and the like never extract layers.
       ensureLayers: async (imageId: Digest) => (await import('./layer-store.ts')).ensureExtracted(engine, imageId),
@@ -31,7 +30,7 @@ export function containerManager(engine: Engine): ContainerManager {
 /** The containers created from an image, and whether each runs (for `rmi`'s conflicts). */
 export function imageUsers(engine: Engine, imageId: Digest): ContainerUse[] {
   const manager = containerManager(engine);
-  return manager.records.usingImage(imageId).map((id) => {
+  return manager.idsUsingImage(imageId).map((id) => {
     const c = manager.lookup(id);
     return { id, running: c !== undefined && manager.statusSync(c).Running };
   });

@@ -46,7 +46,7 @@ export function diskUsage(engine: Engine): DiskUsage {
   const containerCounts = new Map<string, number>();
   const sharedSizes = new Map<string, number>();
   const manager = containerManager(engine);
-  const counts = manager.records.countsByImage();
+  const counts = manager.countsByImage();
   for (const [id, u] of usage.perImage) {
     sharedSizes.set(id, u.sharedSize);
     containerCounts.set(id, counts.get(id) ?? 0);

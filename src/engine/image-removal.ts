@@ -5,9 +5,9 @@
  */
 import { failedPrecondition } from '../errdefs/index.ts';
 import {
-  familiarString, formatReference, parseReference, shortId, withDefaultTag, type Digest, type Reference,
+  familiarString, formatReference, parseReference, parseTimestampFilter, shortId, withDefaultTag, type Digest, type Reference,
 } from '../oci/index.ts';
-import { listImages, parseTimestampFilter, type ImageStore } from '../images/index.ts';
+import { listImages, type ImageStore } from '../images/index.ts';
 import type { Engine } from './engine.ts';
 import { imageUsers } from './containers.ts';
 

@@ -3,7 +3,7 @@
  * first, with its filters and its rule for hiding intermediate images.
  */
 import { invalidArgument } from '../errdefs/index.ts';
-import { familiarName, familiarString, parseReference, parseRfc3339, withDefaultTag, type Digest } from '../oci/index.ts';
+import { familiarName, familiarString, parseReference, parseRfc3339, parseTimestampFilter, withDefaultTag, type Digest } from '../oci/index.ts';
 import type { ImageStore } from './image-store.ts';
 
 export interface ImageSummary {
@@ -61,19 +61,6 @@ function labelMatches(labels: Record<string, string> | undefined, filters: strin
     const value = f.slice(eq + 1);
     return labels !== undefined && labels[key] === value;
   });
-}
-
-/** docker's `until`/`since` timestamps: RFC 3339, Unix seconds, or a Go duration ago (10m, 2h). */
-export function parseTimestampFilter(value: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const duration = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(value);
-  if (duration) {
-    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    return now - Number(duration[1]) * (unit[duration[2] as string] as number);
-  }
-  const ms = parseRfc3339(value) ?? (/^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : undefined);
-  if (ms === undefined || Number.isNaN(ms)) throw invalidArgument(`invalid filter 'until=${value}': not a timestamp or duration`);
-  return ms;
 }
 
 export function listImages(store: ImageStore, options: ImageListOptions = {}): ImageSummary[] {

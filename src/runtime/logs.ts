@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { errnoOf, fromSystemError, invalidArgument } from '../errdefs/index.ts';
+import { parseTimestamp } from '../oci/index.ts';
 
 export interface LogEntry {
   stream: 'stdout' | 'stderr';
@@ -53,34 +54,14 @@ export function formatRfc3339NanoFixed(ns: bigint): string {
 }
 
 /**
- * docker's `--since`/`--until` values: RFC 3339 dates and times (with or without zone or
- * fraction), Unix timestamps (`1700000000.5`), or a duration before `now` (`10m`, `1h30m`).
+ * docker's `--since`/`--until` values (oci/'s `parseTimestamp`: Unix seconds, Go durations
+ * before `now`, RFC 3339 dates and times), in nanoseconds since the epoch.
  * @throws invalid-argument naming the value.
  */
 export function parseLogTime(value: string, nowMs: number = Date.now()): bigint {
-  const v = value.trim();
-  if (/^\d+(\.\d{1,9})?$/.test(v)) {
-    const [sec, frac = ''] = v.split('.');
-    return BigInt(sec as string) * 1_000_000_000n + BigInt(frac.padEnd(9, '0'));
-  }
-  const dur = /^((?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$/.exec(v);
-  if (dur !== null) {
-    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-    let ms = 0;
-    for (const part of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(part[1]) * (unit[part[2] as string] ?? 0);
-    return BigInt(Math.round((nowMs - ms) * 1e6));
-  }
-  const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?))?(Z|[+-]\d{2}:\d{2})?$/.exec(v);
-  if (m !== null) {
-    const [, date, time = '00:00:00', zone] = m;
-    const parts = (time as string).split(':');
-    while (parts.length < 3) parts.push('00');
-    const [hms, frac] = parts.join(':').split('.');
-    // Without a zone docker takes the local time.
-    const base = zone === undefined ? new Date(`${date}T${hms}`).getTime() : Date.parse(`${date}T${hms}${zone}`);
-    if (!Number.isNaN(base)) return BigInt(base) * 1_000_000n + BigInt((frac ?? '').padEnd(9, '0'));
-  }
-  throw invalidArgument(`failed to parse value as time or duration: "${value}"`);
+  const ns = parseTimestamp(value, nowMs);
+  if (ns === undefined) throw invalidArgument(`failed to parse value as time or duration: "${value}"`);
+  return ns;
 }
 
 function parseEntry(line: string): LogEntry | undefined {

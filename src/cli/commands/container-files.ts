@@ -16,24 +16,20 @@ async function manager(ctx: CliContext): Promise<ContainerManager> {
 export async function diff(ctx: CliContext, args: string[]): Promise<void> {
   const containers = await manager(ctx);
   const c = containers.find(args[0] as string);
-  const s = containers.snapshotter;
-  if (!s.stat(c.id)) return;
-  // The writable layer against the tree below it (the init layer on the image's layers).
-  const changes = await s.changes(c.id);
+  const changes = await containers.changes(c);
   ctx.write(changes.map((ch) => `${ch.kind} ${ch.path}\n`).join(''));
 }
 
 export async function commit(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
   const { containerManager, configChanges } = await import('../../engine/index.ts');
-  const { commitContainer } = await import('../../containers/index.ts');
   const containers = containerManager(engine);
   const [ref, repository] = args as [string, string | undefined];
   const tag = repository ? withDefaultTag(parseReference(repository)) : undefined;
   const changes = (options['change'] as string[] | undefined) ?? [];
   const applyChanges = changes.length > 0 ? configChanges(changes) : undefined;
   const c = containers.find(ref);
-  const id = await commitContainer(containers, c, {
+  const id = await containers.commit(c, {
     ...(tag ? { tag } : {}),
     ...(options['message'] ? { message: options['message'] as string } : {}),
     ...(options['author'] ? { author: options['author'] as string } : {}),

@@ -5,12 +5,13 @@
  */
 import { goStruct, goTimeString, quoteString, toGoTime } from '@strata/go-template';
 import { errnoOf, invalidArgument, isStrataError, StrataError } from '../../errdefs/index.ts';
+import type { ImageStore } from '../../images/index.ts';
 // The modules `ps`, `logs` and the like need, not containers/index.ts: commit, copy and diff
 // (tar codec, layer apply) stay unloaded until a command uses them.
 import { commandLine } from '../../containers/container-config.ts';
-import { inspectContainer } from '../../containers/inspect.ts';
-import { statusText, type ContainerStatus } from '../../containers/state.ts';
-import type { Container, ContainerManager } from '../../containers/index.ts';
+import { containerFilter, PS_FILTERS } from '../../containers/filters.ts';
+import { statusText } from '../../containers/state.ts';
+import type { Container, ContainerListing, ContainerManager } from '../../containers/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
@@ -75,58 +76,11 @@ async function eachContainer(ctx: CliContext, refs: string[], fn: (c: Container,
 
 // ---------- ps ----------
 
-const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
-const PS_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'label!', 'name', 'network', 'publish', 'since', 'status', 'volume'];
-
-interface Listed {
-  c: Container;
-  status: ContainerStatus;
-}
-
-function labelMatch(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
-
-function applyFilters(containers: ContainerManager, rows: Listed[], filters: Map<string, string[]>): Listed[] {
-  for (const key of filters.keys()) if (!PS_FILTERS.includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
-  for (const s of filters.get('status') ?? []) if (!STATES.includes(s)) throw invalidArgument(`Invalid filter 'status=${s}'`);
-  const pos = (ref: string): number => {
-    const c = containers.find(ref);
-    return rows.findIndex((r) => r.c.id === c.id);
-  };
-  const before = (filters.get('before') ?? []).map(pos);
-  const since = (filters.get('since') ?? []).map(pos);
-  const ancestors = (filters.get('ancestor') ?? []).map((a) => containers.images.lookup(a) ?? a);
-  return rows.filter((r, i) => {
-    const { c, status } = r;
-    const any = (key: string, test: (v: string) => boolean): boolean => {
-      const values = filters.get(key);
-      return values === undefined || values.length === 0 || values.some(test);
-    };
-    if (!any('id', (v) => c.id.startsWith(v))) return false;
-    if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
-    if (!any('status', (v) => v === status.Status)) return false;
-    if (!any('exited', (v) => status.Status === 'exited' && Number(v) === status.ExitCode)) return false;
-    if (!(filters.get('label') ?? []).every((l) => labelMatch(c.stored.config.Labels, l))) return false;
-    if ((filters.get('label!') ?? []).some((l) => labelMatch(c.stored.config.Labels, l))) return false;
-    if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
-    if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
-    if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
-    if (!any('network', (v) => v === (c.stored.run.network === 'host' ? 'host' : 'none'))) return false;
-    if (!any('is-task', (v) => v === 'false')) return false;
-    if (before.some((b) => i <= b)) return false;
-    if (since.some((s) => i >= s)) return false;
-    return true;
-  });
-}
-
 /** The IMAGE column: the name given at create, or the short ID once that name means another image. */
-function imageColumn(containers: ContainerManager, c: Container, trunc: boolean): string {
+function imageColumn(images: ImageStore, c: Container, trunc: boolean): string {
   let current: string | undefined;
   try {
-    current = containers.images.lookup(c.stored.imageRef);
+    current = images.lookup(c.stored.imageRef);
   } catch {
     current = undefined;
   }
@@ -134,15 +88,15 @@ function imageColumn(containers: ContainerManager, c: Container, trunc: boolean)
   return trunc ? truncateId(c.imageId) : c.imageId;
 }
 
-function psRow(containers: ContainerManager, r: Listed, trunc: boolean, now: number): ListRow {
-  const { c, status } = r;
+function psRow(containers: ContainerManager, images: ImageStore, r: ContainerListing, trunc: boolean, now: number): ListRow {
+  const { container: c, status } = r;
   const created = Date.parse(c.created);
   const labels = c.stored.config.Labels;
   let size: string | undefined;
   return {
     ID: () => (trunc ? truncateId(c.id) : c.id),
     Names: () => c.name,
-    Image: () => imageColumn(containers, c, trunc),
+    Image: () => imageColumn(images, c, trunc),
     Command: () => {
       const cmd = commandLine(c.stored);
       return quoteString(trunc ? ellipsis(cmd, 20) : cmd);
@@ -173,12 +127,13 @@ function psRow(containers: ContainerManager, r: Listed, trunc: boolean, now: num
 
 export async function ps(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const containers = await manager(ctx);
+  const { images } = await ctx.engine();
   const filters = parseFilters(options['filter'] as string[]);
   let last = (options['last'] as number | undefined) ?? -1;
   if (options['latest']) last = 1;
   const all = Boolean(options['all']) || last > 0;
-  const listed = (await containers.list({ all: true })).map((l) => ({ c: l.container, status: l.status }));
-  let rows = applyFilters(containers, listed, filters);
+  const pick = containerFilter(filters, { accepted: PS_FILTERS, find: (ref) => containers.find(ref), imageId: (ref) => images.lookup(ref) });
+  let rows = pick(await containers.list({ all: true }));
   if (!all && !filters.has('status') && !filters.has('exited')) rows = rows.filter((r) => r.status.Running);
   if (last > 0) rows = rows.slice(0, last);
   const trunc = !options['no-trunc'];
@@ -188,7 +143,7 @@ export async function ps(ctx: CliContext, _args: string[], options: Options): Pr
   let defaultFormat: string = columns.containers.defaultFormat;
   if (options['size'] && (format === '' || format === 'table')) defaultFormat += '\t{{.Size}}';
   if (quiet && (format === '' || format === 'table')) format = '{{.ID}}';
-  ctx.write(renderList(rows.map((r) => psRow(containers, r, trunc, now)), {
+  ctx.write(renderList(rows.map((r) => psRow(containers, images, r, trunc, now)), {
     format, defaultFormat, headers: columns.containers.headers, typeName: columns.containers.typeName,
   }));
 }
@@ -197,8 +152,7 @@ export async function ps(ctx: CliContext, _args: string[], options: Options): Pr
 
 /** The inspect value of a container (also used by the top-level `inspect`). */
 export async function containerInspectValue(containers: ContainerManager, c: Container, size: boolean): Promise<unknown> {
-  const status = await containers.status(c);
-  const raw = inspectContainer(containers, c, status, { size });
+  const raw = await containers.inspect(c, { size });
   return goStruct(raw, 'types.ContainerJSON', { marshalJSON: () => JSON.stringify(raw) });
 }
 
