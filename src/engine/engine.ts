@@ -16,7 +16,7 @@ import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
 import { Snapshotter, type StorageDriver } from '../snapshots/snapshotter.ts';
 import type { Digest } from '../oci/index.ts';
-import { discardSnapshots, layerPresent, sweepSnapshots } from './snapshot-sweep.ts';
+import { deadTemporary, discardSnapshots, layerPresent, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from './pull-sink.ts';
 import type { LayerSinkFactory } from '../registry/index.ts';
 import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
@@ -63,9 +63,14 @@ export class Engine {
     });
   }
 
-  /** Committed snapshots that active snapshots and views stack on keep their layers. */
+  /**
+   * Committed snapshots that active snapshots and views stack on keep their layers, unless
+   * they are temporary ones of a process that is gone (the sweep after a collection removes those).
+   */
   private snapshotRoots(): string[] {
-    return this.snapshotter.records.all(this.snapshotter.driver).filter((r) => r.kind !== 'committed' && r.parent).map((r) => r.parent as string);
+    return this.snapshotter.records.all(this.snapshotter.driver)
+      .filter((r) => r.kind !== 'committed' && r.parent && deadTemporary(r.key) === undefined)
+      .map((r) => r.parent as string);
   }
 
   /** Opens (creating if needed) the store at `options.root`. */
@@ -115,9 +120,8 @@ export class Engine {
   }
 
   /** The one garbage collection: records, blobs and snapshots nothing references. */
-  collectGarbage(): CollectResult {
+  collectGarbage(): CollectResult & { snapshots: SnapshotSweep } {
     const result = this.gc.collect();
-    sweepSnapshots(this);
-    return result;
+    return { ...result, snapshots: sweepSnapshots(this) };
   }
 }

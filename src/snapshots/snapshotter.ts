@@ -19,7 +19,7 @@ import { mkdirSync, renameSync, rmSync, existsSync, readdirSync, statSync } from
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { childProcess } from '../internal/index.ts';
+import { childProcess, processAlive } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
 import { OVERLAY_MAX_LOWER, type Mount } from '../mount/index.ts';
 
@@ -183,10 +183,13 @@ export class Snapshotter {
     this.discardDir(row.dir);
   }
 
-  /** Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/). */
+  /**
+   * Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/,
+   * under a name ending in the pid of the process deleting it).
+   */
   private discardDir(dir: string): void {
     const from = join(this.home, dir);
-    const to = join(this.home, '..', 'trash', `${this.driver}-${dir}-${Date.now()}`);
+    const to = join(this.home, '..', 'trash', `${this.driver}-${dir}-${Date.now()}.pid${process.pid}`);
     try {
       renameSync(from, to);
     } catch {
@@ -197,21 +200,28 @@ export class Snapshotter {
   }
 
   /**
-   * Removes directories no record names (left by a crash between mkdir and insert) and
-   * trash. Young directories are left alone: another process may be about to record them.
+   * Directories no record names (left by a crash between mkdir and insert). Young ones are
+   * left out: another process may be about to record them.
    */
-  cleanOrphans(minAgeMs = 3600_000): number {
+  orphanDirs(minAgeMs = 3600_000): string[] {
     const known = new Set(this.records.all(this.driver).map((r) => r.dir));
-    let removed = 0;
     const cutoff = Date.now() - minAgeMs;
-    for (const name of readdirSync(this.home)) {
-      if (!known.has(name) && statSync(join(this.home, name)).mtimeMs < cutoff) {
-        this.discardDir(name);
-        removed++;
-      }
-    }
+    return readdirSync(this.home).filter((name) => !known.has(name) && statSync(join(this.home, name)).mtimeMs < cutoff);
+  }
+
+  /** Directories whose removal was interrupted: in trash/, and their remover is gone. */
+  trashEntries(): string[] {
     const trash = join(this.home, '..', 'trash');
-    if (existsSync(trash)) for (const name of readdirSync(trash)) rmSync(join(trash, name), { recursive: true, force: true });
-    return removed;
+    if (!existsSync(trash)) return [];
+    return readdirSync(trash).filter((name) => {
+      const remover = /\.pid(\d+)$/.exec(name);
+      return remover === null || !processAlive(Number(remover[1]));
+    });
+  }
+
+  /** Removes orphan directories (`orphanDirs`) and trash entries. */
+  cleanOrphans(orphans: readonly string[], trash: readonly string[]): void {
+    for (const name of orphans) this.discardDir(name);
+    for (const name of trash) rmSync(join(this.home, '..', 'trash', name), { recursive: true, force: true });
   }
 }
