@@ -1,14 +1,16 @@
 /**
  * `system check`: verifies the store's invariants — every blob hashes to its name, every
  * record points at things that exist, nothing half-written is visible — and lists every
- * leftover of an interrupted command: leases and partial writes of processes that are gone,
- * and the blobs, layers and snapshot directories the garbage collector would remove. With `repair`, it removes
+ * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
+ * directories), leases and partial writes of processes that are gone, and the blobs, layers
+ * and snapshot directories the garbage collector would remove. With `repair`, it removes
  * exactly those leftovers (through the garbage collector for records and blobs) and lists
  * what is still there afterwards.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
+import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../build/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
 import type { Engine } from './engine.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
@@ -36,6 +38,13 @@ export interface CheckReport {
 
 const gone = (pid: number): string => `its process (${pid}) is gone`;
 
+function buildLeftover(l: BuildLeftover): Leftover {
+  const owner = `the build (process ${l.pid}) that made it is gone`;
+  if (l.kind === 'container') return { what: `build container ${l.name} (${l.status ?? 'unknown'})`, why: owner };
+  if (l.kind === 'mount') return { what: `mount ${l.name}`, why: owner };
+  return { what: `build directory ${l.name}`, why: owner };
+}
+
 const ingestLeftover = (i: { name: string; size: number; pid: number }): Leftover => ({
   what: `partial write content/ingest/${i.name}`, size: i.size, why: processAlive(i.pid) ? 'nobody wrote to it for a day' : gone(i.pid),
 });
@@ -51,7 +60,8 @@ const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/
 
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
-  const found = engine.content.staleIngest().map(ingestLeftover);
+  const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
+  found.push(...engine.content.staleIngest().map(ingestLeftover));
   const garbage = engine.gc.plan();
   found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
   // The snapshots left once those layers are gone; a dead layer's own snapshot goes with it.
@@ -69,9 +79,10 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
 
 /** Removes the leftovers (as `findLeftovers` lists them); returns what it removed. */
 async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
+  const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
   const ingest = engine.content.staleIngest();
   const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
-  const removed = ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover);
+  removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));
   const result = engine.collectGarbage();
   removed.push(
     ...result.releasedLeases.map(leaseLeftover),
