@@ -281,9 +281,9 @@ export const COMMANDS: CommandSpec[] = [
   {
     paths: [['system', 'check']],
     usage: '[OPTIONS]',
-    description: 'Verify the store: blob digests, records and their references',
+    description: 'Verify the store (blob digests, records and their references) and list what interrupted commands left',
     exactArgs: 0,
-    options: [{ long: 'repair', type: 'bool', description: 'Remove partial writes and unreferenced data left by interrupted commands' }],
+    options: [{ long: 'repair', type: 'bool', description: 'Remove what interrupted commands left (every leftover the check lists)' }],
     load: async () => (await import('./commands/system.ts')).check,
   },
   {

@@ -177,22 +177,33 @@ export class ContentStore {
   }
 
   /**
-   * Removes partial writes whose writer process is gone (ingest names start with the
-   * writer's pid), or that nobody touched for `olderThanMs`. Returns how many.
+   * Partial writes whose writer process is gone (ingest names start with the writer's pid),
+   * or that nobody touched for `olderThanMs`.
    */
-  cleanIngest(olderThanMs = 24 * 3600_000): number {
-    let removed = 0;
+  staleIngest(olderThanMs = 24 * 3600_000): { name: string; size: number; pid: number }[] {
     const cutoff = Date.now() - olderThanMs;
+    const stale: { name: string; size: number; pid: number }[] = [];
     for (const name of readdirSync(this.ingestDir)) {
-      const path = join(this.ingestDir, name);
       const pid = Number(name.split('-')[0]);
       try {
-        if (!(Number.isInteger(pid) && pid > 0 && processAlive(pid)) || statSync(path).mtimeMs < cutoff) {
-          unlinkSync(path);
-          removed++;
-        }
+        const st = statSync(join(this.ingestDir, name));
+        if (!(Number.isInteger(pid) && pid > 0 && processAlive(pid)) || st.mtimeMs < cutoff) stale.push({ name, size: st.size, pid });
       } catch {
-        // Another process finished or removed it meanwhile.
+        // Its writer finished or removed it meanwhile.
+      }
+    }
+    return stale;
+  }
+
+  /** Removes the given partial writes (`staleIngest`); returns the names it removed. */
+  cleanIngest(names: readonly string[]): string[] {
+    const removed: string[] = [];
+    for (const name of names) {
+      try {
+        unlinkSync(join(this.ingestDir, name));
+        removed.push(name);
+      } catch {
+        // Another process removed it meanwhile.
       }
     }
     return removed;

@@ -17,7 +17,7 @@ import { ImageStore } from '../images/index.ts';
 import { isStorageDriver, openSnapshotter } from '../snapshots/drivers.ts';
 import type { Snapshotter, StorageDriver } from '../snapshots/snapshotter.ts';
 import type { Digest } from '../oci/index.ts';
-import { discardSnapshots, layerPresent, sweepSnapshots } from './snapshot-sweep.ts';
+import { deadTemporary, discardSnapshots, layerPresent, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from './pull-sink.ts';
 import type { LayerSinkFactory } from '../registry/index.ts';
 import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
@@ -64,9 +64,14 @@ export class Engine {
     });
   }
 
-  /** Committed snapshots that active snapshots and views stack on keep their layers. */
+  /**
+   * Committed snapshots that active snapshots and views stack on keep their layers, unless
+   * they are temporary ones of a process that is gone (the sweep after a collection removes those).
+   */
   private snapshotRoots(): string[] {
-    return this.snapshotter.walk().filter((r) => r.kind !== 'committed' && r.parent).map((r) => r.parent as string);
+    return this.snapshotter.walk()
+      .filter((r) => r.kind !== 'committed' && r.parent && deadTemporary(r.key) === undefined)
+      .map((r) => r.parent as string);
   }
 
   /** Opens (creating if needed) the store at `options.root`. */
@@ -116,9 +121,8 @@ export class Engine {
   }
 
   /** The one garbage collection: records, blobs and snapshots nothing references. */
-  collectGarbage(): CollectResult {
+  collectGarbage(): CollectResult & { snapshots: SnapshotSweep } {
     const result = this.gc.collect();
-    sweepSnapshots(this);
-    return result;
+    return { ...result, snapshots: sweepSnapshots(this) };
   }
 }

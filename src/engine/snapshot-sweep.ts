@@ -15,7 +15,7 @@ import type { Engine } from './engine.ts';
  * on a full disk could not remove its own, and it stacks on the others).
  */
 export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): void {
-  for (const row of snapshotter.records.all(snapshotter.driver)) {
+  for (const row of snapshotter.walk()) {
     if (row.kind === 'committed' || temporaryKeyOwner(row.key) !== process.pid) continue;
     try {
       snapshotter.remove(row.key);
@@ -32,40 +32,81 @@ export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): 
   }
 }
 
+/** What a snapshot sweep removes. */
+export interface SnapshotSweep {
+  /** Temporary snapshots whose process is gone (a crashed pull, build, commit…). */
+  temporary: { key: string; pid: number }[];
+  /** Committed snapshots no layer record, lease or other snapshot needs, top-down. */
+  committed: string[];
+  /** Directories without a record, older than an hour. */
+  orphans: string[];
+  /** Directories whose removal was interrupted. */
+  trash: string[];
+}
+
+/** A temporary snapshot of a process that is gone: it keeps nothing alive. */
+export function deadTemporary(key: string): number | undefined {
+  const owner = temporaryKeyOwner(key);
+  return owner !== undefined && !processAlive(owner) ? owner : undefined;
+}
+
 /**
- * Removes snapshots nothing needs: committed ones no layer record, lease or other snapshot
- * stacks on, temporary ones whose process died, and directories without a record.
+ * What `sweepSnapshots` would remove, with `needed` saying which committed snapshots a
+ * layer record or a lease keeps (the check passes the layers a collection would leave);
+ * changes nothing.
+ */
+export function planSnapshotSweep(snapshotter: Snapshotter, needed: (key: string) => boolean): SnapshotSweep {
+  const rows = snapshotter.walk();
+  const children = new Map<string, number>();
+  for (const row of rows) if (row.parent) children.set(row.parent, (children.get(row.parent) ?? 0) + 1);
+  const gone = new Set<string>();
+  const drop = (row: { key: string; parent: string | null }): void => {
+    gone.add(row.key);
+    if (row.parent) children.set(row.parent, (children.get(row.parent) ?? 1) - 1);
+  };
+  const temporary: SnapshotSweep['temporary'] = [];
+  for (const row of rows) {
+    const pid = row.kind === 'committed' ? undefined : deadTemporary(row.key);
+    if (pid === undefined) continue;
+    temporary.push({ key: row.key, pid });
+    drop(row);
+  }
+  // Committed snapshots top-down, so parents lose their children first.
+  const committed: string[] = [];
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const row of rows) {
+      if (row.kind !== 'committed' || gone.has(row.key) || needed(row.key) || (children.get(row.key) ?? 0) > 0) continue;
+      committed.push(row.key);
+      drop(row);
+      progress = true;
+    }
+  }
+  return { temporary, committed, orphans: snapshotter.orphanDirs(), trash: snapshotter.trashEntries() };
+}
+
+/**
+ * Removes snapshots nothing needs: temporary ones whose process died, committed ones no
+ * layer record, lease or other snapshot stacks on, and directories without a record.
  *
  * Each removal is decided again inside its own write transaction, so a build or container
- * cannot stack on a snapshot between the check and the removal, and a layer recorded or
+ * cannot stack on a snapshot between the plan and the removal, and a layer recorded or
  * leased meanwhile is seen: such a snapshot is skipped this time, never an error. A build
  * leases a step's chain ID before it commits the snapshot, which covers the moment between
  * the commit and the layer's record.
+ * @returns what it removed
  */
-export function sweepSnapshots(engine: Engine): string[] {
+export function sweepSnapshots(engine: Engine): SnapshotSweep {
   const snapshotter = engine.snapshotter;
   const layers = engine.images.layers;
   const leases = new LeaseRecords(engine.db);
   const needed = (key: string): boolean => layers.get(key) !== undefined || leases.holds('layer', key);
-  const removed: string[] = [];
-  for (const row of snapshotter.walk()) {
-    const owner = temporaryKeyOwner(row.key);
-    if (row.kind !== 'committed' && owner !== undefined && !processAlive(owner) && snapshotter.removeUnused(row.key)) removed.push(row.key);
-  }
-  // Committed snapshots top-down, so parents lose their children first.
-  let progress = true;
-  while (progress) {
-    progress = false;
-    const recorded = new Set(layers.all().map((l) => l.chainId));
-    for (const row of snapshotter.walk()) {
-      if (row.kind !== 'committed' || recorded.has(row.key)) continue;
-      if (!snapshotter.removeUnused(row.key, () => needed(row.key))) continue;
-      removed.push(row.key);
-      progress = true;
-    }
-  }
-  snapshotter.cleanOrphans();
-  return removed;
+  const plan = planSnapshotSweep(snapshotter, needed);
+  const temporary = plan.temporary.filter((t) => snapshotter.removeUnused(t.key));
+  const committed = plan.committed.filter((key) => snapshotter.removeUnused(key, () => needed(key)));
+  snapshotter.cleanOrphans(plan.orphans, plan.trash);
+  return { ...plan, temporary, committed };
 }
 
 /** A pulled layer needs no download when its snapshot and record exist. */

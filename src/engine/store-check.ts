@@ -1,23 +1,103 @@
 /**
  * `system check`: verifies the store's invariants — every blob hashes to its name, every
- * record points at things that exist, nothing half-written is visible — and reports what
- * it finds. With `repair`, it removes what is safe to remove (stale ingest files, stale
- * leases, unreferenced blobs and layers) through the garbage collector.
+ * record points at things that exist, nothing half-written is visible — and lists every
+ * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
+ * directories), leases and partial writes of processes that are gone, and the blobs, layers
+ * and snapshot directories the garbage collector would remove. With `repair`, it removes
+ * exactly those leftovers (through the garbage collector for records and blobs) and lists
+ * what is still there afterwards.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
+import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
+import { processAlive } from '../internal/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
 import type { Engine } from './engine.ts';
+import { planSnapshotSweep } from './snapshot-sweep.ts';
+
+/** Something an interrupted command left behind, which `--repair` removes. */
+export interface Leftover {
+  /** What it is: `blob sha256:…`, `mount tmp/build-…/rootfs-…`… */
+  what: string;
+  /** Why it is a leftover. */
+  why: string;
+  /** Bytes, where that says something. */
+  size?: number;
+}
 
 export interface CheckReport {
   blobsChecked: number;
   imagesChecked: number;
   /** Broken invariants: corruption, records pointing at nothing. */
   problems: string[];
-  /** Harmless leftovers (partial writes of a crashed process, unreferenced blobs). */
-  notes: string[];
-  repaired: string[];
+  /** Leftovers found (after a repair: those it could not remove). */
+  leftovers: Leftover[];
+  /** Leftovers the repair removed. */
+  repaired: Leftover[];
+}
+
+const gone = (pid: number): string => `its process (${pid}) is gone`;
+
+function buildLeftover(l: BuildLeftover): Leftover {
+  const owner = `the build (process ${l.pid}) that made it is gone`;
+  if (l.kind === 'container') return { what: `build container ${l.name} (${l.status ?? 'unknown'})`, why: owner };
+  if (l.kind === 'mount') return { what: `mount ${l.name}`, why: owner };
+  return { what: `build directory ${l.name}`, why: owner };
+}
+
+const ingestLeftover = (i: { name: string; size: number; pid: number }): Leftover => ({
+  what: `partial write content/ingest/${i.name}`, size: i.size, why: processAlive(i.pid) ? 'nobody wrote to it for a day' : gone(i.pid),
+});
+const leaseLeftover = (l: { id: string; pid: number }): Leftover => ({ what: `lease ${l.id}`, why: gone(l.pid) });
+const blobLeftover = (b: { digest: string; size: number }): Leftover => ({ what: `blob ${b.digest}`, size: b.size, why: 'nothing references it' });
+const layerLeftover = (chainId: string): Leftover => ({ what: `layer ${chainId}`, why: 'no image, container, build cache entry or lease uses it' });
+const temporaryLeftover = (t: { key: string; pid: number }): Leftover => ({ what: `snapshot ${t.key}`, why: gone(t.pid) });
+const snapshotLeftover = (key: string): Leftover => ({ what: `snapshot ${key}`, why: 'no layer record or other snapshot needs it' });
+const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
+  what: `directory snapshots/${engine.snapshotter.driver}/${dir}`, why: 'no snapshot record names it (for over an hour)',
+});
+const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
+
+/** Every leftover `--repair` would remove now, in the order it removes them. */
+export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
+  const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
+  found.push(...engine.content.staleIngest().map(ingestLeftover));
+  const garbage = engine.gc.plan();
+  found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
+  // The snapshots left once those layers are gone; a dead layer's own snapshot goes with it.
+  const deadLayers = new Set(garbage.layers.map((l) => l.chainId));
+  const kept = new Set(engine.images.layers.all().map((l) => l.chainId).filter((c) => !deadLayers.has(c)));
+  // Leases of dead processes are among the leftovers: only live ones keep a snapshot.
+  const staleLeases = new Set(garbage.staleLeases.map((l) => l.id));
+  const liveLeased = new Set(new LeaseRecords(engine.db).refs('layer').filter((r) => !staleLeases.has(r.leaseId)).map((r) => r.ref));
+  const sweep = planSnapshotSweep(engine.snapshotter, (key) => kept.has(key) || liveLeased.has(key));
+  found.push(
+    ...sweep.temporary.map(temporaryLeftover),
+    ...sweep.committed.filter((key) => !deadLayers.has(key)).map(snapshotLeftover),
+    ...sweep.orphans.map(orphanLeftover(engine)),
+    ...sweep.trash.map(trashLeftover),
+  );
+  return found;
+}
+
+/** Removes the leftovers (as `findLeftovers` lists them); returns what it removed. */
+async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
+  const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
+  const ingest = engine.content.staleIngest();
+  const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
+  removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));
+  const result = engine.collectGarbage();
+  removed.push(
+    ...result.releasedLeases.map(leaseLeftover),
+    ...result.removedLayers.map(layerLeftover),
+    ...result.removedBlobs.map(blobLeftover),
+    ...result.snapshots.temporary.map(temporaryLeftover),
+    ...result.snapshots.committed.map(snapshotLeftover),
+    ...result.snapshots.orphans.map(orphanLeftover(engine)),
+    ...result.snapshots.trash.map(trashLeftover),
+  );
+  return removed;
 }
 
 async function hashFile(path: string): Promise<string> {
@@ -27,7 +107,7 @@ async function hashFile(path: string): Promise<string> {
 }
 
 export async function checkStore(engine: Engine, options: { repair?: boolean } = {}): Promise<CheckReport> {
-  const report: CheckReport = { blobsChecked: 0, imagesChecked: 0, problems: [], notes: [], repaired: [] };
+  const report: CheckReport = { blobsChecked: 0, imagesChecked: 0, problems: [], leftovers: [], repaired: [] };
   for (const blob of engine.content.list()) {
     const actual = await hashFile(engine.content.path(blob.digest));
     report.blobsChecked++;
@@ -75,17 +155,7 @@ export async function checkStore(engine: Engine, options: { repair?: boolean } =
       report.problems.push(`layer ${layer.chainId}: neither a snapshot nor a stored blob holds its files`);
     }
   }
-  const ingest = engine.content.listIngest();
-  const leases = new LeaseRecords(engine.db);
-  if (options.repair) {
-    const stale = engine.content.cleanIngest();
-    if (stale > 0) report.repaired.push(`removed ${stale} partial write(s) from ingest/`);
-    const result = engine.collectGarbage();
-    if (result.removedBlobs.length + result.removedLayers.length > 0) {
-      report.repaired.push(`removed ${result.removedBlobs.length} unreferenced blob(s) and ${result.removedLayers.length} layer(s)`);
-    }
-  } else if (ingest.length > 0 && leases.all().length === 0) {
-    report.notes.push(`${ingest.length} partial write(s) in ingest/, left by an interrupted command (never visible as blobs); --repair removes them`);
-  }
+  if (options.repair) report.repaired = await removeLeftovers(engine);
+  report.leftovers = await findLeftovers(engine);
   return report;
 }

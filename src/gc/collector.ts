@@ -7,11 +7,12 @@
  * it to their lease first (which needs the same write lock), so a blob is either seen as
  * leased here or already gone when the writer checks for it — never deleted under it.
  * Blobs newer than the oldest live lease are kept too: a streaming write learns its digest
- * only when it commits, just before it can lease it.
+ * only when it commits, just before it can lease it. `plan` computes the same without
+ * deleting anything (what `system check` reports and `--repair` removes).
  */
 import { statSync } from 'node:fs';
-import type { ContentStore } from '../content/index.ts';
-import { inTransaction, ImageRecords, LayerRecords, LeaseRecords, type Database } from '../metadata/index.ts';
+import type { BlobInfo, ContentStore } from '../content/index.ts';
+import { inTransaction, ImageRecords, LayerRecords, LeaseRecords, type Database, type LeaseRow } from '../metadata/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { reachable } from './reachability.ts';
 import { processAlive } from '../internal/index.ts';
@@ -26,6 +27,16 @@ export interface CollectResult {
   removedBlobs: { digest: string; size: number }[];
   removedLayers: string[];
   reclaimedBytes: number;
+  /** Leases of processes that are gone (a crashed load, pull or build), released. */
+  releasedLeases: LeaseRow[];
+}
+
+/** What a collection would remove now. */
+export interface GarbagePlan {
+  staleLeases: LeaseRow[];
+  /** Top-down: children before parents. */
+  layers: { chainId: string; size: number }[];
+  blobs: BlobInfo[];
 }
 
 export interface CollectorOptions {
@@ -38,11 +49,6 @@ export interface CollectorOptions {
 
 export class GarbageCollector {
   constructor(private readonly options: CollectorOptions) {}
-
-  /** Drops leases whose process is gone (a crashed load or pull). */
-  releaseStaleLeases(leases: LeaseRecords): void {
-    for (const lease of leases.all()) if (!processAlive(lease.pid)) leases.release(lease.id);
-  }
 
   /**
    * Removes the given blobs unless something references them: used to undo the writes of
@@ -78,71 +84,90 @@ export class GarbageCollector {
 
   collect(): CollectResult {
     const { db, content } = this.options;
-    const images = new ImageRecords(db);
     const layers = new LayerRecords(db);
     const leases = new LeaseRecords(db);
     return inTransaction(db, () => {
-      this.releaseStaleLeases(leases);
-      const liveLeases = leases.all();
-      const oldestLease = liveLeases.reduce((min, l) => Math.min(min, l.createdAt), Infinity);
-      const extraLayers: string[] = [];
-      const extraBlobs: string[] = [];
-      for (const provider of this.options.roots ?? []) {
-        const roots = provider();
-        for (const l of roots.layers ?? []) extraLayers.push(l);
-        for (const b of roots.blobs ?? []) extraBlobs.push(b);
-      }
-      const imageRows = images.all();
-      const chainsByImage = new Map<string, string[]>();
-      for (const { imageId, chainId } of images.allImageLayers()) {
-        const list = chainsByImage.get(imageId) ?? [];
-        list.push(chainId);
-        chainsByImage.set(imageId, list);
-      }
-      const allLayers = layers.all();
-      const live = reachable({
-        images: imageRows.map((r) => ({ id: r.id, manifestDigest: r.manifestDigest, chainIds: chainsByImage.get(r.id) ?? [] })),
-        layers: allLayers,
-        layerBlobs: layers.allBlobs(),
-        leasedBlobs: leases.refs('blob').map((r) => r.ref),
-        leasedLayers: leases.refs('layer').map((r) => r.ref),
-        extraLayerRoots: extraLayers,
-        extraBlobRoots: extraBlobs,
-      });
-      const result: CollectResult = { removedBlobs: [], removedLayers: [], reclaimedBytes: 0 };
-      // Layers top-down (children before parents), so a stack is never left without its base.
-      const deadLayers = allLayers.filter((l) => !live.layers.has(l.chainId) && l.createdAt < oldestLease);
-      const parentOf = new Map(allLayers.map((l) => [l.chainId, l.parent]));
-      const depths = new Map<string, number>();
-      const depth = (chainId: string): number => {
-        const known = depths.get(chainId);
-        if (known !== undefined) return known;
-        const parent = parentOf.get(chainId);
-        const d = parent ? depth(parent) + 1 : 0;
-        depths.set(chainId, d);
-        return d;
-      };
-      deadLayers.sort((a, b) => depth(b.chainId) - depth(a.chainId));
-      for (const layer of deadLayers) {
+      const plan = this.plan();
+      for (const lease of plan.staleLeases) leases.release(lease.id);
+      const result: CollectResult = { removedBlobs: [], removedLayers: [], reclaimedBytes: 0, releasedLeases: plan.staleLeases };
+      for (const layer of plan.layers) {
         this.options.removeLayer?.(layer.chainId);
         layers.delete(layer.chainId);
         result.removedLayers.push(layer.chainId);
         result.reclaimedBytes += layer.size;
       }
-      for (const blob of content.list()) {
-        if (live.blobs.has(blob.digest)) continue;
-        if (Number.isFinite(oldestLease)) {
-          try {
-            if (statSync(content.path(blob.digest)).ctimeMs >= oldestLease - 1000) continue;
-          } catch {
-            continue;
-          }
-        }
-        content.delete(blob.digest as Digest);
+      for (const blob of plan.blobs) {
+        content.delete(blob.digest);
         layers.deleteBlob(blob.digest);
         result.removedBlobs.push(blob);
       }
       return result;
     });
+  }
+
+  /**
+   * What `collect` would remove now, changing nothing: leases whose process is gone, then
+   * what nothing alive (live leases included) references.
+   */
+  plan(): GarbagePlan {
+    const { db, content } = this.options;
+    const images = new ImageRecords(db);
+    const layers = new LayerRecords(db);
+    const leases = new LeaseRecords(db);
+    const allLeases = leases.all();
+    const staleLeases = allLeases.filter((l) => !processAlive(l.pid));
+    const liveLeases = allLeases.filter((l) => !staleLeases.includes(l));
+    const live = new Set(liveLeases.map((l) => l.id));
+    const oldestLease = liveLeases.reduce((min, l) => Math.min(min, l.createdAt), Infinity);
+    const extraLayers: string[] = [];
+    const extraBlobs: string[] = [];
+    for (const provider of this.options.roots ?? []) {
+      const roots = provider();
+      for (const l of roots.layers ?? []) extraLayers.push(l);
+      for (const b of roots.blobs ?? []) extraBlobs.push(b);
+    }
+    const chainsByImage = new Map<string, string[]>();
+    for (const { imageId, chainId } of images.allImageLayers()) {
+      const list = chainsByImage.get(imageId) ?? [];
+      list.push(chainId);
+      chainsByImage.set(imageId, list);
+    }
+    const allLayers = layers.all();
+    const reached = reachable({
+      images: images.all().map((r) => ({ id: r.id, manifestDigest: r.manifestDigest, chainIds: chainsByImage.get(r.id) ?? [] })),
+      layers: allLayers,
+      layerBlobs: layers.allBlobs(),
+      // A stale lease is released first: what only it protected is dead.
+      leasedBlobs: leases.refs('blob').filter((r) => live.has(r.leaseId)).map((r) => r.ref),
+      leasedLayers: leases.refs('layer').filter((r) => live.has(r.leaseId)).map((r) => r.ref),
+      extraLayerRoots: extraLayers,
+      extraBlobRoots: extraBlobs,
+    });
+    // Layers top-down (children before parents), so a stack is never left without its base.
+    const deadLayers = allLayers.filter((l) => !reached.layers.has(l.chainId) && l.createdAt < oldestLease);
+    const parentOf = new Map(allLayers.map((l) => [l.chainId, l.parent]));
+    const depths = new Map<string, number>();
+    const depth = (chainId: string): number => {
+      const known = depths.get(chainId);
+      if (known !== undefined) return known;
+      const parent = parentOf.get(chainId);
+      const d = parent ? depth(parent) + 1 : 0;
+      depths.set(chainId, d);
+      return d;
+    };
+    deadLayers.sort((a, b) => depth(b.chainId) - depth(a.chainId));
+    const blobs: BlobInfo[] = [];
+    for (const blob of content.list()) {
+      if (reached.blobs.has(blob.digest)) continue;
+      if (Number.isFinite(oldestLease)) {
+        try {
+          if (statSync(content.path(blob.digest)).ctimeMs >= oldestLease - 1000) continue;
+        } catch {
+          continue;
+        }
+      }
+      blobs.push(blob);
+    }
+    return { staleLeases, layers: deadLayers.map((l) => ({ chainId: l.chainId, size: l.size })), blobs };
   }
 }

@@ -10,7 +10,8 @@
  * resolves with the recorded exit.
  *
  * A `kill -9` of the CLI at any point leaves either no container or one owned by a live
- * shim; `reconcile` (container-state.ts) tells which.
+ * shim; `reconcile` (container-state.ts) tells which. With `killWithLauncher` (a build's
+ * RUN step) the shim kills the container instead when the CLI dies.
  */
 import type { ChildProcess, StdioNull, StdioPipe } from 'node:child_process';
 import { childProcess } from '../internal/index.ts';
@@ -47,6 +48,10 @@ export interface StartContainerOptions {
   oomFile?: string;
   /** Detached only: a program the shim execs once the exit is recorded (e.g. `--rm` cleanup). */
   exitHook?: string[];
+  /** Foreground only: the container is killed when this process dies (a build step must not outlive its build). */
+  killWithLauncher?: boolean;
+  /** false: no json-file log (the caller takes the output from the stdio pipes). */
+  log?: boolean;
 }
 
 export interface ExitInfo {
@@ -62,6 +67,8 @@ export interface StartedContainer {
   shimPid: number;
   /** Foreground only: the recorded exit, once the container has exited and its output is drained. */
   wait(): Promise<ExitInfo>;
+  /** The supervisor's own exit (after it deleted the runtime state); keeps this process alive until then. */
+  supervisorExit(): Promise<number>;
   stdin?: Writable | null;
   stdout?: Readable | null;
   stderr?: Readable | null;
@@ -168,11 +175,15 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
   }
   const pid = Number(line.slice('started '.length));
 
+  const supervisorExit = (): Promise<number> => {
+    child.ref();
+    return exited;
+  };
   if (l.detach) {
     (child.stdio[3] as Readable | null)?.destroy();
     child.unref();
     return {
-      id, pid, shimPid,
+      id, pid, shimPid, supervisorExit,
       wait: () => Promise.reject(internal('wait() is for foreground processes; read the state file for a detached container')),
     };
   }
@@ -209,7 +220,7 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
   };
   const waiting = wait();
   waiting.catch(() => { /* surfaced to whoever calls wait() */ });
-  return { id, pid, shimPid, wait: () => waiting, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+  return { id, pid, shimPid, wait: () => waiting, supervisorExit, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
 }
 
 /**
@@ -221,13 +232,15 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   const files = containerFiles(options.containerDir, options.id);
   const args = [
     '--runtime', options.runtime.binary, '--runtime-root', options.runtime.root, '--id', options.id,
-    '--bundle', options.bundleDir, '--state', files.state, '--log', files.log, '--runtime-log', files.runtimeLog,
+    '--bundle', options.bundleDir, '--state', files.state, '--runtime-log', files.runtimeLog,
     '--pid-file', files.pidFile, '--ready-fd', '3',
   ];
+  if (options.log !== false) args.push('--log', files.log);
   if (options.oomFile !== undefined) args.push('--oom-file', options.oomFile);
   if (options.tty) args.push('--tty');
   if (options.stdin) args.push('--stdin');
   if (!options.detach) args.push('--foreground');
+  if (options.killWithLauncher && !options.detach) args.push('--kill-with-launcher');
   // In the foreground the shim runs the hook only if this process is gone by then.
   if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
   return launchShim(options.id, options.shim, {

@@ -28,6 +28,7 @@ import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { LayerStats, WhiteoutMode } from '../diff/index.ts';
 import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
+import { processAlive } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
 import type { Mount } from '../mount/index.ts';
 import type { Change } from './changes.ts';
@@ -88,8 +89,12 @@ export interface Snapshotter {
    * @returns whether it was removed
    */
   removeUnused(key: string, keep?: () => boolean): boolean;
-  /** Removes directories no record names (crash leftovers) once older than `minAgeMs`, and trash. */
-  cleanOrphans(minAgeMs?: number): number;
+  /** Directories no record names (crash leftovers) older than `minAgeMs` (default an hour). */
+  orphanDirs(minAgeMs?: number): string[];
+  /** Directories in trash/ whose removal was interrupted (their remover is gone). */
+  trashEntries(): string[];
+  /** Removes the given orphan directories (`orphanDirs`) and trash entries (`trashEntries`). */
+  cleanOrphans(orphans: readonly string[], trash: readonly string[]): void;
   /**
    * Writes what snapshot `key` changed in its parent's tree as a layer tar to `output`
    * (not ended). Deterministic: the same changes give the same diff_id.
@@ -263,10 +268,13 @@ export abstract class SnapshotterBase implements Snapshotter {
     return true;
   }
 
-  /** Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/). */
+  /**
+   * Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/,
+   * under a name ending in the pid of the process deleting it).
+   */
   private discardDir(dir: string): void {
     const from = join(this.home, dir);
-    const to = join(this.home, '..', 'trash', `${this.driver}-${dir}-${Date.now()}`);
+    const to = join(this.home, '..', 'trash', `${this.driver}-${dir}-${Date.now()}.pid${process.pid}`);
     try {
       renameSync(from, to);
     } catch {
@@ -277,21 +285,28 @@ export abstract class SnapshotterBase implements Snapshotter {
   }
 
   /**
-   * Removes directories no record names (left by a crash between mkdir and insert) and
-   * trash. Young directories are left alone: another process may be about to record them.
+   * Directories no record names (left by a crash between mkdir and insert). Young ones are
+   * left out: another process may be about to record them.
    */
-  cleanOrphans(minAgeMs = 3600_000): number {
+  orphanDirs(minAgeMs = 3600_000): string[] {
     const known = new Set(this.walk().map((r) => r.dir));
-    let removed = 0;
     const cutoff = Date.now() - minAgeMs;
-    for (const name of readdirSync(this.home)) {
-      if (!known.has(name) && statSync(join(this.home, name)).mtimeMs < cutoff) {
-        this.discardDir(name);
-        removed++;
-      }
-    }
+    return readdirSync(this.home).filter((name) => !known.has(name) && statSync(join(this.home, name)).mtimeMs < cutoff);
+  }
+
+  /** Directories whose removal was interrupted: in trash/, and their remover is gone. */
+  trashEntries(): string[] {
     const trash = join(this.home, '..', 'trash');
-    if (existsSync(trash)) for (const name of readdirSync(trash)) rmSync(join(trash, name), { recursive: true, force: true });
-    return removed;
+    if (!existsSync(trash)) return [];
+    return readdirSync(trash).filter((name) => {
+      const remover = /\.pid(\d+)$/.exec(name);
+      return remover === null || !processAlive(Number(remover[1]));
+    });
+  }
+
+  /** Removes orphan directories (`orphanDirs`) and trash entries. */
+  cleanOrphans(orphans: readonly string[], trash: readonly string[]): void {
+    for (const name of orphans) this.discardDir(name);
+    for (const name of trash) rmSync(join(this.home, '..', 'trash', name), { recursive: true, force: true });
   }
 }

@@ -10,6 +10,7 @@ import { applyLayer } from '../../diff/index.ts';
 import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
 import { BuildCacheRecords, type Database } from '../../metadata/index.ts';
 import type { ContextInput, DockerfileInput } from '../build-types.ts';
+import { scratchName } from '../leftovers.ts';
 import { ContextFs } from './context-fs.ts';
 import { FileHasher } from './content-hash.ts';
 import { IgnoreMatcher, loadIgnoreFile } from './ignore.ts';
@@ -62,7 +63,8 @@ export async function prepareContext(
       }
       if (!st.isDirectory()) throw invalidArgument(`unable to prepare context: path "${context.dir}" is not a directory`);
     } else if (context.kind === 'tar') {
-      temporary = mkdtempSync(join(host.root, 'tmp', 'build-context-'));
+      // Named like the build's scratch directory, so a killed build's is swept like it.
+      temporary = mkdtempSync(join(host.root, 'tmp', `${scratchName()}-context-`));
       dir = join(temporary, 'context');
       const { mkdirSync } = await import('node:fs');
       mkdirSync(dir);

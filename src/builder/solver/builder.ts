@@ -36,6 +36,7 @@ import { dispatchInstruction, type DispatchContext } from './dispatch.ts';
 import { StageState, type LayerRef } from './stage-state.ts';
 import { baseKey, StepCache } from './step-cache.ts';
 import { makeScratch, type StepSpace } from './workspace.ts';
+import { runtimeStatesDeleted } from './run-container.ts';
 import { findStageRef, type StagePlan, type StageResult } from './stage-plan.ts';
 
 export type { StagePlan, StageResult };
@@ -147,6 +148,7 @@ export class Builder {
         inTransaction(this.host.db, () => this.leases.release(id));
       }
       this.context?.cleanup();
+      await runtimeStatesDeleted();
       rmSync(this.scratch, { recursive: true, force: true });
     }
   }

@@ -1,19 +1,26 @@
 /**
  * RUN in a container: the step's mounted snapshot is the root filesystem, runc runs the
- * command in the foreground with the stage's env, user, working directory and mounts, and
- * its output goes to the progress view. Nothing outlives the call: the runtime state is
- * deleted, the bundle removed, and mount points runc had to create in the root filesystem
- * (`/proc`, `/etc/hosts`, a cache mount's target…) are removed again so they never end up
- * in the layer — BuildKit's executor cleans them the same way.
+ * command with the stage's env, user, working directory and mounts, and its output goes to
+ * the progress view. The container runs under strata-shim with `killWithLauncher`, so it
+ * dies with the build even on `kill -9` (runc's own client dying would leave it running).
+ * Nothing outlives the build: mount points runc had to create in the root filesystem
+ * (`/proc`, `/etc/hosts`, a cache mount's target…) are removed again before the call returns,
+ * so they never end up in the layer — BuildKit's executor cleans them the same way — and the
+ * supervisor deletes the runtime state and the bundle goes right after (the build waits for
+ * that before it ends).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync } from 'node:fs';
+import { once } from 'node:events';
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { internal, StrataError } from '../../errdefs/index.ts';
 import {
-  createBundle, OciRuntime, probeHost, resolveInRootfs, runtimeErrorMessage, type HostInfo, type RuntimeMount,
+  ContainerStartError, createBundle, ensureShim, OciRuntime, probeHost, resolveInRootfs, startContainer, type HostInfo, type RuntimeMount,
+  type StartedContainer,
 } from '../../runtime/index.ts';
+import { BUILD_CONTAINER_PREFIX } from '../leftovers.ts';
 
 export interface ContainerRun {
   /** The mounted root filesystem. */
@@ -50,7 +57,7 @@ function runtimeFor(storeRoot: string): OciRuntime {
   return r;
 }
 
-/** Runs a short runc command with no stdin, ignoring its result (kill and delete after a cancel). */
+/** Runs a short runc command with no stdin, ignoring its result (kill after a cancel). */
 function runcQuietly(runtime: OciRuntime, args: string[]): Promise<void> {
   return new Promise((resolve) => {
     const child = spawn(runtime.binary, [...runtime.globalArgs(), ...args], { stdio: 'ignore' });
@@ -158,6 +165,12 @@ function cleanStubs(rootfs: string, stubs: readonly Stub[]): void {
   }
 }
 
+/** Resolves once a stream of the supervisor has ended (all the step's output was delivered). */
+function drained(stream: Readable | null | undefined): Promise<void> {
+  if (stream === null || stream === undefined || stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return once(stream, 'close').then(() => undefined, () => undefined);
+}
+
 /**
  * Runs one command to completion.
  * @returns its exit code (a runc failure to start it is reported as an error instead), and the
@@ -166,7 +179,8 @@ function cleanStubs(rootfs: string, stubs: readonly Stub[]): void {
  */
 export async function runContainer(storeRoot: string, run: ContainerRun): Promise<ContainerResult> {
   const runtime = runtimeFor(storeRoot);
-  const id = `build-${randomBytes(8).toString('hex')}`;
+  const shim = ensureShim(join(storeRoot, 'runtime'));
+  const id = `${BUILD_CONTAINER_PREFIX}${randomBytes(8).toString('hex')}`;
   // One bundle per run: stages run at the same time.
   const bundleDir = mkdtempSync(join(run.workDir, 'bundle-'));
   const info = host();
@@ -190,52 +204,57 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
     },
   });
   const stubs = findStubs(run.rootfs, bundle.spec.mounts.map((m) => m.destination));
-  const logFile = join(bundleDir, 'runc.log');
-  let exitCode: number;
+  let started: StartedContainer | undefined;
+  const onAbort = (): void => {
+    if (started !== undefined) void runcQuietly(runtime, ['kill', '--all', id, 'KILL']);
+  };
   try {
-    exitCode = await new Promise<number>((resolve, reject) => {
-      const child = spawn(runtime.binary, ['--root', runtime.root, '--log', logFile, '--log-format', 'json', 'run', '--bundle', bundleDir, id], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout.on('data', (b: Buffer) => run.onOutput(b));
-      child.stderr.on('data', (b: Buffer) => run.onOutput(b));
-      const onAbort = (): void => {
-        runcQuietly(runtime, ['kill', '--all', id, 'KILL']);
-      };
-      run.signal?.addEventListener('abort', onAbort, { once: true });
-      child.once('error', (err) => reject(internal(`run ${runtime.binary}: ${err.message}`, { cause: err })));
-      child.once('close', (code, sig) => {
-        run.signal?.removeEventListener('abort', onAbort);
-        if (run.signal?.aborted) {
-          reject(new StrataError('canceled', 'the build was canceled'));
-          return;
-        }
-        resolve(code ?? 128 + (sig === 'SIGKILL' ? 9 : 15));
-      });
+    started = await startContainer({
+      runtime, id, bundleDir, containerDir: bundleDir, shim, stdio: ['ignore', 'pipe', 'pipe'], sigProxy: false, killWithLauncher: true, log: false,
     });
-  } finally {
-    // `runc run` deletes the container when it exits; only a canceled run may leave it.
-    if (run.signal?.aborted === true) await runcQuietly(runtime, ['delete', '--force', id]);
-    cleanStubs(run.rootfs, stubs);
-  }
-  // runc reports a process it could not start through its log, and exits 1 (or 127/126 for exec errors).
-  let failure: string | undefined;
-  try {
-    const text = readFileSync(logFile, 'utf8');
-    if (/"level":"(error|fatal)"/.test(text)) failure = runtimeErrorMessage(text);
-  } catch {
-    // No log: runc had nothing to say.
-  }
-  rmSync(bundleDir, { recursive: true, force: true });
-  if (failure !== undefined && exitCode !== 0) {
-    const err = internal(failure.replace(/^runc run failed: /, ''));
-    (err as { exitCode?: number }).exitCode = exitCode;
+    started.stdout?.on('data', (b: Buffer) => run.onOutput(b));
+    started.stderr?.on('data', (b: Buffer) => run.onOutput(b));
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+    if (run.signal?.aborted === true) onAbort();
+    const { exitCode } = await started.wait();
+    await Promise.all([drained(started.stdout), drained(started.stderr)]);
+    if (run.signal?.aborted === true) throw new StrataError('canceled', 'the build was canceled');
+    const copiedUp: CopiedUpParent[] = [];
+    for (const stub of stubs) {
+      if (stub.parent === '/' || stub.parentStat === undefined || copiedUp.some((c) => c.path === stub.parent)) continue;
+      copiedUp.push({ path: stub.parent, ...stub.parentStat });
+    }
+    return { exitCode, copiedUp };
+  } catch (err) {
+    // runc could not start the process: its words, and the status docker would give (127 for a missing binary).
+    if (err instanceof ContainerStartError) {
+      const failure = internal(err.runtimeMessage.replace(/^runc (run|create) failed: /, ''));
+      (failure as { exitCode?: number }).exitCode = err.exitStatus;
+      throw failure;
+    }
     throw err;
+  } finally {
+    run.signal?.removeEventListener('abort', onAbort);
+    cleanStubs(run.rootfs, stubs);
+    // The supervisor still deletes the runtime state (`runc delete`, tens of milliseconds),
+    // writing to its log in the bundle: the bundle goes when it is done, and the build
+    // waits for that (`runtimeStatesDeleted`) before it removes its scratch directory.
+    if (started === undefined) {
+      rmSync(bundleDir, { recursive: true, force: true });
+    } else {
+      const deleted = started.supervisorExit()
+        .then(() => rmSync(bundleDir, { recursive: true, force: true }))
+        .catch(() => { /* left to the removal of the scratch directory */ });
+      deleting.add(deleted);
+      void deleted.finally(() => deleting.delete(deleted));
+    }
   }
-  const copiedUp: CopiedUpParent[] = [];
-  for (const stub of stubs) {
-    if (stub.parent === '/' || stub.parentStat === undefined || copiedUp.some((c) => c.path === stub.parent)) continue;
-    copiedUp.push({ path: stub.parent, ...stub.parentStat });
-  }
-  return { exitCode, copiedUp };
+}
+
+/** Supervisors of finished steps that are still deleting their container's runtime state. */
+const deleting = new Set<Promise<void>>();
+
+/** Resolves once every finished step's runtime state is deleted and its bundle removed. */
+export async function runtimeStatesDeleted(): Promise<void> {
+  await Promise.all(deleting);
 }

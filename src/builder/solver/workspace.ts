@@ -8,11 +8,11 @@ import { lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync,
 import { join } from 'node:path';
 import { notFound } from '../../errdefs/index.ts';
 import { lgetxattrs } from '../../internal/sys/index.ts';
-import { mountAll, mountPoints, unmountAll, type Mount } from '../../mount/index.ts';
-import { processAlive } from '../../internal/index.ts';
+import { mountAll, unmountAll, type Mount } from '../../mount/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
 import { OverlayRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
+import { scratchName, sweepDeadScratch } from '../leftovers.ts';
 
 export interface CommittedLayer {
   chainId: Digest;
@@ -203,42 +203,10 @@ function mountedTree(snapshotter: Snapshotter, key: string, mounts: Mount[], tar
   };
 }
 
-/** A scratch directory for one build, under the store's tmp/. */
+/** A scratch directory for one build, under the store's tmp/ (dead builds' are swept first). */
 export function makeScratch(root: string): string {
-  sweepDeadScratch(join(root, 'tmp'));
-  const dir = join(root, 'tmp', `build-${process.pid}-${Date.now().toString(36)}`);
+  sweepDeadScratch(root);
+  const dir = join(root, 'tmp', scratchName());
   mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-/**
- * Removes the scratch directories of builds whose process died (kill -9): their mounts are
- * unmounted first. Their snapshots, named by the dead pid, go with the next garbage collection.
- */
-export function sweepDeadScratch(tmp: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmp);
-  } catch {
-    return;
-  }
-  const dead = names.filter((n) => {
-    const m = /^build-(\d+)-/.exec(n);
-    return m !== null && !processAlive(Number(m[1]));
-  });
-  if (dead.length === 0) return;
-  const mounted = mountPoints();
-  for (const name of dead) {
-    const dir = join(tmp, name);
-    // Deepest first, so a mount on top of another comes off first.
-    for (const point of mounted.filter((p) => p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length)) {
-      try {
-        unmountAll(point);
-      } catch {
-        // Still busy: leave this directory for a later build.
-      }
-    }
-    if (mountPoints().some((p) => p.startsWith(`${dir}/`))) continue;
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

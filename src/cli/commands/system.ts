@@ -3,7 +3,7 @@ import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { goStruct, quoteString } from '@strata/go-template';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
-import { bytesSize, humanSize4, humanSizeWithPrecision } from '../format/size.ts';
+import { bytesSize, humanSize, humanSize4, humanSizeWithPrecision } from '../format/size.ts';
 import { timeAgo } from '../format/duration.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
 import { familiarName, parseReference } from '../../oci/index.ts';
@@ -181,9 +181,15 @@ export async function check(ctx: CliContext, _args: string[], options: Options):
   const engine = await ctx.engine();
   const { checkStore } = await import('../../engine/store-check.ts');
   const report = await checkStore(engine, { repair: Boolean(options['repair']) });
-  for (const line of report.repaired) ctx.println(`repaired: ${line}`);
-  for (const line of report.notes) ctx.println(`note: ${line}`);
+  const describe = (l: { what: string; why: string; size?: number }): string => `${l.what}${l.size === undefined ? '' : ` (${humanSize(l.size)})`}: ${l.why}`;
+  for (const l of report.repaired) ctx.println(`repaired: removed ${describe(l)}`);
+  for (const l of report.leftovers) ctx.println(`leftover: ${describe(l)}`);
   for (const line of report.problems) ctx.println(`problem: ${line}`);
-  ctx.println(`checked ${report.blobsChecked} blob(s) and ${report.imagesChecked} image(s): ${report.problems.length === 0 ? 'OK' : `${report.problems.length} problem(s)`}`);
-  return report.problems.length === 0 ? 0 : 1;
+  const found = [
+    ...(report.problems.length > 0 ? [`${report.problems.length} problem(s)`] : []),
+    ...(report.leftovers.length > 0 ? [`${report.leftovers.length} leftover(s), which --repair removes`] : []),
+  ];
+  ctx.println(`checked ${report.blobsChecked} blob(s) and ${report.imagesChecked} image(s): ${found.length === 0 ? 'OK' : found.join(', ')}`);
+  // Anything found is a non-zero status, so scripts notice leftovers as well as problems.
+  return found.length === 0 ? 0 : 1;
 }

@@ -22,6 +22,10 @@
  *                  a line that finds no room is dropped whole
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
  *                  --rm. In the foreground only when the launcher is gone (killed).
+ *   --kill-with-launcher  the container dies with its launcher: when the launcher's end of
+ *                  the ready pipe closes before the exit (kill -9 of `strata build`), the
+ *                  container's init gets SIGKILL, which takes its whole pid namespace with
+ *                  it; the exit is then recorded and the runtime state deleted as usual.
  *
  * With --exec PROCESS.json the shim runs one more process in a running container the same
  * way (`runc exec --detach`, then supervised as a subreaper): output relayed, signals
@@ -66,6 +70,7 @@ struct options {
     int tty;
     int stdin_open;
     int foreground;
+    int kill_with_launcher;
     int ready_fd;
     char **exit_hook;
 };
@@ -78,6 +83,7 @@ static int pending_signals[65];
 static char started_at[64] = "0001-01-01T00:00:00Z";
 static struct termios saved_termios;
 static int termios_saved = 0;
+static int launcher_lost = 0; /* --kill-with-launcher: the launcher went, the container was killed */
 
 /* ---------- small helpers ---------- */
 
@@ -571,11 +577,26 @@ static void setup_signals(void) {
     }
 }
 
+/* ---------- launcher watch (--kill-with-launcher) ---------- */
+
+/* A pollfd on our end of the ready pipe that reports when the launcher's end is closed
+   (POLLHUP on a socket pair, POLLERR on a pipe); one poll ignores without the option. */
+static struct pollfd launcher_watch(void) {
+    int watch = opt.kill_with_launcher && !launcher_lost && opt.ready_fd >= 0;
+    return (struct pollfd){ .fd = watch ? opt.ready_fd : -1, .events = 0 };
+}
+
+/* The launcher is gone: the container goes too (SIGKILL to the pid namespace's init). */
+static void kill_for_launcher(void) {
+    launcher_lost = 1;
+    if (container_pid > 0 && !exited_container) kill(container_pid, SIGKILL);
+}
+
 /* ---------- main ---------- */
 
 static void usage(void) {
     die("usage: strata-shim --runtime PATH --runtime-root DIR --id ID (--bundle DIR --state FILE | --exec PROCESS.json) "
-        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--ready-fd N] [-- HOOK ARGS...]");
+        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--kill-with-launcher] [--ready-fd N] [-- HOOK ARGS...]");
 }
 
 static void parse_args(int argc, char **argv) {
@@ -596,6 +617,7 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--tty") == 0) opt.tty = 1;
         else if (strcmp(a, "--stdin") == 0) opt.stdin_open = 1;
         else if (strcmp(a, "--foreground") == 0) opt.foreground = 1;
+        else if (strcmp(a, "--kill-with-launcher") == 0) opt.kill_with_launcher = 1;
         else if (strcmp(a, "--") == 0) { if (i + 1 < argc) opt.exit_hook = &argv[i + 1]; break; }
         else usage();
 #undef VALUE
@@ -717,9 +739,12 @@ int main(int argc, char **argv) {
 
     int create_status = 0, created = 0;
     while (!created) {
-        struct pollfd p[2] = { { .fd = sig_pipe[0], .events = POLLIN }, { .fd = listen_fd, .events = POLLIN } };
-        int r = poll(p, listen_fd >= 0 ? 2 : 1, 1000);
+        /* a negative fd is ignored by poll: no console socket, no launcher to watch */
+        struct pollfd p[3] = { { .fd = sig_pipe[0], .events = POLLIN }, { .fd = listen_fd, .events = POLLIN }, launcher_watch() };
+        int r = poll(p, 3, 1000);
         if (r < 0 && errno != EINTR) die("poll: %s", strerror(errno));
+        /* gone while runc creates the container: it is killed as soon as its pid is known */
+        if (r > 0 && (p[2].revents & (POLLHUP | POLLERR))) launcher_lost = 1;
         if (listen_fd >= 0 && r > 0 && (p[1].revents & POLLIN)) {
             master = console_receive(listen_fd);
             close(listen_fd);
@@ -764,7 +789,9 @@ int main(int argc, char **argv) {
 
     now_rfc3339(started_at, sizeof started_at);
     write_state("running", 0, "0001-01-01T00:00:00Z", 0, "");
-    ready(opt.foreground, "started %d", (int)container_pid);
+    if (ready(opt.foreground, "started %d", (int)container_pid) < 0 || launcher_lost) {
+        if (opt.kill_with_launcher) kill_for_launcher();
+    }
     if (opt.foreground) {
         for (int s = 1; s < 65; s++) if (pending_signals[s]) kill(container_pid, s);
     }
@@ -778,9 +805,10 @@ int main(int argc, char **argv) {
     reap(0, NULL);
     for (;;) {
         if (exited_container && out.fd < 0 && err.fd < 0) break;
-        struct pollfd p[4];
-        int np = 0, i_sig = -1, i_out = -1, i_err = -1, i_in = -1;
+        struct pollfd p[5];
+        int np = 0, i_sig = -1, i_out = -1, i_err = -1, i_in = -1, i_launcher = -1;
         p[np] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN }; i_sig = np++;
+        if (!exited_container && launcher_watch().fd >= 0) { p[np] = launcher_watch(); i_launcher = np++; }
         if (out.fd >= 0) { p[np] = (struct pollfd){ .fd = out.fd, .events = POLLIN }; i_out = np++; }
         if (err.fd >= 0) { p[np] = (struct pollfd){ .fd = err.fd, .events = POLLIN }; i_err = np++; }
         if (relay_stdin) { p[np] = (struct pollfd){ .fd = 0, .events = POLLIN }; i_in = np++; }
@@ -795,6 +823,7 @@ int main(int argc, char **argv) {
             continue;
         }
         idle_after_exit = 0;
+        if (i_launcher >= 0 && (p[i_launcher].revents & (POLLHUP | POLLERR))) kill_for_launcher();
         if (p[i_sig].revents & POLLIN) {
             unsigned char sigs[64];
             ssize_t k = read(sig_pipe[0], sigs, sizeof sigs);
