@@ -2,3 +2,4 @@ export * from './atomic-file.ts';
 export * from './random-id.ts';
 export * from './process-alive.ts';
 export * from './child-process.ts';
+export * from './path-in-root.ts';
