@@ -32,7 +32,7 @@ import { alreadyExists, failedPrecondition, internal, invalidArgument, isStrataE
 import type { ContentStore } from '../content/index.ts';
 import { inTransaction, ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
 import { checkImageDepth, type ImageStore } from '../images/index.ts';
-import { parseImageConfigBytes, nowRfc3339Nano, type Digest } from '../oci/index.ts';
+import { matchesLabelFilters, parseImageConfigBytes, nowRfc3339Nano, type Digest } from '../oci/index.ts';
 // keys.ts, not the index: the index brings layer apply and the tar codec, which ps never needs.
 import { temporaryKey } from '../snapshots/keys.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
@@ -764,8 +764,7 @@ export class ContainerManager {
       const until = filters.get('until') ?? [];
       if (until.length > 0 && !until.every((u) => Date.parse(c.created) < parseUntil(u))) continue;
       const labels = c.stored.config.Labels;
-      if (!(filters.get('label') ?? []).every((l) => labelMatch(labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatch(labels, l))) continue;
+      if (!matchesLabelFilters(filters, labels)) continue;
       const size = this.sizeRw(c);
       try {
         await this.remove(c);
@@ -942,8 +941,3 @@ function parseUntil(value: string): number {
   return t;
 }
 
-function labelMatch(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}

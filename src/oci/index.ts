@@ -10,3 +10,4 @@ export * from './reference.ts';
 export * from './whiteout.ts';
 export * from './time.ts';
 export * from './go-map.ts';
+export * from './label-filter.ts';

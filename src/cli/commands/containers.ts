@@ -11,6 +11,7 @@ import { commandLine } from '../../containers/container-config.ts';
 import { inspectContainer } from '../../containers/inspect.ts';
 import { statusText, type ContainerStatus } from '../../containers/state.ts';
 import type { Container, ContainerManager } from '../../containers/index.ts';
+import { matchesLabelFilters } from '../../oci/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
@@ -83,12 +84,6 @@ interface Listed {
   status: ContainerStatus;
 }
 
-function labelMatch(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
-
 function applyFilters(containers: ContainerManager, rows: Listed[], filters: Map<string, string[]>): Listed[] {
   for (const key of filters.keys()) if (!PS_FILTERS.includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
   for (const s of filters.get('status') ?? []) if (!STATES.includes(s)) throw invalidArgument(`Invalid filter 'status=${s}'`);
@@ -109,8 +104,7 @@ function applyFilters(containers: ContainerManager, rows: Listed[], filters: Map
     if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
     if (!any('status', (v) => v === status.Status)) return false;
     if (!any('exited', (v) => status.Status === 'exited' && Number(v) === status.ExitCode)) return false;
-    if (!(filters.get('label') ?? []).every((l) => labelMatch(c.stored.config.Labels, l))) return false;
-    if ((filters.get('label!') ?? []).some((l) => labelMatch(c.stored.config.Labels, l))) return false;
+    if (!matchesLabelFilters(filters, c.stored.config.Labels)) return false;
     if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
     if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
     if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
