@@ -20,7 +20,8 @@ import {
 } from '../oci/index.ts';
 import type { GarbageCollector } from '../gc/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
-import { decompressed, detectCompression, type Compression } from './decompress.ts';
+import { sniffCompression } from '../diff/index.ts';
+import { decompressed, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
 
 /** A layer the store must have extracted before the image that uses it is recorded. */
@@ -98,7 +99,7 @@ class EntryMeter {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.compression === undefined) {
-      this.compression = detectCompression(chunk);
+      this.compression = sniffCompression(chunk);
       // A plain layer's bytes are its blob's: when the content store hashes them as it writes
       // the blob, that digest is the diff_id.
       if (this.compression === 'none') this.meter = new LayerMeter({ hash: !this.storeHashes });
