@@ -46,12 +46,12 @@ import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../o
 import { TarParser } from '../internal/tar/index.ts';
 import type { TarHeader, TarParserHandlers } from '../internal/tar/index.ts';
 import { lsetxattr, mknod } from '../internal/sys/index.ts';
-import { PathInRootError } from '../internal/index.ts';
+import { PATH_MAX, PathInRootError } from '../internal/index.ts';
 import { decompress, detectCompression } from './compression.ts';
 import { FileSink, MAX_APPEND } from './file-sink.ts';
 import { LayerSize } from './layer-size.ts';
 import { removeTree } from './remove-tree.ts';
-import { cleanComponents, PATH_MAX, RootPath } from './root-path.ts';
+import { cleanComponents, RootPath } from './root-path.ts';
 
 export type WhiteoutMode = 'overlay' | 'native';
 

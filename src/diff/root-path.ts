@@ -11,8 +11,6 @@ import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { invalidArgument } from '../errdefs/index.ts';
 import { cleanComponents as cleanPath, walkInRoot, type TreeView } from '../internal/index.ts';
 
-export { PATH_MAX } from '../internal/index.ts';
-
 /**
  * Splits a tar name (bytes) into clean components: no empty ones, no '.', '..' applied
  * lexically. A leading '/' is dropped (absolute names land inside the root, as docker does).
