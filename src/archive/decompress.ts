@@ -7,17 +7,10 @@
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
+import { sniffCompression, type SniffedCompression } from '../diff/index.ts';
 import { invalidArgument, unavailable, type StrataError } from '../errdefs/index.ts';
 
-export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
-
-export function detectCompression(head: Buffer): Compression {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  return 'none';
-}
+export type Compression = SniffedCompression;
 
 /** Reads the first bytes of a stream without losing them. */
 async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
@@ -55,7 +48,7 @@ async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; st
  */
 export async function decompressed(source: Readable, what: string): Promise<{ stream: Readable; compression: Compression }> {
   const { head, stream } = await peek(source, 6);
-  const compression = detectCompression(head);
+  const compression = sniffCompression(head);
   if (compression === 'none') return { stream, compression };
   if (compression === 'gzip') return { stream: gunzipStream(stream, what), compression };
   if (compression === 'zstd') return { stream: zstdDecompress(stream, what), compression };

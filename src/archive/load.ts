@@ -20,7 +20,8 @@ import {
 } from '../oci/index.ts';
 import type { GarbageCollector } from '../gc/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
-import { decompressed, detectCompression, gzipError, type Compression } from './decompress.ts';
+import { sniffCompression } from '../diff/index.ts';
+import { decompressed, gzipError, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
 import { dropUnrecorded } from './unrecorded.ts';
 
@@ -99,7 +100,7 @@ class EntryMeter {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.compression === undefined) {
-      this.compression = detectCompression(chunk);
+      this.compression = sniffCompression(chunk);
       // A plain layer's bytes are its blob's: when the content store hashes them as it writes
       // the blob, that digest is the diff_id.
       if (this.compression === 'none') this.meter = new LayerMeter({ hash: !this.storeHashes });

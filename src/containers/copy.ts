@@ -16,6 +16,7 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { applyLayer } from '../diff/index.ts';
 import { errnoOf, failedPrecondition, fromSystemError, internal, invalidArgument, notFound, type StrataError } from '../errdefs/index.ts';
+import { cleanComponents } from '../internal/index.ts';
 import { resolveInRootfs } from '../runtime/index.ts';
 import type { MountPoint } from './container-config.ts';
 import type { Container } from './container.ts';
@@ -36,16 +37,8 @@ export interface ResolvedPath {
  * @throws invalid-argument when `..` would climb above the container's root.
  */
 export function cleanContainerPath(raw: string): string {
-  const parts: string[] = [];
-  for (const p of raw.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') {
-      if (parts.length === 0) throw invalidArgument(`invalid container path ${JSON.stringify(raw)}: it escapes the container's root`);
-      parts.pop();
-      continue;
-    }
-    parts.push(p);
-  }
+  const parts = cleanComponents(raw);
+  if (parts === undefined) throw invalidArgument(`invalid container path ${JSON.stringify(raw)}: it escapes the container's root`);
   return '/' + parts.join('/');
 }
 
@@ -66,7 +59,7 @@ export function resolveContainerPath(c: Container, rootfs: string, raw: string, 
   const root = mount?.Source ?? rootfs;
   const rel = mount === undefined ? path : path.slice(mount.Destination.length) || '/';
   if (rel === '/') return { host: root, root, path };
-  const host = options.follow ? resolveInRootfs(root, rel) : join(resolveInRootfs(root, posix.dirname(rel)), posix.basename(rel));
+  const host = resolveInRootfs(root, rel, { followLast: options.follow === true });
   if (!host.startsWith(root)) throw internal(`resolved ${path} outside the container's root`);
   return { host, root, path };
 }

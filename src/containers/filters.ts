@@ -2,10 +2,11 @@
  * docker's container filters (`--filter key=value`), one implementation for `ps` and
  * `container prune`; each command accepts its own keys, as docker's daemon does (prune:
  * `until`, `label`, `label!`). Values of one key are alternatives (any may match), except
- * `label` (all must match) and `label!`/`until` (every one applies).
+ * `label` (all must match), `label!` (excludes only what matches all of them, as docker) and
+ * `until` (every one applies).
  */
 import { invalidArgument } from '../errdefs/index.ts';
-import { parseTimestampFilter } from '../oci/index.ts';
+import { matchesLabelFilters, parseTimestampFilter } from '../oci/index.ts';
 import type { Container } from './container.ts';
 import type { ContainerListing } from './status-reader.ts';
 
@@ -30,12 +31,6 @@ export interface ContainerFilterOptions {
   now?: number;
 }
 
-function labelMatch(labels: Record<string, string>, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return filter in labels;
-  return labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}
-
 /**
  * Checks `filters` and returns the function that applies them to a listing (newest first,
  * as `before`/`since` count positions in it).
@@ -49,8 +44,6 @@ export function containerFilter(filters: Map<string, string[]>, options: Contain
   const sinceIds = (filters.get('since') ?? []).map((ref) => options.find(ref).id);
   const ancestors = (filters.get('ancestor') ?? []).map((a) => options.imageId?.(a) ?? a);
   const until = (filters.get('until') ?? []).map((u) => parseTimestampFilter(u, options.now));
-  const labels = filters.get('label') ?? [];
-  const notLabels = filters.get('label!') ?? [];
   const any = (key: string, test: (v: string) => boolean): boolean => {
     const values = filters.get(key);
     return values === undefined || values.length === 0 || values.some(test);
@@ -64,8 +57,7 @@ export function containerFilter(filters: Map<string, string[]>, options: Contain
       if (!any('name', (v) => new RegExp(v).test(c.name) || new RegExp(v).test(`/${c.name}`))) return false;
       if (!any('status', (v) => v === status.Status)) return false;
       if (!any('exited', (v) => status.Status === 'exited' && Number(v) === status.ExitCode)) return false;
-      if (!labels.every((l) => labelMatch(c.stored.config.Labels, l))) return false;
-      if (notLabels.some((l) => labelMatch(c.stored.config.Labels, l))) return false;
+      if (!matchesLabelFilters(filters, c.stored.config.Labels)) return false;
       if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
       if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
       if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;

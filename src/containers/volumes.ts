@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
 import { inTransaction, VolumeRecords, type Database, type VolumeRow } from '../metadata/index.ts';
-import { goMap } from '../oci/index.ts';
+import { goMap, matchesLabelFilters } from '../oci/index.ts';
 import { isMountPoint, mountAll, unmountAll } from '../mount/index.ts';
 import { randomHexId } from '../internal/index.ts';
 import { validateVolumeName } from '../runtime/index.ts';
@@ -166,8 +166,7 @@ export class VolumeStore {
       if (names.length > 0 && !names.some((n) => v.Name.includes(n))) continue;
       const drivers = filters.get('driver') ?? [];
       if (drivers.length > 0 && !drivers.includes(v.Driver)) continue;
-      if (!(filters.get('label') ?? []).every((l) => labelMatches(v.Labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatches(v.Labels, l))) continue;
+      if (!matchesLabelFilters(filters, v.Labels)) continue;
       for (const d of filters.get('dangling') ?? []) {
         if (!['true', '1', 'false', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${d}'`);
       }
@@ -229,8 +228,7 @@ export class VolumeStore {
     let reclaimed = 0;
     for (const v of this.list()) {
       if (v.links > 0 || (!all && !v.anonymous)) continue;
-      if (!(filters.get('label') ?? []).every((l) => labelMatches(v.Labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatches(v.Labels, l))) continue;
+      if (!matchesLabelFilters(filters, v.Labels)) continue;
       const size = this.size(v.Name);
       try {
         if (this.remove(v.Name)) {
@@ -293,8 +291,3 @@ export class VolumeStore {
   }
 }
 
-export function labelMatches(labels: Record<string, string> | null, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return labels !== null && filter in labels;
-  return labels !== null && labels[filter.slice(0, eq)] === filter.slice(eq + 1);
-}

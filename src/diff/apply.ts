@@ -4,7 +4,7 @@
  *
  * Every path lands inside the target: names are cleaned lexically ('..' may not climb out,
  * absolute names are taken relative to the target), parents are resolved one component at a
- * time with symlinks followed only inside the target (see root-path.ts), a symlink whose
+ * time with symlinks followed only inside the target (see internal/path-in-root.ts), a symlink whose
  * relative target climbs out of the target is refused (as docker refuses it), a hardlink
  * must name a file inside the target, and an existing entry is removed before a new one
  * takes its place (never written through).
@@ -46,11 +46,12 @@ import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../o
 import { TarParser } from '../internal/tar/index.ts';
 import type { TarHeader, TarParserHandlers } from '../internal/tar/index.ts';
 import { lsetxattr, mknod } from '../internal/sys/index.ts';
+import { PATH_MAX, PathInRootError } from '../internal/index.ts';
 import { decompress, detectCompression } from './compression.ts';
 import { FileSink, MAX_APPEND } from './file-sink.ts';
 import { LayerSize } from './layer-size.ts';
 import { removeTree } from './remove-tree.ts';
-import { cleanComponents, PATH_MAX, RootPath } from './root-path.ts';
+import { cleanComponents, RootPath } from './root-path.ts';
 
 export type WhiteoutMode = 'overlay' | 'native';
 
@@ -625,7 +626,7 @@ class LayerApplier implements TarParserHandlers {
     try {
       return this.root.resolveDirKey(key, false, this.where);
     } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return undefined;
+      if (err instanceof PathInRootError && err.errno === 'ENOENT') return undefined;
       throw err;
     }
   }

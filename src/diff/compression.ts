@@ -17,21 +17,33 @@ export const ZSTD_LEVEL = 3;
 
 const CHUNK = 128 * 1024;
 
+/** Every compression the magic bytes tell apart; strata reads only the first three. */
+export type SniffedCompression = Compression | 'bzip2' | 'xz';
+
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
 /**
- * What the first bytes of a blob say it is. Anything unrecognised is taken as an
- * uncompressed tar (the tar parser rejects it if it is not one).
+ * What the first bytes (6 are enough) of a blob say it is. Anything unrecognised is 'none':
+ * an uncompressed tar (the tar parser rejects it if it is not one).
+ */
+export function sniffCompression(head: Buffer): SniffedCompression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
+  if (head.length >= 6 && head.subarray(0, 6).equals(XZ_MAGIC)) return 'xz';
+  return 'none';
+}
+
+/**
+ * `sniffCompression`, for a layer.
  * @throws StrataError 'unimplemented' for bzip2 and xz, which layers may not use.
  */
 export function detectCompression(head: Buffer): Compression {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh') {
-    throw unimplemented('bzip2-compressed layers are not supported', { hint: 'layers may be uncompressed, gzip or zstd' });
+  const compression = sniffCompression(head);
+  if (compression === 'bzip2' || compression === 'xz') {
+    throw unimplemented(`${compression}-compressed layers are not supported`, { hint: 'layers may be uncompressed, gzip or zstd' });
   }
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-    throw unimplemented('xz-compressed layers are not supported', { hint: 'layers may be uncompressed, gzip or zstd' });
-  }
-  return 'none';
+  return compression;
 }
 
 /** A transform that compresses what is written to it. */

@@ -8,5 +8,5 @@ export { applyLayer } from './apply.ts';
 export type { ApplyLayerOptions, LayerSource, LayerStats, WhiteoutMode } from './apply.ts';
 export { diffDirectories, diffOverlayUpper } from './diff.ts';
 export type { DiffDirectoriesOptions, DiffOverlayUpperOptions } from './diff.ts';
-export { compress, decompress, detectCompression, GZIP_LEVEL, ZSTD_LEVEL } from './compression.ts';
-export type { Compression, Decompressed } from './compression.ts';
+export { compress, decompress, detectCompression, GZIP_LEVEL, sniffCompression, ZSTD_LEVEL } from './compression.ts';
+export type { Compression, Decompressed, SniffedCompression } from './compression.ts';

@@ -1,21 +1,15 @@
 /**
- * Path resolution confined to a root directory, as if the process were chrooted there:
- * node has no chroot and no openat, so every parent of an extracted entry is walked one
- * component at a time with lstat. Symlinks met on the way are followed *inside the root*
- * (an absolute target restarts at the root, `..` stops at the root), the way moby's
- * FollowSymlinkInScope and containerd's fs.RootPath resolve them. Nothing resolved here can
- * name a path outside the root.
+ * Where apply writes: paths inside the target, resolved by internal/path-in-root.ts (symlinks
+ * followed inside the target, '..' stopped at it), with what a layer's stream of entries needs
+ * on top: missing parents made on the way, and the directories resolved before remembered, so
+ * that most entries cost no walk at all.
  *
  * Paths are handled as 'latin1' strings: one char per byte, so names that are not UTF-8
  * survive, and `Buffer.from(path, 'latin1')` gives the exact bytes back for fs calls.
  */
 import { lstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { invalidArgument } from '../errdefs/index.ts';
-
-/** Linux's PATH_MAX: a longer absolute path cannot be used in a syscall. */
-export const PATH_MAX = 4096;
-/** Symlinks followed while resolving one path before it counts as a loop (Linux stops at 40). */
-export const MAX_SYMLINKS = 40;
+import { cleanComponents as cleanPath, walkInRoot, type TreeView } from '../internal/index.ts';
 
 /**
  * Splits a tar name (bytes) into clean components: no empty ones, no '.', '..' applied
@@ -23,16 +17,8 @@ export const MAX_SYMLINKS = 40;
  * @throws StrataError 'invalid-argument' when '..' would climb above the root.
  */
 export function cleanComponents(name: Buffer, what: string): string[] {
-  const out: string[] = [];
-  for (const part of name.toString('latin1').split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length === 0) throw invalidArgument(`${what}: path escapes the layer root with '..'`);
-      out.pop();
-      continue;
-    }
-    out.push(part);
-  }
+  const out = cleanPath(name.toString('latin1'));
+  if (out === undefined) throw invalidArgument(`${what}: path escapes the layer root with '..'`);
   return out;
 }
 
@@ -50,6 +36,8 @@ export class RootPath {
   /** The root as a latin1 string, without a trailing slash. */
   readonly root: string;
   private cache = new Map<string, string>();
+  private readonly creating = this.view(true);
+  private readonly existing = this.view(false);
 
   constructor(
     root: string,
@@ -91,60 +79,38 @@ export class RootPath {
    * The real path (relative to the root, no symlinks in it) of the directory named by
    * `components`, following symlinks inside the root. With `create`, missing directories
    * are made (mode 0755, as docker makes missing parents).
-   * @throws StrataError 'invalid-argument' when a component is not a directory, for a
-   *   symlink loop, or when the result would be longer than PATH_MAX; 'not-found' when a
-   *   component is missing and `create` is false.
+   * @throws PathInRootError (invalid-argument) when a component is not a directory, for a
+   *   symlink loop, or when the result would be longer than PATH_MAX; ENOENT (not-found)
+   *   when a component is missing and `create` is false.
    */
   resolveDir(components: readonly string[], create: boolean, what: string): string {
     const key = components.join('/');
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     this.hooks?.beforeWalk();
-    const real: string[] = [];
-    // Components still to walk, last first, so symlink targets can be pushed on cheaply.
-    const todo = components.slice().reverse();
-    let links = 0;
-    let length = this.root.length;
-    while (todo.length > 0) {
-      const c = todo.pop()!;
-      if (c === '' || c === '.') continue;
-      if (c === '..') {
-        const gone = real.pop();
-        if (gone !== undefined) length -= gone.length + 1;
-        continue;
-      }
-      real.push(c);
-      length += c.length + 1;
-      if (length >= PATH_MAX) throw invalidArgument(`${what}: path is longer than the ${PATH_MAX} bytes Linux allows`);
-      const abs = this.abs(real.join('/'));
-      const st = lstatSync(abs, { throwIfNoEntry: false });
-      if (st === undefined) {
-        if (!create) {
-          throw Object.assign(new Error(`${what}: ${real.join('/')} does not exist`), { code: 'ENOENT' });
-        }
-        mkdirSync(abs, 0o755);
-        this.hooks?.madeDirectory(real.join('/'));
-        continue;
-      }
-      if (st.isDirectory()) continue;
-      if (st.isSymbolicLink()) {
-        if (++links > MAX_SYMLINKS) throw invalidArgument(`${what}: too many levels of symbolic links (a loop?)`);
-        real.pop();
-        length -= c.length + 1;
-        const target = readlinkSync(abs, { encoding: 'buffer' }).toString('latin1');
-        if (target.startsWith('/')) {
-          real.length = 0;
-          length = this.root.length;
-        }
-        const parts = target.split('/');
-        for (let i = parts.length - 1; i >= 0; i--) todo.push(parts[i]!);
-        continue;
-      }
-      throw invalidArgument(`${what}: ${JSON.stringify(Buffer.from(real.join('/'), 'latin1').toString('utf8'))} is not a directory`);
-    }
-    const result = real.join('/');
+    const result = walkInRoot(create ? this.creating : this.existing, components, {
+      what, directory: true, existing: true, latin1: true, rootBytes: this.root.length,
+    });
     if (this.cache.size > 4096) this.cache.clear();
     this.cache.set(key, result);
     return result;
+  }
+
+  /** The tree as it is, with missing directories made on the way when `create`. */
+  private view(create: boolean): TreeView {
+    return {
+      kind: (rel) => {
+        const abs = this.abs(rel);
+        const st = lstatSync(abs, { throwIfNoEntry: false });
+        if (st === undefined) {
+          if (!create) return undefined;
+          mkdirSync(abs, 0o755);
+          this.hooks?.madeDirectory(rel);
+          return 'directory';
+        }
+        return st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+      },
+      readlink: (rel) => readlinkSync(this.abs(rel), { encoding: 'buffer' }).toString('latin1'),
+    };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { failedPrecondition } from '../errdefs/index.ts';
 import {
-  familiarString, formatReference, parseReference, parseTimestampFilter, shortId, withDefaultTag, type Digest, type Reference,
+  familiarString, formatReference, matchesLabelFilters, parseReference, parseTimestampFilter, shortId, withDefaultTag, type Digest, type Reference,
 } from '../oci/index.ts';
 import { listImages, type ImageStore } from '../images/index.ts';
 import type { Engine } from './engine.ts';
@@ -163,13 +163,11 @@ export class ImageRemover {
       if (v === 'false' || v === '0') all = true;
     }
     const until = (filters.get('until') ?? []).map((v) => parseTimestampFilter(v));
-    const labels = filters.get('label') ?? [];
-    const notLabels = filters.get('label!') ?? [];
     const candidates = listImages(this.store, { all: true })
       .filter((s) => (all ? true : this.store.records.children(s.Id).length === 0))
       .filter((s) => this.users(s.Id as Digest).length === 0)
       .filter((s) => until.every((u) => s.Created * 1000 < u))
-      .filter((s) => labels.every((l) => labelMatches(s.Labels, l)) && notLabels.every((l) => !labelMatches(s.Labels, l)));
+      .filter((s) => matchesLabelFilters(filters, s.Labels));
     const records: DeleteRecord[] = [];
     const layerSizes = new Map(this.store.layers.all().map((l) => [l.chainId, l.size]));
     for (const image of candidates) {
@@ -200,12 +198,6 @@ function isSingleReference(refs: Refs): boolean {
   if (refs.tags.length > 1) return false;
   const repos = new Set([...refs.tags, ...refs.digests].map(repoOf));
   return repos.size <= 1;
-}
-
-function labelMatches(labels: Record<string, string> | null, filter: string): boolean {
-  const eq = filter.indexOf('=');
-  if (eq === -1) return labels !== null && filter in labels;
-  return labels !== null && labels[filter.slice(0, eq)] === filter.slice(eq + 1);
 }
 
 export type { Reference };

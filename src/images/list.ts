@@ -3,7 +3,7 @@
  * first, with its filters and its rule for hiding intermediate images.
  */
 import { invalidArgument } from '../errdefs/index.ts';
-import { familiarName, familiarString, parseReference, parseRfc3339, parseTimestampFilter, withDefaultTag, type Digest } from '../oci/index.ts';
+import { familiarName, familiarString, matchesLabelFilters, parseReference, parseRfc3339, parseTimestampFilter, withDefaultTag, type Digest } from '../oci/index.ts';
 import type { ImageStore } from './image-store.ts';
 
 export interface ImageSummary {
@@ -53,16 +53,6 @@ export function pathMatch(pattern: string, name: string): boolean {
   }
 }
 
-function labelMatches(labels: Record<string, string> | undefined, filters: string[]): boolean {
-  return filters.every((f) => {
-    const eq = f.indexOf('=');
-    if (eq === -1) return labels !== undefined && f in labels;
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
-    return labels !== undefined && labels[key] === value;
-  });
-}
-
 export function listImages(store: ImageStore, options: ImageListOptions = {}): ImageSummary[] {
   const filters = options.filters ?? new Map<string, string[]>();
   for (const name of filters.keys()) {
@@ -78,7 +68,6 @@ export function listImages(store: ImageStore, options: ImageListOptions = {}): I
   const sinceCreated = (filters.get('since') ?? []).map((r) => createdOf(store, store.resolve(r)));
   const until = (filters.get('until') ?? []).map((v) => parseTimestampFilter(v));
   const references = filters.get('reference') ?? [];
-  const labels = filters.get('label') ?? [];
 
   const tagsByImage = new Map<string, string[]>();
   for (const tag of store.records.allTags()) {
@@ -109,7 +98,7 @@ export function listImages(store: ImageStore, options: ImageListOptions = {}): I
     let repoTags = tagsByImage.get(row.id) ?? [];
     let repoDigests = digestsByImage.get(row.id) ?? [];
     const imageLabels = labelsOf(row);
-    if (labels.length > 0 && !labelMatches(imageLabels ?? undefined, labels)) continue;
+    if (!matchesLabelFilters(filters, imageLabels)) continue;
     if (references.length > 0) {
       repoTags = repoTags.filter((t) => references.some((p) => referenceMatches(p, t)));
       repoDigests = repoDigests.filter((d) => references.some((p) => referenceMatches(p, d)));

@@ -11,3 +11,4 @@ export * from './whiteout.ts';
 export * from './time.ts';
 export * from './go-map.ts';
 export * from './timestamp.ts';
+export * from './label-filter.ts';

@@ -67,7 +67,7 @@ export class DockerConfig {
     } catch (err) {
       throw fromSystemError(err, `create ${dirname(this.path)}`);
     }
-    writeFileAtomic(this.path, `${JSON.stringify(doc, null, '\t')}\n`, 0o600);
+    writeFileAtomic(this.path, `${JSON.stringify(doc, null, '\t')}\n`, { mode: 0o600 });
   }
 
   /** The helper that holds credentials for `serverKey`, if one is configured. */

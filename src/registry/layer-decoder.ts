@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { invalidArgument, StrataError, unavailable, unimplemented } from '../errdefs/index.ts';
-import { detectCompression, type LayerMeasure } from '../archive/index.ts';
+import type { LayerMeasure } from '../archive/index.ts';
+import { sniffCompression } from '../diff/index.ts';
 import type { LayerSink } from './layer-sink.ts';
 
 const CHUNK = 256 * 1024;
@@ -46,7 +47,7 @@ export class LayerDecoder {
     this.started = true;
     const head = Buffer.concat(this.head);
     this.head = [];
-    const compression = detectCompression(head);
+    const compression = sniffCompression(head);
     if (compression === 'bzip2' || compression === 'xz') {
       throw unimplemented(`${this.what}: ${compression}-compressed layers are not supported`, { hint: 'layers may be uncompressed, gzip or zstd' });
     }

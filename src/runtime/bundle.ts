@@ -3,10 +3,10 @@
  * spec bind-mounts, all in the bundle directory the caller gives (usually the container's
  * own directory, as docker keeps them in /var/lib/docker/containers/<id>/).
  */
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fromSystemError } from '../errdefs/index.ts';
+import { writeFileAtomic } from '../internal/index.ts';
 import { hostnameFileContent, hostsFileContent, resolvConfContent } from './etc-files.ts';
 import { hostDevices, probeHost, type HostInfo } from './host-info.ts';
 import type { ImageRunConfig } from './image-config.ts';
@@ -28,33 +28,15 @@ export interface BundleInput {
   runtime?: RuntimeMountFeatures;
 }
 
+/**
+ * A bundle is written again at every start, so without fsync: readers see the old content or
+ * the new, and an fsync would cost ~7 ms on every `run`.
+ */
+const NOT_DURABLE = { durable: false } as const;
+
 export interface Bundle extends SpecResult {
   bundleDir: string;
   configPath: string;
-}
-
-/**
- * Writes a file so that readers see the old content or the new, never a mix (temp file +
- * rename). Not fsynced unless `durable`: bundles and state are rewritten at every start,
- * and an fsync costs ~7 ms here, on the path of every `run`.
- */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644, durable = false): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    if (durable) fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* never created */ }
-    throw fromSystemError(err, `write ${path}`);
-  }
 }
 
 /**
@@ -87,13 +69,13 @@ export function createBundle(input: BundleInput): Bundle {
     ...(options.privileged ? { privilegedDevices: hostDevices() } : {}),
   });
   const network = options.network === 'host' ? 'host' : 'none';
-  writeFileAtomic(etcFiles.hostname, hostnameFileContent(result.hostname));
-  writeFileAtomic(etcFiles.hosts, hostsFileContent({ network, hostHosts: host.hostsFile, extraHosts: options.extraHosts ?? [] }));
+  writeFileAtomic(etcFiles.hostname, hostnameFileContent(result.hostname), NOT_DURABLE);
+  writeFileAtomic(etcFiles.hosts, hostsFileContent({ network, hostHosts: host.hostsFile, extraHosts: options.extraHosts ?? [] }), NOT_DURABLE);
   writeFileAtomic(etcFiles.resolvConf, resolvConfContent({
     network, hostResolvConf: host.resolvConf, dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [],
-  }));
+  }), NOT_DURABLE);
   if (options.workdir !== undefined || (input.image?.WorkingDir ?? '') !== '') mkdirInRootfs(rootfs, result.cwd);
   const configPath = join(bundleDir, 'config.json');
-  writeFileAtomic(configPath, serializeSpec(result.spec));
+  writeFileAtomic(configPath, serializeSpec(result.spec), NOT_DURABLE);
   return { ...result, bundleDir, configPath };
 }

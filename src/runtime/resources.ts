@@ -4,6 +4,7 @@
  * `--cpu-period`/`--cpu-quota`, `--cpuset-*`, `--pids-limit`, `--ulimit`,
  * `--device-cgroup-rule`.
  */
+import { quoteString } from '@strata/go-template';
 import { invalidArgument } from '../errdefs/index.ts';
 import type { RlimitValue } from './host-info.ts';
 import type { RunOptions, Ulimit } from './run-options.ts';
@@ -66,27 +67,50 @@ export function cgroupResources(opts: RunOptions, cpuCount: number): Omit<LinuxR
   return out;
 }
 
+/** The resources `--ulimit` knows, as docker names them (`as` is left out, as docker leaves it out). */
 const ULIMIT_NAMES = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Go's strconv.ParseInt(s, 10, 64), with its errors. */
+function parseInt64(s: string): number {
+  if (!/^[+-]?[0-9]+$/.test(s)) throw invalidArgument(`strconv.ParseInt: parsing ${quoteString(s)}: invalid syntax`);
+  const n = BigInt(s);
+  if (n > INT64_MAX || n < -INT64_MAX - 1n) throw invalidArgument(`strconv.ParseInt: parsing ${quoteString(s)}: value out of range`);
+  return Number(n);
+}
+
 /**
- * One `--ulimit name=soft[:hard]` (go-units ParseUlimit; -1 is unlimited).
- * @throws invalid-argument `invalid ulimit type: x`, `ulimit soft limit must be less than or equal to hard limit: 2 > 1`, …
+ * One `--ulimit name=soft[:hard]` (`nofile=1024:2048`, `nproc=10`; -1 is unlimited), checked
+ * as docker's CLI checks it, with its messages (its hard value is read before its soft one,
+ * which decides the error of a value with two bad numbers).
+ * @throws invalid-argument `invalid ulimit argument: x`, `invalid ulimit type: x`,
+ *   `strconv.ParseInt: parsing "x": invalid syntax`, `ulimit soft limit must be less than or
+ *   equal to hard limit: 2 > 1`, …
  */
 export function parseUlimit(text: string): Ulimit {
   const eq = text.indexOf('=');
   if (eq < 0) throw invalidArgument(`invalid ulimit argument: ${text}`);
   const name = text.slice(0, eq);
   if (!ULIMIT_NAMES.includes(name)) throw invalidArgument(`invalid ulimit type: ${name}`);
-  const parts = text.slice(eq + 1).split(':');
-  if (parts.length > 2) throw invalidArgument(`too many limit value arguments - ${text.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
-  const num = (s: string): number => {
-    if (!/^-?\d+$/.test(s)) throw invalidArgument(`invalid ulimit argument: ${text}`);
-    return Number(s);
-  };
-  const soft = num(parts[0] as string);
-  const hard = parts[1] === undefined ? soft : num(parts[1]);
-  if (soft > hard && hard !== -1) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  const limits = text.slice(eq + 1);
+  const parts = limits.split(':');
+  if (parts.length > 2) throw invalidArgument(`too many limit value arguments - ${limits}, can only have up to two, \`soft[:hard]\``);
+  const hard = parts.length === 2 ? parseInt64(parts[1] as string) : undefined;
+  const soft = parseInt64(parts[0] as string);
+  if (hard === undefined) return { name, soft, hard: soft };
+  if (hard !== -1) {
+    if (soft === -1) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: ${hard}`);
+    if (soft > hard) throw invalidArgument(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  }
   return { name, soft, hard };
+}
+
+/** `--ulimit` values as docker's CLI keeps them: the last one of each resource, in the order of their names. */
+export function ulimitsByName(ulimits: readonly Ulimit[]): Ulimit[] {
+  const byName = new Map<string, Ulimit>();
+  for (const u of ulimits) byName.set(u.name, u);
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /**

@@ -1,15 +1,14 @@
 /**
- * Paths inside an untrusted rootfs, resolved as the container would see them: every
- * symlink is followed relative to the rootfs (an absolute target starts at the rootfs,
- * `..` stops at it), so nothing resolves outside. Used for /etc/passwd, /etc/group and the
- * working directory before the container starts (nothing in the rootfs runs yet, so the
- * tree cannot change under us except by the caller).
+ * Paths inside an untrusted rootfs, resolved as the container would see them, by the one
+ * resolver (internal/path-in-root.ts): every symlink is followed relative to the rootfs (an
+ * absolute target starts at the rootfs, `..` stops at it), so nothing resolves outside. Used
+ * for /etc/passwd, /etc/group and the working directory before the container starts (nothing
+ * in the rootfs runs yet, so the tree cannot change under us except by the caller).
  */
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, chownSync, chmodSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, readSync, chownSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument } from '../errdefs/index.ts';
-
-const MAX_SYMLINKS = 255;
+import { openInRoot, resolveInRoot } from '../internal/index.ts';
 
 /** Splits a container path into clean components (no empty, `.` components). */
 function components(path: string): string[] {
@@ -20,37 +19,11 @@ function components(path: string): string[] {
  * Maps a container path to the host path it denotes inside `rootfs`, following symlinks
  * within the rootfs (like securejoin). Missing components are allowed: the rest of the
  * path is appended as is.
+ * @param options.followLast false: a symlink as the last component is not followed (lstat)
  * @throws invalid-argument after too many symlinks (a loop).
  */
-export function resolveInRootfs(rootfs: string, path: string): string {
-  const pending = components(path);
-  const resolved: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift() as string;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = join(rootfs, ...resolved, part);
-    let isLink = false;
-    try {
-      isLink = lstatSync(candidate).isSymbolicLink();
-    } catch (err) {
-      const errno = errnoOf(err);
-      if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw fromSystemError(err, `resolve ${path} in the container's root`);
-    }
-    if (!isLink) {
-      resolved.push(part);
-      continue;
-    }
-    links += 1;
-    if (links > MAX_SYMLINKS) throw invalidArgument(`resolve ${path} in the container's root: too many levels of symbolic links`);
-    const target = readlinkSync(candidate);
-    if (target.startsWith('/')) resolved.length = 0;
-    pending.unshift(...components(target));
-  }
-  return join(rootfs, ...resolved);
+export function resolveInRootfs(rootfs: string, path: string, options: { followLast?: boolean } = {}): string {
+  return resolveInRoot(rootfs, path, { what: `resolve ${path} in the container's root`, ...options });
 }
 
 /**
@@ -58,11 +31,9 @@ export function resolveInRootfs(rootfs: string, path: string): string {
  * not a regular file). Reads at most `maxBytes`.
  */
 export function readRootfsFile(rootfs: string, path: string, maxBytes = 16 * 1024 * 1024): Buffer | undefined {
-  const hostPath = resolveInRootfs(rootfs, path);
   let fd: number;
   try {
-    // O_NOFOLLOW: the last component was resolved above; refuse a link swapped in since.
-    fd = openSync(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openInRoot(rootfs, path, constants.O_RDONLY | constants.O_NONBLOCK, { what: `read ${path} in the container's root` });
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ELOOP') return undefined;

@@ -215,6 +215,15 @@ test('logs -f follows until the container exits', async () => {
   strataOk(root, ['rm', 'chatty']);
 });
 
+test('--ulimit: the last value of each resource, in the order of their names, as docker keeps them', () => {
+  const id = strataOk(root, ['create', '--ulimit', 'nproc=10', '--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=20', BUSYBOX]).trim();
+  try {
+    assert.equal(strataOk(root, ['inspect', '-f', '{{json .HostConfig.Ulimits}}', id]), '[{"Name":"nofile","Hard":2048,"Soft":1024},{"Name":"nproc","Hard":20,"Soft":20}]\n');
+  } finally {
+    strataOk(root, ['rm', id]);
+  }
+});
+
 test('bad input: a clear error, exit 125 for run, and nothing changes', () => {
   const before = readdirSync(join(root, 'containers')).sort();
   const cases: Array<[string[], RegExp, number]> = [
@@ -229,6 +238,9 @@ test('bad input: a clear error, exit 125 for run, and nothing changes', () => {
     [['run', '-v', '/tmp:/x', '-v', '/tmp:/x', BUSYBOX, 'true'], /Duplicate mount point: \/x/, 125],
     [['run', '--network', 'mynet', BUSYBOX, 'true'], /network mynet not found/, 125],
     [['run', '-p', '80:80', BUSYBOX, 'true'], /publishing ports needs a bridge network/, 125],
+    [['run', '--ulimit', 'bogus=1', BUSYBOX, 'true'], /^Error: invalid argument "bogus=1" for "--ulimit" flag: invalid ulimit type: bogus\n/, 125],
+    [['create', '--ulimit', 'nofile=10:5', BUSYBOX], /^Error: invalid argument "nofile=10:5" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 10 > 5\n/, 125],
+    [['run', '--ulimit', 'nofile=abc', BUSYBOX, 'true'], /^Error: invalid argument "nofile=abc" for "--ulimit" flag: strconv\.ParseInt: parsing "abc": invalid syntax\n/, 125],
     [['rm', 'nope'], /^Error: No such container: nope\n$/, 1],
     [['stop', 'nope'], /^Error: No such container: nope\n$/, 1],
     [['exec', 'nope', 'true'], /^Error: No such container: nope\n$/, 1],

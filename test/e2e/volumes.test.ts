@@ -87,6 +87,19 @@ test('tmpfs: --tmpfs with options and --mount type=tmpfs; nothing reaches the la
   strataOk(root, ['rm', 'tmpfs-user']);
 });
 
+test('label filters as docker has them: every label= matches, and label!= excludes only what matches all of them', () => {
+  strataOk(root, ['volume', 'create', '--label', 'lf=1', '--label', 'team=a', '--label', 'tier=x', 'lf-both']);
+  strataOk(root, ['volume', 'create', '--label', 'lf=1', '--label', 'team=a', 'lf-team']);
+  strataOk(root, ['volume', 'create', '--label', 'lf=1', 'lf-none']);
+  assert.equal(strataOk(root, ['volume', 'ls', '-q', '--filter', 'label=lf', '--filter', 'label=team=a']), 'lf-both\nlf-team\n');
+  assert.equal(strataOk(root, ['volume', 'ls', '-q', '--filter', 'label=lf', '--filter', 'label!=tier']), 'lf-none\nlf-team\n');
+  assert.equal(strataOk(root, ['volume', 'ls', '-q', '--filter', 'label=lf', '--filter', 'label=constructor']), '', 'no label of theirs is named constructor');
+  const pruned = strataOk(root, ['volume', 'prune', '-a', '-f', '--filter', 'label=lf', '--filter', 'label!=team=a', '--filter', 'label!=tier=x']);
+  assert.match(pruned, /^Deleted Volumes:\n(lf-none\nlf-team|lf-team\nlf-none)\n\nTotal reclaimed space: 0B\n$/);
+  assert.equal(strataOk(root, ['volume', 'ls', '-q', '--filter', 'label=lf']), 'lf-both\n');
+  strataOk(root, ['volume', 'rm', 'lf-both']);
+});
+
 test('volume options, labels, filters and system df', () => {
   strataOk(root, ['volume', 'create', '--label', 'team=a', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=1m', 'ram']);
   strataOk(root, ['volume', 'create', 'plain']);

@@ -10,7 +10,8 @@
  */
 import type { Stats } from 'node:fs';
 import { constants, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
+import { errnoOf, fromSystemError, internal, invalidArgument } from '../../errdefs/index.ts';
+import { walkInRoot, type TreeView } from '../../internal/index.ts';
 import type { IgnoreMatcher, MatchInfo } from './ignore.ts';
 
 /**
@@ -81,8 +82,6 @@ export interface ContextEntry {
   /** Excluded itself, but present because something inside it is included. */
   excluded: boolean;
 }
-
-const MAX_SYMLINKS = 40;
 
 function lstat(abs: string): EntryStat | undefined {
   try {
@@ -181,28 +180,22 @@ export class ContextFs {
    * @throws invalid-argument for a symlink loop
    */
   resolve(path: string): ContextEntry | undefined {
-    const pending = path.split('/').filter((p) => p !== '' && p !== '.');
-    const done: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const part = pending.shift() as string;
-      if (part === '..') {
-        done.pop();
-        continue;
-      }
-      const entry = this.get([...done, part].join('/'));
-      if (entry === undefined) return undefined;
-      if (!entry.st.isSymbolicLink()) {
-        done.push(part);
-        continue;
-      }
-      if (++links > MAX_SYMLINKS) throw invalidArgument(`${path}: too many levels of symbolic links`);
-      const target = readlinkSync(entry.abs);
-      if (target.startsWith('/')) done.length = 0;
-      pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
-    }
-    return this.get(done.join('/'));
+    return this.get(walkInRoot(this.view, path, { what: path, rootBytes: Buffer.byteLength(this.root) }));
   }
+
+  /** The visible entries, as the one path resolver sees a tree. */
+  private readonly view: TreeView = {
+    kind: (rel) => {
+      const st = this.get(rel)?.st;
+      if (st === undefined) return undefined;
+      return st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+    },
+    readlink: (rel) => {
+      const entry = this.get(rel);
+      if (entry === undefined) throw internal(`${rel} vanished from the context's listing`);
+      return readlinkSync(entry.abs);
+    },
+  };
 
   /** Every visible entry under `dir` (not `dir` itself), parents before children, sorted. */
   *walk(dir: ContextEntry): Generator<ContextEntry> {

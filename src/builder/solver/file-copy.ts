@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { posix } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument, notFound } from '../../errdefs/index.ts';
+import { walkInRoot, type TreeView } from '../../internal/index.ts';
 import { lgetxattrs, lsetxattr, mknod, splitDev } from '../../internal/sys/index.ts';
 import { readRootfsFile, resolveInRootfs } from '../../runtime/index.ts';
 import type { ContextEntry, ContextFs, EntryStat } from '../context/context-fs.ts';
@@ -304,29 +305,22 @@ export class OverlayRoot implements CopyRoot {
   }
 
   resolve(containerPath: string): string {
-    const pending = containerPath.split('/').filter((c) => c !== '' && c !== '.');
-    const done: string[] = [];
-    let links = 0;
-    while (pending.length > 0) {
-      const part = pending.shift() as string;
-      if (part === '..') {
-        done.pop();
-        continue;
-      }
-      const host = `${this.top}/${[...done, part].join('/')}`;
-      const st = this.lstat(host);
-      if (st === undefined || !st.isSymbolicLink()) {
-        done.push(part);
-        continue;
-      }
-      if (++links > 255) throw invalidArgument(`resolve ${containerPath}: too many levels of symbolic links`);
-      const up = lstatOrUndefined(host);
-      const target = readlinkSync(up !== undefined ? host : (this.lowerPath([...done, part].join('/')) as string));
-      if (target.startsWith('/')) done.length = 0;
-      pending.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
-    }
-    return done.length === 0 ? this.top : `${this.top}/${done.join('/')}`;
+    const rel = walkInRoot(this.view, containerPath, { what: `resolve ${containerPath}`, rootBytes: Buffer.byteLength(this.top) });
+    return rel === '' ? this.top : `${this.top}/${rel}`;
   }
+
+  /** What the container would see, as the one path resolver walks a tree: the upper directory over the lower view. */
+  private readonly view: TreeView = {
+    kind: (rel) => {
+      const st = this.lstat(rel === '' ? this.top : `${this.top}/${rel}`);
+      if (st === undefined) return undefined;
+      return st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+    },
+    readlink: (rel) => {
+      const up = `${this.top}/${rel}`;
+      return readlinkSync(lstatOrUndefined(up) !== undefined ? up : (this.lowerPath(rel) as string));
+    },
+  };
 
   read(containerPath: string): Buffer | undefined {
     if (this.readLower !== undefined) return readRootfsFile(this.readLower, containerPath);

@@ -10,7 +10,7 @@ import { formatReference, parseReference, withDefaultTag, type Digest } from '..
 import { traceMark, type Container, type ContainerManager, type CreateRequest, type HostSettings } from '../../containers/index.ts';
 import type { Engine } from '../../engine/index.ts';
 import {
-  collectRunEnv, ContainerStartError, parseMountFlag, parseNanoCpus, parseRamBytes, parseSignal, parseTmpfsFlag, parseVolumeFlag,
+  collectRunEnv, ContainerStartError, parseMountFlag, parseNanoCpus, parseRamBytes, parseSignal, parseTmpfsFlag, parseUlimit, parseVolumeFlag, ulimitsByName,
   type BindRequest, type MountRequest, type RunOptions, type Ulimit,
 } from '../../runtime/index.ts';
 import { CliContext } from '../context.ts';
@@ -41,12 +41,14 @@ function readLabelFiles(files: string[]): Record<string, string> {
   return out;
 }
 
-function parseUlimit(value: string): Ulimit {
-  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(value);
-  if (m === null) throw invalidArgument(`invalid argument "${value}" for "--ulimit" flag: invalid ulimit argument: ${value}`);
-  const soft = Number(m[2]);
-  const hard = m[3] === undefined ? soft : Number(m[3]);
-  return { name: m[1] as string, soft, hard };
+/** One `--ulimit` flag, checked as docker's CLI checks it; an error names the flag and its value. */
+function ulimitFlag(value: string): Ulimit {
+  try {
+    return parseUlimit(value);
+  } catch (err) {
+    if (isStrataError(err)) throw invalidArgument(`invalid argument "${value}" for "--ulimit" flag: ${err.message}`);
+    throw err;
+  }
 }
 
 function sizeFlag(o: Options, k: string): number | undefined {
@@ -209,7 +211,7 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
     ...(str(o, 'cpuset-cpus') ? { cpusetCpus: str(o, 'cpuset-cpus') as string } : {}),
     ...(str(o, 'cpuset-mems') ? { cpusetMems: str(o, 'cpuset-mems') as string } : {}),
     ...(int(o, 'pids-limit') !== undefined ? { pidsLimit: int(o, 'pids-limit') as number } : {}),
-    ...(list(o, 'ulimit').length > 0 ? { ulimits: list(o, 'ulimit').map(parseUlimit) } : {}),
+    ...(list(o, 'ulimit').length > 0 ? { ulimits: ulimitsByName(list(o, 'ulimit').map(ulimitFlag)) } : {}),
     ...(int(o, 'oom-score-adj') !== undefined ? { oomScoreAdj: int(o, 'oom-score-adj') as number } : {}),
     ...(o['oom-kill-disable'] ? { oomKillDisable: true } : {}),
     ...(list(o, 'sysctl').length > 0 ? { sysctls: keyValues(list(o, 'sysctl'), 'sysctl') } : {}),

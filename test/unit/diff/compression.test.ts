@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { applyLayer, compress, decompress, detectCompression, GZIP_LEVEL } from '../../../src/diff/index.ts';
+import { applyLayer, compress, decompress, detectCompression, GZIP_LEVEL, sniffCompression } from '../../../src/diff/index.ts';
 import { layerTar, run, sha256, tempDir } from './layer-helpers.ts';
 
 const LAYER = layerTar([
@@ -37,7 +37,13 @@ test('magic bytes tell gzip, zstd and plain tar apart', async () => {
   assert.equal(detectCompression(await through('gzip', LAYER)), 'gzip');
   assert.equal(detectCompression(await through('zstd', LAYER)), 'zstd');
   assert.equal(detectCompression(LAYER), 'none');
-  assert.throws(() => detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1])), { code: 'unimplemented', message: /xz/ });
+  assert.throws(() => detectCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1])), { code: 'unimplemented', message: /^xz-compressed layers are not supported$/ });
+  assert.throws(() => detectCompression(Buffer.from('BZh91AY&SY')), { code: 'unimplemented', message: /^bzip2-compressed layers are not supported$/ });
+  // Loading an archive names what it found, layers or not (load, import).
+  assert.equal(sniffCompression(Buffer.from('BZh91AY&SY')), 'bzip2');
+  assert.equal(sniffCompression(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])), 'xz');
+  assert.equal(sniffCompression(Buffer.from([0xfd, 0x37, 0x7a])), 'none', 'too short to be xz');
+  assert.equal(sniffCompression(Buffer.alloc(0)), 'none');
 });
 
 test('gzip and zstd round-trip, and the system tools read what strata writes', async () => {
