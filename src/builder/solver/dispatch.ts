@@ -20,22 +20,15 @@ import {
   type AddInstruction, type ChmodSpec, type CopyInstruction, type Instruction, type RunInstruction,
 } from '../dockerfile/index.ts';
 import type { Vertex } from '../progress.ts';
-import type { Builder } from './builder.ts';
 import { copyResolved, inlineSource, isUrl, resolvePathSource, urlSource, type ResolvedSource } from './copy-sources.ts';
 import { mkdirAllInRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
 import { runContainer, type CopiedUpParent } from './run-container.ts';
 import { mountKeyInputs, prepareMounts } from './run-mounts.ts';
-import { findStageRef, type StagePlan } from './stage-plan.ts';
+import type { DispatchContext, SolveSession } from './solve-session.ts';
+import { findStageRef } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
 import { changeInSnapshot, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
-
-export interface DispatchContext {
-  builder: Builder;
-  plan: StagePlan;
-  /** Steps numbered so far (`[n/total]`). */
-  index: number;
-}
 
 function at(inst: Instruction): { line: number; endLine: number } {
   return { line: inst.location.line, endLine: inst.location.endLine };
@@ -81,7 +74,7 @@ export function destPath(workdir: string, p: string): string {
   return keepSlash ? `${joined}/` : joined;
 }
 
-function epochDate(builder: Builder): Date | undefined {
+function epochDate(builder: SolveSession): Date | undefined {
   const e = builder.options.sourceDateEpoch;
   return e === undefined ? undefined : new Date(e * 1000);
 }
