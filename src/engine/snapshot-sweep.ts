@@ -3,21 +3,9 @@
  * layer codecs), so `rmi` and friends don't pay for extraction code.
  */
 import { processAlive } from '../internal/index.ts';
-import { LeaseRecords } from '../metadata/index.ts';
+import type { LayerRecords, LeaseRecords } from '../metadata/index.ts';
 import { temporaryKeyOwner } from '../snapshots/keys.ts';
 import type { Snapshotter } from '../snapshots/snapshotter.ts';
-import type { Digest } from '../oci/index.ts';
-import type { Engine } from './engine.ts';
-
-export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): void {
-  for (const chainId of [...chainIds].reverse()) {
-    try {
-      snapshotter.remove(chainId);
-    } catch {
-      // Another image started using it meanwhile: then it stays.
-    }
-  }
-}
 
 /**
  * Removes snapshots nothing needs: committed ones no layer record, lease or other snapshot
@@ -29,10 +17,7 @@ export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): 
  * leases a step's chain ID before it commits the snapshot, which covers the moment between
  * the commit and the layer's record.
  */
-export function sweepSnapshots(engine: Engine): string[] {
-  const snapshotter = engine.snapshotter;
-  const layers = engine.images.layers;
-  const leases = new LeaseRecords(engine.db);
+export function sweepSnapshots(snapshotter: Snapshotter, layers: LayerRecords, leases: LeaseRecords): string[] {
   const needed = (key: string): boolean => layers.get(key) !== undefined || leases.holds('layer', key);
   const removed: string[] = [];
   for (const row of snapshotter.records.all(snapshotter.driver)) {
@@ -53,9 +38,4 @@ export function sweepSnapshots(engine: Engine): string[] {
   }
   snapshotter.cleanOrphans();
   return removed;
-}
-
-/** A pulled layer needs no download when its snapshot and record exist. */
-export function layerPresent(engine: Engine, layer: { chainId: Digest }): boolean {
-  return engine.snapshotter.stat(layer.chainId)?.kind === 'committed' && engine.images.layers.get(layer.chainId) !== undefined;
 }

@@ -22,9 +22,8 @@ export async function load(ctx: CliContext, _args: string[], options: Options): 
   }
   const source = input ? openInput(input) : process.stdin;
   const engine = await ctx.engine();
-  const { ArchiveLoader } = await import('../../archive/index.ts');
   const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
-  const result = await new ArchiveLoader(engine.images, engine.content, engine.gc, engine.unpacker()).load({
+  const result = await (await engine.archiveLoader()).load({
     source,
     sourceName: input ?? 'stdin',
     ...(platform ? { platform } : {}),
