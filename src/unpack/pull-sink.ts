@@ -76,7 +76,9 @@ export function snapshotLayerSink(snapshotter: Snapshotter): (info: ArrivingLaye
         return { diffId: stats.diffId as Digest, size: stats.size, tarSize: stats.tarSize };
       },
       async abort(reason: unknown) {
-        pass.destroy(reason instanceof Error ? reason : undefined);
+        // Without an error: the extraction may not be reading yet (no 'error' listener, so an
+        // error would be thrown as uncaught); its outcome is dropped below either way.
+        pass.destroy();
         await applying.catch(() => undefined);
         if (snapshotter.stat(key)) snapshotter.remove(key);
         settle.reject(reason);

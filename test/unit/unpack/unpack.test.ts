@@ -1,7 +1,7 @@
 // unpack/ on a real store: it takes the stores it works on (content, layer records, snapshots),
 // never the engine. Blobs of each compression give back the tar they hold, a layer with no
 // blob is regenerated from its snapshot, a stored image's layers are extracted on demand, and
-// the pull's sink commits a layer's snapshot as its bytes arrive.
+// the pull's sink commits a layer's snapshot as its bytes arrive (or, aborted, leaves none).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -67,6 +67,18 @@ test('the pull sink commits a snapshot with the layer\'s files as its bytes arri
   const row = engine.snapshotter.stat(chainId);
   assert.equal(row?.kind, 'committed');
   assert.equal(readFileSync(join(engine.snapshotter.fsDir(row), 'usr/share/doc/readme'), 'utf8'), 'read me\n');
+  engine.close();
+});
+
+test('a layer aborted before its extraction reads a byte leaves no snapshot, and throws nothing later', async () => {
+  const engine = Engine.open({ root: tempDir() });
+  const before = engine.snapshotter.records.all(engine.snapshotter.driver).map((r) => r.key);
+  const layer = await makeLayer({ 'half.txt': 'y'.repeat(50_000) }, { compression: 'none' });
+  const sink = snapshotLayerSink(engine.snapshotter)({ chainId: chainIds([layer.diffId as Digest])[0] as Digest });
+  // A blob that fails to verify (or a sibling layer that fails) aborts the sink at once.
+  await sink.write(layer.tar.subarray(0, 20_000));
+  await sink.abort(new Error('the blob did not verify'));
+  assert.deepEqual(engine.snapshotter.records.all(engine.snapshotter.driver).map((r) => r.key), before);
   engine.close();
 });
 
