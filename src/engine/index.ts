@@ -1,6 +1,5 @@
 export * from './engine.ts';
 export * from './disk-usage.ts';
 export * from './store-check.ts';
-export * from './config-changes.ts';
 export * from './image-mount.ts';
 export * from './snapshot-sweep.ts';

@@ -29,7 +29,7 @@ export async function diff(ctx: CliContext, args: string[]): Promise<void> {
 
 export async function commit(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
-  const { configChanges } = await import('../../engine/index.ts');
+  const { configChanges } = await import('../../builder/config-changes.ts');
   const { commitContainer } = await import('../../containers/index.ts');
   const containers = await engine.containers();
   const [ref, repository] = args as [string, string | undefined];

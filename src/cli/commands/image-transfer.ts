@@ -87,7 +87,7 @@ export async function importImage(ctx: CliContext, args: string[], options: Opti
   const changes = (options['change'] as string[] | undefined) ?? [];
   const engine = await ctx.engine();
   const { importTarball } = await import('../../archive/index.ts');
-  const { configChanges } = await import('../../engine/index.ts');
+  const { configChanges } = await import('../../builder/config-changes.ts');
   const applyChanges = changes.length > 0 ? configChanges(changes) : undefined;
   const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
   const id = await importTarball(engine.images, engine.content, engine.gc, {
