@@ -1,6 +1,7 @@
 /**
- * build/: the Dockerfile frontend (dockerfile/), the build context (context/), the solver with
- * its layer cache (solver/), progress, and the build cache's administration.
+ * builder/: the Dockerfile frontend (dockerfile/), the build context (context/), the solver with
+ * its layer cache (solver/), progress, the build cache's administration, and docker's
+ * `--change` (config-changes.ts, through the same metadata interpreter as the build).
  *
  *   const progress = new Progress({ mode: 'plain', out: process.stderr });
  *   const result = await build(host, { context: { kind: 'dir', dir: '.' },
@@ -18,3 +19,4 @@ export { Progress, progressMode } from './progress.ts';
 export type { ProgressMode, ProgressOptions } from './progress.ts';
 export { buildCacheUsage, pruneBuildCache } from './cache-admin.ts';
 export type { BuildCacheEntryUsage, BuildCachePruneResult } from './cache-admin.ts';
+export { configChanges } from './config-changes.ts';

@@ -39,7 +39,7 @@ export interface CommitOptions {
   message?: string;
   /** `-a`. */
   author?: string;
-  /** `-c`, already parsed (engine's configChanges). */
+  /** `-c`, already parsed (builder's configChanges). */
   applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
   /** `-p` (default true): freeze a running container while its layer is read. */
   pause?: boolean;

@@ -9,7 +9,6 @@ import { imageUsage, listImages, type ImageSummary } from '../images/index.ts';
 import { commandLine } from '../containers/container-config.ts';
 import { statusText } from '../containers/state.ts';
 import type { Engine } from './engine.ts';
-import { containerManager } from './containers.ts';
 
 export interface ContainerUsage {
   id: string;
@@ -41,11 +40,11 @@ export interface DiskUsage {
   buildCache: BuildCacheUsage[];
 }
 
-export function diskUsage(engine: Engine): DiskUsage {
+export async function diskUsage(engine: Engine): Promise<DiskUsage> {
   const usage = imageUsage(engine.images);
   const containerCounts = new Map<string, number>();
   const sharedSizes = new Map<string, number>();
-  const manager = containerManager(engine);
+  const manager = await engine.containers();
   const counts = manager.countsByImage();
   for (const [id, u] of usage.perImage) {
     sharedSizes.set(id, u.sharedSize);

@@ -1,6 +1,9 @@
 /**
- * The composition root: opens the store under one root directory and wires the services.
- * The only module that knows them all; front ends (cli/, ui/, api/) talk to it.
+ * The composition root: opens the store under one root directory, builds the services once
+ * and hands them out. The only module that knows them all; front ends (cli/, ui/, api/) get
+ * every service from it and never build one themselves. Services that only some commands
+ * need (containers, image removal, extraction) are loaded and made on first use, so that
+ * `strata images` loads none of their code.
  *
  *   <root>/content/      OCI image layout (blobs, index.json)
  *   <root>/metadata.db   SQLite, WAL
@@ -11,16 +14,20 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fromSystemError, invalidArgument } from '../errdefs/index.ts';
 import { ContentStore } from '../content/index.ts';
-import { BuildCacheRecords, ContainerRecords, openDatabase, type Database } from '../metadata/index.ts';
+import { BuildCacheRecords, ContainerRecords, LeaseRecords, openDatabase, type Database } from '../metadata/index.ts';
 import { GarbageCollector, type CollectResult } from '../gc/index.ts';
 import { ImageStore } from '../images/index.ts';
 import { isStorageDriver, openSnapshotter } from '../snapshots/drivers.ts';
 import type { Snapshotter, StorageDriver } from '../snapshots/snapshotter.ts';
-import type { Digest } from '../oci/index.ts';
-import { deadTemporary, discardSnapshots, layerPresent, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
-import { snapshotLayerSink } from './pull-sink.ts';
+import type { ContainerUse, ImageRemover } from '../images/image-removal.ts';
+import type { Digest, Reference } from '../oci/index.ts';
+import { deadTemporary, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
+import { snapshotLayerSink } from '../unpack/pull-sink.ts';
+import { discardSnapshots, layerPresent } from '../unpack/unpacked.ts';
+import type { ContainerManager } from '../containers/container-manager.ts';
 import type { LayerSinkFactory } from '../registry/index.ts';
-import type { LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
+import type { ArchiveLoader, LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
+import type { BuildHost } from '../builder/build-types.ts';
 
 export const DEFAULT_ROOT = '/var/lib/strata';
 
@@ -37,6 +44,7 @@ export class Engine {
   readonly images: ImageStore;
   readonly gc: GarbageCollector;
   readonly snapshotter: Snapshotter;
+  private containerManager: Promise<ContainerManager> | undefined;
 
   private constructor(root: string, content: ContentStore, db: Database, driver: StorageDriver) {
     this.root = root;
@@ -96,33 +104,84 @@ export class Engine {
     this.db.close();
   }
 
+  /** The container manager, made on first use (its code loads then: `images` never needs it). */
+  containers(): Promise<ContainerManager> {
+    this.containerManager ??= import('../containers/container-manager.ts').then(({ ContainerManager }) => new ContainerManager({
+      root: this.root,
+      db: this.db,
+      images: this.images,
+      snapshotter: this.snapshotter,
+      // Extracted when a container is created: `ps`, `logs` and the like never extract layers.
+      ensureLayers: (imageId: Digest) => this.ensureExtracted(imageId),
+    }));
+    return this.containerManager;
+  }
+
+  /** `rmi` and `image prune`: docker's rules, told by the containers which images they use. */
+  async imageRemover(): Promise<ImageRemover> {
+    const [{ ImageRemover }, containers] = await Promise.all([import('../images/image-removal.ts'), this.containers()]);
+    return new ImageRemover(this.images, {
+      users: (imageId) => imageUsers(containers, imageId),
+      collectGarbage: () => this.collectGarbage(),
+    });
+  }
+
+  /** `load`: docker-archive and OCI-layout tarballs into the store, layers extracted as they are recorded. */
+  async archiveLoader(): Promise<ArchiveLoader> {
+    const { ArchiveLoader } = await import('../archive/index.ts');
+    return new ArchiveLoader(this.images, this.content, this.gc, this.unpacker());
+  }
+
+  /** What a build needs of the store; `pull` fetches a base image that is missing. */
+  buildHost(pull: (ref: Reference) => Promise<Digest>): BuildHost {
+    return {
+      root: this.root, db: this.db, content: this.content, images: this.images, snapshotter: this.snapshotter,
+      ensureExtracted: (imageId) => this.ensureExtracted(imageId),
+      pull,
+    };
+  }
+
+  /** Chain IDs of an image's layers, bottom first, extracting into snapshots those that aren't yet. */
+  async ensureExtracted(imageId: Digest): Promise<Digest[]> {
+    const { ensureExtracted } = await import('../unpack/extract.ts');
+    return ensureExtracted({ snapshotter: this.snapshotter, content: this.content, images: this.images }, imageId);
+  }
+
   /** The uncompressed tar of a layer: from its blob, or regenerated from its snapshot. */
   async layerTar(layer: { diffId: Digest; chainId?: Digest }): Promise<Readable> {
-    const { layerTar } = await import('./layer-store.ts');
-    return layerTar(this, layer);
+    const { layerTar } = await import('../unpack/layer-tar.ts');
+    return layerTar({ content: this.content, layers: this.images.layers, snapshotter: this.snapshotter }, layer);
   }
 
   /** What load, import and pull use to extract layers into snapshots as they record images. */
   unpacker(): { extract: LayerUnpacker; discard: SnapshotDiscarder } {
     return {
-      extract: async (layers, created) => (await import('./layer-store.ts')).unpackLayers(this, layers, created),
+      extract: async (layers, created) => (await import('../unpack/extract.ts')).unpackLayers({ snapshotter: this.snapshotter, content: this.content }, layers, created),
       discard: (chainIds) => discardSnapshots(this.snapshotter, chainIds),
     };
   }
 
   /** Pulls extract each layer into a snapshot while it downloads. */
   layerSink(): LayerSinkFactory {
-    return snapshotLayerSink(this);
+    return snapshotLayerSink(this.snapshotter);
   }
 
   /** A pulled layer is `Already exists` when its snapshot and record are here. */
   layerPresent(layer: { chainId: Digest; diffId: Digest }): boolean {
-    return layerPresent(this, layer);
+    return layerPresent({ snapshotter: this.snapshotter, layers: this.images.layers }, layer);
   }
 
   /** The one garbage collection: records, blobs and snapshots nothing references. */
   collectGarbage(): CollectResult & { snapshots: SnapshotSweep } {
     const result = this.gc.collect();
-    return { ...result, snapshots: sweepSnapshots(this) };
+    return { ...result, snapshots: sweepSnapshots(this.snapshotter, this.images.layers, new LeaseRecords(this.db)) };
   }
+}
+
+/** The containers created from an image, and whether each runs (for `rmi`'s conflicts). */
+function imageUsers(manager: ContainerManager, imageId: Digest): ContainerUse[] {
+  return manager.idsUsingImage(imageId).map((id) => {
+    const c = manager.lookup(id);
+    return { id, running: c !== undefined && manager.statusSync(c).Running };
+  });
 }

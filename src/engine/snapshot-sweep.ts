@@ -3,34 +3,10 @@
  * layer codecs), so `rmi` and friends don't pay for extraction code.
  */
 import { processAlive } from '../internal/index.ts';
-import { LeaseRecords } from '../metadata/index.ts';
+import type { LayerRecords, LeaseRecords } from '../metadata/index.ts';
 import { temporaryKeyOwner } from '../snapshots/keys.ts';
 import type { Snapshotter } from '../snapshots/snapshotter.ts';
-import type { Digest } from '../oci/index.ts';
-import type { Engine } from './engine.ts';
 
-/**
- * Undoes the extractions of a failed load or import: the snapshots it committed, newest
- * first, and before them any temporary snapshot of this process (an extraction that failed
- * on a full disk could not remove its own, and it stacks on the others).
- */
-export function discardSnapshots(snapshotter: Snapshotter, chainIds: string[]): void {
-  for (const row of snapshotter.walk()) {
-    if (row.kind === 'committed' || temporaryKeyOwner(row.key) !== process.pid) continue;
-    try {
-      snapshotter.remove(row.key);
-    } catch {
-      // Swept once this process is gone.
-    }
-  }
-  for (const chainId of [...chainIds].reverse()) {
-    try {
-      snapshotter.remove(chainId);
-    } catch {
-      // Another image started using it meanwhile: then it stays.
-    }
-  }
-}
 
 /** What a snapshot sweep removes. */
 export interface SnapshotSweep {
@@ -97,19 +73,11 @@ export function planSnapshotSweep(snapshotter: Snapshotter, needed: (key: string
  * the commit and the layer's record.
  * @returns what it removed
  */
-export function sweepSnapshots(engine: Engine): SnapshotSweep {
-  const snapshotter = engine.snapshotter;
-  const layers = engine.images.layers;
-  const leases = new LeaseRecords(engine.db);
+export function sweepSnapshots(snapshotter: Snapshotter, layers: LayerRecords, leases: LeaseRecords): SnapshotSweep {
   const needed = (key: string): boolean => layers.get(key) !== undefined || leases.holds('layer', key);
   const plan = planSnapshotSweep(snapshotter, needed);
   const temporary = plan.temporary.filter((t) => snapshotter.removeUnused(t.key));
   const committed = plan.committed.filter((key) => snapshotter.removeUnused(key, () => needed(key)));
   snapshotter.cleanOrphans(plan.orphans, plan.trash);
   return { ...plan, temporary, committed };
-}
-
-/** A pulled layer needs no download when its snapshot and record exist. */
-export function layerPresent(engine: Engine, layer: { chainId: Digest }): boolean {
-  return engine.snapshotter.stat(layer.chainId)?.kind === 'committed' && engine.images.layers.get(layer.chainId) !== undefined;
 }

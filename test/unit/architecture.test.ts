@@ -2,7 +2,8 @@
 // modules on the lines below its own in the document's module map, never one on its line
 // (peers) or above it. The map is read from the document, so the two cannot drift apart.
 // A package under packages/ stands alone: it imports nothing of the repository outside its
-// own folder, and src/ uses it only through its name (its public entry).
+// own folder, and src/ uses it only through its name (its public entry). And no file of src/
+// imports itself through others: there is no import cycle, type-only ones included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -124,4 +125,45 @@ test('src/ uses a package only through its name, never a path into packages/', (
     }
   }
   assert.deepEqual(deep, []);
+});
+
+/** Each file of src/ and the files of src/ it imports (type-only, re-exports and import() too). */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of tsFiles(srcRoot)) {
+    const targets = importsOf(file).filter((spec) => spec.startsWith('.')).map((spec) => resolve(dirname(file), spec));
+    graph.set(file, targets.filter((target) => target.startsWith(srcRoot + sep)));
+  }
+  return graph;
+}
+
+/** The strongly connected groups of more than one file (or a file importing itself): Tarjan's algorithm. */
+function importCycles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (file: string): void => {
+    index.set(file, index.size);
+    low.set(file, index.get(file) as number);
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file) as number, low.get(next) as number));
+      } else if (stack.includes(next)) {
+        low.set(file, Math.min(low.get(file) as number, index.get(next) as number));
+      }
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const group = stack.splice(stack.indexOf(file));
+    if (group.length > 1 || (graph.get(file) ?? []).includes(file)) cycles.push(group.map((f) => relative(srcRoot, f)).sort());
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return cycles;
+}
+
+test('no file of src/ is part of an import cycle', () => {
+  const cycles = importCycles(importGraph());
+  assert.deepEqual(cycles.map((group) => group.join(' <-> ')), [], 'these files import each other (a type both need belongs in a third file)');
 });

@@ -30,6 +30,8 @@ export type { CopyHistoryInput, DeclaredArg, RunCommandLine, RunScript } from '.
 export { parseChmod } from './chmod.ts';
 export type { ChmodSpec } from './chmod.ts';
 export { parseExposedPorts } from './ports.ts';
+export { applyMetadataInstruction, isMetadataInstruction, withEnv } from './image-metadata.ts';
+export type { MetadataInstruction, MetadataScope } from './image-metadata.ts';
 export { parseSignal } from './signal.ts';
 export { parseRunMount, parseRunDevice, ramInBytes } from './run-mount.ts';
 export { chompHeredocContent, parseHeredocWord } from './heredoc.ts';

@@ -32,7 +32,8 @@ import { BuildError } from '../build-error.ts';
 import { withSuggestion } from '../dockerfile/errors.ts';
 import type { Progress, Vertex } from '../progress.ts';
 import { exportImage } from './export-image.ts';
-import { dispatchInstruction, type DispatchContext } from './dispatch.ts';
+import { dispatchInstruction } from './dispatch.ts';
+import type { DispatchContext, ResolvedImage, SolveSession } from './solve-session.ts';
 import { StageState, type LayerRef } from './stage-state.ts';
 import { baseKey, StepCache } from './step-cache.ts';
 import { makeScratch, type StepSpace } from './workspace.ts';
@@ -49,7 +50,7 @@ function countSteps(instructions: readonly Instruction[]): number {
   return instructions.filter((i) => i.kind === 'RUN' || i.kind === 'COPY' || i.kind === 'ADD' || i.kind === 'WORKDIR').length;
 }
 
-export class Builder {
+export class Builder implements SolveSession {
   readonly host: BuildHost;
   readonly options: BuildOptions;
   readonly progress: Progress;
@@ -59,7 +60,7 @@ export class Builder {
   private readonly leases: LeaseRecords;
   private leaseId: string | undefined;
   private readonly stageTasks = new Map<StagePlan, Promise<StageResult>>();
-  private readonly imageTasks = new Map<string, Promise<{ id: Digest; config: ImageConfig; layers: LayerRef[] }>>();
+  private readonly imageTasks = new Map<string, Promise<ResolvedImage>>();
   plans: StagePlan[] = [];
   df!: Dockerfile;
   context!: PreparedContext;
@@ -339,7 +340,7 @@ export class Builder {
    * An image by reference: stored (pulled first when missing, or always with `--pull`),
    * its layers extracted and protected.
    */
-  image(ref: string): Promise<{ id: Digest; config: ImageConfig; layers: LayerRef[] }> {
+  image(ref: string): Promise<ResolvedImage> {
     const normalized = formatReference(withDefaultTag(parseReference(ref)));
     let task = this.imageTasks.get(normalized);
     if (task === undefined) {

@@ -13,29 +13,21 @@ import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
 import { ContextFs } from '../context/context-fs.ts';
 import {
-  HISTORY_COMMENT, argHistory, cmdHistory, copyHistory, entrypointHistory, expandInstruction, exposeHistory,
-  healthcheckHistory, keyValueHistory, maintainerHistory, parseChmod, parseExposedPorts, parseSignal, proxyEnv,
-  resolveStageArg, resolveWorkdir, runCommandLine, runHistory, shellHistory, stepName, stopsignalHistory, userHistory,
-  volumeHistory, withShell, workdirHistory,
-  type AddInstruction, type ChmodSpec, type CopyInstruction, type Instruction, type RunInstruction,
+  HISTORY_COMMENT, applyMetadataInstruction, argHistory, copyHistory, expandInstruction, isMetadataInstruction,
+  maintainerHistory, parseChmod, proxyEnv, resolveStageArg, runCommandLine, runHistory, stepName,
+  type AddInstruction, type ChmodSpec, type CopyInstruction, type Instruction, type MetadataScope, type RunInstruction,
+  type WorkdirInstruction,
 } from '../dockerfile/index.ts';
 import type { Vertex } from '../progress.ts';
-import type { Builder } from './builder.ts';
 import { copyResolved, inlineSource, isUrl, resolvePathSource, urlSource, type ResolvedSource } from './copy-sources.ts';
 import { mkdirAllInRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
 import { runContainer, type CopiedUpParent } from './run-container.ts';
 import { mountKeyInputs, prepareMounts } from './run-mounts.ts';
-import { findStageRef, type StagePlan } from './stage-plan.ts';
+import type { DispatchContext, SolveSession } from './solve-session.ts';
+import { findStageRef } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
 import { changeInSnapshot, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
-
-export interface DispatchContext {
-  builder: Builder;
-  plan: StagePlan;
-  /** Steps numbered so far (`[n/total]`). */
-  index: number;
-}
 
 function at(inst: Instruction): { line: number; endLine: number } {
   return { line: inst.location.line, endLine: inst.location.endLine };
@@ -81,7 +73,7 @@ export function destPath(workdir: string, p: string): string {
   return keepSlash ? `${joined}/` : joined;
 }
 
-function epochDate(builder: Builder): Date | undefined {
+function epochDate(builder: SolveSession): Date | undefined {
   const e = builder.options.sourceDateEpoch;
   return e === undefined ? undefined : new Date(e * 1000);
 }
@@ -184,81 +176,23 @@ export async function dispatchInstruction(ctx: DispatchContext, state: StageStat
     return;
   }
   const inst = await guarded(ctx, original, undefined, () => expandInstruction(original, state.env, { escapeToken: esc }).instruction);
-  const d = state.defaults;
+  if (inst.kind === 'MAINTAINER') {
+    state.config.author = inst.maintainer;
+    state.addEmptyHistory(maintainerHistory(inst.maintainer), HISTORY_COMMENT);
+    return;
+  }
+  if (isMetadataInstruction(inst) && inst.kind !== 'WORKDIR') {
+    const scope: MetadataScope = { dialect: 'buildkit', shell: state.shell, cmdSet: state.cmdSet };
+    const history = await guarded(ctx, inst, undefined, () => applyMetadataInstruction(state.defaults, inst, scope));
+    state.cmdSet = scope.cmdSet;
+    // ENV also changes what later instructions expand and RUN sees.
+    if (inst.kind === 'ENV') for (const p of inst.pairs) state.env.set(p.key, p.value);
+    if (history !== undefined) state.addEmptyHistory(history, HISTORY_COMMENT);
+    return;
+  }
   switch (inst.kind) {
-    case 'ENV':
-      for (const p of inst.pairs) state.setEnv(p.key, p.value);
-      state.addEmptyHistory(keyValueHistory('ENV', inst.pairs), HISTORY_COMMENT);
-      return;
-    case 'LABEL':
-      d.Labels = { ...(d.Labels ?? {}) };
-      for (const p of inst.pairs) d.Labels[p.key] = p.value;
-      state.addEmptyHistory(keyValueHistory('LABEL', inst.pairs), HISTORY_COMMENT);
-      return;
-    case 'MAINTAINER':
-      state.config.author = inst.maintainer;
-      state.addEmptyHistory(maintainerHistory(inst.maintainer), HISTORY_COMMENT);
-      return;
-    case 'CMD': {
-      const args = inst.form === 'shell' ? withShell(state.shell, inst.command) : [...inst.command];
-      d.Cmd = args;
-      d.ArgsEscaped = true;
-      state.cmdSet = true;
-      state.addEmptyHistory(cmdHistory(args), HISTORY_COMMENT);
-      return;
-    }
-    case 'ENTRYPOINT': {
-      const args = inst.form === 'shell' ? withShell(state.shell, inst.command) : [...inst.command];
-      d.Entrypoint = args;
-      if (!state.cmdSet) delete d.Cmd;
-      state.addEmptyHistory(entrypointHistory(args), HISTORY_COMMENT);
-      return;
-    }
-    case 'HEALTHCHECK': {
-      d.Healthcheck = {
-        Test: inst.test,
-        ...(inst.intervalNs ? { Interval: inst.intervalNs } : {}),
-        ...(inst.timeoutNs ? { Timeout: inst.timeoutNs } : {}),
-        ...(inst.startPeriodNs ? { StartPeriod: inst.startPeriodNs } : {}),
-        ...(inst.startIntervalNs ? { StartInterval: inst.startIntervalNs } : {}),
-        ...(inst.retries ? { Retries: inst.retries } : {}),
-      };
-      state.addEmptyHistory(healthcheckHistory(inst), HISTORY_COMMENT);
-      return;
-    }
-    case 'EXPOSE': {
-      const ports = await guarded(ctx, inst, undefined, () => parseExposedPorts(inst.ports));
-      d.ExposedPorts = { ...(d.ExposedPorts ?? {}) };
-      for (const p of ports) d.ExposedPorts[p] = {};
-      state.addEmptyHistory(exposeHistory(ports), HISTORY_COMMENT);
-      return;
-    }
-    case 'USER':
-      d.User = inst.user;
-      state.addEmptyHistory(userHistory(inst.user), HISTORY_COMMENT);
-      return;
-    case 'VOLUME':
-      d.Volumes = { ...(d.Volumes ?? {}) };
-      for (const v of inst.volumes) {
-        if (v === '') throw builder.failure(invalidArgument('VOLUME specified can not be an empty string'), at(inst));
-        d.Volumes[v] = {};
-      }
-      state.addEmptyHistory(volumeHistory(inst.volumes), HISTORY_COMMENT);
-      return;
-    case 'STOPSIGNAL':
-      await guarded(ctx, inst, undefined, () => parseSignal(inst.signal));
-      d.StopSignal = inst.signal;
-      state.addEmptyHistory(stopsignalHistory(inst.signal), HISTORY_COMMENT);
-      return;
-    case 'SHELL':
-      d.Shell = [...inst.shell];
-      state.addEmptyHistory(shellHistory(inst.shell), HISTORY_COMMENT);
-      return;
-    case 'ONBUILD':
-      d.OnBuild = [...(d.OnBuild ?? []), inst.expression];
-      return;
     case 'WORKDIR':
-      await workdir(ctx, state, inst.path, inst, onbuild);
+      await workdir(ctx, state, inst, onbuild);
       return;
     case 'RUN':
       await run(ctx, state, inst, original as RunInstruction, onbuild);
@@ -272,22 +206,23 @@ export async function dispatchInstruction(ctx: DispatchContext, state: StageStat
   }
 }
 
-async function workdir(ctx: DispatchContext, state: StageState, path: string, inst: Instruction, onbuild: boolean): Promise<void> {
+async function workdir(ctx: DispatchContext, state: StageState, inst: WorkdirInstruction, onbuild: boolean): Promise<void> {
   const { builder } = ctx;
-  const wd = resolveWorkdir(state.workdir, path);
-  state.defaults.WorkingDir = wd;
+  // The config changes as for any metadata instruction; a directory other than / also gets a layer.
+  const history = applyMetadataInstruction(state.defaults, inst, { dialect: 'buildkit', shell: state.shell, cmdSet: state.cmdSet }) as string;
+  const wd = state.workdir;
   if (wd === '/') {
-    state.addEmptyHistory(workdirHistory(wd), HISTORY_COMMENT);
+    state.addEmptyHistory(history, HISTORY_COMMENT);
     return;
   }
-  const name = stepName(inst, state.env, builder.df.escapeToken) ?? `WORKDIR ${path}`;
+  const name = stepName(inst, state.env, builder.df.escapeToken) ?? `WORKDIR ${inst.path}`;
   const vertex = builder.progress.start(`${builder.prefix(ctx, onbuild)}${name}`);
   const user = state.user;
   const created = epochDate(builder);
   await layerStep(ctx, state, inst, {
     vertex,
     kind: 'WORKDIR',
-    description: workdirHistory(wd),
+    description: history,
     inputs: { kind: 'WORKDIR', path: wd, user },
     write: async (root) => {
       const owner = user === '' ? undefined : resolveOwner(root, user);

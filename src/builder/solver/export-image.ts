@@ -10,7 +10,7 @@
  * every new entry and `created` are that time.
  */
 import { familiarString, formatReference, serializeImageConfig, sha256Of, withDefaultTag, type Digest, type HistoryEntry, type ImageConfig } from '../../oci/index.ts';
-import type { Builder } from './builder.ts';
+import type { SolveSession } from './solve-session.ts';
 import type { HistoryItem, StageState } from './stage-state.ts';
 
 /** RFC 3339 with nanoseconds as Go prints it (trailing zeros of the fraction dropped). */
@@ -50,7 +50,7 @@ export function historyTimes(items: readonly HistoryItem[], epochMs: number | un
   });
 }
 
-export async function exportImage(builder: Builder, state: StageState): Promise<{ id: Digest; tags: string[] }> {
+export async function exportImage(builder: SolveSession, state: StageState): Promise<{ id: Digest; tags: string[] }> {
   const progress = builder.progress;
   const v = progress.start('exporting to image');
   const o = builder.options;

@@ -20,7 +20,7 @@ import { processAlive } from '../../internal/index.ts';
 import { BuildCacheRecords, inTransaction } from '../../metadata/index.ts';
 import { resolveInRootfs, type RuntimeMount } from '../../runtime/index.ts';
 import type { RunMount } from '../dockerfile/index.ts';
-import type { Builder } from './builder.ts';
+import type { SolveSession } from './solve-session.ts';
 import { findStageRef, type StagePlan } from './stage-plan.ts';
 import { resolvePathSource } from './copy-sources.ts';
 import { copySource, PlainRoot } from './file-copy.ts';
@@ -39,14 +39,14 @@ function absTarget(target: string, workdir: string): string {
 
 type FromRef = { kind: 'context' } | { kind: 'stage'; plan: StagePlan } | { kind: 'image'; ref: string };
 
-function fromRef(builder: Builder, m: RunMount, plan: StagePlan): FromRef {
+function fromRef(builder: SolveSession, m: RunMount, plan: StagePlan): FromRef {
   if (m.from === '') return { kind: 'context' };
   const ref = findStageRef(builder.plans, m.from, plan.index);
   return 'image' in ref ? { kind: 'image', ref: ref.image } : { kind: 'stage', plan: ref };
 }
 
 /** The key material of a RUN's mounts. */
-export async function mountKeyInputs(builder: Builder, plan: StagePlan, mounts: readonly RunMount[], workdir: string): Promise<unknown[]> {
+export async function mountKeyInputs(builder: SolveSession, plan: StagePlan, mounts: readonly RunMount[], workdir: string): Promise<unknown[]> {
   const out: unknown[] = [];
   for (const m of mounts) {
     const target = m.target === '' ? '' : absTarget(m.target, workdir);
@@ -142,7 +142,7 @@ async function lockCacheDir(dir: string, wait: boolean, signal?: AbortSignal): P
 }
 
 /** The directory of a cache mount, created (with its mode and owner) on first use. */
-function cacheMountDir(builder: Builder, id: string, m: RunMount, seed: string | undefined): string {
+function cacheMountDir(builder: SolveSession, id: string, m: RunMount, seed: string | undefined): string {
   const records = new BuildCacheRecords(builder.host.db);
   const name = createHash('sha256').update(id).digest('hex').slice(0, 32);
   const dir = join(builder.host.root, 'build', 'cache-mounts', name);
@@ -165,7 +165,7 @@ function cacheMountDir(builder: Builder, id: string, m: RunMount, seed: string |
  * directories, secret files).
  * @throws not-found for a required secret that was not given
  */
-export async function prepareMounts(builder: Builder, plan: StagePlan, mounts: readonly RunMount[], workdir: string): Promise<PreparedMounts> {
+export async function prepareMounts(builder: SolveSession, plan: StagePlan, mounts: readonly RunMount[], workdir: string): Promise<PreparedMounts> {
   const views: TreeView[] = [];
   const locks: (() => void)[] = [];
   const out: RuntimeMount[] = [];

@@ -120,16 +120,6 @@ export class StageState {
     return shell !== undefined && shell.length > 0 ? [...shell] : defaultShell(this.config.os);
   }
 
-  /** Sets a variable in the image's Env (replacing an entry of the same name) and the state env. */
-  setEnv(key: string, value: string): void {
-    this.env.set(key, value);
-    const list = [...(this.defaults.Env ?? [])];
-    const i = list.findIndex((e) => (e.indexOf('=') < 0 ? e : e.slice(0, e.indexOf('='))) === key);
-    if (i >= 0) list[i] = `${key}=${value}`;
-    else list.push(`${key}=${value}`);
-    this.defaults.Env = list;
-  }
-
   /** Adds a metadata history entry (no layer). */
   addEmptyHistory(createdBy: string, comment: string): void {
     this.history.push({ entry: { created_by: createdBy, comment, empty_layer: true }, inherited: false });

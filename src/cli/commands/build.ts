@@ -233,21 +233,17 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
   const iidfile = options['iidfile'] as string | undefined;
   if (iidfile !== undefined && iidfile !== '') prepareIidFile(iidfile);
   const engine = await ctx.engine();
-  const { ensureExtracted } = await import('../../engine/index.ts');
   let registriesOpened: { close: () => Promise<void> } | undefined;
-  const host: BuildHost = {
-    root: engine.root, db: engine.db, content: engine.content, images: engine.images, snapshotter: engine.snapshotter,
-    ensureExtracted: (id) => ensureExtracted(engine, id),
-    pull: async (ref) => {
-      const { pullImage, openRegistries, loadRegistrySettings } = await import('../../registry/index.ts');
-      const registries = openRegistries({ settings: loadRegistrySettings() });
-      registriesOpened = registries;
-      const result = await pullImage(engine, ref, { registries });
-      const image = result.images[0];
-      if (image === undefined) throw new StrataError('not-found', `pull of ${ref.path} gave no image`);
-      return image.id;
-    },
-  };
+  // A base image that is missing is pulled (registries opened then, closed when the build ends).
+  const host: BuildHost = engine.buildHost(async (ref) => {
+    const { pullImage, openRegistries, loadRegistrySettings } = await import('../../registry/index.ts');
+    const registries = openRegistries({ settings: loadRegistrySettings() });
+    registriesOpened = registries;
+    const result = await pullImage(engine, ref, { registries });
+    const image = result.images[0];
+    if (image === undefined) throw new StrataError('not-found', `pull of ${ref.path} gave no image`);
+    return image.id;
+  });
   const progress = new Progress({ mode, out: ctx.stderr, columns: ctx.stderr.columns ?? 80 });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort(new StrataError('canceled', 'the build was canceled'));

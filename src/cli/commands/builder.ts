@@ -49,10 +49,9 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
     if (!(await confirm(ctx, `${lines.join('\n')}\n`))) return;
   }
   const engine = await ctx.engine();
-  const { ImageRemover, containerManager } = await import('../../engine/index.ts');
   const { humanSize4 } = await import('../format/size.ts');
   // docker's order: containers first (they hold images and volumes), then volumes, images, cache.
-  const manager = containerManager(engine);
+  const manager = await engine.containers();
   const containers = await manager.prune(filters);
   if (containers.deleted.length > 0) {
     ctx.println('Deleted Containers:');
@@ -69,7 +68,7 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
       ctx.println();
     }
   }
-  const images = new ImageRemover(engine).prune({ all, filters });
+  const images = (await engine.imageRemover()).prune({ all, filters });
   if (images.records.length > 0) {
     ctx.println('Deleted Images:');
     for (const r of images.records) ctx.println(r.untagged !== undefined ? `untagged: ${r.untagged}` : `deleted: ${r.deleted}`);

@@ -8,9 +8,7 @@ import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 
 async function manager(ctx: CliContext): Promise<ContainerManager> {
-  const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/containers.ts');
-  return containerManager(engine);
+  return (await ctx.engine()).containers();
 }
 
 export async function diff(ctx: CliContext, args: string[]): Promise<void> {
@@ -22,8 +20,8 @@ export async function diff(ctx: CliContext, args: string[]): Promise<void> {
 
 export async function commit(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
-  const { containerManager, configChanges } = await import('../../engine/index.ts');
-  const containers = containerManager(engine);
+  const { configChanges } = await import('../../builder/config-changes.ts');
+  const containers = await engine.containers();
   const [ref, repository] = args as [string, string | undefined];
   const tag = repository ? withDefaultTag(parseReference(repository)) : undefined;
   const changes = (options['change'] as string[] | undefined) ?? [];

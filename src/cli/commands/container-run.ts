@@ -281,8 +281,7 @@ function familiar(ref: ReturnType<typeof parseReference>): string {
 
 async function manager(ctx: CliContext): Promise<{ engine: Engine; containers: ContainerManager }> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/containers.ts');
-  return { engine, containers: containerManager(engine) };
+  return { engine, containers: await engine.containers() };
 }
 
 function consoleSize(): { height: number; width: number } | undefined {

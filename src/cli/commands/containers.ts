@@ -28,8 +28,7 @@ import type { Options } from '../spec.ts';
 
 async function manager(ctx: CliContext): Promise<ContainerManager> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/containers.ts');
-  return containerManager(engine);
+  return engine.containers();
 }
 
 /**

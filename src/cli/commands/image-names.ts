@@ -16,8 +16,7 @@ export async function tag(ctx: CliContext, args: string[]): Promise<void> {
 
 export async function rmi(ctx: CliContext, args: string[], options: Options): Promise<number> {
   const engine = await ctx.engine();
-  const { ImageRemover } = await import('../../engine/index.ts');
-  const remover = new ImageRemover(engine);
+  const remover = await engine.imageRemover();
   let failed = false;
   for (const ref of args) {
     try {
@@ -43,9 +42,8 @@ export async function imagePrune(ctx: CliContext, _args: string[], options: Opti
     if (!(await confirm(ctx, warning))) return;
   }
   const engine = await ctx.engine();
-  const { ImageRemover } = await import('../../engine/index.ts');
   const { humanSize4 } = await import('../format/size.ts');
-  const report = new ImageRemover(engine).prune({ all, filters });
+  const report = (await engine.imageRemover()).prune({ all, filters });
   if (report.records.length > 0) {
     ctx.println('Deleted Images:');
     for (const r of report.records) ctx.println(r.untagged !== undefined ? `untagged: ${r.untagged}` : `deleted: ${r.deleted}`);

@@ -22,9 +22,8 @@ export async function load(ctx: CliContext, _args: string[], options: Options): 
   }
   const source = input ? openInput(input) : process.stdin;
   const engine = await ctx.engine();
-  const { ArchiveLoader } = await import('../../archive/index.ts');
   const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
-  const result = await new ArchiveLoader(engine.images, engine.content, engine.gc, engine.unpacker()).load({
+  const result = await (await engine.archiveLoader()).load({
     source,
     sourceName: input ?? 'stdin',
     ...(platform ? { platform } : {}),
@@ -69,7 +68,7 @@ export async function importImage(ctx: CliContext, args: string[], options: Opti
   const changes = (options['change'] as string[] | undefined) ?? [];
   const engine = await ctx.engine();
   const { importTarball } = await import('../../archive/index.ts');
-  const { configChanges } = await import('../../engine/index.ts');
+  const { configChanges } = await import('../../builder/config-changes.ts');
   const applyChanges = changes.length > 0 ? configChanges(changes) : undefined;
   const platform = options['platform'] ? parsePlatform(options['platform'] as string) : undefined;
   const id = await importTarball(engine.images, engine.content, engine.gc, {

@@ -227,8 +227,7 @@ export async function inspect(ctx: CliContext, args: string[], options: Options)
   const errors: StrataError[] = [];
   const any = type === undefined || type === '';
   // docker's autodetect order: container, image, volume.
-  const { containerManager } = await import('../../engine/containers.ts');
-  const containers = containerManager(engine);
+  const containers = await engine.containers();
   const { containerInspectValue } = await import('./containers.ts');
   for (const ref of args) {
     const c = any || type === 'container' ? containers.lookup(ref) : undefined;

@@ -81,7 +81,7 @@ function verboseImageRows(du: DiskUsage, trunc: boolean): ListRow[] {
 export async function df(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
   const { diskUsage } = await import('../../engine/disk-usage.ts');
-  const du = diskUsage(engine);
+  const du = await diskUsage(engine);
   const format = (options['format'] as string | undefined) ?? '';
   if (!options['verbose']) {
     ctx.write(renderList(summaryRows(du), { format: format === '' ? 'table' : format, defaultFormat: DF_TABLE, headers: DF_HEADERS, typeName: '*formatter.diskUsageImagesContext' }));
@@ -148,8 +148,7 @@ function osName(): string {
 export async function info(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
   const images = engine.images.records.all().length;
-  const { containerManager } = await import('../../engine/containers.ts');
-  const manager = containerManager(engine);
+  const manager = await engine.containers();
   const states = manager.all().map((c) => manager.statusSync(c).Status);
   const running = states.filter((s) => s === 'running').length;
   const paused = states.filter((s) => s === 'paused').length;

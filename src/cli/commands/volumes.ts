@@ -14,8 +14,7 @@ import type { Options } from '../spec.ts';
 
 async function volumes(ctx: CliContext): Promise<VolumeStore> {
   const engine = await ctx.engine();
-  const { containerManager } = await import('../../engine/containers.ts');
-  return containerManager(engine).volumes;
+  return (await engine.containers()).volumes;
 }
 
 

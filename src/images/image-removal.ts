@@ -1,15 +1,16 @@
 /**
  * `rmi` and `image prune`, with docker's rules for what a name or an ID removes, its
  * conflict messages, and its output records (`Untagged: …`, `Deleted: …`). Unreferenced
- * layers and blobs go through the one garbage collector.
+ * layers and blobs go through the one garbage collector. Which containers use an image comes
+ * through a port (ImageUsers), so images/ knows nothing of containers/; the engine wires it.
+ * Loaded on demand (not re-exported by index.ts), so listing images never loads it.
  */
 import { failedPrecondition } from '../errdefs/index.ts';
 import {
   familiarString, formatReference, matchesLabelFilters, parseReference, parseTimestampFilter, shortId, withDefaultTag, type Digest, type Reference,
 } from '../oci/index.ts';
-import { listImages, type ImageStore } from '../images/index.ts';
-import type { Engine } from './engine.ts';
-import { imageUsers } from './containers.ts';
+import type { ImageStore } from './image-store.ts';
+import { listImages } from './list.ts';
 
 export interface DeleteRecord {
   untagged?: string;
@@ -21,8 +22,16 @@ export interface ContainerUse {
   running: boolean;
 }
 
-/** Which containers use an image (default: the store's containers, see containers.ts). */
+/** Which containers use an image, and whether each runs (for docker's conflict rules). */
 export type ImageUsers = (imageId: Digest) => ContainerUse[];
+
+/** What image removal needs beside the image store. */
+export interface ImageRemoverPorts {
+  /** Which containers use an image. */
+  users: ImageUsers;
+  /** The one garbage collection, run after records are removed; reports the layers it removed. */
+  collectGarbage: () => { removedLayers: string[] };
+}
 
 function conflict(id: string, hard: boolean, message: string): Error {
   return failedPrecondition(`conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${message}`);
@@ -48,13 +57,13 @@ function repoOf(fullName: string): string {
 }
 
 export class ImageRemover {
-  private readonly store: ImageStore;
+  private readonly users: ImageUsers;
 
   constructor(
-    private readonly engine: Engine,
-    private readonly users: ImageUsers = (id) => imageUsers(engine, id),
+    private readonly store: ImageStore,
+    private readonly ports: ImageRemoverPorts,
   ) {
-    this.store = engine.images;
+    this.users = ports.users;
   }
 
   /**
@@ -105,7 +114,7 @@ export class ImageRemover {
       this.store.refreshIndex();
     });
     // Layers and blobs nobody uses any more.
-    const swept = this.engine.collectGarbage();
+    const swept = this.ports.collectGarbage();
     removedLayers.push(...swept.removedLayers);
     for (const chainId of removedLayers) records.push({ deleted: chainId });
     return records;

@@ -1,14 +1,28 @@
 /**
  * The pull's layer sink. Loaded with the engine, so it stays light: the layer codec is
- * imported only when a layer actually arrives.
+ * imported only when a layer actually arrives. It matches the pull's LayerSinkFactory
+ * (registry/layer-sink.ts) without importing it: registry/ declares what it needs, this
+ * module provides it.
  */
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { dataLoss } from '../errdefs/index.ts';
 import { temporaryKey } from '../snapshots/keys.ts';
 import type { Digest } from '../oci/index.ts';
-import type { LayerSinkFactory } from '../registry/index.ts';
-import type { Engine } from './engine.ts';
+import type { Snapshotter } from '../snapshots/snapshotter.ts';
+
+/** What the sink needs to know of a layer as it starts to arrive. */
+export interface ArrivingLayer {
+  chainId: Digest;
+  parentChainId?: Digest;
+}
+
+/** One layer's way into its snapshot: bytes in order, then end (measure and commit) or abort. */
+export interface SnapshotSink {
+  write(chunk: Buffer): Promise<void>;
+  end(): Promise<{ diffId: Digest; size: number; tarSize: number }>;
+  abort(reason: unknown): Promise<void>;
+}
 
 /**
  * The pull's layer sink: each layer's uncompressed bytes go straight into a new snapshot
@@ -16,16 +30,15 @@ import type { Engine } from './engine.ts';
  * depend on the layers under it) and commit bottom-up; with native, a layer waits for its
  * parent's tree.
  */
-export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
+export function snapshotLayerSink(snapshotter: Snapshotter): (info: ArrivingLayer) => SnapshotSink {
   const committed = new Map<string, Promise<void>>();
   const whenCommitted = async (chainId: string | undefined): Promise<void> => {
-    if (chainId === undefined || engine.snapshotter.stat(chainId)) return;
+    if (chainId === undefined || snapshotter.stat(chainId)) return;
     const pending = committed.get(chainId);
     if (!pending) throw dataLoss(`layer ${chainId} was neither pulled nor present`);
     await pending;
   };
   return (info) => {
-    const snapshotter = engine.snapshotter;
     const key = temporaryKey('pull');
     const pass = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
     let settle!: { resolve: () => void; reject: (err: unknown) => void };
@@ -42,7 +55,7 @@ export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
     })();
     applying.catch(() => undefined);
     return {
-      async write(chunk) {
+      async write(chunk: Buffer) {
         if (!pass.write(chunk)) {
           await Promise.race([once(pass, 'drain'), applying.then(() => undefined)]);
         }
@@ -62,8 +75,10 @@ export function snapshotLayerSink(engine: Engine): LayerSinkFactory {
         }
         return { diffId: stats.diffId as Digest, size: stats.size, tarSize: stats.tarSize };
       },
-      async abort(reason) {
-        pass.destroy(reason instanceof Error ? reason : undefined);
+      async abort(reason: unknown) {
+        // Without an error: the extraction may not be reading yet (no 'error' listener, so an
+        // error would be thrown as uncaught); its outcome is dropped below either way.
+        pass.destroy();
         await applying.catch(() => undefined);
         if (snapshotter.stat(key)) snapshotter.remove(key);
         settle.reject(reason);
