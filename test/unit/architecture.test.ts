@@ -167,3 +167,15 @@ test('no file of src/ is part of an import cycle', () => {
   const cycles = importCycles(importGraph());
   assert.deepEqual(cycles.map((group) => group.join(' <-> ')), [], 'these files import each other (a type both need belongs in a third file)');
 });
+
+test('the README\'s module list names exactly the folders of src/ and packages/', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## How it is built'));
+  const block = /```\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const listed = new Set([...block.matchAll(/^((?:src|packages)\/[a-z-]+)\//gm)].map((m) => m[1]));
+  const folders = [
+    ...readdirSync(srcRoot).filter((n) => statSync(join(srcRoot, n)).isDirectory()).map((n) => `src/${n}`),
+    ...readdirSync(packagesRoot).filter((n) => statSync(join(packagesRoot, n)).isDirectory()).map((n) => `packages/${n}`),
+  ];
+  assert.deepEqual([...listed].sort(), folders.sort(), 'README.md ("How it is built") lists the modules as they are');
+});
