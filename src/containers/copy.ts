@@ -11,7 +11,7 @@
  * diff/'s confined extractor: every entry lands inside the destination directory.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { applyLayer } from '../diff/index.ts';
@@ -194,10 +194,17 @@ export async function copyToContainer(files: ContainerFiles, c: Container, src: 
     let extractDir: string;
     let tarArgs: string[];
     const owner = options.archive ? ['--numeric-owner'] : ['--owner=0', '--group=0', '--numeric-owner'];
-    const follow = options.followLink ? ['--dereference'] : [];
+    // -L follows the source itself, never the links inside it (as docker's cp): tar reads
+    // what the link points to and names it as asked.
+    const from = options.followLink && lstatSync(srcPath).isSymbolicLink() ? realpathSync(srcPath) : srcPath;
+    const member = (as: string): string[] => {
+      const base = basename(from);
+      const rename = base === as ? [] : [`--transform=s,^${sedEscape(base)},${replacementEscape(as)},S`];
+      return ['-C', dirname(from), ...rename, '--', base];
+    };
     if (targetSt?.isDirectory()) {
       extractDir = target.host;
-      tarArgs = st.isDirectory() && contents ? ['-C', srcPath, '.'] : ['-C', dirname(srcPath), basename(srcPath)];
+      tarArgs = st.isDirectory() && contents ? ['-C', srcPath, '.'] : member(basename(srcPath));
     } else {
       if (targetSt !== undefined && st.isDirectory()) throw invalidArgument(`cannot copy a directory to a file: ${dest}`);
       if (dest.endsWith('/')) throw notFound(`destination directory ${dest} must exist`);
@@ -205,12 +212,9 @@ export async function copyToContainer(files: ContainerFiles, c: Container, src: 
       if (!statOrUndefined(parent.host)?.isDirectory()) throw notFound(`Could not find the file ${posix.dirname(cleanContainerPath(dest))} in container ${c.name}`);
       extractDir = parent.host;
       const name = posix.basename(cleanContainerPath(dest));
-      const base = basename(srcPath);
-      tarArgs = st.isDirectory() && contents
-        ? ['-C', srcPath, `--transform=s,^\\.,${replacementEscape(name)},S`, '.']
-        : ['-C', dirname(srcPath), `--transform=s,^${sedEscape(base)},${replacementEscape(name)},S`, base];
+      tarArgs = st.isDirectory() && contents ? ['-C', srcPath, `--transform=s,^\\.,${replacementEscape(name)},S`, '.'] : member(name);
     }
-    await extractTar(tarStream([...owner, ...follow, ...tarArgs]), extractDir);
+    await extractTar([...owner, ...tarArgs], extractDir);
   }));
 }
 
@@ -223,7 +227,7 @@ export async function extractToContainer(files: ContainerFiles, c: Container, in
     checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
-    await applyLayer({ source: input, target: target.host, whiteouts: 'native', computeDiffId: false });
+    await applyLayer({ source: input, target: target.host, whiteouts: 'none', computeDiffId: false });
   }));
 }
 
@@ -237,7 +241,7 @@ export async function archiveFromContainer(files: ContainerFiles, c: Container, 
     const name = source.path === '/' ? '.' : posix.basename(source.path);
     const args = contents || source.path === '/'
       ? ['-C', source.host, '.']
-      : ['-C', dirname(source.host), `--transform=s,^${sedEscape(basename(source.host))},${replacementEscape(name)},S`, basename(source.host)];
+      : ['-C', dirname(source.host), `--transform=s,^${sedEscape(basename(source.host))},${replacementEscape(name)},S`, '--', basename(source.host)];
     await run('tar', ['--numeric-owner', '--sort=name', '-cf', '-', ...args], { output });
   }));
 }
@@ -272,18 +276,29 @@ function checkWritable(c: Container, raw: string): void {
   if (c.stored.run.readOnly) throw failedPrecondition('container rootfs is marked read-only');
 }
 
-function tarStream(args: string[]): Readable {
+/**
+ * Extracts what `tar -c ARGS` writes into `dir`, as `cp` does: a plain archive, so `.wh.`
+ * names are files. tar's status counts too: it may fail after writing all it could (or
+ * nothing), and the copy must not then pass for done.
+ */
+async function extractTar(args: string[], dir: string): Promise<void> {
   const child = spawn('tar', ['-cf', '-', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const err: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.once('close', (code) => {
-    if (code !== 0) child.stdout.destroy(internal(`tar failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`));
+  // Settles once tar is gone, with why it failed (never rejects: nobody may be awaiting it yet).
+  const exited = new Promise<string | undefined>((resolve) => {
+    child.once('error', (e) => resolve(`run tar: ${e.message}`));
+    child.once('close', (code) => resolve(code === 0 ? undefined : `tar failed: ${Buffer.concat(err).toString('utf8').trim() || `exit ${code}`}`));
   });
-  return child.stdout;
-}
-
-async function extractTar(source: Readable, dir: string): Promise<void> {
-  await applyLayer({ source, target: dir, whiteouts: 'native', computeDiffId: false });
+  try {
+    await applyLayer({ source: child.stdout, target: dir, whiteouts: 'none', computeDiffId: false });
+  } catch (e) {
+    child.kill();
+    await exited;
+    throw e;
+  }
+  const failure = await exited;
+  if (failure !== undefined) throw internal(failure);
 }
 
 /** A literal for the pattern of tar's `--transform` (a sed-like basic regex, `,` delimited). */

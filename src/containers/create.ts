@@ -119,7 +119,7 @@ export class ContainerCreator {
     });
     if (probe.config.StopSignal) parseSignal(probe.config.StopSignal);
     const runtimeName = request.host.Runtime || 'runc';
-    runtimes.runtimeFor(runtimeName);
+    runtimes.launcher(runtimeName);
     checkDuplicateTargets(request.mounts);
     buildSpec({
       rootfs: '/nonexistent', image, options: { ...request.run, user: '0', id, mounts: request.mounts.map((m) => toRuntimeMount(m, '/nonexistent')) },

@@ -103,6 +103,7 @@ export class ContainerLifecycle {
     const status = await states.status(c);
     if (status.Running) return undefined;
     if (status.removing) throw failedPrecondition('Container is marked for removal and cannot be started');
+    runtimes.launcher(c.stored.host.Runtime);
     await locks.take(c, 'start');
     let started: StartedContainer | undefined;
     try {

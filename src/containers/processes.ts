@@ -27,7 +27,7 @@ export class ContainerProcesses {
     const spec = readBundleSpec(c.dir);
     const processSpec = execProcess(spec, rootfsDir(c), { ...request, availableCapabilities: this.runtimes.host.capabilities });
     return execInContainer({
-      runtime: this.runtimes.runtimeFor(c.stored.host.Runtime), id: c.id, containerDir: c.dir, shim: this.runtimes.shim(), process: processSpec,
+      runtime: this.runtimes.launcher(c.stored.host.Runtime), id: c.id, containerDir: c.dir, shim: this.runtimes.shim(), process: processSpec,
       ...(request.stdin ? { stdin: true } : {}), ...(request.detach ? { detach: true } : {}), ...(request.stdio ? { stdio: request.stdio } : {}),
     });
   }

@@ -28,6 +28,16 @@ export class ContainerRuntimes {
     return rt;
   }
 
+  /**
+   * The runtime a container process is about to be started with: as `runtimeFor`, and
+   * refused when it is a runc without the CVE-2024-21626 fix.
+   */
+  launcher(name = 'runc'): OciRuntime {
+    const rt = this.runtimeFor(name);
+    rt.requireLeakFix(this.root);
+    return rt;
+  }
+
   /** The supervisor's path (built into `<root>/runtime` when missing). */
   shim(): string {
     return ensureShim(join(this.root, 'runtime'));

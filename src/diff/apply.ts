@@ -53,7 +53,7 @@ import { LayerSize } from './layer-size.ts';
 import { removeTree } from './remove-tree.ts';
 import { cleanComponents, RootPath } from './root-path.ts';
 
-export type WhiteoutMode = 'overlay' | 'native';
+export type WhiteoutMode = 'overlay' | 'native' | 'none';
 
 /**
  * A layer blob: a stream, or a file. An uncompressed layer in a file is read with no copy and
@@ -69,7 +69,8 @@ export interface ApplyLayerOptions {
   /**
    * 'overlay': whiteouts become 0/0 character devices and opaque directories get
    * `trusted.overlay.opaque=y` (the target is one overlay layer). 'native': whiteouts delete
-   * from the target, which holds the full merged tree.
+   * from the target, which holds the full merged tree. 'none': not a layer but a plain
+   * archive (`cp`): `.wh.` names are ordinary files, as docker's cp extracts them.
    */
   whiteouts: WhiteoutMode;
   /** Refuse layers whose uncompressed tar is larger than this many bytes (default: no limit). */
@@ -427,7 +428,7 @@ class LayerApplier implements TarParserHandlers {
       this.setMeta('', h);
       return;
     }
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (this.mode !== 'none' && base.startsWith(WHITEOUT_PREFIX)) {
       this.drain();
       this.whiteout(h, parentKey, base);
       return;

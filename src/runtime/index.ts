@@ -28,6 +28,7 @@ export * from './read-only-binds.ts';
 export * from './resources.ts';
 export * from './rootfs-path.ts';
 export * from './runc.ts';
+export * from './runc-check.ts';
 export type * from './run-options.ts';
 export * from './runtime-errors.ts';
 export * from './seccomp.ts';

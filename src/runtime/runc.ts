@@ -14,6 +14,7 @@ import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { failedPrecondition, internal, invalidArgument, notFound, unavailable, type StrataError } from '../errdefs/index.ts';
+import { checkRunc, requireLeakFix, runcChecksFile } from './runc-check.ts';
 import { parseSignal } from './signals.ts';
 
 /** `runc state` output. */
@@ -129,6 +130,15 @@ export class OciRuntime {
       mountOptionsOf.set(this.binary, known);
     }
     return known ?? undefined;
+  }
+
+  /**
+   * Before a container process is started with it: a runc without the CVE-2024-21626 fix is
+   * refused (other OCI runtimes pass). The verdict is kept in `storeRoot` (runc-check.ts).
+   * @throws failed-precondition naming the binary, its version, the CVE and what to do.
+   */
+  requireLeakFix(storeRoot: string): void {
+    requireLeakFix(checkRunc(this.binary, runcChecksFile(storeRoot)));
   }
 
   /** Global arguments every call gets. */

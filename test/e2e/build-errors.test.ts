@@ -3,8 +3,9 @@
 // scratch file added).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '../helpers/eventually.ts';
 import Sqlite from 'better-sqlite3';
 import { BASE, context, storeState, storeWithBase, strata } from './build-fixture.ts';
 
@@ -97,8 +98,9 @@ test('kill -9 during a RUN: the next build removes the dead build\'s mounts and 
   const child = spawn(STRATA_BIN, ['build', '--progress=plain', ctx], { env: { ...process.env, STRATA_ROOT: root }, stdio: ['ignore', 'ignore', 'pipe'] });
   let progress = '';
   child.stderr.on('data', (b: Buffer) => { progress += b.toString(); });
-  for (let i = 0; i < 200 && !progress.includes('RUN sleep 30\n'); i++) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 500));
+  // Killed once the step's container exists (runc keeps its state under the store's runtime/runc).
+  const runcState = join(root, 'runtime', 'runc');
+  await eventually(() => (progress.includes('RUN sleep 30\n') && existsSync(runcState) && readdirSync(runcState).length > 0 ? true : undefined), 60_000, 'the RUN step to run');
   child.kill('SIGKILL');
   await new Promise((r) => child.once('close', r));
   assert.ok(leftovers().length > 0, 'the killed build left its scratch state');

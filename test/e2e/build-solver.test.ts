@@ -97,11 +97,15 @@ test('metadata instructions set the config and add empty history entries; RUN hi
 });
 
 test('--target builds only the stages it needs, and independent stages run at the same time', () => {
+  // a and b meet in a shared cache mount: each waits (60 s at most) until the other has
+  // started, so both finish only if they run at the same time, however loaded the machine.
+  const meetId = `meet-${process.pid}-${Date.now()}`;
+  const meet = (me: string, other: string): string => `RUN --mount=type=cache,id=${meetId},target=/m sh -c 'touch /m/${me}; i=0; while [ ! -e /m/${other} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo ${me} > /${me}'`;
   const ctx = context([
     `FROM ${BASE} AS a`,
-    'RUN sleep 2; echo a > /a',
+    meet('a', 'b'),
     `FROM ${BASE} AS b`,
-    'RUN sleep 2; echo b > /b',
+    meet('b', 'a'),
     `FROM ${BASE} AS never`,
     'RUN echo never > /never',
     `FROM ${BASE} AS final`,
@@ -114,12 +118,12 @@ test('--target builds only the stages it needs, and independent stages run at th
   const r = buildPlain(root, ['--target', 'final', '-t', 'stages:final', ctx]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!r.steps.some((s) => s.name.startsWith('[never') || s.name.startsWith('[other')), r.steps.map((s) => s.name).join('\n'));
-  // Both 2-second RUNs started before either finished (whatever the machine's load).
+  // Both RUNs started before either finished.
   const lines = r.stderr.split('\n');
   const id = (name: string): string => (/^(#\d+) /.exec(lines.find((l) => l.endsWith(name)) ?? '') ?? [])[1] ?? 'none';
-  const a = id('RUN sleep 2; echo a > /a');
-  const b = id('RUN sleep 2; echo b > /b');
-  const started = Math.max(lines.findIndex((l) => l === `${a} [a 2/2] RUN sleep 2; echo a > /a`), lines.findIndex((l) => l === `${b} [b 2/2] RUN sleep 2; echo b > /b`));
+  const a = id(meet('a', 'b'));
+  const b = id(meet('b', 'a'));
+  const started = Math.max(lines.findIndex((l) => l === `${a} [a 2/2] ${meet('a', 'b')}`), lines.findIndex((l) => l === `${b} [b 2/2] ${meet('b', 'a')}`));
   const firstDone = Math.min(...[a, b].map((v) => lines.findIndex((l) => l.startsWith(`${v} DONE`))));
   assert.ok(started >= 0 && started < firstDone, r.stderr);
   assert.equal(run('stages:final', 'cat', '/a', '/b'), 'a\nb\n');

@@ -61,7 +61,7 @@ export function mountsUnder(path: string): string[] {
 }
 
 /** Runs the CLI in the background; resolves with its result once it exits. */
-export function strataAsync(root: string, args: string[], options: { input?: string } = {}): { pid: number; done: Promise<CliResult>; kill(sig: NodeJS.Signals): void } {
+export function strataAsync(root: string, args: string[], options: { input?: string } = {}): { pid: number; done: Promise<CliResult>; kill(sig: NodeJS.Signals): void; stdout(): string } {
   const child = spawn(STRATA_BIN, args, { env: { ...process.env, STRATA_ROOT: root }, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -71,7 +71,7 @@ export function strataAsync(root: string, args: string[], options: { input?: str
   const done = new Promise<CliResult>((resolve) => {
     child.once('close', (code, signal) => resolve({ status: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
   });
-  return { pid: child.pid ?? 0, done, kill: (sig) => child.kill(sig) };
+  return { pid: child.pid ?? 0, done, kill: (sig) => child.kill(sig), stdout: () => Buffer.concat(out).toString() };
 }
 
 /** Polls until `check` returns a value, or throws after `timeoutMs`. */

@@ -109,7 +109,7 @@ test('docker loads what strata saves and runs it (skipped when no docker daemon 
     dockerUp = false;
   }
   if (!dockerUp) {
-    t.skip('no docker daemon');
+    t.skip('no docker daemon runs here (start one: containerd & dockerd --iptables=false --bridge=none &)');
     return;
   }
   const root = loaded();

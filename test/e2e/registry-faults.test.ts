@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { after } from 'node:test';
 import { strataAsync } from '../helpers/registry-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startRegistry } from '../helpers/registry-server.ts';
 import { startProxy, type Answer } from '../helpers/registry-proxy.ts';
 import { makeImage, makeLayer, RawRegistry, type TestImage } from '../helpers/registry-images.ts';
@@ -308,8 +309,13 @@ test('a layer whose base another pull is still fetching waits for it, then both 
     writer.commit();
   }, { stored: () => engine.content.has(baseDigest) });
   await lockTaken;
-  const pulling = pullImage(engine, `${registry.host}/faults/waitbase:1`, { registries: registries() });
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // The other puller lets go once this pull waits for the base and has the top layer.
+  const seen = new Set<string>();
+  const pulling = pullImage(engine, `${registry.host}/faults/waitbase:1`, {
+    registries: registries(),
+    onProgress: (e) => { if (e.type === 'progress') seen.add(`${e.id} ${e.action}`); },
+  });
+  await eventually(() => (seen.has(`${base.digest.slice(7, 19)} Waiting`) && seen.has(`${top.digest.slice(7, 19)} Download complete`) ? true : undefined), 60_000, 'the pull to wait for the base with the top layer downloaded');
   release();
   await other;
   const result = await pulling;

@@ -76,10 +76,11 @@ test('an image skopeo pushed pulls with strata; skopeo reads strata\'s store as 
   assert.equal(copied.digest, image.manifestDigest);
 });
 
-test('TLS: a private CA in certs.d is trusted, an unknown one is refused, insecure-registries skips the check', async () => {
+test('TLS: a private CA in certs.d is trusted, an unknown one is refused, insecure-registries skips the check', async (t) => {
   const ip = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));
   if (ip === undefined) {
-    // Without a non-loopback address every registry here counts as insecure, as in docker.
+    // Every registry on a loopback address counts as insecure (plain HTTP), as in docker.
+    t.skip('this machine has no IPv4 address outside 127.0.0.0/8 to serve TLS on');
     return;
   }
   const certs = makeTlsCertificates(tempDir(), ip);

@@ -52,6 +52,7 @@ function runtimeFor(storeRoot: string): OciRuntime {
   let r = runtimes.get(storeRoot);
   if (r === undefined) {
     r = OciRuntime.locate({ root: join(storeRoot, 'runtime', 'runc') });
+    r.requireLeakFix(storeRoot);
     runtimes.set(storeRoot, r);
   }
   return r;

@@ -44,11 +44,15 @@ const stateOf = (dir: string) => readContainerState(join(dir, 'state.json'));
 const exitedState = (dir: string) => eventually(() => { const s = stateOf(dir); return s?.status === 'exited' ? s : undefined; }, 15_000, 'exit recorded');
 
 test('run -d returns at once; the supervisor keeps the logs and records the exit after the launcher is gone', async () => {
-  const l = launch({ command: ['sh', '-c', 'echo one; echo err >&2; sleep 1; printf "no newline"; exit 4'] }, { detach: true });
+  // It runs until told to end (SIGUSR1), so it is still running when checked, whatever the load.
+  const l = launch({ command: ['sh', '-c', 'trap "printf \\"no newline\\"; exit 4" USR1; echo one; echo err >&2; while true; do sleep 0.1; done'] }, { detach: true });
   assert.equal(await l.exited, 0, l.stderr());
   const running = stateOf(l.containerDir);
   assert.equal(running?.status, 'running');
   assert.ok(running && supervisorAlive(running), 'the supervisor outlives the launcher');
+  const log = containerFiles(l.containerDir, l.id).log;
+  await eventually(() => (readFileSync(log, 'utf8').includes('err') ? true : undefined), 10_000, 'the trap to be set');
+  await f.runtime.kill(l.id, 'USR1');
   const state = await exitedState(l.containerDir);
   assert.equal(state.exitCode, 4);
   assert.equal(state.oomKilled, false);

@@ -2,10 +2,11 @@
 // host user names do not leak into the layer; SOURCE_DATE_EPOCH clamps mtimes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lutimesSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { lutimesSync, mkdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { diffDirectories, diffOverlayUpper } from '../../../src/diff/index.ts';
 import { collect, headers, tempDir } from './layer-helpers.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const T = 1_650_000_000;
 
@@ -27,8 +28,14 @@ test('two trees with the same content, made differently, diff to the same layer'
   mkdirSync(one);
   mkdirSync(two);
   build(one, false);
-  await new Promise((r) => setTimeout(r, 20)); // other ctimes and atimes
+  // Other ctimes for the second tree: wait until the file system's clock has moved on.
+  const tick = join(one, '..', 'tick');
+  await eventually(() => {
+    writeFileSync(tick, '');
+    return statSync(tick).ctimeMs > statSync(join(one, 'a')).ctimeMs ? true : undefined;
+  }, 10_000, 'the file system clock to tick');
   build(two, true);
+  assert.notEqual(statSync(join(two, 'a')).ctimeMs, statSync(join(one, 'a')).ctimeMs, 'the trees differ in ctime');
   const epoch = T + 100; // the symlinks were made just now: clamp them
   const a = await collect((output) => diffOverlayUpper({ upper: one, output, sourceDateEpoch: epoch }));
   const b = await collect((output) => diffOverlayUpper({ upper: two, output, sourceDateEpoch: epoch }));

@@ -51,14 +51,18 @@ test('the fetch lock makes a second fetcher wait and then find the blob stored; 
   let stored = false;
   let fetches = 0;
   let waited = false;
+  // The first fetch holds the lock until the second fetcher says it waits (10 s at most: a
+  // second fetcher that never waits fails the test, it does not hang it).
+  let secondWaits!: () => void;
+  const waiting = new Promise<void>((resolve) => (secondWaits = resolve));
   const fetch = async (): Promise<void> => {
     fetches++;
-    await new Promise((r) => setTimeout(r, 150));
+    await Promise.race([waiting, new Promise((r) => setTimeout(r, 10_000))]);
     stored = true;
   };
   const [first, second] = await Promise.all([
     withFetchLock(dir, digest, fetch, { stored: () => stored, pollMs: 10 }),
-    withFetchLock(dir, digest, fetch, { stored: () => stored, pollMs: 10, onWait: () => (waited = true) }),
+    withFetchLock(dir, digest, fetch, { stored: () => stored, pollMs: 10, onWait: () => { waited = true; secondWaits(); } }),
   ]);
   assert.deepEqual([first, second, fetches, waited], [true, false, 1, true]);
   // A lock left by a process that no longer exists does not block anyone.

@@ -12,6 +12,7 @@ import { formatLogEntry, formatRfc3339NanoFixed, parseLogTime, parseRfc3339Nano,
 import { processStartTime, readContainerState, supervisorAlive } from '../../../src/runtime/container-state.ts';
 import { OciRuntime, runCommand, runtimeErrorMessage } from '../../../src/runtime/runc.ts';
 import { isStrataError } from '../../../src/errdefs/index.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 test('runc errors become docker\'s messages and exit statuses', () => {
   const notFound = containerStartError('runc create failed: unable to start container process: exec: "/no/such/binary": stat /no/such/binary: no such file or directory');
@@ -76,10 +77,10 @@ test('readLogs on a hand-written json-file log: torn lines skipped, tail, follow
     assert.deepEqual(tail, ['c\n']);
     let finished = false;
     const followed: string[] = [];
+    // The generator takes the log's size as its first next() runs, which starts it: 'd' comes after.
     const reader = (async () => { for await (const e of readLogs(log, { follow: true, tail: 0, done: () => finished, pollInterval: 20 })) followed.push(e.log); })();
-    await new Promise((r) => setTimeout(r, 60));
     appendFileSync(log, line('d\n', 'stdout', '2024-05-01T00:00:04Z'));
-    await new Promise((r) => setTimeout(r, 60));
+    await eventually(() => (followed.length > 0 ? true : undefined), 10_000, 'the follower to read what was appended');
     appendFileSync(log, line('e\n', 'stdout', '2024-05-01T00:00:05Z'));
     finished = true;
     await reader;
