@@ -4,10 +4,10 @@
 // a private CA found in certs.d, or an insecure-registries entry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { strata, type CliResult } from '../helpers/strata-cli.ts';
+import { STRATA_BIN, strata, type CliResult } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { makeTlsCertificates, startRegistry } from '../helpers/registry-server.ts';
 import { dockerArchive, makeImage, makeLayer, RawRegistry, type TestImage } from '../helpers/registry-images.ts';
@@ -76,30 +76,44 @@ test('an image skopeo pushed pulls with strata; skopeo reads strata\'s store as 
   assert.equal(copied.digest, image.manifestDigest);
 });
 
-test('TLS: a private CA in certs.d is trusted, an unknown one is refused, insecure-registries skips the check', async (t) => {
-  const ip = execFileSync('hostname', ['-I'], { encoding: 'utf8' }).split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a) && !a.startsWith('127.'));
-  if (ip === undefined) {
-    // Every registry on a loopback address counts as insecure (plain HTTP), as in docker.
-    t.skip('this machine has no IPv4 address outside 127.0.0.0/8 to serve TLS on');
-    return;
-  }
-  const certs = makeTlsCertificates(tempDir(), ip);
-  const secure = await startRegistry({ tls: { certificate: certs.certificate, key: certs.key }, listenHost: ip });
+/**
+ * Runs the CLI with `registry.strata.test` resolving to 127.0.0.1: its own /etc/hosts,
+ * bind-mounted in a private mount namespace, so traffic stays on loopback while the
+ * registry's name is not one strata treats as insecure (localhost, 127.0.0.0/8 are).
+ */
+function strataWithTestHost(root: string, args: string[], env: Record<string, string>): CliResult {
+  const hosts = join(tempDir('strata-hosts-'), 'hosts');
+  writeFileSync(hosts, `127.0.0.1 localhost\n127.0.0.1 ${TLS_HOST}\n`);
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, STRATA_BIN, ...args], {
+    env: { ...process.env, STRATA_ROOT: root, DOCKER_CONFIG: dockerConfig, ...env },
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const TLS_HOST = 'registry.strata.test';
+
+test('TLS: a private CA in certs.d is trusted, an unknown one is refused, insecure-registries skips the check', async () => {
+  const certs = makeTlsCertificates(tempDir(), TLS_HOST);
+  const secure = await startRegistry({ tls: { certificate: certs.certificate, key: certs.key } });
+  const host = `${TLS_HOST}:${secure.port}`;
   const image = makeImage([await makeLayer({ 'tls.txt': 'tls' })]);
   const root = tempDir();
-  const name = `${secure.host}/tls/app:1`;
+  const name = `${host}/tls/app:1`;
   ok(root, ['load'], { input: await dockerArchive([{ image, tags: [name] }]) });
   const noCerts = tempDir();
-  const refused = strata(root, ['push', name], { env: { DOCKER_CONFIG: dockerConfig, STRATA_CERTS_D: noCerts } });
-  assert.equal(refused.status, 1);
-  assert.match(refused.stderr, new RegExp(`^Error: Get "https://${secure.host}/v2/": .*(self-signed|certificate|issuer)`, 'm'));
+  const refused = strataWithTestHost(root, ['push', name], { STRATA_CERTS_D: noCerts });
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`^Error: Get "https://${host}/v2/": .*(self-signed|certificate|issuer)`, 'm'));
   assert.match(refused.stderr, /Hint: put the CA of .* in \/etc\/docker\/certs\.d\//);
 
   const certsD = tempDir();
-  mkdirSync(join(certsD, secure.host));
-  copyFileSync(certs.ca, join(certsD, secure.host, 'ca.crt'));
-  ok(root, ['push', name], { env: { STRATA_CERTS_D: certsD } });
+  mkdirSync(join(certsD, host));
+  copyFileSync(certs.ca, join(certsD, host, 'ca.crt'));
+  const pushed = strataWithTestHost(root, ['push', name], { STRATA_CERTS_D: certsD });
+  assert.equal(pushed.status, 0, pushed.stderr);
   ok(root, ['rmi', name]);
-  ok(root, ['pull', name], { env: { STRATA_INSECURE_REGISTRIES: secure.host, STRATA_CERTS_D: noCerts } });
+  const pulled = strataWithTestHost(root, ['pull', name], { STRATA_INSECURE_REGISTRIES: host, STRATA_CERTS_D: noCerts });
+  assert.equal(pulled.status, 0, pulled.stderr);
   assert.equal(ok(root, ['images', '--no-trunc', '-q', name]).trim(), image.configDigest);
 });

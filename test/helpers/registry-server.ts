@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { tempDir } from './temp-dir.ts';
@@ -31,7 +31,8 @@ export interface RegistryServerOptions {
  * A CA and a server certificate for `ip` signed by it (openssl), for TLS tests.
  * Returns the PEM file paths.
  */
-export function makeTlsCertificates(dir: string, ip: string): { ca: string; certificate: string; key: string } {
+/** A CA and a server certificate it signed for `host` (an IP address or a DNS name). */
+export function makeTlsCertificates(dir: string, host: string): { ca: string; certificate: string; key: string } {
   const ca = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   const key = join(dir, 'server.key');
@@ -43,8 +44,8 @@ export function makeTlsCertificates(dir: string, ip: string): { ca: string; cert
     if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
   };
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=strata-test-ca']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${ip}`]);
-  writeFileSync(ext, `subjectAltName=IP:${ip}\n`);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${host}`]);
+  writeFileSync(ext, `subjectAltName=${isIP(host) ? 'IP' : 'DNS'}:${host}\n`);
   run(['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', certificate, '-days', '2', '-extfile', ext]);
   return { ca, certificate, key };
 }
