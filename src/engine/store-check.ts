@@ -2,11 +2,14 @@
  * `system check`: verifies the store's invariants (`store-problems.ts`) and lists every
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
  * directories), mounts under `mounts/` that no image mount accounts for, leases and partial
- * writes of processes that are gone, and the blobs, layers and snapshot directories the
- * garbage collector would remove. With `repair`, it forgets references to manifests that are
- * gone and removes exactly those leftovers (through the garbage collector for records and
- * blobs, which waits while records are missing), then lists what is still there.
+ * writes of processes that are gone, an index.json out of line with the records, and the
+ * blobs, layers and snapshot directories the garbage collector would remove. With `repair`,
+ * it forgets references to manifests that are gone and removes exactly those leftovers
+ * (through the garbage collector for records and blobs, which waits while records are
+ * missing; index.json is rewritten), then lists what is still there.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Digest } from '../oci/index.ts';
 import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
@@ -65,11 +68,25 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
 const mountLeftover = (m: StaleImageMount): Leftover => ({ what: `mount mounts/${m.name}`, why: m.why });
 
+/** index.json out of line with the records: a crash (or a full disk) between a commit and its rewrite. */
+function staleIndex(engine: Engine): Leftover | undefined {
+  let listed: unknown;
+  try {
+    listed = (JSON.parse(readFileSync(join(engine.content.root, 'index.json'), 'utf8')) as { manifests?: unknown }).manifests;
+  } catch {
+    listed = undefined;
+  }
+  if (JSON.stringify(listed) === JSON.stringify(engine.images.indexEntries())) return undefined;
+  return { what: 'content/index.json', why: 'it does not list what the image records hold' };
+}
+
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
   found.push(...staleImageMounts(engine).map(mountLeftover));
   found.push(...engine.content.staleIngest().map(ingestLeftover));
+  const index = staleIndex(engine);
+  if (index) found.push(index);
   const garbage = engine.gc.plan();
   found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
   // The snapshots left once those layers are gone; a dead layer's own snapshot goes with it.
@@ -105,6 +122,12 @@ async function removeLeftovers(engine: Engine, options: { collect: boolean }): P
   const ingest = engine.content.staleIngest();
   const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
   removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));
+  // Before the collection: an index ahead of the records names blobs it is about to delete.
+  const index = staleIndex(engine);
+  if (index) {
+    engine.images.refreshIndex();
+    if (!staleIndex(engine)) removed.push(index);
+  }
   if (!options.collect) return removed;
   const result = engine.collectGarbage();
   removed.push(

@@ -126,12 +126,18 @@ function snapshotOf(root: string): { blobs: string[]; images: unknown[]; layers:
   };
 }
 
-/** Problems that --repair must leave alone: it reports them again, exits 1 and changes nothing. */
-function assertRepairKeepsData(root: string, problems: string[]): void {
+/** index.json naming an image whose blobs are not all there: --repair rewrites it so content/ stays a valid OCI layout. */
+const STALE_INDEX = 'content/index.json: it does not list what the image records hold';
+
+/**
+ * Problems that --repair must leave alone: it reports them again, exits 1 and changes no
+ * blob or record (it may rewrite index.json: `repaired` lists what else it does).
+ */
+function assertRepairKeepsData(root: string, problems: string[], repaired: string[] = []): void {
   const before = snapshotOf(root);
   const r = check(root, '--repair');
   assert.equal(r.status, 1);
-  assert.deepEqual(r.repaired, [], 'nothing an image or container needs is removed');
+  assert.deepEqual(r.repaired, repaired, 'nothing an image or container needs is removed');
   assert.deepEqual(r.problems, problems);
   assert.deepEqual(snapshotOf(root), before);
 }
@@ -150,10 +156,11 @@ test('a missing layer blob is a problem naming the images that need it; reloadin
   const r = check(root);
   assert.equal(r.status, 1);
   assert.deepEqual(r.problems, [problem]);
-  assert.match(r.summary, /: 1 problem\(s\)$/);
+  assert.deepEqual(r.leftovers, [STALE_INDEX]);
   // What it costs: save sends that very blob.
   assert.match(strata(root, ['save', '-o', join(root, '..', 'one.tar'), TAGS.one]).stderr, /run `strata system check`/);
-  assertRepairKeepsData(root, [problem]);
+  assertRepairKeepsData(root, [problem], [STALE_INDEX]);
+  assert.deepEqual(check(root).leftovers, []);
   reload(root, ['one', 'two', 'three']);
   assertClean(root);
   strataOk(root, ['save', '-o', join(root, '..', 'one.tar'), TAGS.one]);
@@ -219,7 +226,7 @@ test('an image record naming a missing manifest: --repair forgets the manifest, 
   assert.deepEqual(r.problems, [`image ${id}: manifest ${manifest} is missing (--repair forgets it: a push makes a new one)`]);
   const repaired = check(root, '--repair');
   assert.equal(repaired.status, 0);
-  assert.deepEqual(repaired.repaired, [`manifest ${manifest} from the record of image ${id}: that blob is gone`]);
+  assert.deepEqual(repaired.repaired, [`manifest ${manifest} from the record of image ${id}: that blob is gone`, STALE_INDEX]);
   assertClean(root);
   strataOk(root, ['save', '-o', join(root, '..', 'one.tar'), TAGS.one]);
 });
@@ -237,7 +244,7 @@ test('a layer record whose snapshot and blob are gone is a problem naming its im
   const r = check(root);
   assert.equal(r.status, 1);
   assert.deepEqual(r.problems, problems);
-  assertRepairKeepsData(root, problems);
+  assertRepairKeepsData(root, problems, [STALE_INDEX]);
   reload(root, ['three']);
   assertClean(root);
   assert.equal(strataOk(root, ['run', '--rm', '--pull', 'never', '--entrypoint', 'cat', TAGS.three, '/data/sub/fresh']).length, 6, 'the image runs again');
@@ -263,6 +270,30 @@ test('a container whose image is gone is a problem that says how to keep or remo
   // The image's layers were the container's only; now they are garbage.
   assert.equal(check(root).problems.length, 0);
   strataOk(root, ['system', 'check', '--repair']);
+  assertClean(root);
+});
+
+test('an index.json behind or ahead of the records (a crash between a commit and its rewrite) is a leftover --repair rewrites', () => {
+  const root = store();
+  const index = join(root, 'content', 'index.json');
+  const inLine = readFileSync(index, 'utf8');
+  const parsed = JSON.parse(inLine) as { manifests: { digest: string }[] };
+  assert.equal(parsed.manifests.length, 3);
+  const leftover = STALE_INDEX;
+  // Behind: the records of one image committed, the rewrite never happened.
+  writeFileSync(index, JSON.stringify({ ...parsed, manifests: parsed.manifests.slice(1) }));
+  const r = check(root);
+  assert.deepEqual({ status: r.status, problems: r.problems, leftovers: r.leftovers }, { status: 1, problems: [], leftovers: [leftover] });
+  assert.deepEqual(check(root, '--repair').repaired, [leftover]);
+  assert.equal(readFileSync(index, 'utf8'), inLine);
+  assertClean(root);
+  // Ahead: it names an image whose records a rollback (or a host crash) took away.
+  strataOk(root, ['rmi', TAGS.three]);
+  const afterRmi = readFileSync(index, 'utf8');
+  writeFileSync(index, inLine);
+  assert.deepEqual(check(root).leftovers, [leftover]);
+  assert.deepEqual(check(root, '--repair').repaired, [leftover]);
+  assert.equal(readFileSync(index, 'utf8'), afterRmi);
   assertClean(root);
 });
 
