@@ -17,7 +17,7 @@ export interface UnrecordedWrites {
   blobs: readonly Digest[];
   /** When the command failed: the snapshots it created, and how to remove them (the engine's `SnapshotDiscarder`). */
   snapshots?: { created: string[]; discard: ((chainIds: string[]) => void) | undefined };
-  /** Where the images are recorded: a failed commit may have left content/index.json ahead of the records. */
+  /** Where the images are recorded: on a full disk, content/index.json may not have been rewritten after the commit. */
   images: ImageStore;
 }
 

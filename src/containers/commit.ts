@@ -11,7 +11,7 @@
 import { PassThrough } from 'node:stream';
 import { applyLayer, type LayerStats } from '../diff/index.ts';
 import { internal, notFound } from '../errdefs/index.ts';
-import { inTransaction, LeaseRecords, type Database } from '../metadata/index.ts';
+import { LeaseRecords, type Database } from '../metadata/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import {
   nowRfc3339Nano, serializeImageConfig, sha256Of, type ContainerDefaults, type Digest, type ImageConfig, type Reference,
@@ -139,7 +139,8 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
       chain = layer.parent;
     }
     layers.push({ diffId, size: stats.size, tarSize: stats.tarSize });
-    const result = inTransaction(db, () => {
+    // The image store's transaction, so index.json is rewritten after the commit.
+    const result = images.batch(() => {
       snapshotter.commit(chainId, key);
       return images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
     });

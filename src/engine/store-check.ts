@@ -1,20 +1,23 @@
 /**
- * `system check`: verifies the store's invariants — every blob hashes to its name, every
- * record points at things that exist, nothing half-written is visible — and lists every
+ * `system check`: verifies the store's invariants (`store-problems.ts`) and lists every
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
- * directories), leases and partial writes of processes that are gone, and the blobs, layers
- * and snapshot directories the garbage collector would remove. With `repair`, it removes
- * exactly those leftovers (through the garbage collector for records and blobs) and lists
- * what is still there afterwards.
+ * directories), mounts under `mounts/` that no image mount accounts for, leases and partial
+ * writes of processes that are gone, an index.json out of line with the records, and the
+ * blobs, layers and snapshot directories the garbage collector would remove. With `repair`,
+ * it forgets references to manifests that are gone and removes exactly those leftovers
+ * (through the garbage collector for records and blobs, which waits while records are
+ * missing; index.json is rewritten), then lists what is still there.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Digest } from '../oci/index.ts';
 import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
-import { LeaseRecords } from '../metadata/index.ts';
+import { inTransaction, LeaseRecords } from '../metadata/index.ts';
 import type { Engine } from './engine.ts';
+import { removeStaleImageMount, staleImageMounts, type StaleImageMount } from './image-mount.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
+import { findProblems } from './store-problems.ts';
 
 /** Something an interrupted command left behind, which `--repair` removes. */
 export interface Leftover {
@@ -33,8 +36,13 @@ export interface CheckReport {
   problems: string[];
   /** Leftovers found (after a repair: those it could not remove). */
   leftovers: Leftover[];
-  /** Leftovers the repair removed. */
+  /** Leftovers the repair removed (and manifest references it forgot). */
   repaired: Leftover[];
+  /**
+   * Records name others that are missing, so what those keep may look unused: `--repair`
+   * leaves blobs, layers and snapshots to the garbage collector until that is mended.
+   */
+  garbageHeld: boolean;
 }
 
 const gone = (pid: number): string => `its process (${pid}) is gone`;
@@ -58,11 +66,27 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
   what: `directory snapshots/${engine.snapshotter.driver}/${dir}`, why: 'no snapshot record names it (for over an hour)',
 });
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
+const mountLeftover = (m: StaleImageMount): Leftover => ({ what: `mount mounts/${m.name}`, why: m.why });
+
+/** index.json out of line with the records: a crash (or a full disk) between a commit and its rewrite. */
+function staleIndex(engine: Engine): Leftover | undefined {
+  let listed: unknown;
+  try {
+    listed = (JSON.parse(readFileSync(join(engine.content.root, 'index.json'), 'utf8')) as { manifests?: unknown }).manifests;
+  } catch {
+    listed = undefined;
+  }
+  if (JSON.stringify(listed) === JSON.stringify(engine.images.indexEntries())) return undefined;
+  return { what: 'content/index.json', why: 'it does not list what the image records hold' };
+}
 
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
+  found.push(...staleImageMounts(engine).map(mountLeftover));
   found.push(...engine.content.staleIngest().map(ingestLeftover));
+  const index = staleIndex(engine);
+  if (index) found.push(index);
   const garbage = engine.gc.plan();
   found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
   // The snapshots left once those layers are gone; a dead layer's own snapshot goes with it.
@@ -81,12 +105,30 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   return found;
 }
 
-/** Removes the leftovers (as `findLeftovers` lists them); returns what it removed. */
-async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
+/**
+ * Removes the leftovers (as `findLeftovers` lists them); returns what it removed. Without
+ * `collect`, only those no record decides about: a dead build's, stale mounts, partial writes.
+ */
+async function removeLeftovers(engine: Engine, options: { collect: boolean }): Promise<Leftover[]> {
   const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
+  for (const mount of staleImageMounts(engine)) {
+    try {
+      removeStaleImageMount(engine, mount);
+      removed.push(mountLeftover(mount));
+    } catch {
+      // Still busy: it stays a leftover.
+    }
+  }
   const ingest = engine.content.staleIngest();
   const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
   removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));
+  // Before the collection: an index ahead of the records names blobs it is about to delete.
+  const index = staleIndex(engine);
+  if (index) {
+    engine.images.refreshIndex();
+    if (!staleIndex(engine)) removed.push(index);
+  }
+  if (!options.collect) return removed;
   const result = engine.collectGarbage();
   removed.push(
     ...result.releasedLeases.map(leaseLeftover),
@@ -100,62 +142,23 @@ async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
   return removed;
 }
 
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
+/**
+ * Forgets the manifest of images whose manifest blob is gone: the image still has its
+ * config and layers, `save` writes a manifest of its own, and `push` makes a new one.
+ */
+function forgetMissingManifests(engine: Engine): Leftover[] {
+  const records = engine.images.records;
+  return inTransaction(engine.db, () => records.all()
+    .filter((row) => row.manifestDigest && !engine.content.has(row.manifestDigest as Digest))
+    .map((row) => {
+      records.setManifest(row.id, null);
+      return { what: `manifest ${row.manifestDigest} from the record of image ${row.id}`, why: 'that blob is gone' };
+    }));
 }
 
 export async function checkStore(engine: Engine, options: { repair?: boolean } = {}): Promise<CheckReport> {
-  const report: CheckReport = { blobsChecked: 0, imagesChecked: 0, problems: [], leftovers: [], repaired: [] };
-  for (const blob of engine.content.list()) {
-    const actual = await hashFile(engine.content.path(blob.digest));
-    report.blobsChecked++;
-    if (actual !== blob.digest) report.problems.push(`blob ${blob.digest} is corrupted: its content hashes to ${actual}`);
-  }
-  const images = engine.images;
-  for (const row of images.records.all()) {
-    report.imagesChecked++;
-    const id = row.id as Digest;
-    if (!engine.content.has(id)) {
-      report.problems.push(`image ${id}: its config blob is missing`);
-      continue;
-    }
-    let diffIds: Digest[];
-    try {
-      diffIds = parseImageConfigBytes(engine.content.readBytes(id)).rootfs.diff_ids;
-    } catch (err) {
-      report.problems.push(`image ${id}: config unreadable: ${(err as Error).message}`);
-      continue;
-    }
-    const recorded = images.records.chainIds(id);
-    const expected = chainIds(diffIds);
-    if (recorded.join() !== expected.join()) report.problems.push(`image ${id}: recorded layer stack does not match its config`);
-    for (const chainId of recorded) {
-      if (!images.layers.get(chainId)) report.problems.push(`image ${id}: layer ${chainId} has no record`);
-    }
-    if (row.manifestDigest) {
-      if (!engine.content.has(row.manifestDigest as Digest)) report.problems.push(`image ${id}: manifest ${row.manifestDigest} is missing`);
-      else {
-        try {
-          parseManifestBytes(engine.content.readBytes(row.manifestDigest as Digest));
-        } catch (err) {
-          report.problems.push(`image ${id}: manifest unreadable: ${(err as Error).message}`);
-        }
-      }
-    }
-  }
-  for (const tag of images.records.allTags()) {
-    if (!images.records.get(tag.imageId)) report.problems.push(`tag ${tag.name} points at missing image ${tag.imageId}`);
-  }
-  for (const layer of images.layers.all()) {
-    if (layer.parent && !images.layers.get(layer.parent)) report.problems.push(`layer ${layer.chainId}: parent ${layer.parent} has no record`);
-    // A layer's files live in its snapshot (of either driver) or in a blob to extract them from.
-    if (!engine.snapshotter.records.get(layer.chainId) && !images.layers.blobsOf(layer.diffId).some((b) => engine.content.has(b.digest as Digest))) {
-      report.problems.push(`layer ${layer.chainId}: neither a snapshot nor a stored blob holds its files`);
-    }
-  }
-  if (options.repair) report.repaired = await removeLeftovers(engine);
-  report.leftovers = await findLeftovers(engine);
-  return report;
+  const repaired = options.repair ? forgetMissingManifests(engine) : [];
+  const { blobsChecked, imagesChecked, problems, recordsBroken } = await findProblems(engine);
+  if (options.repair) repaired.push(...await removeLeftovers(engine, { collect: !recordsBroken }));
+  return { blobsChecked, imagesChecked, problems, repaired, leftovers: await findLeftovers(engine), garbageHeld: recordsBroken };
 }

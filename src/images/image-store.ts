@@ -46,11 +46,11 @@ const INSPECT_ZERO = GO_ZERO_TIME;
 export class ImageStore {
   readonly records: ImageRecords;
   readonly layers: LayerRecords;
-  /** Inside `batch`, index.json is rewritten once at the end instead of after every change. */
-  private batchDepth = 0;
+  /** Inside a transaction this store began: index.json is rewritten once it commits. */
+  private ownTransaction = false;
   private indexDirty = false;
-  /** index.json was rewritten inside a transaction that did not commit: it may show what SQLite rolled back. */
-  private indexAhead = false;
+  /** A rewrite after a commit failed (a full disk): index.json lags behind the records. */
+  private indexBehind = false;
 
   constructor(
     readonly db: Database,
@@ -213,71 +213,54 @@ export class ImageStore {
   }
 
   /**
-   * One write transaction of this store. index.json is rewritten inside it (see
-   * `refreshIndex`); when the transaction fails after that — SQLite cannot commit on a full
-   * disk — the file is put back from the records as they are.
+   * One write transaction of this store; index.json is rewritten after it commits (see
+   * `refreshIndex`). Nested in a transaction, it is part of that one.
    */
   private transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return inTransaction(this.db, fn);
+    let result: T;
+    this.ownTransaction = true;
     try {
-      const result = inTransaction(this.db, fn);
-      if (!this.db.inTransaction) this.indexAhead = false;
-      return result;
+      result = inTransaction(this.db, fn);
     } catch (err) {
-      if (!this.db.inTransaction) this.restoreIndex();
+      // Rolled back: index.json never showed it.
+      this.indexDirty = false;
       throw err;
+    } finally {
+      this.ownTransaction = false;
     }
+    if (this.indexDirty) this.writeIndex();
+    return result;
   }
 
   /**
-   * Puts index.json back in line with the records after a failed transaction. Best effort:
-   * on a full disk it may have to wait until a failed command gave its files' space back,
-   * so that command calls it again then.
+   * Rewrites index.json if a rewrite after a commit failed (a full disk): a failed command
+   * calls it again once its files gave their space back.
    */
   restoreIndex(): void {
-    if (!this.indexAhead) return;
-    try {
-      this.writeIndexNow();
-    } catch {
-      // Still ahead; the next call (or any later change) rewrites it.
-    }
+    if (this.indexBehind) this.writeIndex();
   }
 
   /** Runs `fn` in one transaction, rewriting index.json once at the end. */
   batch<T>(fn: () => T): T {
-    return this.transaction(() => {
-      this.batchDepth++;
-      let succeeded = false;
-      try {
-        const result = fn();
-        succeeded = true;
-        return result;
-      } finally {
-        this.batchDepth--;
-        if (this.batchDepth === 0) {
-          const dirty = this.indexDirty;
-          this.indexDirty = false;
-          // A failed batch rolls back, so the index must not show its changes.
-          if (dirty && succeeded) this.writeIndexNow();
-        }
-      }
-    });
+    return this.transaction(fn);
   }
 
   /**
    * Rewrites content/index.json from the records: one entry per tag of every image whose
    * manifest and blobs are all stored (and one unnamed entry for such an untagged image),
-   * so the layout stays valid for skopeo and umoci. Call inside the transaction that
-   * changed the records, so concurrent writers serialise.
+   * so the layout stays valid for skopeo and umoci. Inside this store's transaction it
+   * waits for the commit (docs/DURABILITY.md): a crash in between leaves index.json behind
+   * the records, never ahead of them naming images a rollback removed, whose blobs the next
+   * collection deletes. Inside another module's transaction it is written at once.
    */
   refreshIndex(): void {
-    if (this.batchDepth > 0) {
-      this.indexDirty = true;
-      return;
-    }
-    this.writeIndexNow();
+    if (this.ownTransaction) this.indexDirty = true;
+    else this.writeIndex();
   }
 
-  private writeIndexNow(): void {
+  /** What index.json lists when it is in line with the records. */
+  indexEntries(): Descriptor[] {
     const entries: Descriptor[] = [];
     for (const image of this.records.all()) {
       if (!image.manifestDigest || !image.manifestMediaType || image.manifestSize === null) continue;
@@ -300,9 +283,31 @@ export class ImageStore {
         entries.push({ ...base, annotations: { 'io.containerd.image.name': tag.name, 'org.opencontainers.image.ref.name': tag.name } });
       }
     }
-    entries.sort((a, b) => (a.annotations?.['io.containerd.image.name'] ?? a.digest).localeCompare(b.annotations?.['io.containerd.image.name'] ?? b.digest));
-    this.content.writeIndex(entries);
-    this.indexAhead = this.db.inTransaction;
+    return entries.sort((a, b) => (a.annotations?.['io.containerd.image.name'] ?? a.digest).localeCompare(b.annotations?.['io.containerd.image.name'] ?? b.digest));
+  }
+
+  /**
+   * Writes index.json from the records, reading them in a write transaction of its own so
+   * that concurrent rewrites serialise and the last one sees every commit. A failure after
+   * the commit (a full disk) does not undo the change: index.json stays behind until
+   * `restoreIndex` or the next change (`system check` names it meanwhile).
+   */
+  private writeIndex(): void {
+    this.indexDirty = false;
+    if (this.db.inTransaction) {
+      this.writeIndexNow();
+      return;
+    }
+    try {
+      inTransaction(this.db, () => this.writeIndexNow());
+      this.indexBehind = false;
+    } catch {
+      this.indexBehind = true;
+    }
+  }
+
+  private writeIndexNow(): void {
+    this.content.writeIndex(this.indexEntries());
   }
 }
 

@@ -287,7 +287,7 @@ class Pusher {
     const parsed = parseManifestBytes(manifest.bytes, 'pushed manifest');
     const complete = parsed.kind === 'manifest' && parsed.manifest.layers.every((l) => content.has(l.digest));
     if (generated && complete) content.writeBytes(manifest.bytes);
-    inTransaction(images.db, () => {
+    images.batch(() => {
       images.records.addRepoDigest(`${ref.domain}/${ref.path}@${digest}`, id);
       if (generated && complete) {
         const row = images.records.get(id);

@@ -229,7 +229,8 @@ export async function check(ctx: CliContext, _args: string[], options: Options):
   for (const line of report.problems) ctx.println(`problem: ${line}`);
   const found = [
     ...(report.problems.length > 0 ? [`${report.problems.length} problem(s)`] : []),
-    ...(report.leftovers.length > 0 ? [`${report.leftovers.length} leftover(s), which --repair removes`] : []),
+    // While records are missing, what they name may only look unused: the collector waits.
+    ...(report.leftovers.length > 0 ? [`${report.leftovers.length} leftover(s), which --repair removes${report.garbageHeld ? ' (blobs, layers and snapshots once no record is missing)' : ''}`] : []),
   ];
   ctx.println(`checked ${report.blobsChecked} blob(s) and ${report.imagesChecked} image(s): ${found.length === 0 ? 'OK' : found.join(', ')}`);
   // Anything found is a non-zero status, so scripts notice leftovers as well as problems.
