@@ -8,6 +8,7 @@
  * (a temporary snapshot the next sweep removes). No blob is stored: like a built layer,
  * the tar is made again from the snapshot when the image travels.
  */
+import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { applyLayer, type LayerStats } from '../diff/index.ts';
 import { internal, notFound } from '../errdefs/index.ts';
@@ -16,7 +17,7 @@ import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index
 import {
   nowRfc3339Nano, serializeImageConfig, sha256Of, type ContainerDefaults, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
-import { chainIdOf, temporaryKey, type Snapshotter } from '../snapshots/index.ts';
+import { chainIdOf, namingSnapshotsHome, temporaryKey, type Snapshotter } from '../snapshots/index.ts';
 import type { Container } from './container.ts';
 import type { ContainerFiles } from './rootfs.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
@@ -77,16 +78,21 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
   const status = await deps.states.status(c);
 
   const key = temporaryKey('commit');
-  snapshotter.prepare(key, parentChain);
   const leases = new LeaseRecords(db);
-  const leaseId = leases.create();
+  let leaseId: string | undefined;
+  let target: string | undefined;
+  let newConfig: Digest | undefined;
   try {
+    snapshotter.prepare(key, parentChain);
+    leaseId = leases.create();
     const row = snapshotter.stat(key);
     if (!row) throw internal(`snapshot ${key} vanished`);
+    target = snapshotter.fsDir(row);
+    const layerDir = target;
     const stats = await deps.files.whilePaused(c, options.pause === false ? { ...status, Running: false } : status, async (): Promise<LayerStats> => {
       const pipe = new PassThrough({ highWaterMark: 1024 * 1024 });
       // The diff hashes what it writes: the apply need not hash the same bytes again.
-      const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode, computeDiffId: false });
+      const applied = applyLayer({ source: pipe, target: layerDir, whiteouts: snapshotter.whiteoutMode, computeDiffId: false });
       applied.catch(() => { /* surfaced below */ });
       let diff: LayerStats;
       try {
@@ -94,8 +100,9 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
         diff = await snapshotter.diff(c.id, pipe);
       } catch (err) {
         pipe.destroy(err as Error);
-        await applied.catch(() => undefined);
-        throw err;
+        // An apply that failed (a full disk) stopped the diff: its error says why.
+        const applyError = await applied.then(() => undefined, (e: unknown) => e);
+        throw applyError === undefined || applyError === err ? err : applyError;
       }
       pipe.end();
       return { ...(await applied), diffId: diff.diffId };
@@ -129,6 +136,8 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
     const configBytes = serializeImageConfig(config);
     leases.add(leaseId, 'blob', sha256Of(configBytes));
     leases.add(leaseId, 'layer', chainId);
+    // Stored before the records, so that a failure to write them (a full disk) removes it too.
+    if (images.content.writeBytes(configBytes).created) newConfig = sha256Of(configBytes);
 
     const layers: NewLayer[] = [];
     let chain: string | null = parentChain ?? null;
@@ -139,19 +148,49 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
       chain = layer.parent;
     }
     layers.push({ diffId, size: stats.size, tarSize: stats.tarSize });
-    // The image store's transaction, so index.json is rewritten after the commit.
+    const lease = leaseId;
+    // The image store's transaction, so index.json is rewritten after the commit; the lease
+    // ends with the records that replace it (a write of its own could find the disk full).
     const result = images.batch(() => {
       snapshotter.commit(chainId, key);
-      return images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
+      const created = images.create({ config: configBytes, layers, ...(options.tag ? { tags: [options.tag] } : {}) });
+      leases.release(lease);
+      return created;
     });
+    leaseId = undefined;
     traceMark('commit: image recorded');
     return result.id;
   } catch (err) {
+    discardFailedCommit({ snapshotter, key, target, images, newConfig });
     try {
-      snapshotter.remove(key);
-    } catch { /* committed or gone */ }
-    throw err;
-  } finally {
-    leases.release(leaseId);
+      if (leaseId !== undefined) leases.release(leaseId);
+    } catch { /* a dead process's lease: the next collection drops it */ }
+    throw namingSnapshotsHome(snapshotter, err);
   }
+}
+
+/**
+ * Removes what a failed commit wrote, without hiding why it failed: its config blob when no
+ * image record names it, the new layer's files (on a full disk SQLite can delete the
+ * temporary snapshot's record only once they gave their space back), then that record; and
+ * index.json goes back in line with the records. What cannot be removed now is swept once
+ * this process is gone.
+ */
+function discardFailedCommit(written: { snapshotter: Snapshotter; key: string; target: string | undefined; images: ImageStore; newConfig: Digest | undefined }): void {
+  const { snapshotter, key, target, images, newConfig } = written;
+  try {
+    // Its digest covers the container's ID and the time: no other command can be storing the same config.
+    if (newConfig !== undefined && !images.records.get(newConfig)) images.content.delete(newConfig);
+  } catch {
+    // A blob nothing references: the next collection removes it.
+  }
+  try {
+    if (snapshotter.stat(key)?.kind === 'active') {
+      if (target !== undefined) rmSync(target, { recursive: true, force: true });
+      snapshotter.remove(key);
+    }
+  } catch {
+    // Left for the sweep.
+  }
+  images.restoreIndex();
 }

@@ -240,6 +240,11 @@ export class ContainerManager implements ContainerFiles {
     return this.rootfs.whilePaused(c, status, fn);
   }
 
+  /** @see ContainerRootfs.writableLayersHome */
+  writableLayersHome(): string {
+    return this.rootfs.writableLayersHome();
+  }
+
   /** `diff`: the container's changes to its image (loaded on use: `ps` never needs it). */
   async changes(c: Container): Promise<Change[]> {
     const { snapshotter } = this.options;

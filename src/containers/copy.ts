@@ -11,11 +11,11 @@
  * diff/'s confined extractor: every entry lands inside the destination directory.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { applyLayer } from '../diff/index.ts';
-import { errnoOf, failedPrecondition, fromSystemError, internal, invalidArgument, notFound, type StrataError } from '../errdefs/index.ts';
+import { errnoOf, failedPrecondition, fromSystemError, internal, invalidArgument, isOutOfSpace, notFound, StrataError } from '../errdefs/index.ts';
 import { cleanComponents } from '../internal/index.ts';
 import { resolveInRootfs } from '../runtime/index.ts';
 import type { MountPoint } from './container-config.ts';
@@ -144,7 +144,20 @@ export async function copyFromContainer(files: ContainerFiles, c: Container, src
     let to = dest;
     if (st.isDirectory() && contents) from = `${source.host}/.`;
     else if (destSt?.isDirectory() && options.followLink) to = join(dest, basename(source.path));
-    await run('cp', [...preserve, '--', from, to], { writing: `copy to ${dest}` });
+    // What the copy adds on the host: removed again when it fails half-way (a full disk).
+    let landing = [to];
+    if (destSt?.isDirectory()) {
+      landing = st.isDirectory() && contents
+        ? readdirSync(source.host).map((name) => join(dest, name))
+        : [to === dest ? join(dest, basename(source.host)) : to];
+    }
+    const added = landing.filter((path) => lstatOrUndefined(path) === undefined);
+    try {
+      await run('cp', [...preserve, '--', from, to], { writing: `copy to ${dest}` });
+    } catch (err) {
+      removeAll(added);
+      throw err;
+    }
   }));
 }
 
@@ -193,6 +206,8 @@ export async function copyToContainer(files: ContainerFiles, c: Container, src: 
     const targetSt = statOrUndefined(target.host);
     let extractDir: string;
     let tarArgs: string[];
+    let storage = target.root;
+    let names: string[];
     const owner = options.archive ? ['--numeric-owner'] : ['--owner=0', '--group=0', '--numeric-owner'];
     // -L follows the source itself, never the links inside it (as docker's cp): tar reads
     // what the link points to and names it as asked.
@@ -204,6 +219,7 @@ export async function copyToContainer(files: ContainerFiles, c: Container, src: 
     };
     if (targetSt?.isDirectory()) {
       extractDir = target.host;
+      names = st.isDirectory() && contents ? readdirSync(srcPath) : [basename(srcPath)];
       tarArgs = st.isDirectory() && contents ? ['-C', srcPath, '.'] : member(basename(srcPath));
     } else {
       if (targetSt !== undefined && st.isDirectory()) throw invalidArgument(`cannot copy a directory to a file: ${dest}`);
@@ -211,11 +227,39 @@ export async function copyToContainer(files: ContainerFiles, c: Container, src: 
       const parent = resolveContainerPath(c, rootfs, posix.dirname(cleanContainerPath(dest)), { follow: true });
       if (!statOrUndefined(parent.host)?.isDirectory()) throw notFound(`Could not find the file ${posix.dirname(cleanContainerPath(dest))} in container ${c.name}`);
       extractDir = parent.host;
+      storage = parent.root;
       const name = posix.basename(cleanContainerPath(dest));
+      names = [name];
       tarArgs = st.isDirectory() && contents ? ['-C', srcPath, `--transform=s,^\\.,${replacementEscape(name)},S`, '.'] : member(name);
     }
-    await extractTar([...owner, ...tarArgs], extractDir);
+    // What the copy adds (the container is frozen meanwhile): removed again when it fails half-way.
+    const added = names.map((name) => join(extractDir, name)).filter((path) => lstatOrUndefined(path) === undefined);
+    try {
+      await extractTar([...owner, ...tarArgs], extractDir);
+    } catch (err) {
+      removeAll(added);
+      throw namingStorage(err, `${c.name}:${dest}`, storage === rootfs ? files.writableLayersHome() : storage);
+    }
   }));
+}
+
+/**
+ * A copy into a container that ran out of space, named by the destination and the host
+ * directory whose filesystem is full (the writable layers', or a volume's or bind's source).
+ */
+function namingStorage(err: unknown, destination: string, storage: string): unknown {
+  if (!(err instanceof StrataError) || !isOutOfSpace(err)) return err;
+  return new StrataError(err.code, `copy to ${destination}: write to ${storage}: ${err.message}`, { cause: err });
+}
+
+function removeAll(paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // The copy's own error is the one to report.
+    }
+  }
 }
 
 /**
@@ -227,7 +271,11 @@ export async function extractToContainer(files: ContainerFiles, c: Container, in
     checkWritable(c, dest);
     const target = resolveContainerPath(c, rootfs, dest, { follow: true });
     if (!statOrUndefined(target.host)?.isDirectory()) throw notFound(`Could not find the file ${target.path} in container ${c.name}: the destination must be an existing directory`);
-    await applyLayer({ source: input, target: target.host, whiteouts: 'none', computeDiffId: false });
+    try {
+      await applyLayer({ source: input, target: target.host, whiteouts: 'none', computeDiffId: false });
+    } catch (err) {
+      throw namingStorage(err, `${c.name}:${dest}`, target.root === rootfs ? files.writableLayersHome() : target.root);
+    }
   }));
 }
 

@@ -16,6 +16,8 @@ import type { WorkLocks } from './work-lock.ts';
 export interface ContainerFiles {
   withRootfs<T>(c: Container, fn: (rootfs: string, status: ContainerStatus) => Promise<T>): Promise<T>;
   whilePaused<T>(c: Container, status: ContainerStatus, fn: () => Promise<T>): Promise<T>;
+  /** The directory the writable layers are in: what a copy into a container's root fills up. */
+  writableLayersHome(): string;
 }
 
 export class ContainerRootfs implements ContainerFiles {
@@ -59,6 +61,10 @@ export class ContainerRootfs implements ContainerFiles {
       }
       this.locks.release(c);
     }
+  }
+
+  writableLayersHome(): string {
+    return this.snapshotter.home;
   }
 
   /** Freezes a running container for the duration of `fn` (docker's `commit --pause`, and cp's guard against path swaps). */

@@ -21,7 +21,7 @@ import { isStorageDriver, openSnapshotter } from '../snapshots/drivers.ts';
 import type { Snapshotter, StorageDriver } from '../snapshots/snapshotter.ts';
 import type { ContainerUse, ImageRemover } from '../images/image-removal.ts';
 import type { Digest, Reference } from '../oci/index.ts';
-import { deadTemporary, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
+import { deadTemporary, removeUnneededSnapshots, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from '../unpack/pull-sink.ts';
 import { discardSnapshots, layerPresent } from '../unpack/unpacked.ts';
 import type { ContainerManager } from '../containers/container-manager.ts';
@@ -171,10 +171,34 @@ export class Engine {
     return layerPresent({ snapshotter: this.snapshotter, layers: this.images.layers }, layer);
   }
 
+  /**
+   * After a pull that ran out of space: its blobs and snapshots nothing else references go,
+   * then its lease, and index.json is put back in line with the records. Blobs first: on a
+   * full disk SQLite can release the lease only once they gave their space back. What cannot
+   * go now is left for `system check --repair`.
+   */
+  discardUnrecorded(written: { leaseId: string; blobs: Digest[]; layers: Digest[] }): void {
+    const leases = new LeaseRecords(this.db);
+    bestEffort(() => this.gc.discardBlobs(written.blobs, { exceptLease: written.leaseId }));
+    bestEffort(() => leases.release(written.leaseId));
+    bestEffort(() => removeUnneededSnapshots(this.snapshotter, this.images.layers, leases, written.layers));
+    // A transaction that could not commit may have left index.json ahead of the records.
+    this.images.restoreIndex();
+  }
+
   /** The one garbage collection: records, blobs and snapshots nothing references. */
   collectGarbage(): CollectResult & { snapshots: SnapshotSweep } {
     const result = this.gc.collect();
     return { ...result, snapshots: sweepSnapshots(this.snapshotter, this.images.layers, new LeaseRecords(this.db)) };
+  }
+}
+
+/** Runs a clean-up step of a command that failed already: its error is the one to report. */
+function bestEffort(step: () => unknown): void {
+  try {
+    step();
+  } catch {
+    // Left for `system check --repair` and the next garbage collection.
   }
 }
 

@@ -20,6 +20,11 @@ export interface SnapshotSweep {
   trash: string[];
 }
 
+/** Whether a layer record or a lease keeps committed snapshot `key`. */
+function neededBy(layers: LayerRecords, leases: LeaseRecords): (key: string) => boolean {
+  return (key) => layers.get(key) !== undefined || leases.holds('layer', key);
+}
+
 /** A temporary snapshot of a process that is gone: it keeps nothing alive. */
 export function deadTemporary(key: string): number | undefined {
   const owner = temporaryKeyOwner(key);
@@ -74,10 +79,20 @@ export function planSnapshotSweep(snapshotter: Snapshotter, needed: (key: string
  * @returns what it removed
  */
 export function sweepSnapshots(snapshotter: Snapshotter, layers: LayerRecords, leases: LeaseRecords): SnapshotSweep {
-  const needed = (key: string): boolean => layers.get(key) !== undefined || leases.holds('layer', key);
+  const needed = neededBy(layers, leases);
   const plan = planSnapshotSweep(snapshotter, needed);
   const temporary = plan.temporary.filter((t) => snapshotter.removeUnused(t.key));
   const committed = plan.committed.filter((key) => snapshotter.removeUnused(key, () => needed(key)));
   snapshotter.cleanOrphans(plan.orphans, plan.trash);
   return { ...plan, temporary, committed };
+}
+
+/**
+ * Removes the committed snapshots `keys` (listed bottom first) that no layer record, lease
+ * or other snapshot needs, top-down, each decided in its own transaction as the sweep does.
+ * @returns the keys it removed
+ */
+export function removeUnneededSnapshots(snapshotter: Snapshotter, layers: LayerRecords, leases: LeaseRecords, keys: readonly string[]): string[] {
+  const needed = neededBy(layers, leases);
+  return [...keys].reverse().filter((key) => snapshotter.stat(key)?.kind === 'committed' && snapshotter.removeUnused(key, () => needed(key)));
 }

@@ -16,11 +16,12 @@
  *     blob once: the second waits, then reads the stored blob;
  *   - the image, its tag and repo digest are recorded in one transaction at the end. When
  *     the pull fails, nothing is recorded; blobs that did verify stay in the content store
- *     (unreferenced, so the next garbage collection may take them) and a retry reuses them.
+ *     (unreferenced, so the next garbage collection may take them) and a retry reuses them,
+ *     unless the pull ran out of space: then what it wrote goes, to give the space back.
  */
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { dataLoss, invalidArgument, isStrataError, notFound, StrataError } from '../errdefs/index.ts';
+import { dataLoss, invalidArgument, isOutOfSpace, isStrataError, notFound, StrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
@@ -48,6 +49,12 @@ export interface PullTarget {
   layerSink?(): LayerSinkFactory;
   /** Whether a layer needs no download (the engine: its snapshot exists). */
   layerPresent?(layer: { chainId: Digest; diffId: Digest }): boolean;
+  /**
+   * After a pull that ran out of space: removes the `blobs` it stored and the snapshots of
+   * `layers` that nothing but its lease `leaseId` references, and releases that lease, so
+   * the space comes back. Never throws.
+   */
+  discardUnrecorded?(written: { leaseId: string; blobs: Digest[]; layers: Digest[] }): void;
 }
 
 export interface PullOptions {
@@ -267,6 +274,9 @@ class Puller {
     checkImageDepth(m.manifest.layers.length, `image ${familiarString(ref)} has`);
     const leaseId = this.leases.create();
     const fetched: { digest: Digest; size: number }[] = [];
+    /** Blobs this pull stored besides those it fetched. */
+    const made: Digest[] = [];
+    let chains: Digest[] = [];
     try {
       const { manifest } = m;
       // Lease first, then look: a blob seen here cannot be collected before the image is recorded.
@@ -281,7 +291,7 @@ class Puller {
       if (platform.explicit && config.os !== '' && !platformMatches(platform.wanted, actual)) {
         throw invalidArgument(`image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${formatPlatform(platform.wanted)}, actual: ${formatPlatform(actual)}`);
       }
-      const chains = chainIds(diffIds);
+      chains = chainIds(diffIds);
       for (const chainId of chains) this.leases.add(leaseId, 'layer', chainId);
       const id = manifest.config.digest;
       const records = this.target.images.records;
@@ -297,17 +307,32 @@ class Puller {
         layers = await this.fetchLayers(manifest.layers, diffIds, chains, present, fetched);
       }
       const tags = ref.tag !== undefined && ref.digest === undefined ? [ref] : [];
-      this.target.images.create({
-        config: configBytes,
-        manifest: { bytes: m.bytes, mediaType: m.mediaType },
-        layers,
-        tags,
-        repoDigests: [{ domain: ref.domain, path: ref.path, digest: shownDigest }],
+      // Stored before the records, so that a failure to write them (a full disk) removes it too.
+      const manifestBlob = this.target.content.writeBytes(m.bytes);
+      if (manifestBlob.created) made.push(manifestBlob.digest);
+      this.leases.add(leaseId, 'blob', manifestBlob.digest);
+      // The lease ends with the records that replace it: a write of its own could find the disk full.
+      this.target.images.batch(() => {
+        this.target.images.create({
+          config: configBytes,
+          manifest: { bytes: m.bytes, mediaType: m.mediaType },
+          layers,
+          tags,
+          repoDigests: [{ domain: ref.domain, path: ref.path, digest: shownDigest }],
+        });
+        this.leases.release(leaseId);
       });
       this.progress.message(`Digest: ${shownDigest}`);
       return { reference: ref, id, digest: shownDigest, manifestDigest: m.digest, updated: previous !== id, fetched };
-    } finally {
-      this.leases.release(leaseId);
+    } catch (err) {
+      // Verified blobs stay for a retry, except when they are what filled the disk.
+      if (isOutOfSpace(err)) this.target.discardUnrecorded?.({ leaseId, blobs: [...fetched.map((f) => f.digest), ...made], layers: chains });
+      try {
+        this.leases.release(leaseId);
+      } catch {
+        // On a full disk: the pull's own error is the one to tell; a dead process's lease goes with the next collection.
+      }
+      throw err;
     }
   }
 
@@ -416,15 +441,23 @@ class Puller {
     const content = this.target.content;
     let measure: { diffId: Digest; size: number; tarSize: number } | undefined;
     const ranNetwork = await withFetchLock(this.lockDir, descriptor.digest, async () => {
-      measure = await this.download(descriptor, sink, id, signal);
-      fetched.push({ digest: descriptor.digest, size: descriptor.size });
+      measure = await this.download(descriptor, sink, id, signal, fetched);
     }, { stored: () => content.has(descriptor.digest), onWait: () => this.progress.update(id, 'Waiting'), signal });
     if (ranNetwork && measure) return measure;
     return this.processStoredLayer(descriptor, sink, id, signal);
   }
 
-  /** Streams a blob from the registry into the content store and the sink at once. */
-  private async download(descriptor: Descriptor, sink: LayerSink, id: string, signal: AbortSignal): Promise<{ diffId: Digest; size: number; tarSize: number }> {
+  /**
+   * Streams a blob from the registry into the content store and the sink at once; adds it to
+   * `fetched` once stored, even if the sink fails after that.
+   */
+  private async download(
+    descriptor: Descriptor,
+    sink: LayerSink,
+    id: string,
+    signal: AbortSignal,
+    fetched: { digest: Digest; size: number }[],
+  ): Promise<{ diffId: Digest; size: number; tarSize: number }> {
     const what = `layer ${descriptor.digest}`;
     const writer = this.target.content.openWriter({ digest: descriptor.digest, size: descriptor.size });
     const decoder = new LayerDecoder(sink, what);
@@ -476,6 +509,7 @@ class Puller {
         if (isStrataError(err, 'data-loss')) throw invalidArgument(`filesystem layer verification failed for digest ${descriptor.digest}: ${err.message.replace(/^blob \S+:? ?/, '')}`, { cause: err });
         throw err;
       }
+      fetched.push({ digest: descriptor.digest, size: descriptor.size });
       if (decodeError !== undefined) throw decodeError.error;
       this.progress.update(id, 'Download complete');
       const measure = await decoder.end();

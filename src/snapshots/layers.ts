@@ -6,9 +6,10 @@
 import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { applyLayer, type LayerSource, type LayerStats } from '../diff/index.ts';
-import { failedPrecondition, isOutOfSpace, notFound, StrataError } from '../errdefs/index.ts';
+import { failedPrecondition, notFound } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { chainIdOf, temporaryKey } from './keys.ts';
+import { namingSnapshotsHome } from './out-of-space.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
 
@@ -48,9 +49,7 @@ export async function extractLayer(
     return stats;
   } catch (err) {
     discardFailedExtraction(snapshotter, key, target);
-    // Say which filesystem filled up: the entry alone doesn't tell.
-    if (err instanceof StrataError && isOutOfSpace(err)) throw new StrataError(err.code, `write to ${snapshotter.home}: ${err.message}`, { cause: err });
-    throw err;
+    throw namingSnapshotsHome(snapshotter, err);
   }
 }
 

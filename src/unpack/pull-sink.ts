@@ -5,9 +5,11 @@
  * module provides it.
  */
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { dataLoss } from '../errdefs/index.ts';
 import { temporaryKey } from '../snapshots/keys.ts';
+import { namingSnapshotsHome } from '../snapshots/out-of-space.ts';
 import type { Digest } from '../oci/index.ts';
 import type { Snapshotter } from '../snapshots/snapshotter.ts';
 
@@ -51,7 +53,10 @@ export function snapshotLayerSink(snapshotter: Snapshotter): (info: ArrivingLaye
       const row = snapshotter.stat(key);
       if (!row) throw dataLoss(`snapshot ${key} vanished`);
       const { applyLayer } = await import('../diff/apply.ts');
-      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode });
+      return applyLayer({ source: pass, target: snapshotter.fsDir(row), whiteouts: snapshotter.whiteoutMode })
+        .catch((err: unknown) => {
+          throw namingSnapshotsHome(snapshotter, err);
+        });
     })();
     applying.catch(() => undefined);
     return {
@@ -80,8 +85,18 @@ export function snapshotLayerSink(snapshotter: Snapshotter): (info: ArrivingLaye
         // error would be thrown as uncaught); its outcome is dropped below either way.
         pass.destroy();
         await applying.catch(() => undefined);
-        if (snapshotter.stat(key)) snapshotter.remove(key);
-        settle.reject(reason);
+        try {
+          const row = snapshotter.stat(key);
+          if (row) {
+            // Files first: on a full disk SQLite can delete the record only once they gave their space back.
+            rmSync(snapshotter.fsDir(row), { recursive: true, force: true });
+            snapshotter.remove(key);
+          }
+        } catch {
+          // The temporary snapshot of a process that will be gone: the next sweep removes it.
+        } finally {
+          settle.reject(reason);
+        }
       },
     };
   };

@@ -15,7 +15,7 @@
  */
 import { posix } from 'node:path';
 import { rmSync } from 'node:fs';
-import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
+import { fromUntranslatedError, invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { BuildCacheRecords, inTransaction, LeaseRecords } from '../../metadata/index.ts';
 import {
   chainIds, formatReference, hostPlatform, parsePlatform, parseReference, withDefaultTag, type Digest, type ImageConfig,
@@ -44,6 +44,18 @@ export type { StagePlan, StageResult };
 
 function toDfPlatform(p: { os: string; architecture: string; variant?: string }): DfPlatform {
   return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+}
+
+/**
+ * Remembers the context's newly hashed files. Best effort: they are a cache, and a full disk
+ * must neither fail a build over them nor hide why it failed (they are hashed again next time).
+ */
+function flushHashes(context: PreparedContext): void {
+  try {
+    context.hasher.flush();
+  } catch {
+    // Not remembered.
+  }
 }
 
 function countSteps(instructions: readonly Instruction[]): number {
@@ -84,6 +96,16 @@ export class Builder implements SolveSession {
       this.leaseId ??= this.leases.create();
       this.leases.add(this.leaseId, kind, ref);
     });
+  }
+
+  get leaseHeld(): string | undefined {
+    return this.leaseId;
+  }
+
+  /** Ends the build's lease (again, if the export's transaction did it already). */
+  endLease(): void {
+    const id = this.leaseId;
+    if (id !== undefined) inTransaction(this.host.db, () => this.leases.release(id));
   }
 
   /**
@@ -133,6 +155,11 @@ export class Builder implements SolveSession {
       const loc = err.location;
       return new BuildError('invalid-argument', message, this.dockerfileDetails(loc.line !== undefined ? { start: loc.line, end: loc.endLine ?? loc.line } : undefined), { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
     }
+    if (!(err instanceof StrataError)) {
+      // A system error no step translated (SQLite's full disk) is named by its call and path.
+      const translated = fromUntranslatedError(err, this.host.db.name);
+      if (translated !== undefined) return this.failure(translated, at, step);
+    }
     if (code === 'internal' && !(err instanceof StrataError)) message = `internal error: ${message}`;
     return new BuildError(code, message, {
       ...(step ? { step: step.vertex.name, logs: this.progress.lastLines(step.vertex, 12) } : {}),
@@ -142,12 +169,17 @@ export class Builder implements SolveSession {
 
   async run(): Promise<BuildResult> {
     try {
-      return await this.solve();
-    } finally {
-      if (this.leaseId !== undefined) {
-        const id = this.leaseId;
-        inTransaction(this.host.db, () => this.leases.release(id));
+      const result = await this.solve();
+      this.endLease();
+      return result;
+    } catch (err) {
+      try {
+        this.endLease();
+      } catch {
+        // On a full disk: the build's own error is the one to tell; a dead process's lease goes with the next collection.
       }
+      throw err;
+    } finally {
       this.context?.cleanup();
       await runtimeStatesDeleted();
       rmSync(this.scratch, { recursive: true, force: true });
@@ -217,7 +249,7 @@ export class Builder implements SolveSession {
     } finally {
       // Let every started stage settle, so nothing is still mounted when we clean up.
       await Promise.allSettled([...this.stageTasks.values()]);
-      this.context.hasher.flush();
+      flushHashes(this.context);
     }
     const exported = await exportImage(this, result.state);
     const warnings = this.df.warnings.map((w) => ({ rule: w.rule, message: w.message, line: w.location.line }));

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { checkImageDepth } from '../../images/index.ts';
+import { LeaseRecords } from '../../metadata/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
@@ -27,7 +28,7 @@ import type { DispatchContext, SolveSession } from './solve-session.ts';
 import { findStageRef } from './stage-plan.ts';
 import type { StageState } from './stage-state.ts';
 import { stepKey, type StepInputs } from './step-cache.ts';
-import { changeInSnapshot, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
+import { changeInSnapshot, discardLayer, dropUnchangedCopyUps, viewTree, writeInSnapshot, type TreeView } from './workspace.ts';
 
 function at(inst: Instruction): { line: number; endLine: number } {
   return { line: inst.location.line, endLine: inst.location.endLine };
@@ -139,10 +140,20 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
     throw builder.failure(err, at(inst), { vertex: step.vertex });
   }
   const createdAt = Date.now();
-  cache.record({
-    key, parentKey: state.key, kind: step.kind, description: step.description, inputs: JSON.stringify(step.inputs),
-    chainId: layer.chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, createdAt, lastUsedAt: createdAt, usageCount: 1,
-  }, { parent: parent ?? null }, step.fileSets?.() ?? []);
+  try {
+    cache.record({
+      key, parentKey: state.key, kind: step.kind, description: step.description, inputs: JSON.stringify(step.inputs),
+      chainId: layer.chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, createdAt, lastUsedAt: createdAt, usageCount: 1,
+    }, { parent: parent ?? null }, step.fileSets?.() ?? []);
+  } catch (err) {
+    // No record came to keep the step's layer (a full disk): it goes, unless another command uses it now.
+    const chainId = layer.chainId;
+    const leases = new LeaseRecords(builder.host.db);
+    discardLayer(builder.space, chainId, () => builder.host.images.layers.get(chainId) !== undefined
+      || leases.refs('layer').some((r) => r.ref === chainId && r.leaseId !== builder.leaseHeld));
+    progress.fail(step.vertex, err instanceof Error ? err.message : String(err));
+    throw builder.failure(err, at(inst), { vertex: step.vertex });
+  }
   state.addLayer(layer, step.description, HISTORY_COMMENT, createdAt);
   state.key = key;
   state.rebuilt = true;

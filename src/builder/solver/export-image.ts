@@ -10,6 +10,7 @@
  * every new entry and `created` are that time.
  */
 import { familiarString, formatReference, serializeImageConfig, sha256Of, withDefaultTag, type Digest, type HistoryEntry, type ImageConfig } from '../../oci/index.ts';
+import { inTransaction, LeaseRecords } from '../../metadata/index.ts';
 import type { SolveSession } from './solve-session.ts';
 import type { HistoryItem, StageState } from './stage-state.ts';
 
@@ -75,14 +76,44 @@ export async function exportImage(builder: SolveSession, state: StageState): Pro
   // A no-op rebuild makes the image that is already stored and named: nothing to write.
   const unchanged = images.get(id) !== undefined && tags.every((t) => images.records.tagTarget(formatReference(t)) === id);
   if (!unchanged) {
-    images.create({
-      config: bytes,
-      layers: state.layers.map((l) => ({ diffId: l.diffId, size: l.size, tarSize: l.tarSize })),
-      tags,
-    });
+    let stored = false;
+    try {
+      // Leased and stored before the records, so that a failure to write them (a full disk)
+      // removes it too, unless another build made the same image meanwhile.
+      builder.protect(id, 'blob');
+      stored = images.content.writeBytes(bytes).created;
+      images.batch(() => {
+        images.create({
+          config: bytes,
+          layers: state.layers.map((l) => ({ diffId: l.diffId, size: l.size, tarSize: l.tarSize })),
+          tags,
+        });
+        builder.endLease();
+      });
+    } catch (err) {
+      if (stored) discardConfig(images, id, builder.leaseHeld);
+      progress.fail(v, err instanceof Error ? err.message : String(err));
+      throw builder.failure(err, undefined);
+    }
   }
   progress.status(v, `writing image ${id} done`);
   for (const t of tags) progress.status(v, `naming to ${formatReference(t)} done`);
   progress.done(v);
   return { id, tags: tags.map(familiarString) };
+}
+
+/**
+ * Removes the config blob of an image whose records could not be written, unless an image
+ * record or another command's lease holds it now (decided in one transaction).
+ */
+function discardConfig(images: SolveSession['host']['images'], id: Digest, ownLease: string | undefined): void {
+  try {
+    const leases = new LeaseRecords(images.db);
+    inTransaction(images.db, () => {
+      if (images.get(id) !== undefined || leases.refs('blob').some((r) => r.ref === id && r.leaseId !== ownLease)) return;
+      images.content.delete(id);
+    });
+  } catch {
+    // A blob nothing references: the next collection removes it.
+  }
 }

@@ -37,6 +37,15 @@ export interface SolveSession {
   readonly buildArgs: ReadonlyMap<string, string>;
   /** Where steps make their layers; each new layer is leased before its snapshot commits. */
   readonly space: StepSpace;
+  /** Keeps a layer (or, as `blob`, an image config) alive until the build ends. */
+  protect(ref: string, kind?: 'layer' | 'blob'): void;
+  /** The build's lease, once it took one. */
+  readonly leaseHeld: string | undefined;
+  /**
+   * Ends the build's lease. The export calls it in the transaction that records the image
+   * (which keeps what the lease kept), so that no write of its own is left for a full disk.
+   */
+  endLease(): void;
   /** Leases a cached layer and says whether it is still stored (false: run the step again). */
   reuse(chainId: string): boolean;
   /** Wraps an error with the instruction's position (and the step's output) for the report. */

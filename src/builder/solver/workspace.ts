@@ -10,7 +10,7 @@ import { notFound } from '../../errdefs/index.ts';
 import { lgetxattrs } from '../../internal/sys/index.ts';
 import { mountAll, unmountAll, type Mount } from '../../mount/index.ts';
 import type { Digest } from '../../oci/index.ts';
-import { commitActive, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
+import { commitActive, namingSnapshotsHome, temporaryKey, type Snapshotter } from '../../snapshots/index.ts';
 import { OverlayRoot, PlainRoot, type CopyRoot } from './file-copy.ts';
 import { scratchName, sweepDeadScratch } from '../leftovers.ts';
 
@@ -65,8 +65,8 @@ export async function changeInSnapshot(
     return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
   } catch (err) {
     if (mounted) unmountAll(target);
-    snapshotter.remove(key);
-    throw err;
+    discardStep(snapshotter, key);
+    throw namingSnapshotsHome(snapshotter, err);
   } finally {
     try {
       rmdirSync(target);
@@ -129,8 +129,37 @@ export async function writeInSnapshot(
     return { chainId: layer.chainId, diffId: layer.diffId as Digest, size: layer.size, tarSize: layer.tarSize };
   } catch (err) {
     view?.release();
+    discardStep(snapshotter, key);
+    throw namingSnapshotsHome(snapshotter, err);
+  }
+}
+
+/**
+ * Removes a step's committed layer that no record came to keep, unless `needed` says another
+ * command uses it (decided in the removal's transaction). Never throws: the step's own error
+ * is the one to report, and what stays is swept by the next collection.
+ */
+export function discardLayer(space: StepSpace, chainId: Digest, needed: () => boolean): void {
+  try {
+    space.snapshotter.removeUnused(chainId, needed);
+  } catch {
+    // Left for the sweep.
+  }
+}
+
+/**
+ * Removes a failed step's snapshot without hiding why it failed. Its files go first: when
+ * the step filled the disk, SQLite can delete the record only once they gave their space
+ * back. What cannot be removed now is swept once this process is gone (its key names it).
+ */
+function discardStep(snapshotter: Snapshotter, key: string): void {
+  try {
+    const row = snapshotter.stat(key);
+    if (row === undefined || row.kind === 'committed') return;
+    rmSync(snapshotter.fsDir(row), { recursive: true, force: true });
     snapshotter.remove(key);
-    throw err;
+  } catch {
+    // Left for the sweep.
   }
 }
 
