@@ -116,16 +116,7 @@ export function makeFixture(): Fixture {
   return f;
 }
 
-/** Polls until `check` returns a value (or throws after `timeoutMs`). */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { eventually } from '../../helpers/eventually.ts';
 
 export function mountsUnder(path: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(path));
