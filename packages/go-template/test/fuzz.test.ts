@@ -1,10 +1,29 @@
-// Random templates built from the grammar's pieces: every one either renders or fails
-// with a TemplateError — never another exception, never a hang.
+// Fuzzing the template engine: random templates from the grammar's pieces and templates
+// mutated from the recorded Go cases render or fail with a TemplateError, never another
+// exception; and, where the docker CLI is installed, they print exactly what Go prints
+// (`docker context inspect default --format TEMPLATE`, the recording's own oracle, run live).
+//
+// STRATA_FUZZ_RUNS=N sets every property's runs (the long run). Each run yields to the event
+// loop first, so node:test's timeout can end a property that slows to a crawl; a single run
+// that never ends would block it (the repository's own fuzz tests, under test/fuzz/, run in a
+// worker for that; this package imports nothing outside itself).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { defineFunc, GoTemplate, goStruct, markStringSlice, marshalJSON, TemplateError } from '../src/index.ts';
 import type { FuncMap } from '../src/index.ts';
+import { goOracleCases, inspectLikeDocker } from './go-oracle-cases.ts';
+
+const longRuns = Number(process.env['STRATA_FUZZ_RUNS'] ?? '') || undefined;
+/** numRuns: STRATA_FUZZ_RUNS when set, else the property's CI budget. */
+const runs = (ci: number): number => longRuns ?? ci;
+/** A hang guard for a property, far above its time; none in the long run, whose length is chosen. */
+const guard = (): { timeout: number } => ({ timeout: longRuns ? Infinity : 120_000 });
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Host functions with each parameter type the engine checks: string, int, []string, interface{}. */
 const funcs: FuncMap = {
@@ -16,34 +35,112 @@ const funcs: FuncMap = {
   truncate: defineFunc(['string', 'int'], (s: string, n: number) => s.slice(0, n)),
 };
 
-const pieces = [
-  '{{', '}}', '{{-', '-}}', ' ', '.', '.A', '.B', '.C.D', '$', '$x', ':=', '=', '|', '(', ')', ',',
+/** text/template's own syntax and built-in functions. */
+const builtinPieces = [
+  '{{', '}}', '{{-', '-}}', ' ', '.', '$', '$x', ':=', '=', '|', '(', ')', ',',
   'if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue', 'nil', 'true',
   '"s"', '`r`', "'c'", '1', '-2', '1.5', '0x1F', '1e3', 'printf', '"%d %s %v %5.2f %q %x %"', 'print', 'println',
-  'len', 'index', 'slice', 'eq', 'ne', 'lt', 'and', 'or', 'not', 'json', 'split', 'join', 'upper', 'pad',
-  'truncate', 'title', 'html', 'js', 'urlquery', 'call', '/*', '*/', '\n', 'text', '"T"', '\\', '"',
+  'len', 'index', 'slice', 'eq', 'ne', 'lt', 'and', 'or', 'not', 'html', 'js', 'urlquery', 'call', '/*', '*/', '\n', 'text', '"T"', '\\', '"',
 ];
+const pieces = [...builtinPieces, '.A', '.B', '.C.D', 'json', 'split', 'join', 'upper', 'pad', 'truncate', 'title'];
 
 const data = goStruct(
   { A: 'a<b>', B: [1, 'two', null, 3.5], C: { D: 'd', E: [] }, F: () => 'f', G: (x: unknown) => [x] },
   'main.Data',
 );
 
-test('random templates render or fail with a TemplateError', () => {
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), fc.string({ maxLength: 8 }), (parts, noise) => {
-      const src = parts.join('') + noise;
-      try {
-        const t = GoTemplate.parse(src, funcs);
-        t.execute(data);
-        t.execute({ A: 1 });
-        t.execute(undefined);
-      } catch (err) {
-        assert.ok(err instanceof TemplateError, `${JSON.stringify(src)} threw ${String(err)}`);
-      }
+/** Renders with several data values; anything thrown must be a TemplateError. */
+function renderOrTemplateError(src: string): void {
+  try {
+    const t = GoTemplate.parse(src, funcs);
+    t.execute(data);
+    t.execute({ A: 1 });
+    t.execute(undefined);
+  } catch (err) {
+    assert.ok(err instanceof TemplateError, `${JSON.stringify(src)} threw ${String(err)}`);
+  }
+}
+
+// Mutations of the templates Go's output was recorded for: pieces inserted, text deleted or repeated.
+const seeds = goOracleCases.map(([template]) => template);
+const mutation = fc.oneof(
+  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(...builtinPieces, '.Name', '.Endpoints', '.Storage.TLSPath', '.Nope') }),
+  fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 6 }) }),
+  fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 12 }) }),
+);
+const mutatedSeed = fc.tuple(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([seed, muts]) => {
+  let s = seed;
+  for (const m of muts) {
+    const at = m.at % (s.length + 1);
+    if (m.op === 'insert') s = s.slice(0, at) + m.text + s.slice(at);
+    else if (m.op === 'delete') s = s.slice(0, at) + s.slice(at + m.len);
+    else s = s.slice(0, at + m.len) + s.slice(at, at + m.len) + s.slice(at + m.len);
+  }
+  return s;
+});
+
+test('random templates render or fail with a TemplateError', guard(), async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), fc.string({ maxLength: 8 }), async (parts, noise) => {
+      await yieldToEventLoop();
+      renderOrTemplateError(parts.join('') + noise);
     }),
-    { numRuns: 3000 },
+    { numRuns: runs(1000) },
   );
+});
+
+test('templates mutated from the recorded Go cases render or fail with a TemplateError', guard(), async () => {
+  await fc.assert(
+    fc.asyncProperty(mutatedSeed, async (src) => {
+      await yieldToEventLoop();
+      renderOrTemplateError(src);
+      inspectLikeDocker(src);
+    }),
+    { numRuns: runs(500) },
+  );
+});
+
+const dockerCli = spawnSync('docker', ['--version']).status === 0;
+
+/**
+ * What the model of docker's context cannot express is left out: it flattens a struct docker's
+ * context embeds, so the whole context (`{{.}}`, a bare dot; a dot followed by a field name or
+ * inside a number is fine) prints differently, and its maps have no Go type names (TLSMaterial
+ * is a map[string]store.EndpointFiles, which errors name).
+ */
+const beyondTheModel = (src: string): boolean => /(^|[^0-9])\.(?![A-Za-z_0-9])/.test(src) || src.includes('TLSMaterial');
+
+test('templates print what Go prints: the docker CLI as the oracle', { ...guard(), skip: dockerCli ? false : 'the docker CLI (the oracle) is not installed here' }, async () => {
+  const config = mkdtempSync(join(tmpdir(), 'go-template-oracle-'));
+  // A clean environment: no DOCKER_HOST or DOCKER_CONTEXT changes the default context.
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: config, DOCKER_CONFIG: config };
+  const docker = (template: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile('docker', ['context', 'inspect', 'default', '--format', template], { env }, (err, stdout, stderr) => {
+        if (err !== null && typeof err.code !== 'number') reject(err);
+        else resolve(stdout + stderr);
+      });
+    });
+  const template = fc.oneof(fc.array(fc.constantFrom(...builtinPieces, '.Name', '.Metadata', '.Endpoints', '.Endpoints.docker.Host', '.Nope'), { maxLength: 25 }).map((p) => p.join('')), mutatedSeed)
+    // docker prints its JSON for an empty --format.
+    .filter((src) => src !== '' && !src.includes('\0') && !beyondTheModel(src));
+  try {
+    await fc.assert(
+      fc.asyncProperty(template, async (src) => {
+        // The recording keeps output and error as printed, but for the error's final newline.
+        const expected = (await docker(src)).replace(/(template parsing error: [^]*)\n$/, '$1');
+        // The endpoint is a struct held in an interface{} map value, which the model cannot
+        // express (README): where Go names the static type interface {} in an error, the model
+        // names the struct's.
+        const actual = inspectLikeDocker(src);
+        const asInterface = actual.replaceAll('in type context.EndpointMetaBase', 'in type interface {}');
+        assert.equal(actual === expected ? actual : asInterface, expected, JSON.stringify(src));
+      }),
+      { numRuns: runs(150) },
+    );
+  } finally {
+    rmSync(config, { recursive: true, force: true });
+  }
 });
 
 test('deep nesting fails cleanly', () => {
