@@ -133,10 +133,8 @@ class GuardedWorker {
       const arm = (): void => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          finish(new Error(
-            `hang: run ${last} of ${JSON.stringify(name)} made no progress for ${HANG_MS / 1000} s; ` +
-              `STRATA_FUZZ_SEED=${seed} replays it`,
-          ));
+          const where = last > 0 ? `run ${last} of the property` : 'the check';
+          finish(new Error(`hang: ${where} made no progress for ${HANG_MS / 1000} s; STRATA_FUZZ_SEED=${seed} replays it`));
           this.kill();
         }, HANG_MS);
       };
