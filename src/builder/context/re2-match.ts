@@ -311,15 +311,17 @@ export type Re2Engine = 'auto' | 'vm' | 'regexp';
 
 /**
  * A matcher for `src` with Go's regexp.MatchString meaning (the match may start anywhere;
- * docker's patterns anchor themselves with `^` and `$`). A pattern with at most two unbounded
- * repetitions (what `*.log`, or a `**` and a `*`, become) runs as a JS RegExp, the fastest for
- * it, whose backtracking then costs at most quadratic time in the path; one with more runs on
- * the Pike VM.
+ * docker's patterns anchor themselves with `^` and `$`). An anchored pattern with at most two
+ * unbounded repetitions (what `*.log`, or a `**` and a `*`, become) runs as a JS RegExp, the
+ * fastest for it, whose backtracking then costs at most quadratic time in the path; any other
+ * runs on the Pike VM.
  * @throws BadRegex where Go's regexp.Compile would fail.
  */
 export function compileRe2(src: string, engine: Re2Engine = 'auto'): (text: string) => boolean {
   const nodes = parse(src);
-  if (engine === 'regexp' || (engine === 'auto' && unboundedRepeats(nodes) <= 2)) {
+  // Only anchored: an unanchored V8 search also starts inside a surrogate pair (/\B/u matches "a😀a" there).
+  const anchored = nodes[0]?.kind === 'assert' && nodes[0].what === '^';
+  if (engine === 'regexp' || (engine === 'auto' && anchored && unboundedRepeats(nodes) <= 2)) {
     const re = new RegExp(nodes.map(jsSource).join(''), 'u');
     return (text) => re.test(text);
   }
