@@ -394,7 +394,7 @@ class Printer {
         i = next;
         if (afterIndex && ok) this.goodArgNum = false;
       }
-      if (i + 1 <= end && format[i] === '.') {
+      if (i + 1 < end && format[i] === '.') {
         i++;
         if (afterIndex) this.goodArgNum = false;
         [argNum, i, afterIndex] = this.argNumber(argNum, format, i, args.length);
