@@ -108,7 +108,8 @@ class Printer {
         this.out += pad(quoteRune(Number(v), f.plus), f);
         return;
       case 'U': {
-        let s = 'U+' + (v < 0n ? (-v).toString(16) : v.toString(16)).toUpperCase().padStart(Math.max(4, f.prec), '0');
+        // Go formats the integer as a uint64: a negative one is its two's complement.
+        let s = 'U+' + BigInt.asUintN(64, v).toString(16).toUpperCase().padStart(Math.max(4, f.prec), '0');
         if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintRune(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
         this.out += pad(s, { ...f, zero: false });
         return;

@@ -163,6 +163,12 @@ test('regression: a "." ending an unclosed action is a number, as in Go (`{{1.2.
   assert.equal(inspectLikeDocker('{{.'), 'template parsing error: template: :1: illegal number syntax: "."');
 });
 
+// Regression, found by the oracle property (docker's output recorded): %U formats a negative
+// integer as Go's uint64 of it, not as its absolute value.
+test('regression: printf "%U" -1 is U+FFFFFFFFFFFFFFFF, as in Go', () => {
+  assert.equal(inspectLikeDocker('{{printf "%U|%#U|%U" -1 -1 0x41}}'), 'U+FFFFFFFFFFFFFFFF|U+FFFFFFFFFFFFFFFF|U+0041\n');
+});
+
 test('deep nesting fails cleanly', () => {
   const deep = '{{' + '('.repeat(5000) + '1' + ')'.repeat(5000) + '}}';
   try {
