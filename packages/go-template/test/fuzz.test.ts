@@ -171,6 +171,15 @@ test('regression: printf "%U" -1 is U+FFFFFFFFFFFFFFFF, as in Go', () => {
   assert.equal(inspectLikeDocker('{{printf "%U|%#U|%U" -1 -1 0x41}}'), 'U+FFFFFFFFFFFFFFFF|U+FFFFFFFFFFFFFFFF|U+0041\n');
 });
 
+// Regression, found by the oracle property (docker's output recorded): indexing a string at
+// its length is reflect's string panic, not the slice one.
+test('regression: index "" 0 fails naming a string index, as in Go', () => {
+  assert.equal(
+    inspectLikeDocker('{{index "" 0}}'),
+    '\ntemplate parsing error: template: :1:2: executing "" at <index "" 0>: error calling index: reflect: string index out of range',
+  );
+});
+
 test('deep nesting fails cleanly', () => {
   const deep = '{{' + '('.repeat(5000) + '1' + ')'.repeat(5000) + '}}';
   try {
