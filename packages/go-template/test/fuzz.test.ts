@@ -180,6 +180,12 @@ test('regression: index "" 0 fails naming a string index, as in Go', () => {
   );
 });
 
+// Regression, found by the oracle property (docker's output recorded): a constant past 2^53
+// is still Go's int.
+test('regression: printf names 9223372036854775807 an int, as in Go', () => {
+  assert.equal(inspectLikeDocker('{{printf "%d" "x" 9223372036854775807}}'), '%!d(string=x)%!(EXTRA int=9223372036854775807)\n');
+});
+
 test('deep nesting fails cleanly', () => {
   const deep = '{{' + '('.repeat(5000) + '1' + ')'.repeat(5000) + '}}';
   try {
