@@ -124,10 +124,12 @@ class Printer {
     const neg = v < 0n;
     let digits = (neg ? -v : v).toString(base);
     if (upper) digits = digits.toUpperCase();
-    if (f.prec >= 0) {
-      if (f.prec === 0 && v === 0n) digits = '';
-      digits = digits.padStart(f.prec, '0');
+    if (f.prec === 0 && v === 0n) {
+      // Precision 0 and value 0 print nothing but the padding: no sign, no prefix (as Go).
+      this.out += pad('', { ...f, zero: false });
+      return;
     }
+    if (f.prec >= 0) digits = digits.padStart(f.prec, '0');
     let prefix = '';
     if (f.sharp) {
       if (base === 16) prefix = upper ? '0X' : '0x';

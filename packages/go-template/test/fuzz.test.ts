@@ -186,6 +186,12 @@ test('regression: printf names 9223372036854775807 an int, as in Go', () => {
   assert.equal(inspectLikeDocker('{{printf "%d" "x" 9223372036854775807}}'), '%!d(string=x)%!(EXTRA int=9223372036854775807)\n');
 });
 
+// Regression, found by the oracle property (docker's output recorded): precision 0 of the
+// value 0 prints nothing but its padding, no sign or prefix either.
+test('regression: printf "%+.d" 0 prints nothing, as in Go', () => {
+  assert.equal(inspectLikeDocker('{{printf "[%+.d|%#.0x|%5.0d|%-3.d]" 0 0 0 0}}'), '[||     |   ]\n');
+});
+
 test('deep nesting fails cleanly', () => {
   const deep = '{{' + '('.repeat(5000) + '1' + ')'.repeat(5000) + '}}';
   try {
