@@ -192,6 +192,14 @@ test('regression: printf "%+.d" 0 prints nothing, as in Go', () => {
   assert.equal(inspectLikeDocker('{{printf "[%+.d|%#.0x|%5.0d|%-3.d]" 0 0 0 0}}'), '[||     |   ]\n');
 });
 
+// Regression, found by the oracle property (docker's output recorded): in a character constant
+// Go's UnquoteChar refuses \" and a \u surrogate outright, before looking for more characters.
+test('regression: \'\\"x\' and \'\\ud800x\' are invalid syntax, not malformed constants, as in Go', () => {
+  assert.equal(inspectLikeDocker(`{{'\\"x'}}`), 'template parsing error: template: :1: invalid syntax');
+  assert.equal(inspectLikeDocker(`{{'\\ud800x'}}`), 'template parsing error: template: :1: invalid syntax');
+  assert.equal(inspectLikeDocker(`{{'\\nb'}}`), "template parsing error: template: :1: malformed character constant: '\\nb'");
+});
+
 test('deep nesting fails cleanly', () => {
   const deep = '{{' + '('.repeat(5000) + '1' + ')'.repeat(5000) + '}}';
   try {
