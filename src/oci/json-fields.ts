@@ -35,12 +35,42 @@ export function fieldError(where: FieldPath, expectation: string, value: unknown
   return invalidArgument(`${where.document}: ${field} must be ${expectation}, got ${describe(value)}`);
 }
 
+/**
+ * How deep a document may nest. Go's decoder stops at 10000 levels; strata stops at 1000, so
+ * that everything walking a document recursively later (JSON.stringify when a config is
+ * written again, templates, inspect) stays far within the stack. Real documents nest < 10.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
 export function parseJsonDocument(bytes: Buffer | string, document: string): unknown {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw invalidArgument(`${document}: not valid JSON: ${(err as Error).message}`);
   }
+  if (nestingDepth(text) > MAX_JSON_DEPTH) throw invalidArgument(`${document}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
+}
+
+/** The deepest nesting of arrays and objects in valid JSON text (brackets inside strings skipped). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: up to the next quote that no backslash escapes.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 export function asObject(value: unknown, where: FieldPath): JsonObject {

@@ -29,6 +29,7 @@ const DOMAIN = `(?:${DOMAIN_NAME}|${IPV6})(?::[0-9]+)?`;
 const TAG = '[\\w][\\w.-]{0,127}';
 const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][A-Fa-f0-9]{32,}';
 const REFERENCE_PATTERN = new RegExp(`^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const NAME_PATTERN = new RegExp(`^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)$`);
 const TAG_PATTERN = new RegExp(`^${TAG}$`);
 const HEX64 = /^[a-f0-9]{64}$/;
 
@@ -50,43 +51,55 @@ function splitDomain(name: string): { domain: string; path: string } {
 }
 
 /**
- * Parses a reference as a user types it and normalises it (docker's ParseNormalizedNamed).
+ * Parses a reference as a user types it and normalises it, deciding and wording as docker's
+ * ParseNormalizedNamed does: the domain is split off the whole text first, the repository part
+ * (up to the first `:`) must be lowercase, then the normalised text must match the grammar, its
+ * path be at most 255 characters and its digest one strata can verify.
  * No tag and no digest is left as is; use `withDefaultTag` for docker's implicit `:latest`.
- * @throws invalid-argument `invalid reference format…`
+ * @throws invalid-argument with docker's message; the generic `invalid reference format` also
+ *   names the input.
  */
 export function parseReference(text: string): Reference {
-  if (text === '') throw invalidArgument('invalid reference format: repository name must have at least one component');
   if (HEX64.test(text)) {
     throw invalidArgument(`invalid repository name (${text}), cannot specify 64-byte hexadecimal strings`);
   }
-  const match = REFERENCE_PATTERN.exec(text);
+  const { domain, path: remainder } = splitDomain(text);
+  const tagSeparator = remainder.indexOf(':');
+  const remote = tagSeparator === -1 ? remainder : remainder.slice(0, tagSeparator);
+  if (remote.toLowerCase() !== remote) throw invalidArgument(`invalid reference format: repository name (${remote}) must be lowercase`);
+  const normalised = `${domain}/${remainder}`;
+  const match = REFERENCE_PATTERN.exec(normalised);
   if (!match) {
-    // Name the common mistake the way docker does.
-    const lower = text.toLowerCase();
-    if (lower !== text && REFERENCE_PATTERN.test(lower.replace(/@.*$/, ''))) {
-      // Drop the digest, then a tag (a colon after the last slash; an earlier one is a port).
-      const withoutDigest = text.replace(/@.*$/, '');
-      const lastSlash = withoutDigest.lastIndexOf('/');
-      const colon = withoutDigest.indexOf(':', lastSlash + 1);
-      const name = colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
-      const { path } = splitDomain(name);
-      throw invalidArgument(`invalid reference format: repository name (${path}) must be lowercase`);
-    }
+    if (REFERENCE_PATTERN.test(normalised.toLowerCase())) throw invalidArgument('repository name must be lowercase');
     throw invalidArgument(`invalid reference format: "${text}"`);
   }
   const [, name = '', tag, digest] = match;
-  if (name.length > NAME_TOTAL_LENGTH_MAX) {
-    throw invalidArgument(`invalid reference format: repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
+  // The limit is on the path as the grammar splits the name (docker.io/library/… counts from library/).
+  if ((NAME_PATTERN.exec(name)?.[2] ?? name).length > NAME_TOTAL_LENGTH_MAX) {
+    throw invalidArgument(`repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
   }
-  const { domain, path } = splitDomain(name);
-  if (path.toLowerCase() !== path) throw invalidArgument(`invalid reference format: repository name (${path}) must be lowercase`);
-  const ref: Reference = { domain, path };
+  const ref: Reference = { domain, path: name.slice(domain.length + 1) };
   if (tag !== undefined) ref.tag = tag;
-  if (digest !== undefined) {
-    if (!isDigest(digest)) throw invalidArgument(`invalid reference format: unsupported digest "${digest}"`);
-    ref.digest = digest;
-  }
+  if (digest !== undefined) ref.digest = checkDigest(digest);
   return ref;
+}
+
+const DIGEST_LENGTHS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+const DIGEST_ANCHORED = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+/** A reference's digest, with go-digest's errors; sha384, which docker takes, strata cannot verify. */
+function checkDigest(digest: string): Digest {
+  const colon = digest.indexOf(':');
+  const algorithm = digest.slice(0, colon);
+  const encoded = digest.slice(colon + 1);
+  const length = DIGEST_LENGTHS[algorithm];
+  if (length === undefined || !Object.hasOwn(DIGEST_LENGTHS, algorithm)) {
+    throw invalidArgument(DIGEST_ANCHORED.test(digest) ? 'unsupported digest algorithm' : 'invalid checksum digest format');
+  }
+  if (encoded.length !== length) throw invalidArgument('invalid checksum digest length');
+  if (!/^[a-f0-9]+$/.test(encoded)) throw invalidArgument('invalid checksum digest format');
+  if (!isDigest(digest)) throw invalidArgument(`unsupported digest algorithm: strata cannot verify ${algorithm} content`);
+  return digest;
 }
 
 /** Adds `:latest` when a reference has neither tag nor digest, as docker does. */

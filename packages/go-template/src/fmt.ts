@@ -108,7 +108,8 @@ class Printer {
         this.out += pad(quoteRune(Number(v), f.plus), f);
         return;
       case 'U': {
-        let s = 'U+' + (v < 0n ? (-v).toString(16) : v.toString(16)).toUpperCase().padStart(Math.max(4, f.prec), '0');
+        // Go formats the integer as a uint64: a negative one is its two's complement.
+        let s = 'U+' + BigInt.asUintN(64, v).toString(16).toUpperCase().padStart(Math.max(4, f.prec), '0');
         if (f.sharp && v >= 0n && v <= 0x10ffffn && isPrintRune(Number(v))) s += " '" + String.fromCodePoint(Number(v)) + "'";
         this.out += pad(s, { ...f, zero: false });
         return;
@@ -123,10 +124,12 @@ class Printer {
     const neg = v < 0n;
     let digits = (neg ? -v : v).toString(base);
     if (upper) digits = digits.toUpperCase();
-    if (f.prec >= 0) {
-      if (f.prec === 0 && v === 0n) digits = '';
-      digits = digits.padStart(f.prec, '0');
+    if (f.prec === 0 && v === 0n) {
+      // Precision 0 and value 0 print nothing but the padding: no sign, no prefix (as Go).
+      this.out += pad('', { ...f, zero: false });
+      return;
     }
+    if (f.prec >= 0) digits = digits.padStart(f.prec, '0');
     let prefix = '';
     if (f.sharp) {
       if (base === 16) prefix = upper ? '0X' : '0x';
@@ -394,7 +397,7 @@ class Printer {
         i = next;
         if (afterIndex && ok) this.goodArgNum = false;
       }
-      if (i + 1 <= end && format[i] === '.') {
+      if (i + 1 < end && format[i] === '.') {
         i++;
         if (afterIndex) this.goodArgNum = false;
         [argNum, i, afterIndex] = this.argNumber(argNum, format, i, args.length);

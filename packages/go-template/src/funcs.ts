@@ -81,7 +81,8 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
     if (typeof item === 'string' || Array.isArray(item) || item instanceof Uint8Array) {
       const len = typeof item === 'string' ? byteLength(item) : item.length;
       const x = indexArg(idx, len);
-      if (x === len) throw new Error('reflect: slice index out of range');
+      // Go's reflect panics at len, naming the kind.
+      if (x === len) throw new Error(`reflect: ${typeof item === 'string' ? 'string' : 'slice'} index out of range`);
       if (typeof item === 'string') item = Buffer.from(item, 'utf8')[x];
       else item = item[x];
     } else if (item instanceof Map || isPlainObject(item)) {

@@ -282,7 +282,8 @@ export function lex(input: string): Item[] {
       case '.': {
         // special look-ahead for ".field" so we don't break backup.
         const n = input[pos];
-        if (n === undefined || n < '0' || n > '9') return lexField;
+        // As in Go, a '.' that ends the input is read as a number (it can start one).
+        if (n !== undefined && (n < '0' || n > '9')) return lexField;
         pos -= 1;
         return lexNumber;
       }

@@ -123,14 +123,37 @@ function toInt(v: bigint): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
+/**
+ * The UTF-16 length of the first character of `body` as Go's strconv.UnquoteChar reads it in a
+ * `'` literal, or undefined where it fails: `\"`, a surrogate or a rune past U+10FFFF in `\u` or
+ * `\U`, an octal escape past 255.
+ */
+function charLength(body: string): number | undefined {
+  const c = body[0];
+  if (c === undefined || c === "'") return undefined;
+  if (c !== '\\') return (body.codePointAt(0) ?? 0) > 0xffff ? 2 : 1;
+  const e = body[1] ?? '';
+  if ('abfnrtv\\\''.includes(e) && e !== '') return 2;
+  const hexDigits = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
+  if (hexDigits > 0) {
+    const digits = body.slice(2, 2 + hexDigits);
+    if (digits.length !== hexDigits || !/^[0-9a-fA-F]+$/.test(digits)) return undefined;
+    const v = Number.parseInt(digits, 16);
+    if (e !== 'x' && (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))) return undefined;
+    return 2 + hexDigits;
+  }
+  const octal = body.slice(1, 4);
+  return /^[0-7]{3}$/.test(octal) && Number.parseInt(octal, 8) <= 255 ? 4 : undefined;
+}
+
 function newNumber(pos: number, text: string, typ: ItemType): NumberNode {
   const n = new NumberNode(pos, text);
   if (typ === ItemType.CharConstant) {
     const s = unquote(text);
     if (s === undefined) {
       // One valid character followed by more: Go calls it malformed; a bad escape is a syntax error.
-      const first = /^'(\\(?:[abfnrtv\\'"]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3})|[^\\'])/u.exec(text);
-      if (first !== null && text.length > first[0].length + 1) throw new Error(`malformed character constant: ${text}`);
+      const first = charLength(text.slice(1));
+      if (first !== undefined && text.length > first + 2) throw new Error(`malformed character constant: ${text}`);
       throw new Error('invalid syntax');
     }
     const cp = s.codePointAt(0) ?? 0;

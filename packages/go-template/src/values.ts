@@ -121,7 +121,8 @@ export function goTypeName(v: unknown): string {
     case 'boolean':
       return 'bool';
     case 'bigint':
-      return 'int64';
+      // An integer past 2^53 (a template constant such as 9223372036854775807): Go's int.
+      return 'int';
     case 'number':
       return isGoInt(v) ? 'int' : 'float64';
     case 'function':

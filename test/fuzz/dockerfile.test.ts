@@ -1,13 +1,15 @@
-// Property-based fuzzing: random and mutated Dockerfiles give a model or a clean DockerfileError
-// with a position, never another exception and never a long stall.
-import { test } from 'node:test';
+// Fuzzing the Dockerfile parser (src/builder/dockerfile/): random, mutated and hostile
+// Dockerfiles give a model or a clean DockerfileError with a position, never another exception
+// and never a stall; the shell lexer gives a value or a DetailError for any word.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import type { Dockerfile } from '../../../src/builder/dockerfile/index.ts';
-import { expandInstruction, expandString, expandWords, isDockerfileError, parseDockerfile } from '../../../src/builder/dockerfile/index.ts';
-import { DetailError } from '../../../src/builder/dockerfile/errors.ts';
+import type { Dockerfile } from '../../src/builder/dockerfile/index.ts';
+import { expandInstruction, expandString, expandWords, isDockerfileError, parseDockerfile } from '../../src/builder/dockerfile/index.ts';
+import { DetailError } from '../../src/builder/dockerfile/errors.ts';
+import { fuzzParams, fuzzTests } from '../helpers/fuzz.ts';
+import type { FuzzCase } from '../helpers/fuzz.ts';
 
 const FILE_LEVEL = new Set(['the Dockerfile cannot be empty', 'file with no instructions', 'dockerfile contains no stages to build']);
 
@@ -59,28 +61,31 @@ const pieces = [
 ];
 const noise = fc.array(fc.constantFrom('R', 'U', 'N', ' ', '\\', '`', '<', '-', 'E', 'O', 'F', '"', "'", '[', ']', ',', '=', '#', '$', '{', '}', ':', '\t', '\r', 'é', '\u0000', '\u2028'), { maxLength: 20 }).map((a) => a.join(''));
 
-test('fuzz: random Dockerfiles built from instruction pieces', () => {
+const cases: Record<string, FuzzCase> = {};
+
+cases['fuzz: random Dockerfiles built from instruction pieces'] = () => {
   fc.assert(fc.property(fc.array(fc.oneof(fc.constantFrom(...pieces), noise), { maxLength: 14 }), fc.constantFrom('\n', '\r\n'), (lines, eol) => {
     check(lines.join(eol));
-  }), { numRuns: 3000 });
-});
+  }), fuzzParams(1000));
+};
 
-test('fuzz: arbitrary unicode text', () => {
+cases['fuzz: arbitrary unicode text'] = () => {
   fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
     check(text);
     check(`FROM x\n${text}`);
-  }), { numRuns: 1500 });
-});
+  }), fuzzParams(500));
+};
 
-const root = resolve(import.meta.dirname, '../../fixtures/dockerfiles');
+const root = resolve(import.meta.dirname, '../fixtures/dockerfiles');
 const corpus = readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory()).map((n) => readFileSync(join(root, n, 'Dockerfile'), 'utf8'));
 
-test('fuzz: mutated corpus Dockerfiles', () => {
+cases['fuzz: mutated corpus Dockerfiles (inserts, deletes, bit flips, truncation, duplicated lines)'] = () => {
   const mutation = fc.oneof(
     fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(noise, fc.constantFrom('\n', '\\\n', '<<EOF', '"', '${', '#', '[')) }),
     fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 12 }) }),
     fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
     fc.record({ op: fc.constant('dupline' as const), at: fc.nat() }),
+    fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat(7) }),
   );
   fc.assert(fc.property(fc.constantFrom(...corpus), fc.array(mutation, { minLength: 1, maxLength: 6 }), (src, muts) => {
     let text = src;
@@ -89,7 +94,9 @@ test('fuzz: mutated corpus Dockerfiles', () => {
       if (m.op === 'insert') text = text.slice(0, at) + m.text + text.slice(at);
       else if (m.op === 'delete') text = text.slice(0, at) + text.slice(at + m.len);
       else if (m.op === 'truncate') text = text.slice(0, at);
-      else {
+      else if (m.op === 'flip') {
+        if (at < text.length) text = text.slice(0, at) + String.fromCharCode(text.charCodeAt(at) ^ (1 << m.bit)) + text.slice(at + 1);
+      } else {
         const lines = text.split('\n');
         const i = lines.length === 0 ? 0 : m.at % lines.length;
         lines.splice(i, 0, lines[i] ?? '');
@@ -97,10 +104,10 @@ test('fuzz: mutated corpus Dockerfiles', () => {
       }
     }
     check(text);
-  }), { numRuns: 3000 });
-});
+  }), fuzzParams(1000));
+};
 
-test('fuzz: the lexer returns a value or a DetailError for any word', () => {
+cases['fuzz: the lexer returns a value or a DetailError for any word'] = () => {
   const word = fc.array(fc.constantFrom('a', ' ', '$', '{', '}', ':', '-', '+', '?', '#', '%', '/', '\\', '`', "'", '"', '*', '<', 'X', '\n'), { maxLength: 40 }).map((a) => a.join(''));
   fc.assert(fc.property(word, fc.constantFrom('\\', '`'), (w, escapeToken) => {
     for (const fn of [expandString, expandWords]) {
@@ -111,8 +118,8 @@ test('fuzz: the lexer returns a value or a DetailError for any word', () => {
         assert.match(err.message, /^failed to process "/);
       }
     }
-  }), { numRuns: 4000 });
-});
+  }), fuzzParams(1000));
+};
 
 // Inputs shaped to make backtracking parsers or regexes go quadratic or worse.
 const hostile: [string, string][] = [
@@ -126,18 +133,17 @@ const hostile: [string, string][] = [
   ['long ENV words', `FROM x\nENV ${Array.from({ length: 5000 }, (_, i) => `K${i}="v ${i}"`).join(' ')}\n`],
 ];
 
-// A stall (catastrophic backtracking, quadratic scans) shows as a test that never ends: the
-// runner's timeout is a hang guard far above the milliseconds these take, not a speed check.
-const STALL_GUARD = { timeout: 60_000 };
-
+// A stall (catastrophic backtracking, quadratic scans) is caught by the harness's hang guard.
 for (const [name, text] of hostile) {
-  test(`no stall: ${name}`, STALL_GUARD, () => {
+  cases[`no stall: ${name}`] = () => {
     check(text);
-  });
+  };
 }
 
-test('no stall: a shell pattern with many stars against a long value', STALL_GUARD, () => {
+cases['no stall: a shell pattern with many stars against a long value'] = () => {
   const value = 'a'.repeat(300);
   assert.equal(expandString('${X%%*a*a*a*a*a*a*a*a*b}', { X: value }).value, value);
   assert.equal(expandString('${X//*a*a*a*b/-}', { X: value }).value, value);
-});
+};
+
+fuzzTests(import.meta.url, cases);
