@@ -31,6 +31,8 @@ export interface CommitOptions {
   applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
   /** `-p` (default true): freeze a running container while its layer is read. */
   pause?: boolean;
+  /** Stops the commit (Ctrl-C): the layer being written is dropped, the container thawed. */
+  signal?: AbortSignal;
 }
 
 const IMAGE_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Healthcheck', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'OnBuild', 'Shell'] as const;
@@ -75,6 +77,11 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
       // The diff hashes what it writes: the apply need not hash the same bytes again.
       const applied = applyLayer({ source: pipe, target: snapshotter.fsDir(row), whiteouts: snapshotter.driver === 'overlay' ? 'overlay' : 'native', computeDiffId: false });
       applied.catch(() => { /* surfaced below */ });
+      // An abort breaks the pipe: the diff and the apply both fail, and the clean-up below runs.
+      const stop = (): void => {
+        pipe.destroy(options.signal?.reason as Error);
+      };
+      options.signal?.addEventListener('abort', stop, { once: true });
       let diffed: Promise<LayerStats>;
       if (snapshotter.driver === 'overlay') {
         diffed = diffOverlayUpper({ upper: snapshotter.fsDir(upperRow), output: pipe });
@@ -90,10 +97,13 @@ export async function commitContainer(manager: ContainerManager, c: Container, o
         pipe.destroy(err as Error);
         await applied.catch(() => undefined);
         throw err;
+      } finally {
+        options.signal?.removeEventListener('abort', stop);
       }
       pipe.end();
       return { ...(await applied), diffId: diff.diffId };
     });
+    options.signal?.throwIfAborted();
 
     traceMark('commit: layer written');
     const diffId = stats.diffId as Digest;
