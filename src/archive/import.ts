@@ -15,7 +15,7 @@ import type { GarbageCollector } from '../gc/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import { decompressed } from './decompress.ts';
 import { LayerMeter } from './layer-meter.ts';
-import { namingInput, type LayerUnpacker, type SnapshotDiscarder } from './load.ts';
+import { namingInput, stopReadingOnAbort, type LayerUnpacker, type SnapshotDiscarder } from './load.ts';
 import { dropUnrecorded } from './unrecorded.ts';
 
 export interface ImportOptions {
@@ -29,6 +29,8 @@ export interface ImportOptions {
   platform?: Platform;
   /** Extracts the layer into a snapshot before the image is recorded (from the engine). */
   unpack?: { extract: LayerUnpacker; discard: SnapshotDiscarder };
+  /** Stops the import (Ctrl-C): the input is no longer read, and what was written goes. */
+  signal?: AbortSignal;
 }
 
 export async function importTarball(store: ImageStore, content: ContentStore, gc: GarbageCollector, options: ImportOptions): Promise<Digest> {
@@ -37,6 +39,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
   const written: Digest[] = [];
   const createdSnapshots: string[] = [];
   const writes = { leases, leaseId, gc, images: store };
+  const stopReading = stopReadingOnAbort(options);
   try {
     const { stream } = await decompressed(options.source, options.sourceName);
     const writer = content.openWriter();
@@ -62,6 +65,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
     if (blob.created) written.push(blob.digest);
     leases.add(leaseId, 'blob', blob.digest);
     leases.add(leaseId, 'layer', measure.diffId);
+    options.signal?.throwIfAborted();
     await options.unpack?.extract([{ chainId: measure.diffId, parent: undefined, diffId: measure.diffId, blob: { digest: blob.digest, mediaType: MediaType.ociLayer }, verified: true }], createdSnapshots);
 
     const created = nowRfc3339Nano();
@@ -84,6 +88,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
       config: { mediaType: MediaType.ociConfig, digest: sha256Of(configBytes), size: configBytes.length },
       layers: [{ mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size }],
     });
+    options.signal?.throwIfAborted();
     // Stored before the records, so a failure below removes them too.
     for (const bytes of [configBytes, manifest]) {
       const stored = content.writeBytes(bytes);
@@ -101,5 +106,7 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
   } catch (err) {
     dropUnrecorded({ ...writes, blobs: written, snapshots: { created: createdSnapshots, discard: options.unpack?.discard } });
     throw namingInput(err, options.sourceName, store.db.name);
+  } finally {
+    stopReading();
   }
 }

@@ -49,6 +49,8 @@ export interface LoadOptions {
   /** How to name the input in errors: the file name, or `stdin`. */
   sourceName: string;
   platform?: Platform;
+  /** Stops the load (Ctrl-C): the input is no longer read, and what was written goes. */
+  signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -162,11 +164,13 @@ export class ArchiveLoader {
     const createdSnapshots: string[] = [];
     const writes = { leases, leaseId, gc: this.gc, images: this.images };
     let result: LoadResult;
+    const stopReading = stopReadingOnAbort(options);
     try {
       await this.readArchive(options);
       const pending = this.planImages(options);
       if (this.unpack) {
         for (const image of pending) {
+          options.signal?.throwIfAborted();
           const chains = chainIds(image.layers.map((l) => l.diffId));
           for (const chainId of chains) leases.add(leaseId, 'layer', chainId);
           await this.unpack.extract(image.layers.map((l, i) => ({
@@ -178,10 +182,13 @@ export class ArchiveLoader {
           })), createdSnapshots);
         }
       }
+      options.signal?.throwIfAborted();
       result = this.record(pending);
     } catch (err) {
       dropUnrecorded({ ...writes, blobs: [...this.added], snapshots: { created: createdSnapshots, discard: this.unpack?.discard } });
       throw namingInput(err, options.sourceName, this.images.db.name);
+    } finally {
+      stopReading();
     }
     // The archive's other files (legacy json, manifest.json…) were stored on the way in.
     dropUnrecorded({ ...writes, blobs: [...this.added] });
@@ -429,6 +436,21 @@ export class ArchiveLoader {
     idLines = [];
     return { lines, images };
   }
+}
+
+/**
+ * Until the returned function is called, an abort of `signal` destroys the input, so that a
+ * read waiting on a slow stdin fails at once (with the abort's reason) and the command's
+ * clean-up runs.
+ */
+export function stopReadingOnAbort(options: { source: Readable; signal?: AbortSignal }): () => void {
+  const { source, signal } = options;
+  if (signal === undefined) return () => undefined;
+  const stop = (): void => {
+    source.destroy(signal.reason as Error);
+  };
+  signal.addEventListener('abort', stop, { once: true });
+  return () => signal.removeEventListener('abort', stop);
 }
 
 /** An OCI manifest for an image that came without one, over the blobs it was loaded with. */

@@ -3,6 +3,7 @@
  * `--help` and `version` never touch the store), and the output streams.
  */
 import type { Engine } from '../engine/index.ts';
+import { cancelOnInterrupt } from './interrupt.ts';
 
 export interface GlobalOptions {
   root: string;
@@ -28,6 +29,14 @@ export class CliContext {
       this.opened = Engine.open({ root: this.globals.root, ...(this.globals.storageDriver ? { storageDriver: this.globals.storageDriver } : {}) });
     }
     return this.opened;
+  }
+
+  /**
+   * Fires on the first Ctrl-C or SIGTERM, for a command that then stops and removes what it
+   * wrote (interrupt.ts: docker's rules for a second and third one, and the exit status).
+   */
+  interruptSignal(): AbortSignal {
+    return cancelOnInterrupt(this.stderr);
   }
 
   close(): void {

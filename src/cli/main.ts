@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { CliContext } from './context.ts';
 import { reportError } from './errors.ts';
+import { interruptedStatus } from './interrupt.ts';
 
 export const VERSION = '0.1.0';
 
@@ -36,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
     const code = await handler(ctx, command.args, command.options);
     return code ?? 0;
   } catch (err) {
+    // A command the user stopped fails quietly, as docker's does: whatever it ran into on
+    // the way out (a helper killed by the same Ctrl-C) is no news to them.
+    const interrupted = interruptedStatus();
+    if (interrupted !== undefined) return interrupted;
     return reportError(err, process.stderr, debug, errorExitCode, ctx ? resolve(ctx.globals.root, 'metadata.db') : undefined);
   } finally {
     ctx?.close();
@@ -49,6 +54,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 void main(process.argv.slice(2)).then((code) => {
   // Let pending writes flush; exit explicitly so stray handles (stdin) don't keep us alive.
   process.exitCode = code;
-  if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+  // After Ctrl-C nobody may be reading stdout any more: don't wait for it to drain.
+  if (process.stdout.writableNeedDrain && interruptedStatus() === undefined) process.stdout.once('drain', () => process.exit(code));
   else process.exit(code);
 });

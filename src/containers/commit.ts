@@ -44,6 +44,8 @@ export interface CommitOptions {
   applyChanges?: (defaults: ContainerDefaults) => ContainerDefaults;
   /** `-p` (default true): freeze a running container while its layer is read. */
   pause?: boolean;
+  /** Stops the commit (Ctrl-C): the layer being written is dropped, the container thawed. */
+  signal?: AbortSignal;
 }
 
 const IMAGE_FIELDS = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Healthcheck', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'OnBuild', 'Shell'] as const;
@@ -94,6 +96,11 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
       // The diff hashes what it writes: the apply need not hash the same bytes again.
       const applied = applyLayer({ source: pipe, target: layerDir, whiteouts: snapshotter.whiteoutMode, computeDiffId: false });
       applied.catch(() => { /* surfaced below */ });
+      // An abort breaks the pipe: the diff and the apply both fail, and the clean-up below runs.
+      const stop = (): void => {
+        pipe.destroy(options.signal?.reason as Error);
+      };
+      options.signal?.addEventListener('abort', stop, { once: true });
       let diff: LayerStats;
       try {
         // The writable layer against the init layer below it: the init layer's files stay out.
@@ -103,10 +110,13 @@ export async function commitContainer(deps: CommitDeps, c: Container, options: C
         // An apply that failed (a full disk) stopped the diff: its error says why.
         const applyError = await applied.then(() => undefined, (e: unknown) => e);
         throw applyError === undefined || applyError === err ? err : applyError;
+      } finally {
+        options.signal?.removeEventListener('abort', stop);
       }
       pipe.end();
       return { ...(await applied), diffId: diff.diffId };
     });
+    options.signal?.throwIfAborted();
 
     traceMark('commit: layer written');
     const diffId = stats.diffId as Digest;

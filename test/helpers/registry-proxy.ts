@@ -2,8 +2,9 @@
  * A reverse proxy in front of a test registry that records every request and lets a test
  * answer some of them itself: an HTML error page, a 429 with rate-limit headers, a 5xx
  * that passes, a redirect to "blob storage" on another origin, a schema 1 manifest, a
- * body cut short. Everything else is forwarded unchanged (the Host header is kept, so the
- * registry's upload locations point back at the proxy).
+ * body cut short, a transfer that stalls halfway (the connection left open, as a hung
+ * registry leaves it). Everything else is forwarded unchanged (the Host header is kept, so
+ * the registry's upload locations point back at the proxy).
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +26,10 @@ export class RegistryProxy {
   interceptor: Interceptor | undefined;
   /** Called with each upstream response body chunk; may replace it (or return null to cut the connection). */
   rewriteChunk: ((path: string, chunk: Buffer, sent: number) => Buffer | null) | undefined;
+  /** Once it returns true for a response (given the body bytes sent so far), the rest of that body is held back: the transfer stalls. */
+  holdResponse: ((path: string, sent: number) => boolean) | undefined;
+  /** Once it returns true for a request (given the body bytes received so far), the proxy stops reading that body: an upload stalls. */
+  holdRequest: ((path: string, received: number) => boolean) | undefined;
   private server: Server | undefined;
   port = 0;
 
@@ -71,7 +76,15 @@ export class RegistryProxy {
     const upstreamReq = request({ host: this.upstream.host, port: this.upstream.port, method: req.method, path, headers: req.headers }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
       let sent = 0;
+      // A client that gives up on a held transfer takes the upstream one with it.
+      res.once('close', () => {
+        if (!upstreamRes.complete) upstreamRes.destroy();
+      });
       upstreamRes.on('data', (chunk: Buffer) => {
+        if (this.holdResponse?.(path, sent)) {
+          upstreamRes.pause();
+          return;
+        }
         const out = this.rewriteChunk ? this.rewriteChunk(path, chunk, sent) : chunk;
         if (out === null) {
           upstreamRes.destroy();
@@ -93,7 +106,23 @@ export class RegistryProxy {
         res.end('<html><head><title>502 Bad Gateway</title></head><body>upstream registry unreachable</body></html>');
       } else res.destroy();
     });
-    req.pipe(upstreamReq);
+    if (this.holdRequest === undefined) {
+      req.pipe(upstreamReq);
+      return;
+    }
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (this.holdRequest?.(path, received)) {
+        req.pause();
+        return;
+      }
+      received += chunk.length;
+      upstreamReq.write(chunk);
+    });
+    req.on('end', () => upstreamReq.end());
+    req.once('close', () => {
+      if (!req.complete) upstreamReq.destroy();
+    });
   }
 
   async close(): Promise<void> {

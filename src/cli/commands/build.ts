@@ -245,13 +245,10 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
     return image.id;
   });
   const progress = new Progress({ mode, out: ctx.stderr, columns: ctx.stderr.columns ?? 80 });
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new StrataError('canceled', 'the build was canceled'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signal = ctx.interruptSignal();
   try {
     const result = await runBuild(host, {
-      context, dockerfile, buildArgs, tags, labels, progress, signal: controller.signal,
+      context, dockerfile, buildArgs, tags, labels, progress, signal,
       target: options['target'] as string | undefined,
       noCache: Boolean(options['no-cache']),
       noCacheFilter: list(options, 'no-cache-filter').flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''),
@@ -272,6 +269,11 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
     return 0;
   } catch (err) {
     progress.finish();
+    if (signal.aborted) {
+      // What BuildKit says, and its status whichever signal it was (buildx exits 130 for a cancel).
+      ctx.stderr.write('ERROR: failed to solve: Canceled: context canceled\n');
+      return 130;
+    }
     if (err instanceof BuildError) {
       const report = formatBuildFailure(err);
       if (report !== '') ctx.stderr.write(`${report}\n`);
@@ -282,8 +284,6 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
     if (isStrataError(err)) throw err;
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     await registriesOpened?.close();
   }
 }

@@ -5,6 +5,7 @@ import { checkOutputFile, writeOutputFile, writeToStream } from '../../internal/
 import { parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { ContainerManager } from '../../containers/index.ts';
 import type { CliContext } from '../context.ts';
+import { destroyOnAbort, stoppable } from '../interrupt.ts';
 import type { Options } from '../spec.ts';
 
 async function manager(ctx: CliContext): Promise<ContainerManager> {
@@ -33,6 +34,7 @@ export async function commit(ctx: CliContext, args: string[], options: Options):
     ...(options['author'] ? { author: options['author'] as string } : {}),
     ...(applyChanges ? { applyChanges } : {}),
     pause: options['pause'] !== false,
+    signal: ctx.interruptSignal(),
   });
   ctx.println(id);
 }
@@ -55,11 +57,14 @@ export async function cp(ctx: CliContext, args: string[], options: Options): Pro
   const copy = await import('../../containers/index.ts');
   const follow = Boolean(options['follow-link']);
   const archive = Boolean(options['archive']);
+  // Ctrl-C ends a copy through a tar stream at once; the container is thawed and unmounted
+  // on the way out. (A copy between paths runs to its end, unless Ctrl-C stops its helper.)
+  const signal = ctx.interruptSignal();
   if (src.container !== undefined) {
     const c = containers.find(src.container);
     if (src.path === '') throw invalidArgument('filepath of the source cannot be empty');
     if (dest.path === '-') {
-      await writeToStream(ctx.stdout, '/dev/stdout', (out) => copy.archiveFromContainer(containers, c, src.path, out, { followLink: follow }));
+      await writeToStream(ctx.stdout, '/dev/stdout', stoppable(signal, (out) => copy.archiveFromContainer(containers, c, src.path, out, { followLink: follow })));
       return;
     }
     await copy.copyFromContainer(containers, c, src.path, dest.path, { followLink: follow, archive });
@@ -69,7 +74,12 @@ export async function cp(ctx: CliContext, args: string[], options: Options): Pro
   const c = containers.find(dest.container as string);
   if (dest.path === '') throw invalidArgument('filepath of the destination cannot be empty');
   if (src.path === '-') {
-    await copy.extractToContainer(containers, c, process.stdin, dest.path);
+    const release = destroyOnAbort(process.stdin, signal);
+    try {
+      await copy.extractToContainer(containers, c, process.stdin, dest.path);
+    } finally {
+      release();
+    }
     return;
   }
   await copy.copyToContainer(containers, c, src.path, dest.path, { followLink: follow, archive });
@@ -84,7 +94,7 @@ export async function exportContainer(ctx: CliContext, args: string[], options: 
   const containers = await manager(ctx);
   const c = containers.find(args[0] as string);
   const { exportContainer: exportTree } = await import('../../containers/index.ts');
-  const write = (out: Writable): Promise<void> => exportTree(containers, c, out);
+  const write = stoppable(ctx.interruptSignal(), (out: Writable): Promise<void> => exportTree(containers, c, out));
   if (outputPath) await writeOutputFile(outputPath, 'failed to export container', write);
   else await writeToStream(ctx.stdout, '/dev/stdout', write);
 }

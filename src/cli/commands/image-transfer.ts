@@ -7,6 +7,7 @@ import { invalidArgument, notFound } from '../../errdefs/index.ts';
 import { checkOutputFile, writeOutputFile, writeToStream } from '../../internal/index.ts';
 import { parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { CliContext } from '../context.ts';
+import { stoppable } from '../interrupt.ts';
 import type { Options } from '../spec.ts';
 
 function openInput(path: string): Readable {
@@ -27,6 +28,7 @@ export async function load(ctx: CliContext, _args: string[], options: Options): 
     source,
     sourceName: input ?? 'stdin',
     ...(platform ? { platform } : {}),
+    signal: ctx.interruptSignal(),
   });
   // -q hides progress only; docker prints the Loaded lines either way.
   for (const line of result.lines) ctx.println(line);
@@ -43,7 +45,8 @@ export async function save(ctx: CliContext, args: string[], options: Options): P
   const { saveImages } = await import('../../archive/index.ts');
   // Resolve every name before writing a byte, so a typo leaves no partial file behind.
   for (const ref of args) engine.images.resolve(ref);
-  const save = (output: Writable): Promise<void> => saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) });
+  // Ctrl-C stops the writing: a file named by -o is then removed, never left half-written.
+  const save = stoppable(ctx.interruptSignal(), (output: Writable): Promise<void> => saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) }));
   if (outputPath) await writeOutputFile(outputPath, 'failed to save image', save);
   else await writeToStream(ctx.stdout, '/dev/stdout', save);
 }
@@ -51,13 +54,14 @@ export async function save(ctx: CliContext, args: string[], options: Options): P
 export async function importImage(ctx: CliContext, args: string[], options: Options): Promise<void> {
   const [sourceArg, repository] = args as [string, string | undefined];
   const tag = repository ? withDefaultTag(parseReference(repository)) : undefined;
+  const signal = ctx.interruptSignal();
   let source: Readable;
   let sourceName = sourceArg;
   if (sourceArg === '-') {
     source = process.stdin;
     sourceName = 'stdin';
   } else if (/^https?:\/\//.test(sourceArg)) {
-    const response = await fetch(sourceArg).catch((err: Error) => {
+    const response = await fetch(sourceArg, { signal }).catch((err: Error) => {
       throw invalidArgument(`${sourceArg}: ${err.message}`);
     });
     if (!response.ok || !response.body) throw invalidArgument(`${sourceArg}: HTTP ${response.status} ${response.statusText}`);
@@ -79,6 +83,7 @@ export async function importImage(ctx: CliContext, args: string[], options: Opti
     ...(applyChanges ? { applyChanges } : {}),
     ...(platform ? { platform } : {}),
     unpack: engine.unpacker(),
+    signal,
   });
   ctx.println(id);
 }

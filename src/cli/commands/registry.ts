@@ -71,27 +71,6 @@ async function openRegistriesFor(insecureHost?: string): Promise<{ registries: R
   return { registries, close: () => registries.close() };
 }
 
-/**
- * Ctrl-C cancels the transfer cleanly (partial blobs are removed, the lease released, the
- * store stays consistent); a second Ctrl-C exits at once.
- */
-function interruptible(): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort(new StrataError('canceled', 'operation canceled'));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    },
-  };
-}
-
 function positiveInt(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -121,14 +100,14 @@ export async function pull(ctx: CliContext, args: string[], options: Options): P
   const { pullImage } = await import('../../registry/index.ts');
   const { registries, close } = await openRegistriesFor();
   const onProgress = printerFor(ctx, quiet);
-  const { signal, dispose } = interruptible();
+  // Ctrl-C cancels the transfer cleanly: partial blobs removed, the lease released.
+  const signal = ctx.interruptSignal();
   try {
     await pullImage(engine, ref, {
       registries, allTags: all, maxConcurrentDownloads, signal,
       ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}),
     });
   } finally {
-    dispose();
     await close();
   }
   ctx.println(formatReference(ref));
@@ -143,11 +122,10 @@ export async function push(ctx: CliContext, args: string[], options: Options): P
   const { pushImage } = await import('../../registry/index.ts');
   const { registries, close } = await openRegistriesFor();
   const onProgress = printerFor(ctx, quiet);
-  const { signal, dispose } = interruptible();
+  const signal = ctx.interruptSignal();
   try {
     await pushImage(engine, ref, { registries, allTags: all, maxConcurrentUploads, signal, ...(onProgress ? { onProgress } : {}) });
   } finally {
-    dispose();
     await close();
   }
   if (quiet) ctx.println(formatReference(ref));
