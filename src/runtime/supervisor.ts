@@ -14,7 +14,7 @@
  * RUN step) the shim kills the container instead when the CLI dies.
  */
 import type { ChildProcess, StdioNull, StdioPipe } from 'node:child_process';
-import { childProcess } from '../internal/index.ts';
+import { childProcess, crashPoint } from '../internal/index.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -243,11 +243,13 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   if (options.killWithLauncher && !options.detach) args.push('--kill-with-launcher');
   // In the foreground the shim runs the hook only if this process is gone by then.
   if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
-  return launchShim(options.id, options.shim, {
+  const started = await launchShim(options.id, options.shim, {
     args, detach: options.detach === true, stdin: options.stdin === true, tty: options.tty === true, stdio: options.stdio,
     sigProxy: options.sigProxy !== false, failure: (m) => containerStartError(m, options.runtime.name),
     statePath: files.state, runtimeLog: files.runtimeLog,
   });
+  crashPoint('container-start');
+  return started;
 }
 
 export interface ExecInContainerOptions {

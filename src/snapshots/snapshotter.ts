@@ -28,7 +28,7 @@ import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { LayerStats, WhiteoutMode } from '../diff/index.ts';
 import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { processAlive } from '../internal/index.ts';
+import { crashPoint, processAlive } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
 import type { Mount } from '../mount/index.ts';
 import type { Change } from './changes.ts';
@@ -242,6 +242,7 @@ export abstract class SnapshotterBase implements Snapshotter {
     });
     if (existed) this.discardDir(row.dir);
     else this.committed(join(this.home, row.dir));
+    crashPoint('snapshot-commit');
     return { existed };
   }
 
@@ -279,8 +280,10 @@ export abstract class SnapshotterBase implements Snapshotter {
       renameSync(from, to);
     } catch {
       rmSync(from, { recursive: true, force: true });
+      crashPoint('snapshot-remove');
       return;
     }
+    crashPoint('snapshot-remove');
     rmSync(to, { recursive: true, force: true });
   }
 
