@@ -215,6 +215,16 @@ export class ContentStore {
     return readdirSync(this.ingestDir);
   }
 
+  /** The descriptors `index.json` lists; undefined when it can't be read as an index. */
+  readIndex(): Descriptor[] | undefined {
+    try {
+      const index = JSON.parse(readFileSync(join(this.root, 'index.json'), 'utf8')) as { manifests?: unknown };
+      return Array.isArray(index.manifests) ? (index.manifests as Descriptor[]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Rewrites `index.json` atomically. Callers pass only images whose blobs are all
    * stored, so the layout stays valid for other OCI tools.

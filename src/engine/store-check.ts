@@ -58,6 +58,7 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
   what: `directory snapshots/${engine.snapshotter.driver}/${dir}`, why: 'no snapshot record names it (for over an hour)',
 });
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
+const INDEX_LEFTOVER: Leftover = { what: 'content/index.json', why: 'it does not list the images the records hold (a command was interrupted before it committed)' };
 
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
@@ -78,6 +79,7 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
     ...sweep.orphans.map(orphanLeftover(engine)),
     ...sweep.trash.map(trashLeftover),
   );
+  if (!engine.images.indexInLine()) found.push(INDEX_LEFTOVER);
   return found;
 }
 
@@ -97,6 +99,8 @@ async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
     ...result.snapshots.orphans.map(orphanLeftover(engine)),
     ...result.snapshots.trash.map(trashLeftover),
   );
+  // After the collection: the blobs of an image a crash left in index.json only are gone now.
+  if (engine.images.repairIndex()) removed.push(INDEX_LEFTOVER);
   return removed;
 }
 

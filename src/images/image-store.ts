@@ -277,7 +277,35 @@ export class ImageStore {
     this.writeIndexNow();
   }
 
+  /**
+   * Whether content/index.json lists what the records hold. It is rewritten inside the
+   * transaction that changes them, so a crash before that commits leaves it ahead of them.
+   * Asked under the write lock, so a transaction in flight is not taken for a crashed one.
+   */
+  indexInLine(): boolean {
+    return this.transaction(() => this.indexMatches());
+  }
+
+  /** Rewrites index.json from the records if it is not in line with them (see `indexInLine`); whether it did. */
+  repairIndex(): boolean {
+    return this.transaction(() => {
+      if (this.indexMatches()) return false;
+      this.writeIndexNow();
+      return true;
+    });
+  }
+
+  private indexMatches(): boolean {
+    return JSON.stringify(this.content.readIndex()) === JSON.stringify(this.indexEntries());
+  }
+
   private writeIndexNow(): void {
+    this.content.writeIndex(this.indexEntries());
+    this.indexAhead = this.db.inTransaction;
+  }
+
+  /** What index.json lists: see `refreshIndex`. */
+  private indexEntries(): Descriptor[] {
     const entries: Descriptor[] = [];
     for (const image of this.records.all()) {
       if (!image.manifestDigest || !image.manifestMediaType || image.manifestSize === null) continue;
@@ -301,8 +329,7 @@ export class ImageStore {
       }
     }
     entries.sort((a, b) => (a.annotations?.['io.containerd.image.name'] ?? a.digest).localeCompare(b.annotations?.['io.containerd.image.name'] ?? b.digest));
-    this.content.writeIndex(entries);
-    this.indexAhead = this.db.inTransaction;
+    return entries;
   }
 }
 

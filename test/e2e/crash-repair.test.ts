@@ -1,0 +1,42 @@
+// What a command killed at one exact durable step (STRATA_CRASH_AT, docs/DURABILITY.md)
+// leaves, and that `system check` names it and `--repair` removes it: the defects the
+// crash-point matrix (crash-points.test.ts) found, one test each.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { writeLayeredArchive } from '../helpers/layered-archive.ts';
+import { checkOf, runCli } from '../helpers/crash-run.ts';
+import { canRunContainers, storeWithBusybox, strataOk } from './containers-fixture.ts';
+
+const root = canRunContainers() ? storeWithBusybox() : '';
+
+/** The names content/index.json lists, and whether every manifest it lists is a stored blob. */
+function indexOf(): { names: string[]; complete: boolean } {
+  const index = JSON.parse(readFileSync(join(root, 'content', 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  return {
+    names: index.manifests.map((m) => m.annotations?.['io.containerd.image.name'] ?? m.digest),
+    complete: index.manifests.every((m) => existsSync(join(root, 'content', 'blobs', 'sha256', m.digest.slice('sha256:'.length)))),
+  };
+}
+
+test('a load killed after it rewrote index.json, before its records committed: check names index.json, --repair rewrites it from the records', { skip: !canRunContainers() && 'needs root and runc (the store is made with containers in mind)' }, async () => {
+  const archive = join(tempDir(), 'image.tar');
+  await writeLayeredArchive(archive, [[{ name: 'loaded.txt', type: 'file', body: Buffer.from('loaded\n') }]], 'crash/index:1');
+  const crashed = runCli(root, ['load', '-i', archive], { STRATA_CRASH_AT: 'index-write:1' });
+  assert.equal(crashed.signal, 'SIGKILL');
+  assert.ok(indexOf().names.includes('docker.io/crash/index:1'), 'index.json names the image the records do not hold');
+  assert.equal(strataOk(root, ['images', '-q', 'crash/index:1']), '');
+  const found = checkOf(root);
+  assert.equal(found.status, 1);
+  assert.ok(found.lines.includes('leftover: content/index.json: it does not list the images the records hold (a command was interrupted before it committed)'), found.lines.join('\n'));
+  const repaired = checkOf(root, true);
+  assert.equal(repaired.status, 0, repaired.stdout);
+  assert.deepEqual(repaired.lines, found.lines.map((l) => l.replace(/^leftover: /, 'repaired: removed ')));
+  // The repair removed the unrecorded image's blobs: index.json must not name them any more.
+  assert.deepEqual(indexOf(), { names: ['docker.io/ctest/busybox:1'], complete: true });
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
+  assert.equal(strataOk(root, ['load', '-i', archive]), 'Loaded image: crash/index:1\n');
+  strataOk(root, ['rmi', 'crash/index:1']);
+});
