@@ -2,17 +2,21 @@
  * `system check`: verifies the store's invariants — every blob hashes to its name, every
  * record points at things that exist, nothing half-written is visible — and lists every
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
- * directories), leases and partial writes of processes that are gone, and the blobs, layers
- * and snapshot directories the garbage collector would remove. With `repair`, it removes
- * exactly those leftovers (through the garbage collector for records and blobs) and lists
- * what is still there afterwards.
+ * directories), container layers left mounted, leases and partial writes of processes that
+ * are gone, the blobs, layers and snapshot directories the garbage collector would remove,
+ * and an index.json ahead of the records. With `repair`, it removes exactly those leftovers
+ * (through the garbage collector for records and blobs) and lists what is still there
+ * afterwards.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { join, relative } from 'node:path';
 import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
 import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
+import { mountPoints } from '../mount/index.ts';
+import { rootfsDir, type Container } from '../containers/container.ts';
 import type { Engine } from './engine.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
 
@@ -60,9 +64,25 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
 const INDEX_LEFTOVER: Leftover = { what: 'content/index.json', why: 'it does not list the images the records hold (a command was interrupted before it committed)' };
 
+function containerMountLeftover(engine: Engine, c: Container): Leftover {
+  return { what: `mount ${relative(engine.root, rootfsDir(c))}`, why: c.row.lockPid !== 0 ? gone(c.row.lockPid) : 'its container does not run' };
+}
+
+/**
+ * Containers whose rootfs a killed command (`run`, `start`, `cp`) left mounted; the
+ * container code loads only when something is mounted under containers/.
+ */
+async function containerMounts(engine: Engine): Promise<Container[]> {
+  const mounted = new Set(mountPoints().filter((p) => p.startsWith(`${join(engine.root, 'containers')}/`)));
+  if (mounted.size === 0) return [];
+  const containers = await engine.containers();
+  return containers.all().filter((c) => containers.mountLeftOver(c, mounted));
+}
+
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
+  found.push(...(await containerMounts(engine)).map((c) => containerMountLeftover(engine, c)));
   found.push(...engine.content.staleIngest().map(ingestLeftover));
   const garbage = engine.gc.plan();
   found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
@@ -86,6 +106,15 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
 /** Removes the leftovers (as `findLeftovers` lists them); returns what it removed. */
 async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
   const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
+  const stale = await containerMounts(engine);
+  if (stale.length > 0) {
+    // Looking at a container that doesn't run unmounts its layers.
+    const containers = await engine.containers();
+    const leftovers = stale.map((c) => containerMountLeftover(engine, c));
+    for (const c of stale) await containers.status(c);
+    const still = new Set(mountPoints());
+    removed.push(...leftovers.filter((_, i) => !still.has(rootfsDir(stale[i] as Container))));
+  }
   const ingest = engine.content.staleIngest();
   const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
   removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));

@@ -3,12 +3,12 @@
 // crash-point matrix (crash-points.test.ts) found, one test each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { writeLayeredArchive } from '../helpers/layered-archive.ts';
 import { checkOf, runCli } from '../helpers/crash-run.ts';
-import { canRunContainers, storeWithBusybox, strataOk } from './containers-fixture.ts';
+import { BUSYBOX, canRunContainers, mountsUnder, storeWithBusybox, strataOk } from './containers-fixture.ts';
 
 const root = canRunContainers() ? storeWithBusybox() : '';
 
@@ -39,4 +39,21 @@ test('a load killed after it rewrote index.json, before its records committed: c
   assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
   assert.equal(strataOk(root, ['load', '-i', archive]), 'Loaded image: crash/index:1\n');
   strataOk(root, ['rmi', 'crash/index:1']);
+});
+
+test('a cp killed with the container\'s layers mounted: check names the mount, --repair unmounts it', { skip: !canRunContainers() && 'needs root and runc to run containers' }, () => {
+  const id = strataOk(root, ['create', BUSYBOX, 'true']).trim();
+  const file = join(tempDir(), 'copied.txt');
+  writeFileSync(file, 'copied\n');
+  const crashed = runCli(root, ['cp', file, `${id}:/tmp/copied.txt`], { STRATA_CRASH_AT: 'mount:1' });
+  assert.equal(crashed.signal, 'SIGKILL');
+  const rootfs = `containers/${id}/rootfs`;
+  assert.deepEqual(mountsUnder(root), [join(root, rootfs)]);
+  const found = checkOf(root);
+  assert.deepEqual([found.status, found.lines], [1, [`leftover: mount ${rootfs}: its process (${crashed.pid}) is gone`]]);
+  const repaired = checkOf(root, true);
+  assert.deepEqual([repaired.status, repaired.lines], [0, [`repaired: removed mount ${rootfs}: its process (${crashed.pid}) is gone`]]);
+  assert.deepEqual(mountsUnder(root), []);
+  strataOk(root, ['cp', file, `${id}:/tmp/copied.txt`]);
+  strataOk(root, ['rm', id]);
 });
