@@ -5,12 +5,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { writeLayeredArchive } from '../helpers/layered-archive.ts';
-import { checkOf, runCli } from '../helpers/crash-run.ts';
+import { checkOf, quiet, runCli } from '../helpers/crash-run.ts';
 import { BUSYBOX, canRunContainers, mountsUnder, storeWithBusybox, strataOk } from './containers-fixture.ts';
 
 const root = canRunContainers() ? storeWithBusybox() : '';
+
+function containerIds(): string[] {
+  const db = new Sqlite(join(root, 'metadata.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT id FROM containers').all() as { id: string }[]).map((r) => r.id);
+  } finally {
+    db.close();
+  }
+}
 
 /** The names content/index.json lists, and whether every manifest it lists is a stored blob. */
 function indexOf(): { names: string[]; complete: boolean } {
@@ -56,4 +66,23 @@ test('a cp killed with the container\'s layers mounted: check names the mount, -
   assert.deepEqual(mountsUnder(root), []);
   strataOk(root, ['cp', file, `${id}:/tmp/copied.txt`]);
   strataOk(root, ['rm', id]);
+});
+
+test('a foreground run killed just after its container started, which exits at once: the supervisor still does the clean-up', { skip: !canRunContainers() && 'needs root and runc to run containers' }, async () => {
+  // `true` exits before the killed CLI is gone, so the supervisor's exit line still reaches
+  // the pipe: the supervisor must not take that for the CLI's promise to clean up. Twice
+  // each, as the two can finish in either order.
+  for (const autoRemove of [true, false, true, false]) {
+    const what = autoRemove ? '--rm' : 'without --rm';
+    const before = containerIds();
+    const crashed = runCli(root, ['run', ...(autoRemove ? ['--rm'] : []), BUSYBOX, 'true'], { STRATA_CRASH_AT: 'container-start:1' });
+    assert.equal(crashed.signal, 'SIGKILL');
+    await quiet(root);
+    // Nothing has looked at the container since (a look unmounts): what is done, the supervisor did.
+    assert.deepEqual(mountsUnder(root), [], `${what}: its layers stay mounted`);
+    const added = containerIds().filter((id) => !before.includes(id));
+    assert.equal(added.length, autoRemove ? 0 : 1, `${what}: containers left: ${added.join(', ')}`);
+    if (!autoRemove) strataOk(root, ['rm', ...added]);
+  }
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
 });

@@ -21,7 +21,9 @@
  *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"};
  *                  a line that finds no room is dropped whole
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
- *                  --rm. In the foreground only when the launcher is gone (killed).
+ *                  --rm. In the foreground only when the launcher left it undone: the shim
+ *                  waits until the launcher's end of the ready pipe closes (it exits), and
+ *                  runs it unless the container's state file is gone (--rm removed it).
  *   --kill-with-launcher  the container dies with its launcher: when the launcher's end of
  *                  the ready pipe closes before the exit (kill -9 of `strata build`), the
  *                  container's init gets SIGKILL, which takes its whole pid namespace with
@@ -350,6 +352,14 @@ static int ready(int keep, const char *fmt, ...) {
         opt.ready_fd = -1;
     }
     return sent < 0 ? -1 : 0;
+}
+
+/* Blocks until the launcher has exited: its end of the ready pipe closes then (POLLERR). */
+static void wait_launcher_gone(void) {
+    struct pollfd p = { .fd = opt.ready_fd, .events = 0 };
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    close(opt.ready_fd);
+    opt.ready_fd = -1;
 }
 
 /* ---------- runtime invocation ---------- */
@@ -871,16 +881,25 @@ int main(int argc, char **argv) {
     now_rfc3339(finished_at, sizeof finished_at);
     write_state("exited", code, finished_at, oom, "");
     /* The launcher can go on (e.g. --rm) while we delete the runtime's state. */
-    int launcher_gone = ready(0, "exited %d %d", code, oom) < 0;
+    int hook_waits = opt.foreground && opt.exit_hook != NULL;
+    int launcher_gone = ready(hook_waits, "exited %d %d", code, oom) < 0;
     delete_container();
     restore_terminal();
     if (master >= 0) close(master);
     if (in_pipe[1] >= 0) close(in_pipe[1]);
-    /* The exit hook (unmount, or `rm` for --rm) is the launcher's job in the foreground,
-     * unless the launcher died (kill -9 of `strata run`): then nobody else will do it. */
-    if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
+    if (opt.exit_hook != NULL) {
+        /* The output is all relayed: let go of the launcher's stdio before waiting. */
         int null_fd = open("/dev/null", O_RDWR);
         if (null_fd >= 0) { dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2); }
+    }
+    /* The exit hook (unmount, or `rm` for --rm) is the launcher's job in the foreground,
+     * unless the launcher died (kill -9 of `strata run`), even after it read the exit line:
+     * then nobody else will do it. So wait until it is gone, and do what it left undone. */
+    if (hook_waits) {
+        wait_launcher_gone();
+        launcher_gone = access(opt.state, F_OK) == 0;
+    }
+    if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
         child_reset_signals();
         execv(opt.exit_hook[0], opt.exit_hook);
         _exit(127);
