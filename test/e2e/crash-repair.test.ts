@@ -86,3 +86,10 @@ test('a foreground run killed just after its container started, which exits at o
   }
   assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
 });
+
+test('a STRATA_CRASH_AT that names no step is refused before the command runs, naming the variable', { skip: !canRunContainers() && 'needs root and runc (the store is made with containers in mind)' }, () => {
+  const r = runCli(root, ['tag', BUSYBOX, 'crash/never:1'], { STRATA_CRASH_AT: 'mount' });
+  assert.deepEqual([r.status, r.signal], [1, null]);
+  assert.match(r.stderr, /^Error: STRATA_CRASH_AT="mount": expected <point>:<n> \(n from 1\), where <point> is any or one of blob-write, [a-z, -]+\n$/);
+  assert.equal(strataOk(root, ['images', '-q', 'crash/never:1']), '');
+});
