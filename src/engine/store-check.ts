@@ -4,19 +4,21 @@
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
  * directories), container layers left mounted, leases and partial writes of processes that
  * are gone, the blobs, layers and snapshot directories the garbage collector would remove,
- * and an index.json ahead of the records. With `repair`, it removes exactly those leftovers
+ * container and volume directories whose removal was interrupted, and an index.json ahead
+ * of the records. With `repair`, it removes exactly those leftovers
  * (through the garbage collector for records and blobs) and lists what is still there
  * afterwards.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
 import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
-import { LeaseRecords } from '../metadata/index.ts';
+import { ContainerRecords, LeaseRecords, VolumeRecords } from '../metadata/index.ts';
 import { mountPoints } from '../mount/index.ts';
 import { rootfsDir, type Container } from '../containers/container.ts';
+import { deleteAside, interruptedRemovals, putBack } from '../containers/removing-dir.ts';
 import type { Engine } from './engine.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
 
@@ -28,6 +30,8 @@ export interface Leftover {
   why: string;
   /** Bytes, where that says something. */
   size?: number;
+  /** What `--repair` does with it, when not `removed`. */
+  repair?: 'put back';
 }
 
 export interface CheckReport {
@@ -62,6 +66,28 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
   what: `directory snapshots/${engine.snapshotter.driver}/${dir}`, why: 'no snapshot record names it (for over an hour)',
 });
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
+/** A container or volume directory a crash left moved aside (containers/removing-dir.ts). */
+interface AsideDir {
+  home: 'containers' | 'volumes';
+  entry: string;
+  name: string;
+  /** Its record is still there: the removal did not commit, so the directory goes back. */
+  recorded: boolean;
+}
+
+function asideDirs(engine: Engine): AsideDir[] {
+  const containers = new ContainerRecords(engine.db);
+  const volumes = new VolumeRecords(engine.db);
+  const recorded = { containers: (id: string) => containers.get(id) !== undefined, volumes: (name: string) => volumes.get(name) !== undefined };
+  return (['containers', 'volumes'] as const).flatMap((home) => interruptedRemovals(join(engine.root, home)).map((r) => ({
+    home, ...r, recorded: recorded[home](r.name) && !existsSync(join(engine.root, home, r.name)),
+  })));
+}
+
+const asideLeftover = (a: AsideDir): Leftover => a.recorded
+  ? { what: `directory ${a.home}/${a.entry}`, why: `its removal was interrupted before its record was deleted (it goes back to ${a.home}/${a.name})`, repair: 'put back' }
+  : { what: `directory ${a.home}/${a.entry}`, why: 'its removal was interrupted' };
+
 const INDEX_LEFTOVER: Leftover = { what: 'content/index.json', why: 'it does not list the images the records hold (a command was interrupted before it committed)' };
 
 function containerMountLeftover(engine: Engine, c: Container): Leftover {
@@ -98,6 +124,7 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
     ...sweep.committed.filter((key) => !deadLayers.has(key)).map(snapshotLeftover),
     ...sweep.orphans.map(orphanLeftover(engine)),
     ...sweep.trash.map(trashLeftover),
+    ...asideDirs(engine).map(asideLeftover),
   );
   if (!engine.images.indexInLine()) found.push(INDEX_LEFTOVER);
   return found;
@@ -128,6 +155,11 @@ async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
     ...result.snapshots.orphans.map(orphanLeftover(engine)),
     ...result.snapshots.trash.map(trashLeftover),
   );
+  for (const a of asideDirs(engine)) {
+    if (a.recorded) putBack(join(engine.root, a.home), a);
+    else deleteAside(join(engine.root, a.home, a.entry));
+    removed.push(asideLeftover(a));
+  }
   // After the collection: the blobs of an image a crash left in index.json only are gone now.
   if (engine.images.repairIndex()) removed.push(INDEX_LEFTOVER);
   return removed;

@@ -18,7 +18,7 @@ import { appendFileSync } from 'node:fs';
 /** The durable steps, named as docs/DURABILITY.md lists them. */
 export const CRASH_POINTS = [
   'blob-write', 'blob-publish', 'blob-delete', 'index-write', 'db-commit', 'snapshot-commit', 'snapshot-remove',
-  'mount', 'unmount', 'bundle-write', 'container-state-write', 'container-start', 'output-write',
+  'dir-remove', 'mount', 'unmount', 'bundle-write', 'container-state-write', 'container-start', 'output-write',
 ] as const;
 
 export type CrashPointName = (typeof CRASH_POINTS)[number];

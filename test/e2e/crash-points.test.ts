@@ -1,9 +1,10 @@
 // Invariant 4, one durable step at a time: each command runs once with STRATA_CRASH_TRACE to
 // list its durable steps, then once per step on a fresh copy of one prepared store with
 // STRATA_CRASH_AT=any:<i>, so that it kills itself (SIGKILL) right after step i. After each
-// kill: `system check` names only leftovers, `--repair` leaves a clean store, no blob is
-// partial, every image inspects and saves, index.json names only stored blobs, nothing stays
-// mounted or running, and the same command then succeeds. docs/DURABILITY.md lists the points.
+// kill: `system check` names only leftovers, `--repair` leaves a clean store (no directory
+// that no record names), no blob is partial, every image inspects and saves, index.json names
+// only stored blobs, nothing stays mounted or running, and the same command then succeeds.
+// docs/DURABILITY.md lists the points.
 //
 // CI runs every step of load, build, rmi and run --rm and every fourth step of the others;
 // STRATA_LONG_TESTS=1 runs every step of every command.
@@ -108,6 +109,20 @@ const containerIds = (root: string): string[] => query<{ id: string }>(root, 'SE
 const imageIds = (root: string): string[] => query<{ id: string }>(root, 'SELECT id FROM images').map((r) => r.id);
 const tags = (root: string): string[] => query<{ name: string }>(root, 'SELECT name FROM tags').map((r) => r.name);
 
+/** Directories of snapshots, containers and volumes that no record names, and snapshots/trash/ entries. */
+function unnamedDirs(root: string): string[] {
+  const unnamed = (home: string, names: string[]): string[] => {
+    const known = new Set(names);
+    return existsSync(join(root, home)) ? readdirSync(join(root, home)).filter((d) => !known.has(d)).map((d) => `${home}/${d}`) : [];
+  };
+  return [
+    ...unnamed('snapshots/overlay', query<{ dir: string }>(root, 'SELECT dir FROM snapshots').map((r) => r.dir)),
+    ...unnamed('snapshots/trash', []),
+    ...unnamed('containers', containerIds(root)),
+    ...unnamed('volumes', query<{ name: string }>(root, 'SELECT name FROM volumes').map((r) => r.name)),
+  ];
+}
+
 /** Containers runc still knows in the store (its state is deleted once a container's supervisor saw it exit). */
 function runcContainers(root: string): string[] {
   const dir = join(root, 'runtime', 'runc');
@@ -200,6 +215,7 @@ async function crashAt(command: Command, steps: string[], step: number): Promise
     assert.deepEqual(indexProblems(root), []);
     assert.deepEqual(mountsUnder(root), [], 'mounts are left after the repair');
     assert.deepEqual(runcContainers(root), [], 'a container runs on');
+    assert.deepEqual(unnamedDirs(root), [], 'directories no record names stay after the repair (check did not name them)');
     const ids = imageIds(root);
     const inspected = await runCliAsync(root, ['image', 'inspect', ...ids]);
     assert.equal(inspected.status, 0, `image inspect: ${inspected.stderr}`);

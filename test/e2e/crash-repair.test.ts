@@ -3,13 +3,13 @@
 // crash-point matrix (crash-points.test.ts) found, one test each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { writeLayeredArchive } from '../helpers/layered-archive.ts';
 import { checkOf, quiet, runCli } from '../helpers/crash-run.ts';
-import { BUSYBOX, canRunContainers, mountsUnder, storeWithBusybox, strataOk } from './containers-fixture.ts';
+import { BUSYBOX, canRunContainers, mountsUnder, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
 
 const root = canRunContainers() ? storeWithBusybox() : '';
 
@@ -92,4 +92,68 @@ test('a STRATA_CRASH_AT that names no step is refused before the command runs, n
   assert.deepEqual([r.status, r.signal], [1, null]);
   assert.match(r.stderr, /^Error: STRATA_CRASH_AT="mount": expected <point>:<n> \(n from 1\), where <point> is any or one of blob-write, [a-z, -]+\n$/);
   assert.equal(strataOk(root, ['images', '-q', 'crash/never:1']), '');
+});
+
+/** Directories under `home` of the store that no record names. */
+function unnamedDirs(home: 'snapshots/overlay' | 'containers' | 'volumes'): string[] {
+  const db = new Sqlite(join(root, 'metadata.db'), { readonly: true });
+  try {
+    const table = { 'snapshots/overlay': 'SELECT dir AS n FROM snapshots', containers: 'SELECT id AS n FROM containers', volumes: 'SELECT name AS n FROM volumes' }[home];
+    const named = new Set((db.prepare(table).all() as { n: string }[]).map((r) => r.n));
+    return existsSync(join(root, home)) ? readdirSync(join(root, home)).filter((d) => !named.has(d)) : [];
+  } finally {
+    db.close();
+  }
+}
+
+test('an rm killed after any of its commits leaves no directory that neither a record nor check names', { skip: !canRunContainers() && 'needs root and runc to run containers' }, async () => {
+  const trace = join(tempDir(), 'trace');
+  const probe = strataOk(root, ['create', '-v', '/data', BUSYBOX, 'true']).trim();
+  assert.equal(runCli(root, ['rm', '-v', probe], { STRATA_CRASH_TRACE: trace }).status, 0);
+  const commits = readFileSync(trace, 'utf8').split('\n').filter((s) => s === 'db-commit').length;
+  assert.ok(commits >= 3, `rm -v commits ${commits} times`);
+  for (let n = 1; n <= commits; n++) {
+    const c = strataOk(root, ['create', '-v', '/data', BUSYBOX, 'true']).trim();
+    const crashed = runCli(root, ['rm', '-v', c], { STRATA_CRASH_AT: `db-commit:${n}` });
+    assert.equal(crashed.signal, 'SIGKILL');
+    const found = checkOf(root);
+    const leftovers = [...unnamedDirs('snapshots/overlay'), ...unnamedDirs('containers'), ...unnamedDirs('volumes')];
+    // What nothing names on disk, check must name.
+    for (const dir of leftovers) assert.ok(found.lines.some((l) => l.includes(dir)), `after commit ${n}: ${dir} is named by neither a record nor check:\n${found.stdout}`);
+    const repaired = checkOf(root, true);
+    assert.equal(repaired.status, 0, repaired.stdout);
+    assert.deepEqual([...unnamedDirs('snapshots/overlay'), ...unnamedDirs('containers'), ...unnamedDirs('volumes')], []);
+    strata(root, ['rm', '-v', c]);
+    assert.deepEqual(containerIds(), []);
+  }
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
+});
+
+test('a volume rm killed after its record went: check names the data, --repair removes it, and a new volume of that name starts empty', { skip: !canRunContainers() && 'needs root and runc to run containers' }, () => {
+  strataOk(root, ['volume', 'create', 'kept']);
+  strataOk(root, ['run', '--rm', '-v', 'kept:/d', BUSYBOX, 'sh', '-c', 'echo secret > /d/old']);
+  const crashed = runCli(root, ['volume', 'rm', 'kept'], { STRATA_CRASH_AT: 'db-commit:1' });
+  assert.equal(crashed.signal, 'SIGKILL');
+  assert.equal(strataOk(root, ['volume', 'ls', '-q']), '');
+  const entry = `volumes/.removing-kept-${crashed.pid}`;
+  const found = checkOf(root);
+  assert.deepEqual([found.status, found.lines], [1, [`leftover: directory ${entry}: its removal was interrupted`]]);
+  assert.deepEqual(checkOf(root, true).lines, [`repaired: removed directory ${entry}: its removal was interrupted`]);
+  strataOk(root, ['volume', 'create', 'kept']);
+  assert.equal(strataOk(root, ['run', '--rm', '-v', 'kept:/d', BUSYBOX, 'ls', '/d']), '', 'the removed volume\'s data came back');
+  strataOk(root, ['volume', 'rm', 'kept']);
+});
+
+test('a volume rm killed before its record went: check names the data moved aside, --repair puts it back', { skip: !canRunContainers() && 'needs root and runc to run containers' }, () => {
+  strataOk(root, ['volume', 'create', 'kept']);
+  strataOk(root, ['run', '--rm', '-v', 'kept:/d', BUSYBOX, 'sh', '-c', 'echo secret > /d/old']);
+  const crashed = runCli(root, ['volume', 'rm', 'kept'], { STRATA_CRASH_AT: 'dir-remove:1' });
+  assert.equal(crashed.signal, 'SIGKILL');
+  assert.equal(strataOk(root, ['volume', 'ls', '-q']), 'kept\n', 'the removal did not commit');
+  const line = `directory volumes/.removing-kept-${crashed.pid}: its removal was interrupted before its record was deleted (it goes back to volumes/kept)`;
+  assert.deepEqual(checkOf(root).lines, [`leftover: ${line}`]);
+  assert.deepEqual(checkOf(root, true).lines, [`repaired: put back ${line}`]);
+  assert.equal(strataOk(root, ['run', '--rm', '-v', 'kept:/d', BUSYBOX, 'cat', '/d/old']), 'secret\n');
+  strataOk(root, ['volume', 'rm', 'kept']);
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
 });
