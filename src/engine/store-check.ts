@@ -2,37 +2,24 @@
  * `system check`: verifies the store's invariants — every blob hashes to its name, every
  * record points at things that exist, nothing half-written is visible — and lists every
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
- * directories), container layers left mounted, leases and partial writes of processes that
- * are gone, the blobs, layers and snapshot directories the garbage collector would remove,
- * container and volume directories whose removal was interrupted, and an index.json ahead
- * of the records. With `repair`, it removes exactly those leftovers
- * (through the garbage collector for records and blobs) and lists what is still there
- * afterwards.
+ * directories), what killed container commands left (container-leftovers.ts), leases and
+ * partial writes of processes that are gone, the blobs, layers and snapshot directories the
+ * garbage collector would remove, and an index.json ahead of the records. With `repair`, it
+ * removes exactly those leftovers (through the garbage collector for records and blobs) and
+ * lists what is still there afterwards.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { chainIds, parseImageConfigBytes, parseManifestBytes, type Digest } from '../oci/index.ts';
 import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '../builder/leftovers.ts';
 import { processAlive } from '../internal/index.ts';
-import { ContainerRecords, LeaseRecords, VolumeRecords } from '../metadata/index.ts';
-import { mountPoints } from '../mount/index.ts';
-import { rootfsDir, type Container } from '../containers/container.ts';
-import { deleteAside, interruptedRemovals, putBack } from '../containers/removing-dir.ts';
+import { LeaseRecords } from '../metadata/index.ts';
+import { findContainerLeftovers, removeContainerLeftovers } from './container-leftovers.ts';
 import type { Engine } from './engine.ts';
+import type { Leftover } from './leftover.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
 
-/** Something an interrupted command left behind, which `--repair` removes. */
-export interface Leftover {
-  /** What it is: `blob sha256:…`, `mount tmp/build-…/rootfs-…`… */
-  what: string;
-  /** Why it is a leftover. */
-  why: string;
-  /** Bytes, where that says something. */
-  size?: number;
-  /** What `--repair` does with it, when not `removed`. */
-  repair?: 'put back';
-}
+export type { Leftover } from './leftover.ts';
 
 export interface CheckReport {
   blobsChecked: number;
@@ -66,49 +53,12 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
   what: `directory snapshots/${engine.snapshotter.driver}/${dir}`, why: 'no snapshot record names it (for over an hour)',
 });
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
-/** A container or volume directory a crash left moved aside (containers/removing-dir.ts). */
-interface AsideDir {
-  home: 'containers' | 'volumes';
-  entry: string;
-  name: string;
-  /** Its record is still there: the removal did not commit, so the directory goes back. */
-  recorded: boolean;
-}
-
-function asideDirs(engine: Engine): AsideDir[] {
-  const containers = new ContainerRecords(engine.db);
-  const volumes = new VolumeRecords(engine.db);
-  const recorded = { containers: (id: string) => containers.get(id) !== undefined, volumes: (name: string) => volumes.get(name) !== undefined };
-  return (['containers', 'volumes'] as const).flatMap((home) => interruptedRemovals(join(engine.root, home)).map((r) => ({
-    home, ...r, recorded: recorded[home](r.name) && !existsSync(join(engine.root, home, r.name)),
-  })));
-}
-
-const asideLeftover = (a: AsideDir): Leftover => a.recorded
-  ? { what: `directory ${a.home}/${a.entry}`, why: `its removal was interrupted before its record was deleted (it goes back to ${a.home}/${a.name})`, repair: 'put back' }
-  : { what: `directory ${a.home}/${a.entry}`, why: 'its removal was interrupted' };
-
 const INDEX_LEFTOVER: Leftover = { what: 'content/index.json', why: 'it does not list the images the records hold (a command was interrupted before it committed)' };
-
-function containerMountLeftover(engine: Engine, c: Container): Leftover {
-  return { what: `mount ${relative(engine.root, rootfsDir(c))}`, why: c.row.lockPid !== 0 ? gone(c.row.lockPid) : 'its container does not run' };
-}
-
-/**
- * Containers whose rootfs a killed command (`run`, `start`, `cp`) left mounted; the
- * container code loads only when something is mounted under containers/.
- */
-async function containerMounts(engine: Engine): Promise<Container[]> {
-  const mounted = new Set(mountPoints().filter((p) => p.startsWith(`${join(engine.root, 'containers')}/`)));
-  if (mounted.size === 0) return [];
-  const containers = await engine.containers();
-  return containers.all().filter((c) => containers.mountLeftOver(c, mounted));
-}
 
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
-  found.push(...(await containerMounts(engine)).map((c) => containerMountLeftover(engine, c)));
+  found.push(...(await findContainerLeftovers(engine)));
   found.push(...engine.content.staleIngest().map(ingestLeftover));
   const garbage = engine.gc.plan();
   found.push(...garbage.staleLeases.map(leaseLeftover), ...garbage.layers.map((l) => layerLeftover(l.chainId)), ...garbage.blobs.map(blobLeftover));
@@ -124,7 +74,6 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
     ...sweep.committed.filter((key) => !deadLayers.has(key)).map(snapshotLeftover),
     ...sweep.orphans.map(orphanLeftover(engine)),
     ...sweep.trash.map(trashLeftover),
-    ...asideDirs(engine).map(asideLeftover),
   );
   if (!engine.images.indexInLine()) found.push(INDEX_LEFTOVER);
   return found;
@@ -133,15 +82,7 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
 /** Removes the leftovers (as `findLeftovers` lists them); returns what it removed. */
 async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
   const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
-  const stale = await containerMounts(engine);
-  if (stale.length > 0) {
-    // Looking at a container that doesn't run unmounts its layers.
-    const containers = await engine.containers();
-    const leftovers = stale.map((c) => containerMountLeftover(engine, c));
-    for (const c of stale) await containers.status(c);
-    const still = new Set(mountPoints());
-    removed.push(...leftovers.filter((_, i) => !still.has(rootfsDir(stale[i] as Container))));
-  }
+  removed.push(...(await removeContainerLeftovers(engine)));
   const ingest = engine.content.staleIngest();
   const cleaned = new Set(engine.content.cleanIngest(ingest.map((i) => i.name)));
   removed.push(...ingest.filter((i) => cleaned.has(i.name)).map(ingestLeftover));
@@ -155,11 +96,6 @@ async function removeLeftovers(engine: Engine): Promise<Leftover[]> {
     ...result.snapshots.orphans.map(orphanLeftover(engine)),
     ...result.snapshots.trash.map(trashLeftover),
   );
-  for (const a of asideDirs(engine)) {
-    if (a.recorded) putBack(join(engine.root, a.home), a);
-    else deleteAside(join(engine.root, a.home, a.entry));
-    removed.push(asideLeftover(a));
-  }
   // After the collection: the blobs of an image a crash left in index.json only are gone now.
   if (engine.images.repairIndex()) removed.push(INDEX_LEFTOVER);
   return removed;
