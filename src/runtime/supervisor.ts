@@ -253,7 +253,7 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   if (!options.detach) args.push('--foreground');
   if (options.killWithLauncher && !options.detach) args.push('--kill-with-launcher');
   // In the foreground the shim waits until this process is gone, and runs the hook unless
-  // the container's state file went with it (its --rm removal was done).
+  // this process did the clean-up (see strata-shim.c).
   if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
   const started = await launchShim(options.id, options.shim, {
     args, detach: options.detach === true, stdin: options.stdin === true, tty: options.tty === true, stdio: options.stdio,

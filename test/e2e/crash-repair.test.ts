@@ -157,3 +157,23 @@ test('a volume rm killed before its record went: check names the data moved asid
   strataOk(root, ['volume', 'rm', 'kept']);
   assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
 });
+
+test('a create killed before its record committed leaves no container directory that nothing names', { skip: !canRunContainers() && 'needs root and runc to run containers' }, () => {
+  for (const point of ['db-commit:1', 'snapshot-commit:1']) {
+    const crashed = runCli(root, ['create', BUSYBOX, 'true'], { STRATA_CRASH_AT: point });
+    assert.equal(crashed.signal, 'SIGKILL');
+    assert.deepEqual(unnamedDirs('containers'), [], `killed at ${point}`);
+  }
+  assert.equal(checkOf(root, true).status, 0);
+});
+
+test('a run --rm killed while its own clean-up removed the container: the supervisor finishes the removal', { skip: !canRunContainers() && 'needs root and runc to run containers' }, async () => {
+  // dir-remove: the container's directory is moved aside, its record not yet deleted.
+  const crashed = runCli(root, ['run', '--rm', BUSYBOX, 'true'], { STRATA_CRASH_AT: 'dir-remove:1' });
+  assert.equal(crashed.signal, 'SIGKILL');
+  await quiet(root);
+  assert.deepEqual(containerIds(), [], 'the --rm container stays');
+  assert.deepEqual(mountsUnder(root), []);
+  assert.equal(checkOf(root, true).status, 0);
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
+});

@@ -23,7 +23,8 @@
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
  *                  --rm. In the foreground only when the launcher left it undone: the shim
  *                  waits until the launcher's end of the ready pipe closes (it exits), and
- *                  runs it unless the container's state file is gone (--rm removed it).
+ *                  runs it unless the container's state file is gone (--rm removed it) and
+ *                  no removal of it was left half done.
  *   --kill-with-launcher  the container dies with its launcher: when the launcher's end of
  *                  the ready pipe closes before the exit (kill -9 of `strata build`), the
  *                  container's init gets SIGKILL, which takes its whole pid namespace with
@@ -36,6 +37,7 @@
  * Build: gcc -O2 -Wall -Wextra -o dist/strata-shim src/runtime/shim/strata-shim.c
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -360,6 +362,28 @@ static void wait_launcher_gone(void) {
     while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
     close(opt.ready_fd);
     opt.ready_fd = -1;
+}
+
+/* Whether the launcher left the clean-up after the exit undone: the container's state file
+ * is still there, or a removal moved the container's directory aside (to
+ * `.removing-<id>-<pid>` beside it, src/containers/removing-dir.ts) and never finished. */
+static int cleanup_undone(void) {
+    if (opt.state == NULL || access(opt.state, F_OK) == 0) return 1;
+    char home[4096];
+    snprintf(home, sizeof home, "%s", opt.state);
+    for (int up = 0; up < 2; up++) { /* <home>/<id>/state.json -> <home> */
+        char *slash = strrchr(home, '/');
+        if (slash == NULL) return 0;
+        *slash = '\0';
+    }
+    char prefix[512];
+    int len = snprintf(prefix, sizeof prefix, ".removing-%s-", opt.id);
+    DIR *dir = opendir(home);
+    if (dir == NULL) return 0;
+    int found = 0;
+    for (struct dirent *e = readdir(dir); e != NULL && !found; e = readdir(dir)) found = strncmp(e->d_name, prefix, (size_t)len) == 0;
+    closedir(dir);
+    return found;
 }
 
 /* ---------- runtime invocation ---------- */
@@ -897,7 +921,7 @@ int main(int argc, char **argv) {
      * then nobody else will do it. So wait until it is gone, and do what it left undone. */
     if (hook_waits) {
         wait_launcher_gone();
-        launcher_gone = access(opt.state, F_OK) == 0;
+        launcher_gone = cleanup_undone();
     }
     if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
         child_reset_signals();
