@@ -3,6 +3,9 @@
  * and each command's implementation is imported only when it runs.
  */
 import { resolve } from 'node:path';
+import { invalidArgument } from '../errdefs/index.ts';
+// Loaded first: it takes its variables out of the environment before any child can inherit them.
+import { crashPlanError } from '../internal/crash-point.ts';
 import { CliContext } from './context.ts';
 import { reportError } from './errors.ts';
 import { interruptedStatus } from './interrupt.ts';
@@ -30,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { command } = outcome;
+    if (crashPlanError !== undefined) throw invalidArgument(crashPlanError);
     errorExitCode = command.spec.errorExitCode ?? 1;
     const root = command.globals.root ?? process.env['STRATA_ROOT'] ?? '/var/lib/strata';
     ctx = new CliContext({ root, debug, storageDriver: command.globals.storageDriver }, ['strata', ...command.path].join(' '));

@@ -133,6 +133,11 @@ export class ContainerManager implements ContainerFiles {
     return this.states.statusSync(c);
   }
 
+  /** @see ContainerStatusReader.mountLeftOver */
+  mountLeftOver(c: Container, mounted: Set<string>): boolean {
+    return this.states.mountLeftOver(c, mounted);
+  }
+
   /** @see ContainerStatusReader.list */
   list(options: { all?: boolean } = {}): Promise<ContainerListing[]> {
     return this.states.list(options);

@@ -151,7 +151,6 @@ export class ContainerCreator {
     const initKey = temporaryKey('init');
     let created = false;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o710 });
       snapshotter.prepare(initKey, top);
       const initRow = snapshotter.stat(initKey);
       if (!initRow) throw internal(`snapshot ${initKey} vanished`);
@@ -170,6 +169,9 @@ export class ContainerCreator {
         for (const m of mounts) if (m.Type === 'volume' && m.Name !== undefined) volumes.records.attach({ containerId: id, destination: m.Destination, volume: m.Name });
       });
       created = true;
+      // After the record: a crash before leaves no directory that nothing names (a record
+      // without its directory is a container that never started, which start makes it for).
+      mkdirSync(dir, { recursive: true, mode: 0o710 });
       traceMark('create: init layer, writable layer and record committed');
       return toContainer(row, this.options.home);
     } finally {

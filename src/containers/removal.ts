@@ -5,14 +5,15 @@
  * removes the stopped ones its filters pick, then sweeps the directories of records that
  * never were or are gone (a crash between mkdir and the insert, or during rm).
  */
-import { basename, dirname, join } from 'node:path';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { failedPrecondition, internal } from '../errdefs/index.ts';
-import { inTransaction, type ContainerRecords, type Database } from '../metadata/index.ts';
+import type { ContainerRecords, Database } from '../metadata/index.ts';
 import { isMountPoint, unmountAll } from '../mount/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import { rootfsDir, type Container } from './container.ts';
 import { writableLayerSize } from './container-sizes.ts';
+import { removingInTransaction } from './removing-dir.ts';
 import { containerFilter, PRUNE_FILTERS } from './filters.ts';
 import type { ContainerLookup } from './lookup.ts';
 import { signalContainer, type ContainerRuntimes } from './runtimes.ts';
@@ -30,21 +31,6 @@ export interface ContainerRemovalOptions {
   runtimes: ContainerRuntimes;
   states: ContainerStatusReader;
   locks: WorkLocks;
-}
-
-/**
- * Deletes a container's directory. Its supervisor may still be finishing (deleting the
- * runtime's state, which writes the runtime log there): the directory is first moved
- * aside, so nothing new lands in it, then removed.
- */
-function removeContainerDir(dir: string): void {
-  const trash = join(dirname(dir), `.removing-${basename(dir)}-${process.pid}`);
-  let target = dir;
-  try {
-    renameSync(dir, trash);
-    target = trash;
-  } catch { /* gone already, or not movable: remove in place */ }
-  rmSync(target, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 }
 
 export class ContainerRemoval {
@@ -78,22 +64,25 @@ export class ContainerRemoval {
     snapshotter.remove(c.id);
     traceMark('rm: writable layer removed');
     snapshotter.remove(`${c.id}-init`);
-    const anonymous = inTransaction(db, () => {
+    // The directories go aside with their records, and away after the commit. The
+    // supervisor may still be finishing (deleting the runtime's state, which writes the
+    // runtime log there): once moved, nothing new lands in the container's.
+    const anonymous = removingInTransaction(db, (aside) => {
       const vols = volumes.records.ofContainer(c.id);
       records.delete(c.id);
+      aside(c.dir);
       const gone: string[] = [];
       if (!options.volumes) return gone;
       for (const v of vols) {
         const row = volumes.records.get(v.volume);
         if (!row || row.anonymous !== 1 || volumes.records.users(v.volume).length > 0) continue;
         volumes.records.delete(v.volume);
+        aside(volumes.dirOf(v.volume));
         gone.push(v.volume);
       }
       return gone;
     });
     traceMark('rm: records deleted');
-    removeContainerDir(c.dir);
-    for (const v of anonymous) volumes.removeDir(v);
     return anonymous;
   }
 

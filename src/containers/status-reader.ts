@@ -59,6 +59,15 @@ export class ContainerStatusReader {
   }
 
   /**
+   * Whether the container's rootfs is among `mounted` although the container doesn't run
+   * and no live command works on it (a killed `run`, `start` or `cp` mounted it): what
+   * `status` unmounts. Changes nothing (`system check` asks).
+   */
+  mountLeftOver(c: Container, mounted: Set<string>): boolean {
+    return mounted.has(rootfsDir(c)) && !lockLive(c.row) && !this.statusSync(c).Running;
+  }
+
+  /**
    * The state without asking the runtime or cleaning up (see `observeSync`): for
    * synchronous callers such as `system df` and `rmi`'s check.
    */

@@ -16,6 +16,7 @@ import { goMap, matchesLabelFilters } from '../oci/index.ts';
 import { isMountPoint, mountAll, unmountAll } from '../mount/index.ts';
 import { randomHexId } from '../internal/index.ts';
 import { validateVolumeName } from '../runtime/index.ts';
+import { removingInTransaction } from './removing-dir.ts';
 import { treeSize } from './tree-size.ts';
 
 export interface NewVolume {
@@ -191,7 +192,7 @@ export class VolumeStore {
    * @throws not-found; failed-precondition `remove x: volume is in use - [id, …]`.
    */
   remove(name: string, options: { force?: boolean } = {}): boolean {
-    const removed = inTransaction(this.db, () => {
+    return removingInTransaction(this.db, (aside) => {
       const row = this.records.get(name);
       if (!row) {
         if (options.force) return false;
@@ -200,10 +201,14 @@ export class VolumeStore {
       const users = this.records.users(name);
       if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
       this.records.delete(name);
+      aside(this.dirOf(name));
       return true;
     });
-    if (removed) this.removeDir(name);
-    return removed;
+  }
+
+  /** A volume's directory (its data is in `_data` inside). */
+  dirOf(name: string): string {
+    return join(this.home, name);
   }
 
   /** Deletes a volume's directory (after its record is gone). */

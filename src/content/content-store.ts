@@ -17,7 +17,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { dataLoss, errnoOf, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { fsyncDirectory, processAlive, writeFileAtomic } from '../internal/index.ts';
+import { crashPoint, fsyncDirectory, processAlive, writeFileAtomic } from '../internal/index.ts';
 import { digestAlgorithm, digestHex, isDigest, type Descriptor, type Digest } from '../oci/index.ts';
 
 export interface BlobInfo {
@@ -161,6 +161,7 @@ export class ContentStore {
   delete(digest: Digest): void {
     try {
       unlinkSync(this.path(digest));
+      crashPoint('blob-delete');
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT') throw fromSystemError(err, `remove blob ${digest}`);
     }
@@ -214,6 +215,16 @@ export class ContentStore {
     return readdirSync(this.ingestDir);
   }
 
+  /** The descriptors `index.json` lists; undefined when it can't be read as an index. */
+  readIndex(): Descriptor[] | undefined {
+    try {
+      const index = JSON.parse(readFileSync(join(this.root, 'index.json'), 'utf8')) as { manifests?: unknown };
+      return Array.isArray(index.manifests) ? (index.manifests as Descriptor[]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Rewrites `index.json` atomically. Callers pass only images whose blobs are all
    * stored, so the layout stays valid for other OCI tools.
@@ -221,6 +232,7 @@ export class ContentStore {
   writeIndex(manifests: Descriptor[]): void {
     const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
     writeFileAtomic(join(this.root, 'index.json'), `${JSON.stringify(index)}\n`);
+    crashPoint('index-write');
   }
 
   /** Publishes a verified ingest file as a blob (internal to IngestWriter); false when it was stored already. */
@@ -230,6 +242,7 @@ export class ContentStore {
       chmodSync(ingestPath, 0o444);
       linkSync(ingestPath, target);
       fsyncDirectory(this.blobDir);
+      crashPoint('blob-publish');
       return true;
     } catch (err) {
       if (errnoOf(err) !== 'EEXIST') throw fromSystemError(err, `store blob ${info.digest}`);
@@ -296,6 +309,7 @@ class IngestWriter implements BlobWriter {
       throw fromSystemError(err, `write to ${dirname(this.path)}`);
     }
     this.fd = undefined;
+    crashPoint('blob-write');
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     if (want.size !== undefined && want.size !== this.written) {
       this.abort();

@@ -1,7 +1,8 @@
 /**
  * `system check`: verifies the store's invariants (`store-problems.ts`) and lists every
  * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
- * directories), mounts under `mounts/` that no image mount accounts for, leases and partial
+ * directories), what killed container commands left (container-leftovers.ts), mounts under
+ * `mounts/` that no image mount accounts for, leases and partial
  * writes of processes that are gone, an index.json out of line with the records, and the
  * blobs, layers and snapshot directories the garbage collector would remove. With `repair`,
  * it forgets references to manifests that are gone and removes exactly those leftovers
@@ -15,19 +16,13 @@ import { findBuildLeftovers, removeBuildLeftovers, type BuildLeftover } from '..
 import { processAlive } from '../internal/index.ts';
 import { inTransaction, LeaseRecords } from '../metadata/index.ts';
 import type { Engine } from './engine.ts';
+import { findContainerLeftovers, removeContainerLeftovers } from './container-leftovers.ts';
 import { removeStaleImageMount, staleImageMounts, type StaleImageMount } from './image-mount.ts';
+import type { Leftover } from './leftover.ts';
 import { planSnapshotSweep } from './snapshot-sweep.ts';
 import { findProblems } from './store-problems.ts';
 
-/** Something an interrupted command left behind, which `--repair` removes. */
-export interface Leftover {
-  /** What it is: `blob sha256:…`, `mount tmp/build-…/rootfs-…`… */
-  what: string;
-  /** Why it is a leftover. */
-  why: string;
-  /** Bytes, where that says something. */
-  size?: number;
-}
+export type { Leftover } from './leftover.ts';
 
 export interface CheckReport {
   blobsChecked: number;
@@ -68,21 +63,28 @@ const orphanLeftover = (engine: Engine) => (dir: string): Leftover => ({
 const trashLeftover = (name: string): Leftover => ({ what: `directory snapshots/trash/${name}`, why: 'its removal was interrupted' });
 const mountLeftover = (m: StaleImageMount): Leftover => ({ what: `mount mounts/${m.name}`, why: m.why });
 
-/** index.json out of line with the records: a crash (or a full disk) between a commit and its rewrite. */
+/**
+ * index.json out of line with the records: a crash (or a full disk) between a commit and its
+ * rewrite. Compared under the write lock, as writers rewrite it, so a rewrite in flight is
+ * not taken for a crashed one.
+ */
 function staleIndex(engine: Engine): Leftover | undefined {
-  let listed: unknown;
-  try {
-    listed = (JSON.parse(readFileSync(join(engine.content.root, 'index.json'), 'utf8')) as { manifests?: unknown }).manifests;
-  } catch {
-    listed = undefined;
-  }
-  if (JSON.stringify(listed) === JSON.stringify(engine.images.indexEntries())) return undefined;
-  return { what: 'content/index.json', why: 'it does not list what the image records hold' };
+  return inTransaction(engine.db, () => {
+    let listed: unknown;
+    try {
+      listed = (JSON.parse(readFileSync(join(engine.content.root, 'index.json'), 'utf8')) as { manifests?: unknown }).manifests;
+    } catch {
+      listed = undefined;
+    }
+    if (JSON.stringify(listed) === JSON.stringify(engine.images.indexEntries())) return undefined;
+    return { what: 'content/index.json', why: 'it does not list what the image records hold' };
+  });
 }
 
 /** Every leftover `--repair` would remove now, in the order it removes them. */
 export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
   const found = (await findBuildLeftovers(engine.root)).map(buildLeftover);
+  found.push(...(await findContainerLeftovers(engine)));
   found.push(...staleImageMounts(engine).map(mountLeftover));
   found.push(...engine.content.staleIngest().map(ingestLeftover));
   const index = staleIndex(engine);
@@ -111,6 +113,7 @@ export async function findLeftovers(engine: Engine): Promise<Leftover[]> {
  */
 async function removeLeftovers(engine: Engine, options: { collect: boolean }): Promise<Leftover[]> {
   const removed = (await removeBuildLeftovers(engine.root, await findBuildLeftovers(engine.root))).map(buildLeftover);
+  removed.push(...(await removeContainerLeftovers(engine)));
   for (const mount of staleImageMounts(engine)) {
     try {
       removeStaleImageMount(engine, mount);

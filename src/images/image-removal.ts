@@ -100,7 +100,11 @@ export class ImageRemover {
             refs = refsOf(this.store, id);
           }
         }
-        if (refs.tags.length + refs.digests.length > 0) return;
+        if (refs.tags.length + refs.digests.length > 0) {
+          // Only a name went: index.json must not list it any more.
+          this.store.refreshIndex();
+          return;
+        }
         removedRepositoryRef = true;
       } else if (isSingleReference(refs)) {
         this.checkConflicts(id, { hard: true, soft: !force, activeReference: false });

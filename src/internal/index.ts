@@ -4,3 +4,4 @@ export * from './process-alive.ts';
 export * from './child-process.ts';
 export * from './output-file.ts';
 export * from './path-in-root.ts';
+export * from './crash-point.ts';

@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { errnoOf, fromSystemError, invalidArgument, StrataError } from '../errdefs/index.ts';
 import { fsyncDirectory } from './atomic-file.ts';
+import { crashPoint } from './crash-point.ts';
 
 /** Writes into `out`; must settle (reject) when `out` fails. */
 export type Producer = (out: Writable) => Promise<void>;
@@ -97,6 +98,7 @@ export async function writeOutputFile(path: string, failure: string, produce: Pr
     await produce(out);
     out.end();
     await finished(out);
+    crashPoint('output-write');
     renameSync(tmp, target);
     fsyncDirectory(dirname(target));
   } catch (err) {

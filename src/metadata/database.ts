@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { failedPrecondition, fromSystemError, StrataError } from '../errdefs/index.ts';
+import { crashPoint } from '../internal/index.ts';
 import { keepReserve } from './disk-reserve.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
@@ -71,7 +72,13 @@ function migrate(db: Database, path: string): void {
   }
 }
 
-/** Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. */
+/**
+ * Runs `fn` in one write transaction (BEGIN IMMEDIATE): all of it happens or none. Inside
+ * another transaction it is a savepoint of that one, which commits nothing on its own.
+ */
 export function inTransaction<T>(db: Database, fn: () => T): T {
-  return db.transaction(fn).immediate();
+  const outermost = !db.inTransaction;
+  const result = db.transaction(fn).immediate();
+  if (outermost) crashPoint('db-commit');
+  return result;
 }

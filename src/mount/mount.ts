@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidArgument, StrataError } from '../errdefs/index.ts';
+import { crashPoint } from '../internal/index.ts';
 import { OVERLAY_MAX_LOWER } from './limits.ts';
 import { fsMount, MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, sysMount, sysUnmount } from './syscalls.ts';
 
@@ -62,6 +63,7 @@ export function mountAll(mounts: Mount[], target: string): void {
       sysMount(m.source, target, m.type, m.options.includes('ro') ? MS_RDONLY : 0n, m.options.filter((o) => o !== 'ro' && o !== 'rw').join(',') || null);
     }
   }
+  crashPoint('mount');
 }
 
 /**
@@ -71,11 +73,17 @@ export function mountAll(mounts: Mount[], target: string): void {
 export function unmountAll(target: string): void {
   for (let i = 0; i < 32 && isMountPoint(target); i++) {
     const err = sysUnmount(target);
-    if (err === undefined) continue;
+    if (err === undefined) {
+      crashPoint('unmount');
+      continue;
+    }
     if (err === 'EINVAL' || err === 'ENOENT') return;
     if (err === 'EBUSY') {
       const lazy = sysUnmount(target, MNT_DETACH);
-      if (lazy === undefined) continue;
+      if (lazy === undefined) {
+        crashPoint('unmount');
+        continue;
+      }
     }
     throw new StrataError('failed-precondition', `unmount ${target}: ${err}`);
   }

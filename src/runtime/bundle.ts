@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromSystemError } from '../errdefs/index.ts';
-import { writeFileAtomic } from '../internal/index.ts';
+import { crashPoint, writeFileAtomic } from '../internal/index.ts';
 import { hostnameFileContent, hostsFileContent, resolvConfContent } from './etc-files.ts';
 import { hostDevices, probeHost, type HostInfo } from './host-info.ts';
 import type { ImageRunConfig } from './image-config.ts';
@@ -77,5 +77,6 @@ export function createBundle(input: BundleInput): Bundle {
   if (options.workdir !== undefined || (input.image?.WorkingDir ?? '') !== '') mkdirInRootfs(rootfs, result.cwd);
   const configPath = join(bundleDir, 'config.json');
   writeFileAtomic(configPath, serializeSpec(result.spec), NOT_DURABLE);
+  crashPoint('bundle-write');
   return { ...result, bundleDir, configPath };
 }

@@ -11,7 +11,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { dataLoss, errnoOf, fromSystemError, isStrataError } from '../errdefs/index.ts';
-import { writeFileAtomic } from '../internal/index.ts';
+import { crashPoint, writeFileAtomic } from '../internal/index.ts';
 import type { OciRuntime } from './runc.ts';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -65,6 +65,7 @@ export function readContainerState(path: string): ContainerState | undefined {
 export function writeContainerState(path: string, state: ContainerState): void {
   // Not fsynced, as the bundle: written again at every start, and on the path of every `run`.
   writeFileAtomic(path, JSON.stringify(state) + '\n', { durable: false });
+  crashPoint('container-state-write');
 }
 
 /** A process's start time in clock ticks (field 22 of /proc/<pid>/stat), or undefined if it's gone. */

@@ -14,9 +14,10 @@
  * RUN step) the shim kills the container instead when the CLI dies.
  */
 import type { ChildProcess, StdioNull, StdioPipe } from 'node:child_process';
-import { childProcess } from '../internal/index.ts';
+import { childProcess, crashPoint } from '../internal/index.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { internal } from '../errdefs/index.ts';
 import { containerFiles, readContainerState, ZERO_TIME, type ContainerState } from './container-state.ts';
@@ -149,6 +150,8 @@ interface ShimLaunch {
   failure: (message: string) => Error;
   statePath?: string;
   runtimeLog: string;
+  /** The shim runs an exit hook (see `StartContainerOptions.exitHook`). */
+  exitHook: boolean;
 }
 
 /** Spawns the shim, waits for its first line, and wires up the foreground parts. */
@@ -203,7 +206,15 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
     for (const [sig, h] of handlers) process.removeListener(sig, h);
     handlers.clear();
     // The shim now deletes the runtime state on its own; the caller needn't wait for that.
-    (child.stdio[3] as Readable | null)?.destroy();
+    // With an exit hook, our end of the pipe stays open until this process exits: the shim
+    // waits for that, then runs the hook if the clean-up after the exit was left undone.
+    const pipe = child.stdio[3] as Socket | null;
+    if (l.exitHook) {
+      pipe?.pause();
+      pipe?.unref();
+    } else {
+      pipe?.destroy();
+    }
     child.unref();
     const m = /^exited (\d+) ([01])$/.exec(exitLine);
     const state = l.statePath === undefined ? undefined : readContainerState(l.statePath);
@@ -241,13 +252,16 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   if (options.stdin) args.push('--stdin');
   if (!options.detach) args.push('--foreground');
   if (options.killWithLauncher && !options.detach) args.push('--kill-with-launcher');
-  // In the foreground the shim runs the hook only if this process is gone by then.
+  // In the foreground the shim waits until this process is gone, and runs the hook unless
+  // this process did the clean-up (see strata-shim.c).
   if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);
-  return launchShim(options.id, options.shim, {
+  const started = await launchShim(options.id, options.shim, {
     args, detach: options.detach === true, stdin: options.stdin === true, tty: options.tty === true, stdio: options.stdio,
     sigProxy: options.sigProxy !== false, failure: (m) => containerStartError(m, options.runtime.name),
-    statePath: files.state, runtimeLog: files.runtimeLog,
+    statePath: files.state, runtimeLog: files.runtimeLog, exitHook: (options.exitHook?.length ?? 0) > 0,
   });
+  crashPoint('container-start');
+  return started;
 }
 
 export interface ExecInContainerOptions {
@@ -289,7 +303,7 @@ export async function execInContainer(options: ExecInContainerOptions): Promise<
   try {
     return await launchShim(options.id, options.shim, {
       args, detach: options.detach === true, stdin: options.stdin === true, tty, stdio: options.stdio,
-      sigProxy: options.sigProxy !== false, failure: (m) => execStartError(m), runtimeLog,
+      sigProxy: options.sigProxy !== false, failure: (m) => execStartError(m), runtimeLog, exitHook: false,
     });
   } finally {
     // runc has read the process.json once the process started (or failed).

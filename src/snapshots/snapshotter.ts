@@ -27,8 +27,8 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { LayerStats, WhiteoutMode } from '../diff/index.ts';
-import { alreadyExists, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
-import { processAlive } from '../internal/index.ts';
+import { alreadyExists, errnoOf, failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
+import { crashPoint, processAlive } from '../internal/index.ts';
 import { inTransaction, SnapshotRecords, type Database, type SnapshotRow } from '../metadata/index.ts';
 import type { Mount } from '../mount/index.ts';
 import type { Change } from './changes.ts';
@@ -231,57 +231,90 @@ export abstract class SnapshotterBase implements Snapshotter {
       const parent = this.stat(options.parent);
       if (!parent || parent.kind !== 'committed') throw notFound(`parent snapshot ${options.parent} is not committed`);
     }
-    const existed = inTransaction(this.db, () => {
+    const existed = this.deleteInTransaction((trash) => {
       if (this.records.get(name)) {
         this.records.delete(key);
+        trash(row.dir);
         return true;
       }
       this.records.rename(key, name, 'committed');
       if (options.parent !== undefined) this.records.setParent(name, options.parent);
       return false;
     });
-    if (existed) this.discardDir(row.dir);
-    else this.committed(join(this.home, row.dir));
+    if (!existed) this.committed(join(this.home, row.dir));
+    crashPoint('snapshot-commit');
     return { existed };
   }
 
   remove(key: string): void {
     const row = this.stat(key);
     if (!row) return;
-    inTransaction(this.db, () => {
+    this.deleteInTransaction((trash) => {
       const children = this.records.children(key);
       if (children.length > 0) throw failedPrecondition(`snapshot ${key} has dependent snapshots (${children.length})`);
       this.records.delete(key);
+      trash(row.dir);
     });
-    this.discardDir(row.dir);
   }
 
   removeUnused(key: string, keep: () => boolean = () => false): boolean {
-    const row = inTransaction(this.db, () => {
+    return this.deleteInTransaction((trash) => {
       const current = this.stat(key);
-      if (!current || this.records.children(key).length > 0 || keep()) return undefined;
+      if (!current || this.records.children(key).length > 0 || keep()) return false;
       this.records.delete(key);
-      return current;
+      trash(current.dir);
+      return true;
     });
-    if (row === undefined) return false;
-    this.discardDir(row.dir);
-    return true;
   }
 
   /**
-   * Moves a directory out of the way atomically, then deletes it (a crash leaves it in trash/,
-   * under a name ending in the pid of the process deleting it).
+   * Runs `fn` in one transaction, in which it deletes snapshot records and hands their
+   * directories to `trash`: each is moved into trash/ right then, so a crash leaves either
+   * the record or a trash entry (named with this process's pid, which `system check` names
+   * once it is gone), never a directory nothing names. They are deleted after the commit;
+   * should the transaction fail on its own, they are moved back.
    */
-  private discardDir(dir: string): void {
+  private deleteInTransaction<T>(fn: (trash: (dir: string) => void) => T): T {
+    const moved: { from: string; to: string }[] = [];
+    let result: T;
+    try {
+      result = inTransaction(this.db, () => fn((dir) => {
+        const m = this.moveToTrash(dir);
+        if (m !== undefined) moved.push(m);
+      }));
+    } catch (err) {
+      // Inside an outer transaction (the collector's) that one decides; its files go anyway.
+      if (!this.db.inTransaction) {
+        for (const m of moved) {
+          try { renameSync(m.to, m.from); } catch { /* left in trash, which check names */ }
+        }
+      }
+      throw err;
+    }
+    for (const m of moved) rmSync(m.to, { recursive: true, force: true });
+    return result;
+  }
+
+  /**
+   * Moves a snapshot directory into trash/ (named with this process's pid); undefined when
+   * it is gone already. One that can't be moved is deleted where it is (`to` is `from`).
+   */
+  private moveToTrash(dir: string): { from: string; to: string } | undefined {
     const from = join(this.home, dir);
     const to = join(this.home, '..', 'trash', `${this.driver}-${dir}-${Date.now()}.pid${process.pid}`);
     try {
       renameSync(from, to);
-    } catch {
-      rmSync(from, { recursive: true, force: true });
-      return;
+    } catch (err) {
+      return errnoOf(err) === 'ENOENT' ? undefined : { from, to: from };
     }
-    rmSync(to, { recursive: true, force: true });
+    crashPoint('snapshot-remove');
+    return { from, to };
+  }
+
+  /** Deletes a directory no record names, through trash/ as above. */
+  private discardDir(dir: string): void {
+    const m = this.moveToTrash(dir);
+    if (m !== undefined) rmSync(m.to, { recursive: true, force: true });
   }
 
   /**

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { strata, strataOk } from '../helpers/strata-cli.ts';
 
@@ -98,6 +98,19 @@ test('save, rmi, load gives back the same IDs and history; save output is a vali
   execFileSync('oci-image-tool', ['validate', '--type', 'image', join(root, 'content')], { stdio: 'pipe' });
   const viaSkopeo = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${join(root, 'content')}:docker.io/strata-fixture/three:1`], { encoding: 'utf8' }));
   assert.equal(viaSkopeo.Digest.length, 71);
+});
+
+test('rmi of one of an image\'s names takes it out of content/index.json, so OCI tools no longer find it', () => {
+  const root = loaded();
+  strataOk(root, ['tag', 'strata-fixture/one:1', 'strata-fixture/extra:1']);
+  const names = (): string[] => (JSON.parse(readFileSync(join(root, 'content', 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] })
+    .manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name'] ?? '').filter((n) => n.includes('/one:') || n.includes('/extra:'));
+  assert.deepEqual(names(), ['docker.io/strata-fixture/extra:1', 'docker.io/strata-fixture/one:1']);
+  assert.equal(strataOk(root, ['rmi', 'strata-fixture/extra:1']), 'Untagged: strata-fixture/extra:1\n');
+  assert.deepEqual(names(), ['docker.io/strata-fixture/one:1']);
+  const skopeo = spawnSync('skopeo', ['inspect', `oci:${join(root, 'content')}:docker.io/strata-fixture/extra:1`], { encoding: 'utf8' });
+  assert.notEqual(skopeo.status, 0, 'skopeo finds the removed name');
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
 });
 
 test('docker loads what strata saves and runs it (skipped when no docker daemon runs here)', (t) => {

@@ -224,7 +224,7 @@ export async function check(ctx: CliContext, _args: string[], options: Options):
   const { checkStore } = await import('../../engine/store-check.ts');
   const report = await checkStore(engine, { repair: Boolean(options['repair']) });
   const describe = (l: { what: string; why: string; size?: number }): string => `${l.what}${l.size === undefined ? '' : ` (${humanSize(l.size)})`}: ${l.why}`;
-  for (const l of report.repaired) ctx.println(`repaired: removed ${describe(l)}`);
+  for (const l of report.repaired) ctx.println(`repaired: ${l.repair ?? 'removed'} ${describe(l)}`);
   for (const l of report.leftovers) ctx.println(`leftover: ${describe(l)}`);
   for (const line of report.problems) ctx.println(`problem: ${line}`);
   const found = [

@@ -21,7 +21,10 @@
  *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"};
  *                  a line that finds no room is dropped whole
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
- *                  --rm. In the foreground only when the launcher is gone (killed).
+ *                  --rm. In the foreground only when the launcher left it undone: the shim
+ *                  waits until the launcher's end of the ready pipe closes (it exits), and
+ *                  runs it unless the container's state file is gone (--rm removed it) and
+ *                  no removal of it was left half done.
  *   --kill-with-launcher  the container dies with its launcher: when the launcher's end of
  *                  the ready pipe closes before the exit (kill -9 of `strata build`), the
  *                  container's init gets SIGKILL, which takes its whole pid namespace with
@@ -34,6 +37,7 @@
  * Build: gcc -O2 -Wall -Wextra -o dist/strata-shim src/runtime/shim/strata-shim.c
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -350,6 +354,36 @@ static int ready(int keep, const char *fmt, ...) {
         opt.ready_fd = -1;
     }
     return sent < 0 ? -1 : 0;
+}
+
+/* Blocks until the launcher has exited: its end of the ready pipe closes then (POLLERR). */
+static void wait_launcher_gone(void) {
+    struct pollfd p = { .fd = opt.ready_fd, .events = 0 };
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    close(opt.ready_fd);
+    opt.ready_fd = -1;
+}
+
+/* Whether the launcher left the clean-up after the exit undone: the container's state file
+ * is still there, or a removal moved the container's directory aside (to
+ * `.removing-<id>-<pid>` beside it, src/containers/removing-dir.ts) and never finished. */
+static int cleanup_undone(void) {
+    if (opt.state == NULL || access(opt.state, F_OK) == 0) return 1;
+    char home[4096];
+    snprintf(home, sizeof home, "%s", opt.state);
+    for (int up = 0; up < 2; up++) { /* <home>/<id>/state.json -> <home> */
+        char *slash = strrchr(home, '/');
+        if (slash == NULL) return 0;
+        *slash = '\0';
+    }
+    char prefix[512];
+    int len = snprintf(prefix, sizeof prefix, ".removing-%s-", opt.id);
+    DIR *dir = opendir(home);
+    if (dir == NULL) return 0;
+    int found = 0;
+    for (struct dirent *e = readdir(dir); e != NULL && !found; e = readdir(dir)) found = strncmp(e->d_name, prefix, (size_t)len) == 0;
+    closedir(dir);
+    return found;
 }
 
 /* ---------- runtime invocation ---------- */
@@ -871,16 +905,25 @@ int main(int argc, char **argv) {
     now_rfc3339(finished_at, sizeof finished_at);
     write_state("exited", code, finished_at, oom, "");
     /* The launcher can go on (e.g. --rm) while we delete the runtime's state. */
-    int launcher_gone = ready(0, "exited %d %d", code, oom) < 0;
+    int hook_waits = opt.foreground && opt.exit_hook != NULL;
+    int launcher_gone = ready(hook_waits, "exited %d %d", code, oom) < 0;
     delete_container();
     restore_terminal();
     if (master >= 0) close(master);
     if (in_pipe[1] >= 0) close(in_pipe[1]);
-    /* The exit hook (unmount, or `rm` for --rm) is the launcher's job in the foreground,
-     * unless the launcher died (kill -9 of `strata run`): then nobody else will do it. */
-    if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
+    if (opt.exit_hook != NULL) {
+        /* The output is all relayed: let go of the launcher's stdio before waiting. */
         int null_fd = open("/dev/null", O_RDWR);
         if (null_fd >= 0) { dup2(null_fd, 0); dup2(null_fd, 1); dup2(null_fd, 2); }
+    }
+    /* The exit hook (unmount, or `rm` for --rm) is the launcher's job in the foreground,
+     * unless the launcher died (kill -9 of `strata run`), even after it read the exit line:
+     * then nobody else will do it. So wait until it is gone, and do what it left undone. */
+    if (hook_waits) {
+        wait_launcher_gone();
+        launcher_gone = cleanup_undone();
+    }
+    if (opt.exit_hook != NULL && (!opt.foreground || launcher_gone)) {
         child_reset_signals();
         execv(opt.exit_hook[0], opt.exit_hook);
         _exit(127);

@@ -1,0 +1,73 @@
+/**
+ * What killed container commands leave, for `system check`: a container's layers a `run`,
+ * `start` or `cp` left mounted (the container doesn't run and that command is gone), and
+ * container or volume directories a removal moved aside (containers/removing-dir.ts) before
+ * it was killed. The repair unmounts the former (by looking at the container), deletes the
+ * latter, or puts one back where its record is still there.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { rootfsDir, type Container } from '../containers/container.ts';
+import { deleteAside, interruptedRemovals, putBack } from '../containers/removing-dir.ts';
+import { ContainerRecords, VolumeRecords } from '../metadata/index.ts';
+import { mountPoints } from '../mount/index.ts';
+import type { Engine } from './engine.ts';
+import type { Leftover } from './leftover.ts';
+
+/** A container or volume directory moved aside by a removal whose process is gone. */
+interface AsideDir {
+  home: 'containers' | 'volumes';
+  entry: string;
+  name: string;
+  /** Its record is still there: the removal did not commit, so the directory goes back. */
+  recorded: boolean;
+}
+
+function asideDirs(engine: Engine): AsideDir[] {
+  const containers = new ContainerRecords(engine.db);
+  const volumes = new VolumeRecords(engine.db);
+  const recorded = { containers: (id: string) => containers.get(id) !== undefined, volumes: (name: string) => volumes.get(name) !== undefined };
+  return (['containers', 'volumes'] as const).flatMap((home) => interruptedRemovals(join(engine.root, home)).map((r) => ({
+    home, ...r, recorded: recorded[home](r.name) && !existsSync(join(engine.root, home, r.name)),
+  })));
+}
+
+const asideLeftover = (a: AsideDir): Leftover => a.recorded
+  ? { what: `directory ${a.home}/${a.entry}`, why: `its removal was interrupted before its record was deleted (it goes back to ${a.home}/${a.name})`, repair: 'put back' }
+  : { what: `directory ${a.home}/${a.entry}`, why: 'its removal was interrupted' };
+
+function mountLeftover(engine: Engine, c: Container): Leftover {
+  return { what: `mount ${relative(engine.root, rootfsDir(c))}`, why: c.row.lockPid !== 0 ? `its process (${c.row.lockPid}) is gone` : 'its container does not run' };
+}
+
+/** Containers whose layers a killed command left mounted; the container code loads only when something is mounted under containers/. */
+async function mountedLeftOver(engine: Engine): Promise<Container[]> {
+  const mounted = new Set(mountPoints().filter((p) => p.startsWith(`${join(engine.root, 'containers')}/`)));
+  if (mounted.size === 0) return [];
+  const containers = await engine.containers();
+  return containers.all().filter((c) => containers.mountLeftOver(c, mounted));
+}
+
+export async function findContainerLeftovers(engine: Engine): Promise<Leftover[]> {
+  return [...(await mountedLeftOver(engine)).map((c) => mountLeftover(engine, c)), ...asideDirs(engine).map(asideLeftover)];
+}
+
+/** Removes (or puts back) what `findContainerLeftovers` lists; returns what it dealt with. */
+export async function removeContainerLeftovers(engine: Engine): Promise<Leftover[]> {
+  const done: Leftover[] = [];
+  const stale = await mountedLeftOver(engine);
+  if (stale.length > 0) {
+    const containers = await engine.containers();
+    const leftovers = stale.map((c) => mountLeftover(engine, c));
+    // Looking at a container that doesn't run unmounts its layers.
+    for (const c of stale) await containers.status(c);
+    const still = new Set(mountPoints());
+    done.push(...leftovers.filter((_, i) => !still.has(rootfsDir(stale[i] as Container))));
+  }
+  for (const a of asideDirs(engine)) {
+    if (a.recorded) putBack(join(engine.root, a.home), a);
+    else deleteAside(join(engine.root, a.home, a.entry));
+    done.push(asideLeftover(a));
+  }
+  return done;
+}
