@@ -3,3 +3,4 @@ export * from './random-id.ts';
 export * from './process-alive.ts';
 export * from './child-process.ts';
 export * from './output-file.ts';
+export * from './failpoint.ts';
