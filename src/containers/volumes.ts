@@ -6,15 +6,16 @@
  * that filesystem at `_data` while the volume is in use, as the local driver does.
  *
  * Crash safety: the directory is made before the record and removed after it, so a crash
- * leaves at most a directory without a record, which `sweep` removes.
+ * leaves at most a directory without a record (or one moved aside for removal), which
+ * `sweep` removes.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition, fromSystemError, invalidArgument, notFound } from '../errdefs/index.ts';
 import { inTransaction, VolumeRecords, type Database, type VolumeRow } from '../metadata/index.ts';
 import { goMap } from '../oci/index.ts';
 import { isMountPoint, mountAll, unmountAll } from '../mount/index.ts';
-import { randomHexId } from '../internal/index.ts';
+import { failpoint, randomHexId } from '../internal/index.ts';
 import { validateVolumeName } from '../runtime/index.ts';
 import { treeSize } from './tree-size.ts';
 
@@ -192,26 +193,37 @@ export class VolumeStore {
    * @throws not-found; failed-precondition `remove x: volume is in use - [id, …]`.
    */
   remove(name: string, options: { force?: boolean } = {}): boolean {
-    const removed = inTransaction(this.db, () => {
-      const row = this.records.get(name);
-      if (!row) {
-        if (options.force) return false;
-        throw notFound(`get ${name}: no such volume`);
-      }
-      const users = this.records.users(name);
-      if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
-      this.records.delete(name);
-      return true;
-    });
-    if (removed) this.removeDir(name);
-    return removed;
+    // The directory moves aside in the transaction that deletes the record: a volume of the
+    // same name made right after (`volume create`, a container's `-v`) gets a new, empty
+    // directory, which the deletion below cannot touch.
+    const dir = join(this.home, name);
+    const aside = join(this.home, `${REMOVED_PREFIX}${randomHexId().slice(0, 24)}`);
+    let moved = false;
+    try {
+      const removed = inTransaction(this.db, () => {
+        const row = this.records.get(name);
+        if (!row) {
+          if (options.force) return false;
+          throw notFound(`get ${name}: no such volume`);
+        }
+        const users = this.records.users(name);
+        if (users.length > 0) throw failedPrecondition(`remove ${name}: volume is in use - [${users.join(', ')}]`);
+        this.records.delete(name);
+        moved = moveAside(dir, aside);
+        return true;
+      });
+      failpoint('volume rm: record deleted');
+      if (removed && moved) removeTree(aside);
+      return removed;
+    } catch (err) {
+      if (moved) renameSync(aside, dir);
+      throw err;
+    }
   }
 
   /** Deletes a volume's directory (after its record is gone). */
   removeDir(name: string): void {
-    const data = this.dataDir(name);
-    if (isMountPoint(data)) unmountAll(data);
-    rmSync(join(this.home, name), { recursive: true, force: true });
+    removeTree(join(this.home, name));
   }
 
   /**
@@ -291,6 +303,27 @@ export class VolumeStore {
     }
     return removed;
   }
+}
+
+/** Directories of removed volumes on their way out (no volume name starts with a dot). */
+const REMOVED_PREFIX = '.removed-';
+
+/** Renames `dir` to `aside`; false when there is no `dir`. */
+function moveAside(dir: string, aside: string): boolean {
+  try {
+    renameSync(dir, aside);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw fromSystemError(err, `remove volume directory ${dir}`);
+  }
+}
+
+/** Deletes a volume directory, unmounting the filesystem a `-o type=` volume mounted on `_data`. */
+function removeTree(dir: string): void {
+  const data = join(dir, '_data');
+  if (isMountPoint(data)) unmountAll(data);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export function labelMatches(labels: Record<string, string> | null, filter: string): boolean {

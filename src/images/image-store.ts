@@ -10,6 +10,7 @@ import {
   parseManifestBytes, parseReference, withDefaultTag, MediaType, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
 import { inTransaction, ImageRecords, LayerRecords, type Database, type ImageRow } from '../metadata/index.ts';
+import { failpoint } from '../internal/index.ts';
 import { checkImageDepth } from './image-depth.ts';
 
 /** A layer as a producer (load, import, pull, build, commit) measured it. */
@@ -125,8 +126,10 @@ export class ImageStore {
 
   /** Points `ref` at image `id`; returns the image it named before, if any. */
   tag(ref: Reference, id: Digest): string | undefined {
-    if (!this.records.get(id)) throw notFound(`No such image: ${id}`);
+    failpoint('tag: image found');
     return this.transaction(() => {
+      // Checked in the transaction: an rmi may have removed the image since it was found.
+      if (!this.records.get(id)) throw notFound(`No such image: ${id}`);
       const previous = this.tagInTransaction(withDefaultTag(ref), id);
       this.refreshIndex();
       return previous;

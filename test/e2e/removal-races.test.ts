@@ -1,0 +1,93 @@
+// A command that has found an image or a volume, while another removes it (races the soak
+// test met): each is held at a failpoint (STRATA_FAILPOINT) while `rmi -f` or `volume rm`
+// runs, then let go. It must end as docker's would — `No such image`, or done whole with
+// what it found — never with "internal error: FOREIGN KEY constraint failed", a config blob
+// "not found in the content store", or a volume directory deleted under a new volume.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { holdAt } from '../helpers/failpoint.ts';
+import { BUSYBOX, canRunContainers, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
+
+const skip = canRunContainers() ? false : 'needs root and runc';
+const root = skip ? '' : storeWithBusybox();
+
+/** An image of its own (busybox plus one layer), which removing takes layers with it. */
+function ownImage(name: string): string {
+  strataOk(root, ['run', '--name', `make-${name}`, BUSYBOX, 'sh', '-c', `echo ${name} > /made`]);
+  const id = strataOk(root, ['commit', `make-${name}`, `race/${name}:1`]).trim();
+  strataOk(root, ['rm', `make-${name}`]);
+  return id;
+}
+
+function checkOk(): void {
+  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
+}
+
+test('tag of an image rmi -f removes after tag found it: No such image, and no tag', { skip }, async () => {
+  const id = ownImage('tagged');
+  const held = await holdAt(root, 'tag: image found', ['tag', id, 'race/tagged:2']);
+  assert.match(strataOk(root, ['rmi', '-f', id]), new RegExp(`Deleted: ${id}`));
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stderr: r.stderr }, { status: 1, stderr: `Error: No such image: ${id}\n` });
+  assert.equal(strataOk(root, ['images', '-q', 'race/tagged']), '');
+  checkOk();
+});
+
+test('run of an image rmi -f removes after run found it, before create holds it: No such image, no container', { skip }, async () => {
+  const id = ownImage('gone');
+  const held = await holdAt(root, 'create: begin', ['run', '--rm', '--name', 'race-gone', id, 'cat', '/made']);
+  assert.match(strataOk(root, ['rmi', '-f', id]), new RegExp(`Deleted: ${id}`));
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stderr: r.stderr }, { status: 125, stderr: `Error: No such image: ${id}\n` });
+  assert.equal(strataOk(root, ['ps', '-aq', '--filter', 'name=race-gone']), '');
+  checkOk();
+});
+
+test('run of an image rmi -f removes once create holds it: the container is made whole and runs, and commit works', { skip }, async () => {
+  const id = ownImage('held');
+  const held = await holdAt(root, 'create: options checked', ['run', '--name', 'race-held', id, 'cat', '/made']);
+  // No container yet, so rmi needs no force to delete it; the layers stay for the create.
+  assert.match(strataOk(root, ['rmi', '-f', id]), new RegExp(`Deleted: ${id}`));
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stdout: r.stdout, stderr: r.stderr }, { status: 0, stdout: 'held\n', stderr: '' });
+  checkOk();
+  // Its row keeps the image's config and layers: a commit still finds them.
+  const committed = strataOk(root, ['commit', 'race-held', 'race/held:again']).trim();
+  assert.equal(strataOk(root, ['run', '--rm', committed, 'cat', '/made']), 'held\n');
+  strataOk(root, ['rm', 'race-held']);
+  strataOk(root, ['rmi', committed]);
+  checkOk();
+});
+
+test('run -v NAME after volume rm removed NAME since the mounts were planned: the volume is made again and mounted', { skip }, async () => {
+  strataOk(root, ['volume', 'create', 'race-vol']);
+  const held = await holdAt(root, 'create: mounts planned', ['run', '-d', '--name', 'race-vol-user', '-v', 'race-vol:/data', BUSYBOX, 'sleep', '600']);
+  assert.equal(strataOk(root, ['volume', 'rm', 'race-vol']), 'race-vol\n');
+  const r = await held.resume();
+  assert.equal(r.status, 0, r.stderr);
+  strataOk(root, ['exec', 'race-vol-user', 'sh', '-c', 'echo written > /data/f']);
+  const mountpoint = strataOk(root, ['volume', 'inspect', '--format', '{{.Mountpoint}}', 'race-vol']).trim();
+  assert.equal(readFileSync(join(mountpoint, 'f'), 'utf8'), 'written\n', 'the container writes into the volume\'s directory');
+  assert.match(strata(root, ['volume', 'rm', 'race-vol']).stderr, /volume is in use/);
+  strataOk(root, ['rm', '-f', 'race-vol-user']);
+  strataOk(root, ['volume', 'rm', 'race-vol']);
+  checkOk();
+});
+
+test('a volume made again while volume rm of its name finishes is new and empty, and keeps its directory', { skip }, async () => {
+  strataOk(root, ['volume', 'create', 'race-again']);
+  strataOk(root, ['run', '--rm', '-v', 'race-again:/data', BUSYBOX, 'sh', '-c', 'echo old > /data/old']);
+  const held = await holdAt(root, 'volume rm: record deleted', ['volume', 'rm', 'race-again']);
+  strataOk(root, ['run', '-d', '--name', 'race-again-user', '-v', 'race-again:/data', BUSYBOX, 'sleep', '600']);
+  assert.equal(strataOk(root, ['exec', 'race-again-user', 'ls', '-A', '/data']), '', 'the removed volume\'s files are not in the new one');
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stdout: r.stdout, stderr: r.stderr }, { status: 0, stdout: 'race-again\n', stderr: '' });
+  strataOk(root, ['exec', 'race-again-user', 'sh', '-c', 'echo new > /data/new']);
+  const mountpoint = strataOk(root, ['volume', 'inspect', '--format', '{{.Mountpoint}}', 'race-again']).trim();
+  assert.ok(existsSync(join(mountpoint, 'new')), 'the new volume\'s directory is still the one its container uses');
+  strataOk(root, ['rm', '-f', 'race-again-user']);
+  strataOk(root, ['volume', 'rm', 'race-again']);
+  checkOk();
+});
