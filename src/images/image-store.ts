@@ -93,7 +93,12 @@ export class ImageStore {
     const chains = chainIds(diffIds);
     const id = configInfo.digest;
     const now = Date.now();
+    failpoint('image create: blobs written');
     return this.transaction(() => {
+      // A blob that was already stored was not written again, and a collection since may
+      // have taken it (no image named it then): stored again here, where none can run.
+      if (!this.content.has(id)) this.content.writeBytes(image.config);
+      if (image.manifest && manifestRow && !this.content.has(manifestRow.digest as Digest)) this.content.writeBytes(image.manifest.bytes);
       image.layers.forEach((layer, i) => {
         const chainId = chains[i] as Digest;
         this.layers.insert({ chainId, diffId: layer.diffId, parent: i === 0 ? null : (chains[i - 1] as string), size: layer.size, tarSize: layer.tarSize, createdAt: now });

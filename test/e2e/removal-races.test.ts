@@ -3,9 +3,10 @@
 // runs, then let go. It must end as docker's would — `No such image`, or done whole with
 // what it found — never with "internal error: FOREIGN KEY constraint failed", a config blob
 // "not found in the content store", or a volume directory deleted under a new volume.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { holdAt } from '../helpers/failpoint.ts';
 import { BUSYBOX, canRunContainers, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
@@ -90,4 +91,22 @@ test('a volume made again while volume rm of its name finishes is new and empty,
   strataOk(root, ['rm', '-f', 'race-again-user']);
   strataOk(root, ['volume', 'rm', 'race-again']);
   checkOk();
+});
+
+test('a build that makes an image rmi is removing (same config, all steps cached) records it with its config blob', { skip }, async () => {
+  const ctx = mkdtempSync(join(tmpdir(), 'strata-race-ctx-'));
+  after(() => rmSync(ctx, { recursive: true, force: true }));
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX}\nRUN echo built > /built\n`);
+  const id = strataOk(root, ['build', '-q', '-t', 'race/built:1', ctx]).trim();
+  // The collector keeps blobs written since the oldest live lease began (less a second of
+  // slack): this one must be older than the next build's lease, as a stored image's is.
+  const blob = join(root, 'content', 'blobs', 'sha256', id.slice(7));
+  while (statSync(blob).ctimeMs > Date.now() - 1500) await new Promise((r) => setTimeout(r, 100));
+  // All steps cached: the same config again, written over the stored blob, then recorded.
+  const held = await holdAt(root, 'image create: blobs written', ['build', '-q', '-t', 'race/built:2', ctx]);
+  assert.match(strataOk(root, ['rmi', 'race/built:1']), new RegExp(`Deleted: ${id}`));
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stdout: r.stdout }, { status: 0, stdout: `${id}\n` }, r.stderr);
+  checkOk();
+  assert.equal(strataOk(root, ['run', '--rm', 'race/built:2', 'cat', '/built']), 'built\n');
 });
