@@ -110,3 +110,14 @@ test('a build that makes an image rmi is removing (same config, all steps cached
   checkOk();
   assert.equal(strataOk(root, ['run', '--rm', 'race/built:2', 'cat', '/built']), 'built\n');
 });
+
+test('container prune that found a container stopped, which a start runs meanwhile, leaves it running', { skip }, async () => {
+  strataOk(root, ['create', '--name', 'race-started', BUSYBOX, 'sleep', '600']);
+  const held = await holdAt(root, 'rm: status checked', ['container', 'prune', '-f']);
+  strataOk(root, ['start', 'race-started']);
+  const r = await held.resume();
+  assert.deepEqual({ status: r.status, stdout: r.stdout, stderr: r.stderr }, { status: 0, stdout: 'Total reclaimed space: 0B\n', stderr: '' });
+  assert.equal(strataOk(root, ['inspect', '--format', '{{.State.Status}}', 'race-started']), 'running\n');
+  strataOk(root, ['rm', '-f', 'race-started']);
+  checkOk();
+});
