@@ -4,8 +4,9 @@
  * key (swept if we die), then one transaction commits it, prepares the writable layer and
  * inserts the rows: a crash leaves either no container or a whole one, and a failure
  * removes what was made. Until its row protects them, the container's image config and
- * layers are held by a lease, taken where the image is found still there: an rmi or prune
- * meanwhile either came first (`No such image`) or leaves them.
+ * layers are held by a lease, taken where the image is found still there, so an rmi or
+ * prune meanwhile leaves them; the row goes in only if the image's record is still there
+ * too (else `No such image`, as when the removal came first).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -187,6 +188,9 @@ export class ContainerCreator {
         lockPid: 0, lockStart: 0, lockOp: '',
       };
       inTransaction(db, () => {
+        // An rmi or prune that came after the lease removed the record (the lease kept its
+        // files): the container would run an image the store no longer lists.
+        if (this.options.images.get(request.imageId) === undefined) throw notFound(`No such image: ${request.imageRef}`);
         const other = records.byName(name);
         if (other) throw nameConflict(name, other.id);
         snapshotter.commit(`${id}-init`, initKey);
