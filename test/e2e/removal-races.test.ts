@@ -120,3 +120,18 @@ test('container prune that found a container stopped, which a start runs meanwhi
   strataOk(root, ['rm', '-f', 'race-started']);
   checkOk();
 });
+
+test('container prune while commit reads a stopped container: the commit completes, the prune leaves the container', { skip }, async () => {
+  strataOk(root, ['run', '--name', 'race-commit', BUSYBOX, 'sh', '-c', 'echo kept > /kept']);
+  const commit = await holdAt(root, 'commit: writable layer found', ['commit', 'race-commit', 'race/committed:1']);
+  const prune = await holdAt(root, 'rm: status checked', ['container', 'prune', '-f']);
+  // The prune goes first, as far as it can: the commit holds the container (it waits, then keeps it).
+  const pruned = await prune.resume();
+  assert.deepEqual({ status: pruned.status, stdout: pruned.stdout }, { status: 0, stdout: 'Total reclaimed space: 0B\n' }, pruned.stderr);
+  const r = await commit.resume();
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(strataOk(root, ['run', '--rm', 'race/committed:1', 'cat', '/kept']), 'kept\n');
+  strataOk(root, ['rm', 'race-commit']);
+  strataOk(root, ['rmi', 'race/committed:1']);
+  checkOk();
+});
