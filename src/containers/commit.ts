@@ -22,6 +22,7 @@ import type { Container } from './container.ts';
 import type { ContainerFiles } from './rootfs.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
 import { traceMark } from './trace.ts';
+import type { WorkLocks } from './work-lock.ts';
 
 /** What a commit works with. */
 export interface CommitDeps {
@@ -31,6 +32,8 @@ export interface CommitDeps {
   states: Pick<ContainerStatusReader, 'status'>;
   /** Freezes a running container while its layer is read. */
   files: Pick<ContainerFiles, 'whilePaused'>;
+  /** Keeps an rm or prune from removing the container while its layer is read. */
+  locks: Pick<WorkLocks, 'take' | 'release'>;
 }
 
 export interface CommitOptions {
@@ -69,9 +72,21 @@ function imageDefaults(c: Container): ContainerDefaults {
  * @throws invalid-argument for a bad `-c` change or an image too deep to run; not-found when the container's layer is gone.
  */
 export async function commitContainer(deps: CommitDeps, c: Container, options: CommitOptions = {}): Promise<Digest> {
+  // Under the work lock: an rm (or a prune) waits for the commit, or the commit finds the
+  // container gone or going (docker's `No such container`, `removal … in progress`).
+  await deps.locks.take(c, 'commit');
+  try {
+    return await commitLocked(deps, c, options);
+  } finally {
+    deps.locks.release(c);
+  }
+}
+
+async function commitLocked(deps: CommitDeps, c: Container, options: CommitOptions): Promise<Digest> {
   const { db, images, snapshotter } = deps;
   const upperRow = snapshotter.stat(c.id);
   if (!upperRow) throw notFound(`container ${c.id} has no writable layer`);
+  traceMark('commit: writable layer found');
   // The image's config blob stays in the content store while a container uses it.
   const parentConfig = images.config(c.imageId);
   checkImageDepth(parentConfig.rootfs.diff_ids.length + 1, `the image committed from container ${c.id.slice(0, 12)} would have`);

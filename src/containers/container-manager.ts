@@ -61,6 +61,7 @@ export class ContainerManager implements ContainerFiles {
   private readonly lifecycle: ContainerLifecycle;
   private readonly removal: ContainerRemoval;
   private readonly processes: ContainerProcesses;
+  private readonly locks: WorkLocks;
 
   constructor(private readonly options: ContainerManagerOptions) {
     const { root, db, images, snapshotter, ensureLayers } = options;
@@ -74,6 +75,7 @@ export class ContainerManager implements ContainerFiles {
     const rootfs = new ContainerRootfs(snapshotter, states, locks, runtimes);
     const removal = new ContainerRemoval({ db, records, lookup, snapshotter, volumes, runtimes, states, locks });
     this.records = records;
+    this.locks = locks;
     this.volumes = volumes;
     this.containers = lookup;
     this.states = states;
@@ -262,6 +264,6 @@ export class ContainerManager implements ContainerFiles {
   async commit(c: Container, options: CommitOptions = {}): Promise<Digest> {
     const { commitContainer } = await import('./commit.ts');
     const { db, images, snapshotter } = this.options;
-    return commitContainer({ db, images, snapshotter, states: this.states, files: this.rootfs }, c, options);
+    return commitContainer({ db, images, snapshotter, states: this.states, files: this.rootfs, locks: this.locks }, c, options);
   }
 }

@@ -3,14 +3,17 @@
  * makes the volumes the plan asks for, writes the init layer under a temporary snapshot
  * key (swept if we die), then one transaction commits it, prepares the writable layer and
  * inserts the rows: a crash leaves either no container or a whole one, and a failure
- * removes what was made.
+ * removes what was made. Until its row protects them, the container's image config and
+ * layers are held by a lease, taken where the image is found still there, so an rmi or
+ * prune meanwhile leaves them; the row goes in only if the image's record is still there
+ * too (else `No such image`, as when the removal came first).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { internal, notFound } from '../errdefs/index.ts';
-import { inTransaction, type ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
+import { inTransaction, LeaseRecords, type ContainerRecords, type ContainerRow, type Database } from '../metadata/index.ts';
 import { checkImageDepth, type ImageStore } from '../images/index.ts';
-import { nowRfc3339Nano, type Digest } from '../oci/index.ts';
+import { chainIds, nowRfc3339Nano, type Digest, type ImageConfig } from '../oci/index.ts';
 // keys.ts, not the index: the index brings layer apply and the tar codec, which ps never needs.
 import { temporaryKey } from '../snapshots/keys.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
@@ -100,8 +103,31 @@ export class ContainerCreator {
    */
   async create(request: CreateRequest): Promise<Container> {
     traceMark('create: begin');
-    const { db, records, images, snapshotter, volumes, runtimes } = this.options;
-    const imageConfig = images.config(request.imageId);
+    const { db, images } = this.options;
+    const leases = new LeaseRecords(db);
+    const { imageConfig, leaseId } = inTransaction(db, () => {
+      if (images.get(request.imageId) === undefined) throw notFound(`No such image: ${request.imageRef}`);
+      const imageConfig = images.config(request.imageId);
+      const leaseId = leases.create();
+      leases.add(leaseId, 'blob', request.imageId);
+      const top = chainIds(imageConfig.rootfs.diff_ids).at(-1);
+      if (top !== undefined) leases.add(leaseId, 'layer', top);
+      return { imageConfig, leaseId };
+    });
+    let released = false;
+    try {
+      return await this.createLeased(request, imageConfig, () => {
+        leases.release(leaseId);
+        released = true;
+      });
+    } finally {
+      if (!released) inTransaction(db, () => leases.release(leaseId));
+    }
+  }
+
+  /** `create` once the image is leased; `release` drops the lease in the transaction that records the container. */
+  private async createLeased(request: CreateRequest, imageConfig: ImageConfig, release: () => void): Promise<Container> {
+    const { db, records, snapshotter, volumes, runtimes } = this.options;
     // Only an image stored by an earlier strata can be this deep: say why before stacking fails.
     checkImageDepth(imageConfig.rootfs.diff_ids.length, `image ${request.imageRef} has`);
     const image: ImageRunConfig = { ...(imageConfig.config ?? {}) } as ImageRunConfig;
@@ -137,6 +163,7 @@ export class ContainerCreator {
       existingVolumes: new Set(named.filter((n) => volumes.records.get(n) !== undefined)),
     });
     const { mounts, prepared } = resolveMounts(plan, volumes);
+    traceMark('create: mounts planned');
 
     const stored = buildStoredContainer({
       id, imageRef: request.imageRef, image, run: { ...request.run, tty: request.run.tty === true }, mounts,
@@ -160,13 +187,23 @@ export class ContainerCreator {
         lockPid: 0, lockStart: 0, lockOp: '',
       };
       inTransaction(db, () => {
+        // An rmi or prune that came after the lease removed the record (the lease kept its
+        // files): the container would run an image the store no longer lists.
+        if (this.options.images.get(request.imageId) === undefined) throw notFound(`No such image: ${request.imageRef}`);
         const other = records.byName(name);
         if (other) throw nameConflict(name, other.id);
         snapshotter.commit(`${id}-init`, initKey);
         snapshotter.prepare(id, `${id}-init`);
         for (const p of prepared) volumes.record(p);
+        for (const m of mounts) {
+          // Removed (by `volume rm` or a prune) since the mounts were planned: made again, as
+          // `-v NAME:…` makes a volume that isn't there.
+          if (m.Type === 'volume' && m.Name !== undefined && volumes.records.get(m.Name) === undefined) volumes.record(volumes.prepare({ name: m.Name }));
+        }
         records.insert(row);
         for (const m of mounts) if (m.Type === 'volume' && m.Name !== undefined) volumes.records.attach({ containerId: id, destination: m.Destination, volume: m.Name });
+        // The row keeps the image's config and layers from here on.
+        release();
       });
       created = true;
       // After the record: a crash before leaves no directory that nothing names (a record

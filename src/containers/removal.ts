@@ -44,12 +44,23 @@ export class ContainerRemoval {
    */
   async remove(c: Container, options: { force?: boolean; volumes?: boolean } = {}): Promise<string[]> {
     const { db, records, snapshotter, volumes, runtimes, states, locks } = this.options;
-    let status = await states.status(c);
-    if (status.Running && !options.force) {
-      if (status.Paused) throw failedPrecondition(`You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`);
+    const refuseRunning = (s: { Running: boolean; Paused: boolean }): void => {
+      if (!s.Running || options.force) return;
+      if (s.Paused) throw failedPrecondition(`You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`);
       throw failedPrecondition(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
-    }
+    };
+    let status = await states.status(c);
+    refuseRunning(status);
+    traceMark('rm: status checked');
     await locks.take(c, 'rm');
+    // A start may have run while this waited for the lock (a prune found the container stopped).
+    status = await states.status(c);
+    try {
+      refuseRunning(status);
+    } catch (err) {
+      locks.release(c);
+      throw err;
+    }
     traceMark('rm: marked for removal');
     const runtime = runtimes.runtimeFor(c.stored.host.Runtime);
     if (status.Running) {

@@ -8,7 +8,7 @@
  */
 import { renameSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { crashPoint, processAlive } from '../internal/index.ts';
+import { crashPoint, failpoint, processAlive } from '../internal/index.ts';
 import { inTransaction, type Database } from '../metadata/index.ts';
 import { mountPoints, unmountAll } from '../mount/index.ts';
 
@@ -17,9 +17,10 @@ const ASIDE = /^\.removing-(.+)-(\d+)$/;
 /**
  * Runs `fn` in one transaction of `db`. The directories it hands to `aside` (those of the
  * records it deletes) are moved aside right then, deleted once the transaction committed,
- * and moved back should it fail.
+ * and moved back should it fail. A race test may hold the process at `pauseLabel`, between
+ * the commit and the deletion (src/internal/failpoint.ts).
  */
-export function removingInTransaction<T>(db: Database, fn: (aside: (dir: string) => void) => T): T {
+export function removingInTransaction<T>(db: Database, fn: (aside: (dir: string) => void) => T, pauseLabel?: string): T {
   const moved: { from: string; to: string }[] = [];
   let result: T;
   try {
@@ -33,6 +34,7 @@ export function removingInTransaction<T>(db: Database, fn: (aside: (dir: string)
     }
     throw err;
   }
+  if (pauseLabel !== undefined) failpoint(pauseLabel);
   for (const m of moved) deleteAside(m.to);
   return result;
 }

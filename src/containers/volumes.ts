@@ -203,7 +203,7 @@ export class VolumeStore {
       this.records.delete(name);
       aside(this.dirOf(name));
       return true;
-    });
+    }, 'volume rm: record deleted');
   }
 
   /** A volume's directory (its data is in `_data` inside). */

@@ -10,6 +10,7 @@ import {
   parseManifestBytes, parseReference, withDefaultTag, MediaType, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.ts';
 import { inTransaction, ImageRecords, LayerRecords, type Database, type ImageRow } from '../metadata/index.ts';
+import { failpoint } from '../internal/index.ts';
 import { checkImageDepth } from './image-depth.ts';
 
 /** A layer as a producer (load, import, pull, build, commit) measured it. */
@@ -92,7 +93,12 @@ export class ImageStore {
     const chains = chainIds(diffIds);
     const id = configInfo.digest;
     const now = Date.now();
+    failpoint('image create: blobs written');
     return this.transaction(() => {
+      // A blob that was already stored was not written again, and a collection since may
+      // have taken it (no image named it then): stored again here, where none can run.
+      if (!this.content.has(id)) this.content.writeBytes(image.config);
+      if (image.manifest && manifestRow && !this.content.has(manifestRow.digest as Digest)) this.content.writeBytes(image.manifest.bytes);
       image.layers.forEach((layer, i) => {
         const chainId = chains[i] as Digest;
         this.layers.insert({ chainId, diffId: layer.diffId, parent: i === 0 ? null : (chains[i - 1] as string), size: layer.size, tarSize: layer.tarSize, createdAt: now });
@@ -125,8 +131,10 @@ export class ImageStore {
 
   /** Points `ref` at image `id`; returns the image it named before, if any. */
   tag(ref: Reference, id: Digest): string | undefined {
-    if (!this.records.get(id)) throw notFound(`No such image: ${id}`);
+    failpoint('tag: image found');
     return this.transaction(() => {
+      // Checked in the transaction: an rmi may have removed the image since it was found.
+      if (!this.records.get(id)) throw notFound(`No such image: ${id}`);
       const previous = this.tagInTransaction(withDefaultTag(ref), id);
       this.refreshIndex();
       return previous;

@@ -5,3 +5,4 @@ export * from './child-process.ts';
 export * from './output-file.ts';
 export * from './path-in-root.ts';
 export * from './crash-point.ts';
+export * from './failpoint.ts';

@@ -1,8 +1,8 @@
 /**
- * Leases: an operation in flight (load, pull, build) takes a lease and adds every blob
- * and layer it writes or reuses, so a concurrent prune cannot collect them before the
- * operation records the image that references them. A lease whose process died is stale
- * and is dropped by the next garbage collection.
+ * Leases: an operation in flight (load, pull, build, push) takes a lease and adds every
+ * blob and layer it writes, reuses or sends, so a concurrent prune cannot collect them
+ * before the operation records the image that references them (or has sent them). A
+ * lease whose process died is stale and is dropped by the next garbage collection.
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from './database.ts';

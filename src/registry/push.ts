@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { dataLoss, invalidArgument, notFound, StrataError } from '../errdefs/index.ts';
-import { inTransaction } from '../metadata/index.ts';
+import { inTransaction, LeaseRecords } from '../metadata/index.ts';
 import {
   chainIds, familiarName, familiarString, formatReference, layerCompression, MediaType, parseManifestBytes, parseReference, shortId,
   withDefaultTag, type Descriptor, type Digest, type ImageManifest, type Reference,
@@ -122,35 +122,58 @@ export async function pushImage(target: PushTarget, reference: string | Referenc
   if (parsed.digest !== undefined) throw invalidArgument('cannot push a digest reference');
   const repoRef: Reference = { domain: parsed.domain, path: parsed.path };
   const progress = new ProgressReporter(options.onProgress);
-  const records = target.images.records;
+  const leases = new LeaseRecords(target.images.db);
+  // The tags are read and what they name is leased in one transaction: an rmi or prune that
+  // runs meanwhile removes the records (as docker's does) but leaves the blobs and layers
+  // until the push has sent them.
+  const { wanted, leaseId } = inTransaction(target.images.db, () => {
+    const wanted = pushedTags(target.images.records, parsed, repoRef, options.allTags === true);
+    const leaseId = leases.create();
+    for (const { id } of wanted) leaseImage(target, leases, leaseId, id);
+    return { wanted, leaseId };
+  });
+  try {
+    progress.message(`The push refers to repository [${formatReference(repoRef)}]`);
+    const repo = new Repository(options.registries.client(repoRef.domain), repoRef.path);
+    const pusher = new Pusher(target, repo, options, progress);
+    const result: PushResult = { repository: repoRef, tags: [], uploaded: [], mounted: [], skipped: [] };
+    try {
+      for (const { ref, id } of wanted) result.tags.push(await pusher.pushTag(ref, id, result));
+    } catch (err) {
+      if (options.signal?.aborted) throw new StrataError('canceled', 'push canceled', { cause: err });
+      // docker reports a refused push in the registry's words alone.
+      if (err instanceof RegistryResponseError && (err.has('DENIED') || err.has('UNAUTHORIZED'))) {
+        throw new StrataError('permission-denied', err.detail, { cause: err, hint: `run \`strata login ${repoRef.domain}\` with an account that may push to ${familiarName(repoRef)}` });
+      }
+      throw err;
+    }
+    return result;
+  } finally {
+    inTransaction(target.images.db, () => leases.release(leaseId));
+  }
+}
+
+/** The tags a push sends and the images they name, as docker picks them. */
+function pushedTags(records: PushTarget['images']['records'], parsed: Reference, repoRef: Reference, allTags: boolean): { ref: Reference; id: Digest }[] {
   const prefix = `${formatReference(repoRef)}:`;
   const associations = records.allTags().filter((t) => t.name.startsWith(prefix));
   if (associations.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(repoRef)}`);
-  const wanted: { ref: Reference; id: Digest }[] = [];
-  if (options.allTags) {
+  if (allTags) {
     if (parsed.tag !== undefined) throw invalidArgument('tag can\'t be used with --all-tags/-a');
-    for (const t of associations) wanted.push({ ref: parseReference(t.name), id: t.imageId as Digest });
-  } else {
-    const ref = withDefaultTag(parsed);
-    const id = records.tagTarget(formatReference(ref));
-    if (id === undefined) throw notFound(`tag does not exist: ${familiarString(ref)}`);
-    wanted.push({ ref, id: id as Digest });
+    return associations.map((t) => ({ ref: parseReference(t.name), id: t.imageId as Digest }));
   }
-  progress.message(`The push refers to repository [${formatReference(repoRef)}]`);
-  const repo = new Repository(options.registries.client(repoRef.domain), repoRef.path);
-  const pusher = new Pusher(target, repo, options, progress);
-  const result: PushResult = { repository: repoRef, tags: [], uploaded: [], mounted: [], skipped: [] };
-  try {
-    for (const { ref, id } of wanted) result.tags.push(await pusher.pushTag(ref, id, result));
-  } catch (err) {
-    if (options.signal?.aborted) throw new StrataError('canceled', 'push canceled', { cause: err });
-    // docker reports a refused push in the registry's words alone.
-    if (err instanceof RegistryResponseError && (err.has('DENIED') || err.has('UNAUTHORIZED'))) {
-      throw new StrataError('permission-denied', err.detail, { cause: err, hint: `run \`strata login ${repoRef.domain}\` with an account that may push to ${familiarName(repoRef)}` });
-    }
-    throw err;
-  }
-  return result;
+  const ref = withDefaultTag(parsed);
+  const id = records.tagTarget(formatReference(ref));
+  if (id === undefined) throw notFound(`tag does not exist: ${familiarString(ref)}`);
+  return [{ ref, id: id as Digest }];
+}
+
+/** Leases an image's config, manifest and layer stack (with the blobs known to hold its layers). */
+function leaseImage(target: PushTarget, leases: LeaseRecords, leaseId: string, id: Digest): void {
+  leases.add(leaseId, 'blob', id);
+  const manifestDigest = target.images.get(id)?.manifestDigest;
+  if (manifestDigest) leases.add(leaseId, 'blob', manifestDigest);
+  for (const chainId of chainIds(target.images.config(id).rootfs.diff_ids)) leases.add(leaseId, 'layer', chainId);
 }
 
 class Pusher {
@@ -288,6 +311,8 @@ class Pusher {
     const complete = parsed.kind === 'manifest' && parsed.manifest.layers.every((l) => content.has(l.digest));
     if (generated && complete) content.writeBytes(manifest.bytes);
     images.batch(() => {
+      // An rmi may have removed the image while it travelled: then there is nothing to note.
+      if (images.records.get(id) === undefined) return;
       images.records.addRepoDigest(`${ref.domain}/${ref.path}@${digest}`, id);
       if (generated && complete) {
         const row = images.records.get(id);
@@ -504,6 +529,10 @@ class Pusher {
   private async compressAndUpload(source: Extract<LayerSource, { kind: 'compress' }>, id: string, signal: AbortSignal, location?: string): Promise<Descriptor> {
     const url = location ?? (await this.startSession(signal));
     const tar = await this.target.layerTar({ diffId: source.diffId, chainId: source.chainId });
+    // A tar regenerated from a snapshot can fail before the upload starts reading it; the
+    // reader below still gets the error, but until then an error event with no listener
+    // would end the process.
+    tar.on('error', () => undefined);
     const tarHash = createHash('sha256');
     const blobHash = createHash('sha256');
     const writer = this.keep ? this.target.content.openWriter() : undefined;
