@@ -92,6 +92,8 @@ export async function findProblems(engine: Engine): Promise<StoreProblems> {
     if (actual !== blob.digest) problem(`blob ${blob.digest} is corrupted: its content hashes to ${actual}${rebuildHint(who, who.byBlob.get(blob.digest))}`);
   }
 
+  /** Layer blobs the stored manifests name. */
+  const manifestNamed = new Set<string>();
   for (const row of images.records.all()) {
     found.imagesChecked++;
     const id = row.id as Digest;
@@ -117,7 +119,8 @@ export async function findProblems(engine: Engine): Promise<StoreProblems> {
         problem(`image ${id}: manifest ${row.manifestDigest} is missing (--repair forgets it: a push makes a new one)`);
       } else {
         try {
-          parseManifestBytes(content.readBytes(row.manifestDigest as Digest));
+          const parsed = parseManifestBytes(content.readBytes(row.manifestDigest as Digest));
+          if (parsed.kind === 'manifest') for (const layer of parsed.manifest.layers) manifestNamed.add(layer.digest);
         } catch (err) {
           problem(`image ${id}: manifest unreadable: ${(err as Error).message}${hint}`);
         }
@@ -136,12 +139,15 @@ export async function findProblems(engine: Engine): Promise<StoreProblems> {
       problem(`layer ${layer.chainId}: neither a snapshot nor a stored blob holds its files${hint}`);
     }
   }
-  // A blob record an image needs must have its blob: save and push send that very blob. (A
-  // collection interrupted by a crash may leave records of blobs it removed, but only of
+  // A blob an image needs must be there when a stored manifest names it or it is the layer's
+  // own tar: save and push send that very blob. (Push also records the gzip form it sent of a
+  // barely compressible layer without keeping a copy: what the registry has, not a local blob.
+  // A collection interrupted by a crash may leave records of blobs it removed, but only of
   // blobs nothing needs.)
   for (const blob of images.layers.allBlobs()) {
     const users = who.byDiffId.get(blob.diffId);
-    if (users !== undefined && !content.has(blob.digest as Digest)) problem(`layer ${blob.diffId}: its blob ${blob.digest} is missing${rebuildHint(who, users)}`);
+    const kept = blob.digest === blob.diffId || manifestNamed.has(blob.digest);
+    if (users !== undefined && kept && !content.has(blob.digest as Digest)) problem(`layer ${blob.diffId}: its blob ${blob.digest} is missing${rebuildHint(who, users)}`);
   }
 
   const snapshots = engine.snapshotter.records.all();
@@ -155,7 +161,8 @@ export async function findProblems(engine: Engine): Promise<StoreProblems> {
     const hint = ` (keep its files with \`strata export ${c.name}\`, remove it with \`strata rm -f ${c.name}\`)`;
     if (!content.has(c.imageId as Digest)) problem(`${name}: its image's config ${c.imageId} is missing${hint}`);
     if (c.layerChain !== '' && !images.layers.get(c.layerChain)) problem(`${name}: its image's layer ${c.layerChain} has no record${hint}`, { records: true });
-    if (!keys.has(c.id)) problem(`${name}: its writable layer (snapshot ${c.id}) is missing (remove it with \`strata rm -f ${c.name}\`)`);
+    // A removal (running, or killed: the container shows Dead and `rm` finishes it) takes the layer before the record.
+    if (!keys.has(c.id) && c.lockOp !== 'rm') problem(`${name}: its writable layer (snapshot ${c.id}) is missing (remove it with \`strata rm -f ${c.name}\`)`);
   }
   return found;
 }

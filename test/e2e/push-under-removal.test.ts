@@ -5,6 +5,7 @@
 // A proxy in front of the registry holds the push at a chosen request meanwhile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertOnlyGarbage } from '../helpers/store-check.ts';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,9 +42,16 @@ function holdRequests(p: RegistryProxy, matches: (method: string, path: string) 
   };
 }
 
+/** `system check` names no problem: at most the garbage the push's lease kept until it ended. */
+async function onlyGarbage(root: string): Promise<void> {
+  const r = await strataAsync(root, ['system', 'check']);
+  assert.ok(r.status === 0 || r.status === 1, `system check exited ${r.status}: ${r.stderr}`);
+  assertOnlyGarbage(r.stdout);
+}
+
 async function ok(root: string, args: string[]): Promise<string> {
   const r = await strataAsync(root, args);
-  assert.equal(r.status, 0, `strata ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  assert.equal(r.status, 0, `strata ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stderr === '' ? r.stdout : ''}`);
   return r.stdout;
 }
 
@@ -83,7 +91,7 @@ test('rmi -f and every prune while a push is about to read its layers: the push 
   await ok(root, ['builder', 'prune', '-a', '-f']);
   hold.release();
   pushed(await push, image.name);
-  assert.match(await ok(root, ['system', 'check']), /: OK\n$/);
+  await onlyGarbage(root);
   assert.equal(await pullAndRead('race/layers'), image.content);
   // The push's lease ended with it: the next collection takes what nothing else holds.
   await ok(root, ['builder', 'prune', '-a', '-f']);
@@ -102,7 +110,7 @@ test('rmi -f while a push sends its manifest: the push exits 0, with no record l
   hold.release();
   pushed(await push, image.name);
   assert.equal(await ok(root, ['images', '-q', '--no-trunc', image.id]), '');
-  assert.match(await ok(root, ['system', 'check']), /: OK\n$/);
+  await onlyGarbage(root);
   assert.equal(await pullAndRead('race/manifest'), image.content);
 });
 

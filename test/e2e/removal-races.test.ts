@@ -5,6 +5,7 @@
 // "not found in the content store", or a volume directory deleted under a new volume.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { checkOnlyGarbage } from '../helpers/store-check.ts';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +23,9 @@ function ownImage(name: string): string {
   return id;
 }
 
+/** No problem: at most garbage the race freed while a lease held it, which --repair removes. */
 function checkOk(): void {
-  assert.match(strataOk(root, ['system', 'check']), /: OK\n$/);
+  checkOnlyGarbage(root);
 }
 
 test('tag of an image rmi -f removes after tag found it: No such image, and no tag', { skip }, async () => {

@@ -23,6 +23,6 @@ export function strata(root: string, args: string[], options: { input?: string |
 /** Runs the CLI and fails the test with its stderr unless it exits 0. */
 export function strataOk(root: string, args: string[], options: { input?: string | Buffer } = {}): string {
   const r = strata(root, args, options);
-  if (r.status !== 0) throw new Error(`strata ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`strata ${args.join(' ')} exited ${r.status}: ${r.stderr}${r.stderr === '' ? r.stdout : ''}`);
   return r.stdout;
 }

@@ -11,6 +11,7 @@
  */
 import { familiarString, formatReference, serializeImageConfig, sha256Of, withDefaultTag, type Digest, type HistoryEntry, type ImageConfig } from '../../oci/index.ts';
 import { inTransaction, LeaseRecords } from '../../metadata/index.ts';
+import { failpoint } from '../../internal/index.ts';
 import type { SolveSession } from './solve-session.ts';
 import type { HistoryItem, StageState } from './stage-state.ts';
 
@@ -82,6 +83,8 @@ export async function exportImage(builder: SolveSession, state: StageState): Pro
       // removes it too, unless another build made the same image meanwhile.
       builder.protect(id, 'blob');
       stored = images.content.writeBytes(bytes).created;
+      // The race tests' pause point, outside the records' transaction (a pause inside would hold the write lock).
+      failpoint('image create: blobs written');
       images.batch(() => {
         images.create({
           config: bytes,
