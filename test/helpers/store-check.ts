@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { strata, strataOk } from './strata-cli.ts';
 
-const GARBAGE_LINE = /^leftover: (blob|layer|snapshot) \S+( \([^)]*\))?: (nothing references it|no image, container, build cache entry or lease uses it|no layer record or other snapshot needs it)$/;
-const SUMMARY_LINE = /^checked \d+ blob\(s\) and \d+ image\(s\): (OK|\d+ leftover\(s\), which --repair removes)$/;
+export const GARBAGE_LINE = /^leftover: (blob|layer|snapshot) \S+( \([^)]*\))?: (nothing references it|no image, container, build cache entry or lease uses it|no layer record or other snapshot needs it)$/;
+export const SUMMARY_LINE = /^checked \d+ blob\(s\) and \d+ image\(s\): (OK|\d+ leftover\(s\), which --repair removes)$/;
 
 /** Asserts that a check's output names nothing but garbage. */
 export function assertOnlyGarbage(checkOutput: string): void {
