@@ -1,0 +1,7 @@
+/** Every route of the Engine API, one list: a resource's routes are one file, one line here. */
+import type { Route } from '../router.ts';
+import { systemRoutes } from './system.ts';
+
+export const ROUTES: Route[] = [
+  ...systemRoutes,
+];

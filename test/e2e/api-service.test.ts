@@ -1,0 +1,81 @@
+// `strata system service`: the socket (atomic, 0660, one service per socket), version
+// negotiation and errors as dockerd answers them, and the docker CLI's version and info.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRequest, dockerOk, startService } from '../helpers/api-service.ts';
+import { STRATA_BIN } from '../helpers/strata-cli.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const service = await startService();
+
+test('the socket is mode 0660 and a second service on it refuses to start', () => {
+  assert.equal(statSync(service.socket).mode & 0o777, 0o660);
+  assert.ok(statSync(service.socket).isSocket());
+  const second = spawnSync(STRATA_BIN, ['--root', service.root, 'system', 'service', '-H', `unix://${service.socket}`]);
+  assert.equal(second.status, 1);
+  assert.match(second.stderr.toString(), new RegExp(`^Error: another service is already listening on unix://${service.socket}\n`));
+});
+
+test('/_ping answers GET and HEAD with the version headers docker clients read', async () => {
+  for (const method of ['GET', 'HEAD']) {
+    const r = await apiRequest(service.socket, method, '/_ping');
+    assert.equal(r.status, 200);
+    assert.equal(r.body, method === 'GET' ? 'OK' : '');
+    assert.equal(r.headers['api-version'], '1.50');
+    assert.equal(r.headers['ostype'], 'linux');
+    assert.equal(r.headers['builder-version'], '1');
+  }
+});
+
+test('versioned and unversioned paths; dockerd\'s too-new, too-old and unknown-endpoint errors', async () => {
+  for (const path of ['/version', '/v1.50/version', '/v1.24/version']) {
+    const r = await apiRequest(service.socket, 'GET', path);
+    assert.equal(r.status, 200, path);
+    assert.equal((JSON.parse(r.body) as { ApiVersion: string }).ApiVersion, '1.50');
+  }
+  assert.deepEqual(await apiRequest(service.socket, 'GET', '/v1.51/version').then((r) => [r.status, JSON.parse(r.body)]),
+    [400, { message: 'client version 1.51 is too new. Maximum supported API version is 1.50' }]);
+  assert.deepEqual(await apiRequest(service.socket, 'GET', '/v1.23/version').then((r) => [r.status, JSON.parse(r.body)]),
+    [400, { message: 'client version 1.23 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version' }]);
+  assert.deepEqual(await apiRequest(service.socket, 'GET', '/v1.50/no/such/thing').then((r) => [r.status, JSON.parse(r.body)]),
+    [404, { message: 'page not found' }]);
+});
+
+test('an oversized header is a 431 that says why, and the service keeps serving', async () => {
+  const r = await apiRequest(service.socket, 'GET', '/_ping', undefined, { 'X-Big': 'x'.repeat(100 * 1024) });
+  assert.equal(r.status, 431);
+  assert.match(JSON.parse(r.body).message as string, /request header is larger than/);
+  assert.equal((await apiRequest(service.socket, 'GET', '/_ping')).status, 200);
+});
+
+test('docker version and docker info through the service', () => {
+  assert.equal(dockerOk(service.socket, ['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Client.APIVersion}}']), '1.50 1.24 1.50\n');
+  assert.equal(dockerOk(service.socket, ['info', '--format', '{{.Images}} {{.DockerRootDir}} {{.OSType}}']), `0 ${service.root} linux\n`);
+});
+
+test('--timeout: the service exits after that many idle seconds and removes its socket', async () => {
+  const dir = tempDir();
+  const socket = join(dir, 'idle.sock');
+  const idle = spawnSync(STRATA_BIN, ['--root', join(dir, 'store'), 'system', 'service', '-H', `unix://${socket}`, '--timeout', '1']);
+  assert.equal(idle.status, 0, idle.stderr.toString());
+  assert.match(idle.stderr.toString(), /no connection for 1s: exiting/);
+  assert.throws(() => statSync(socket), /ENOENT/);
+});
+
+test('a stale socket file (its service died) is replaced; a path that is not a socket is refused', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'not-a-socket');
+  writeFileSync(file, 'x');
+  const r = spawnSync(STRATA_BIN, ['--root', join(dir, 'store'), 'system', 'service', '-H', `unix://${file}`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr.toString(), /the path exists and is not a socket/);
+  const killed = await startService();
+  killed.child.kill('SIGKILL');
+  await killed.stop();
+  assert.ok(statSync(killed.socket).isSocket(), 'kill -9 leaves the socket file');
+  const next = await startService({ socket: killed.socket, root: killed.root });
+  assert.equal((await apiRequest(next.socket, 'GET', '/_ping')).body, 'OK');
+});
