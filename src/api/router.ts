@@ -146,16 +146,24 @@ export class ApiResponse {
     this.raw.end();
   }
 
+  /**
+   * The status line goes out with the first message, as dockerd's flushing writer does: a
+   * failure before any progress (a pull of a name the registry does not know) is still an
+   * HTTP error with its status.
+   */
   jsonStream(status = 200): JsonStream {
     const raw = this.raw;
-    raw.writeHead(status, { 'Content-Type': 'application/json' });
-    // Each message goes out at once: a client shows progress as it comes.
-    raw.flushHeaders();
+    const start = (): void => {
+      if (raw.headersSent) return;
+      raw.writeHead(status, { 'Content-Type': 'application/json' });
+    };
     return {
       write: (message) => {
+        start();
         if (!raw.writableEnded && !raw.destroyed) raw.write(`${JSON.stringify(message)}\r\n`);
       },
       end: () => {
+        start();
         if (!raw.writableEnded) raw.end();
       },
       get closed() {
