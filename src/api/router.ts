@@ -113,6 +113,8 @@ export class ApiRequest {
 
 /** A stream of JSON messages, one a line, as dockerd writes progress and events. */
 export interface JsonStream {
+  /** Sends the status line now, before any message (a stream that may stay quiet: events). */
+  open(): void;
   write(message: unknown): void;
   end(): void;
   readonly closed: boolean;
@@ -158,6 +160,10 @@ export class ApiResponse {
       raw.writeHead(status, { 'Content-Type': 'application/json' });
     };
     return {
+      open: () => {
+        start();
+        raw.flushHeaders();
+      },
       write: (message) => {
         start();
         if (!raw.writableEnded && !raw.destroyed) raw.write(`${JSON.stringify(message)}\r\n`);

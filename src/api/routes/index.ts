@@ -2,10 +2,17 @@
 import type { Route } from '../router.ts';
 import { buildRoutes } from './build.ts';
 import { imageRoutes } from './images.ts';
-import { systemRoutes } from './system.ts';
+import { eventRoutes } from './events.ts';
+import { networkRoutes } from './networks.ts';
+import { systemRoutes, systemUsageRoutes } from './system.ts';
+import { volumeRoutes } from './volumes.ts';
 
 export const ROUTES: Route[] = [
   ...systemRoutes,
   ...imageRoutes,
   ...buildRoutes,
+  ...volumeRoutes,
+  ...networkRoutes,
+  ...systemUsageRoutes,
+  ...eventRoutes,
 ];
