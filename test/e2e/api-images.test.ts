@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { docker, dockerOk, startService } from '../helpers/api-service.ts';
+import { docker, dockerOk, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
 import { startRegistry } from '../helpers/registry-server.ts';
 import { strata, strataOk } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -15,7 +15,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/docker-save/three-images.tar'
 const service = await startService();
 const sock = service.socket;
 
-test('docker load through the service, then images, history and inspect as the CLI prints them', () => {
+test('docker load through the service, then images, history and inspect as the CLI prints them', { skip: NO_DOCKER_CLI }, () => {
   assert.equal(dockerOk(sock, ['load'], { input: readFileSync(FIXTURE) }),
     'Loaded image: strata-fixture/one:1\nLoaded image: strata-fixture/two:1\nLoaded image: strata-fixture/three:1\n');
   assert.equal(dockerOk(sock, ['images']), strataOk(service.root, ['images']));
@@ -25,7 +25,7 @@ test('docker load through the service, then images, history and inspect as the C
   assert.deepEqual(JSON.parse(dockerOk(sock, ['image', 'inspect', 'strata-fixture/two:1'])), JSON.parse(strataOk(service.root, ['image', 'inspect', 'strata-fixture/two:1'])));
 });
 
-test('tag and rmi through the service; the CLI sees them at once, and the service sees the CLI\'s', () => {
+test('tag and rmi through the service; the CLI sees them at once, and the service sees the CLI\'s', { skip: NO_DOCKER_CLI }, () => {
   dockerOk(sock, ['tag', 'strata-fixture/one:1', 'api/tagged:v1']);
   assert.match(strataOk(service.root, ['images', '--format', '{{.Repository}}:{{.Tag}}']), /^api\/tagged:v1$/m);
   strataOk(service.root, ['tag', 'strata-fixture/one:1', 'cli/tagged:v2']);
@@ -37,7 +37,7 @@ test('tag and rmi through the service; the CLI sees them at once, and the servic
   assert.equal(strata(service.root, ['image', 'inspect', 'api/tagged:v1']).status, 1);
 });
 
-test('docker save through the service is an archive strata loads into another store', () => {
+test('docker save through the service is an archive strata loads into another store', { skip: NO_DOCKER_CLI }, () => {
   const saved = tempDir();
   dockerOk(sock, ['save', '-o', `${saved}/two.tar`, 'strata-fixture/two:1']);
   const other = tempDir();
@@ -45,7 +45,7 @@ test('docker save through the service is an archive strata loads into another st
   assert.equal(strataOk(other, ['images', '-q', '--no-trunc']), `${dockerOk(sock, ['images', '-q', '--no-trunc', 'strata-fixture/two:1'])}`);
 });
 
-test('push to and pull from a registry on 127.0.0.1, with docker\'s progress lines', async () => {
+test('push to and pull from a registry on 127.0.0.1, with docker\'s progress lines', { skip: NO_DOCKER_CLI }, async () => {
   const registry = await startRegistry();
   const name = `${registry.host}/api/two:1`;
   dockerOk(sock, ['tag', 'strata-fixture/two:1', name]);
@@ -65,7 +65,7 @@ test('push to and pull from a registry on 127.0.0.1, with docker\'s progress lin
   assert.equal(strataOk(puller.root, ['system', 'check']).trim().split('\n').at(-1)?.endsWith('OK'), true);
 });
 
-test('image prune through the service', () => {
+test('image prune through the service', { skip: NO_DOCKER_CLI }, () => {
   dockerOk(sock, ['tag', 'strata-fixture/one:1', 'prune/me:1']);
   dockerOk(sock, ['rmi', 'prune/me:1']);
   assert.equal(dockerOk(sock, ['image', 'prune', '-f']), 'Total reclaimed space: 0B\n');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiRequest, dockerOk, startService } from '../helpers/api-service.ts';
+import { apiRequest, dockerOk, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
 import { STRATA_BIN } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -51,7 +51,7 @@ test('an oversized header is a 431 that says why, and the service keeps serving'
   assert.equal((await apiRequest(service.socket, 'GET', '/_ping')).status, 200);
 });
 
-test('docker version and docker info through the service', () => {
+test('docker version and docker info through the service', { skip: NO_DOCKER_CLI }, () => {
   assert.equal(dockerOk(service.socket, ['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Client.APIVersion}}']), '1.50 1.24 1.50\n');
   assert.equal(dockerOk(service.socket, ['info', '--format', '{{.Images}} {{.DockerRootDir}} {{.OSType}}']), `0 ${service.root} linux\n`);
 });

@@ -75,3 +75,6 @@ export function dockerOk(socket: string, args: string[], options: { input?: stri
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
+
+/** Why the docker CLI tests cannot run here, or false when they can (it is not a Debian package). */
+export const NO_DOCKER_CLI: string | false = spawnSync('docker', ['--version']).status === 0 ? false : 'the docker CLI (28) is not installed: it is the client these tests drive the service with';
