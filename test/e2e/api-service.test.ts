@@ -79,3 +79,28 @@ test('a stale socket file (its service died) is replaced; a path that is not a s
   const next = await startService({ socket: killed.socket, root: killed.root });
   assert.equal((await apiRequest(next.socket, 'GET', '/_ping')).body, 'OK');
 });
+
+const NO_SOCKET_ACTIVATE = spawnSync('systemd-socket-activate', ['--help']).status === 0 ? false : 'systemd-socket-activate (package systemd) is not installed';
+
+test('-H fd://: socket activation as systemd does it (the service starts on the first connection)', { skip: NO_SOCKET_ACTIVATE }, async () => {
+  const dir = tempDir();
+  const socket = join(dir, 'activated.sock');
+  const { spawn } = await import('node:child_process');
+  const activator = spawn('systemd-socket-activate', ['-l', socket, STRATA_BIN, '--root', join(dir, 'store'), 'system', 'service', '-H', 'fd://', '--timeout', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  activator.stderr.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => activator.once('exit', resolve));
+  while (!log.includes('Listening on')) await new Promise((r) => setTimeout(r, 20));
+  const r = await apiRequest(socket, 'GET', '/_ping');
+  assert.equal(r.body, 'OK');
+  assert.equal(await exited, 0, log);
+  assert.match(log, /API listening on fd:\/\/\n/);
+});
+
+test('-H fd:// without socket activation is refused, saying why', () => {
+  const r = spawnSync(STRATA_BIN, ['--root', tempDir(), 'system', 'service', '-H', 'fd://']);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.toString(), 'Error: -H fd:// needs socket activation: no sockets were passed (LISTEN_FDS, LISTEN_PID)\n');
+});
