@@ -17,8 +17,8 @@
  *   of JSON messages (pull, push, build, events): `res.jsonStream()` returns a writer whose
  *   `write(obj)` sends one line and `end()` closes; raw bytes: `res.raw` (set the headers
  *   first with `res.head(status, headers)`). A connection upgrade (attach, exec start):
- *   `res.hijack(contentType)` answers `101 UPGRADED` (or `200` when the client did not ask to
- *   upgrade) and hands back the socket, which the route then owns.
+ *   `res.hijack(contentType)` answers `101 UPGRADED` and hands back the socket, which the route
+ *   then owns (a request without `Connection: Upgrade` gets a 400: node's parser keeps its socket).
  * - Errors: throw a StrataError (errdefs/); the router answers `{"message": …}` with dockerd's
  *   status for its code (http-errors.ts). Once a stream has started, the route reports an
  *   error in the stream itself (`{"errorDetail":…}`), as dockerd does.
@@ -183,12 +183,11 @@ export class ApiResponse {
    * socket with anything the client sent past its headers put back in front.
    */
   hijack(contentType: string): Socket {
-    const upgrade = /upgrade/i.test(String(this.raw.req.headers.connection ?? '')) && this.raw.req.headers.upgrade !== undefined;
-    const head = upgrade
-      ? `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`
-      : `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\n\r\n`;
-    this.socket.write(head);
-    if (this.upgradeHead !== undefined && this.upgradeHead.length > 0) this.socket.unshift(this.upgradeHead);
+    // Only an upgraded connection is out of node's HTTP parser (docker's CLI, docker-py and
+    // dockerode all ask for the upgrade when they attach).
+    if (this.upgradeHead === undefined) throw invalidArgument('this endpoint takes the connection over: send Connection: Upgrade and Upgrade: tcp');
+    this.socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    if (this.upgradeHead.length > 0) this.socket.unshift(this.upgradeHead);
     return this.socket;
   }
 }

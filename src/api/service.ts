@@ -3,11 +3,11 @@
  * store opened once. Runs until SIGINT/SIGTERM, or until it was idle (no connection open)
  * for `idleTimeoutSeconds` (0: never).
  */
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import type { Engine } from '../engine/index.ts';
 import { bind, describeAddress, type ListenAddress } from './listeners.ts';
 import { EventLog } from './events.ts';
+import { apiServer } from './http-server.ts';
 import { Router } from './router.ts';
 import { ROUTES } from './routes/index.ts';
 
@@ -19,9 +19,6 @@ export interface ServiceOptions {
   /** Ends the service when it fires (the CLI's SIGINT/SIGTERM). */
   signal?: AbortSignal;
 }
-
-/** The largest request header dockerd's Go server takes is 1 MB; node's default (16 KB) is enough for every client here. */
-const MAX_HEADER_SIZE = 64 * 1024;
 
 /** Serves until stopped; resolves once every listener is closed and its socket removed. */
 export async function runService(engine: Engine, options: ServiceOptions): Promise<void> {
@@ -55,20 +52,9 @@ export async function runService(engine: Engine, options: ServiceOptions): Promi
     }
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void router.handle(req, res);
-  };
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    // An upgrade (attach, exec start) gets a response object bound to its socket.
-    const res = new ServerResponse(req);
-    res.assignSocket(socket as never);
-    void router.handle(req, res, head);
-  };
-
   try {
     for (const address of options.addresses) {
-      const server = createServer({ maxHeaderSize: MAX_HEADER_SIZE, keepAliveTimeout: 30_000, requestTimeout: 0 }, handle);
-      server.on('upgrade', onUpgrade);
+      const server = apiServer(router);
       server.on('connection', (socket) => {
         open++;
         clearTimeout(idleTimer);
@@ -76,14 +62,6 @@ export async function runService(engine: Engine, options: ServiceOptions): Promi
           open--;
           armIdleTimer();
         });
-      });
-      // A request node's parser refuses (oversized header, bad syntax): a 4xx that says why.
-      server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-        if (!socket.writable) return socket.destroy();
-        const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-        const message = err.code === 'HPE_HEADER_OVERFLOW' ? `request header is larger than ${MAX_HEADER_SIZE} bytes` : `malformed HTTP request: ${err.message}`;
-        const body = `${JSON.stringify({ message })}\n`;
-        socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       });
       servers.push(server);
       undo.push(await bind(server, address, options.log));
