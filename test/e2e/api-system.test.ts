@@ -9,6 +9,7 @@ import { apiRequest, docker, dockerOk, NO_DOCKER_CLI, startService } from '../he
 import { startRegistry } from '../helpers/registry-server.ts';
 import { storeContents } from '../helpers/store-contents.ts';
 import { strataOk } from '../helpers/strata-cli.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/docker-save/three-images.tar', import.meta.url));
 const service = await startService();
@@ -73,6 +74,17 @@ test('docker login checks credentials with the registry through /auth', { skip: 
   const bad = docker(sock, ['login', '-u', 'alice', '--password-stdin', registry.host], { input: 'wrong\n' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^Error response from daemon: .*(unauthorized|denied|incorrect)/im);
+  // Once logged in, the CLI sends the credentials with each push and pull (X-Registry-Auth).
+  const config = tempDir();
+  const env = { DOCKER_CONFIG: config };
+  assert.equal(docker(sock, ['login', '-u', 'alice', '--password-stdin', registry.host], { input: 'secret\n', env }).status, 0);
+  dockerOk(sock, ['tag', 'strata-fixture/one:1', `${registry.host}/auth/one:1`]);
+  const anonymous = docker(sock, ['push', `${registry.host}/auth/one:1`]);
+  assert.equal(anonymous.status, 1, 'no credentials sent: the registry refuses');
+  assert.match(anonymous.stderr, /unauthorized|authentication required|no basic auth credentials/i);
+  assert.match(docker(sock, ['push', `${registry.host}/auth/one:1`], { env }).stdout, /1: digest: sha256:/);
+  dockerOk(sock, ['rmi', `${registry.host}/auth/one:1`]);
+  assert.match(docker(sock, ['pull', `${registry.host}/auth/one:1`], { env }).stdout, /Status: Downloaded newer image|Status: Image is up to date/);
 });
 
 test('malformed JSON, wrong shapes and unknown endpoints: a 4xx that says what is wrong; nothing changes', { skip: NO_DOCKER_CLI }, async () => {

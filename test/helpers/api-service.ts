@@ -59,9 +59,10 @@ export function apiRequest(socket: string, method: string, path: string, body?: 
 }
 
 /** The docker CLI (docker 28) against the service; DOCKER_BUILDKIT=0 as there is no buildx here. */
-export function docker(socket: string, args: string[], options: { input?: string | Buffer; cwd?: string } = {}): { status: number; stdout: string; stderr: string } {
+export function docker(socket: string, args: string[], options: { input?: string | Buffer; cwd?: string; env?: Record<string, string> } = {}): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('docker', ['-H', `unix://${socket}`, ...args], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(tempDir('strata-docker-config-')) },
+    // A config of its own (no credentials) unless the test passes one.
+    env: { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: tempDir('strata-docker-config-'), ...options.env },
     input: options.input,
     cwd: options.cwd,
     maxBuffer: 1024 * 1024 * 1024,
