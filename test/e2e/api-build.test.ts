@@ -77,3 +77,15 @@ test('bad input to /build is a 4xx naming what is wrong, and changes nothing in 
   assert.deepEqual(storeContents(service.root), before);
   assert.equal((await apiRequest(sock, 'GET', '/_ping')).body, 'OK');
 });
+
+test('docker builder prune through the service removes the cache the service\'s builds made', { skip: NO_DOCKER_CLI }, () => {
+  const dir = context('FROM strata-fixture/two:1\nRUN ["/bin/busybox", "sh", "-c", "echo pruned > /p"]\n');
+  dockerOk(sock, ['build', '-q', '-t', 'api/prune-me:1', dir]);
+  dockerOk(sock, ['rmi', 'api/prune-me:1']);
+  const out = dockerOk(sock, ['builder', 'prune', '-f', '-a']);
+  assert.match(out, /^Deleted build cache objects:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \d/);
+  assert.match(strataOk(service.root, ['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']), /^Build Cache 0$/m);
+  const refused = docker(sock, ['builder', 'prune', '-f', '--filter', 'until=24h']);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /build cache filter 'until' is not supported/);
+});

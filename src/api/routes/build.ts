@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { invalidArgument, StrataError, unimplemented } from '../../errdefs/index.ts';
 import { familiarString, hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
 import type { BuildHost } from '../../builder/index.ts';
+import { queryFilters } from '../filters.ts';
 import { registryConfig, requestRegistries } from '../registry-auth.ts';
 import type { ApiRequest, JsonStream, Route } from '../router.ts';
 
@@ -180,6 +181,19 @@ export const buildRoutes: Route[] = [
         await registries?.close();
       }
       stream.end();
+    },
+  },
+  {
+    method: 'POST',
+    path: '/build/prune',
+    handler: async (req, res, api) => {
+      const filters = queryFilters(req);
+      for (const name of filters.keys()) throw invalidArgument(`build cache filter '${name}' is not supported`);
+      const keep = req.query.get('keep-storage') ?? req.query.get('reserved-space');
+      if (keep !== null && keep !== '' && keep !== '0') throw invalidArgument('build cache prune: keep-storage is not supported');
+      const { pruneBuildCacheAndCollect } = await import('../../engine/build-cache-prune.ts');
+      const { removed, reclaimed } = pruneBuildCacheAndCollect(api.engine, req.queryBool('all'));
+      res.json(200, { CachesDeleted: removed, SpaceReclaimed: reclaimed });
     },
   },
 ];

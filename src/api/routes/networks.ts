@@ -48,4 +48,10 @@ export const networkRoutes: Route[] = [
     path: '/networks/{id}',
     handler: async (req, res) => res.json(200, find(req.param('id'))),
   },
+  {
+    method: 'POST',
+    path: '/networks/prune',
+    // The predefined networks are never pruned, and strata has no others yet.
+    handler: async (_req, res) => res.json(200, { NetworksDeleted: null }),
+  },
 ];
