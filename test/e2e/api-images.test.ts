@@ -4,7 +4,8 @@
 // and each sees the other's changes at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { docker, dockerOk, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
 import { startRegistry } from '../helpers/registry-server.ts';
@@ -72,4 +73,16 @@ test('image prune through the service', { skip: NO_DOCKER_CLI }, () => {
   const all = dockerOk(sock, ['image', 'prune', '-a', '-f']);
   assert.match(all, /^Deleted Images:\n(.*\n)*untagged: strata-fixture\/one:1\n(.*\n)*Total reclaimed space: 1\.98\dMB\n$/);
   assert.equal(strataOk(service.root, ['images', '-q']), '');
+});
+
+test('docker import through the service (fromSrc=-): the tar body becomes a one-layer image, with --change and -m', () => {
+  const dir = tempDir();
+  const rootfs = `${dir}/rootfs`;
+  spawnSync('mkdir', ['-p', `${rootfs}/etc`]);
+  writeFileSync(`${rootfs}/etc/greeting`, 'imported\n');
+  const tar = spawnSync('tar', ['-C', rootfs, '-c', '.']).stdout;
+  const id = dockerOk(sock, ['import', '-c', 'CMD ["/bin/sh"]', '-m', 'from the API', '-', 'api/imported:1'], { input: tar }).trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(strataOk(service.root, ['images', '-q', '--no-trunc', 'api/imported:1']), `${id}\n`);
+  assert.equal(strataOk(service.root, ['image', 'inspect', '--format', '{{json .Config.Cmd}} {{.Comment}}', 'api/imported:1']), '["/bin/sh"] from the API\n');
 });
