@@ -222,7 +222,8 @@ export function compareVersions(a: string, b: string): number {
 
 /** The version a request asks for, and its path without the prefix; dockerd's errors for the rest. */
 export function negotiate(pathname: string): { version: string; path: string } {
-  const m = /^\/v([^/]+)(\/.*)$/.exec(pathname);
+  // dockerd's prefix is `/v{version:[0-9.]+}`: `/volumes/…` is an unversioned path, not version "olumes".
+  const m = /^\/v([0-9.]+)(\/.*)$/.exec(pathname);
   if (m === null) return { version: API_VERSION, path: pathname };
   const version = m[1] as string;
   const path = m[2] as string;

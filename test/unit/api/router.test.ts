@@ -16,6 +16,7 @@ import { tempDir } from '../../helpers/temp-dir.ts';
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/things/{name*}/json', handler: async (req, res) => res.json(200, { name: req.param('name'), version: req.version, all: req.queryBool('all'), filters: req.queryJson('filters') ?? null }) },
+  { method: 'GET', path: '/values/{x}', handler: async (req, res) => res.json(200, { x: req.param('x'), version: req.version }) },
   { method: 'GET', path: '/pairs/{a}/{b}', handler: async (req, res) => res.json(200, req.params) },
   { method: 'POST', path: '/echo', handler: async (req, res) => res.json(201, { got: (await req.json()) ?? null }) },
   { method: 'POST', path: '/conflict', handler: async () => { throw alreadyExists('it is there already'); } },
@@ -58,6 +59,9 @@ test('path parameters: {name*} takes slashes, {a} one segment; with and without 
   assert.deepEqual(JSON.parse((await apiRequest(sock, 'GET', '/things/x/json')).body), { name: 'x', version: '1.50', all: false, filters: null });
   assert.deepEqual(JSON.parse((await apiRequest(sock, 'GET', '/pairs/one/two%2Fthree')).body), { a: 'one', b: 'two/three' });
   assert.equal((await apiRequest(sock, 'GET', '/pairs/one/two/three')).status, 404);
+  // An unversioned path that starts with "v" is not a version prefix (/volumes/create).
+  assert.deepEqual(JSON.parse((await apiRequest(sock, 'GET', '/values/a')).body), { x: 'a', version: '1.50' });
+  assert.deepEqual(JSON.parse((await apiRequest(sock, 'GET', '/v1.30/values/a')).body), { x: 'a', version: '1.30' });
 });
 
 test('JSON bodies, and errors as {"message"} with dockerd\'s status for the error code', async () => {
