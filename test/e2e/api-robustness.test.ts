@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { apiRequest, startService } from '../helpers/api-service.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { storeContents, type StoreContents } from '../helpers/store-contents.ts';
-import { strataOk } from '../helpers/strata-cli.ts';
+import Sqlite from 'better-sqlite3';
+import { STRATA_BIN, strataOk } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/docker-save/three-images.tar', import.meta.url));
@@ -85,4 +86,35 @@ test('many clients at once, with an events stream open: every request is answere
   assert.deepEqual(answers.map((a) => a.status), Array.from({ length: 40 }, (_, i) => (i % 4 === 2 ? 201 : 200)));
   assert.equal(strataOk(service.root, ['images', '--format', '{{.Tag}}', 'many/tag']).trim().split('\n').length, 10);
   events.destroy();
+});
+
+function leaseCount(root: string): number {
+  const db = new Sqlite(join(root, 'metadata.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+test('kill -9 of the service mid-load: the store opens, system check names only leftovers, --repair clears them', async () => {
+  const victim = await startService();
+  const archive = readFileSync(FIXTURE);
+  const socket = connect(victim.socket);
+  // The service dies under it: the reset is expected.
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(`POST /v1.50/images/load HTTP/1.1\r\nHost: strata\r\nContent-Type: application/x-tar\r\nContent-Length: ${archive.length}\r\n\r\n`);
+  await new Promise<void>((resolve) => socket.write(archive.subarray(0, Math.floor(archive.length * 0.6)), () => resolve()));
+  // The load is under way once its lease is in the store.
+  await eventually(() => (leaseCount(victim.root) > 0 ? true : undefined), 30_000, 'the load\'s lease');
+  victim.child.kill('SIGKILL');
+  await victim.stop();
+  socket.destroy();
+  const check = spawnSync(STRATA_BIN, ['--root', victim.root, 'system', 'check'], { encoding: 'utf8' });
+  assert.doesNotMatch(check.stdout, /^problem:/m);
+  assert.match(check.stdout, /^leftover: /m);
+  assert.match(strataOk(victim.root, ['system', 'check', '--repair']), /^repaired: /m);
+  assert.match(strataOk(victim.root, ['system', 'check']), /: OK\n$/);
+  assert.equal(strataOk(victim.root, ['images', '-q']), '');
 });
