@@ -131,14 +131,17 @@ export async function bind(server: Server, address: ListenAddress, warn: (line: 
         }
       };
     }
-    case 'tcp':
-      warn(`WARNING: API is accessible on http://${describeAddress(address).slice('tcp://'.length)} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/`);
+    case 'tcp': {
       try {
         await listen(server, { host: address.host, port: address.port });
       } catch (err) {
         throw fromSystemError(err, `listen on ${describeAddress(address)}`);
       }
+      const bound = server.address();
+      const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+      warn(`WARNING: API is accessible on http://${describeAddress({ ...address, port }).slice('tcp://'.length)} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/`);
       return () => undefined;
+    }
     case 'fd': {
       // systemd passes the sockets from fd 3 on, and says how many in LISTEN_FDS.
       const count = Number(process.env['LISTEN_FDS'] ?? '0');

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest, dockerOk, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { STRATA_BIN } from '../helpers/strata-cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -103,4 +104,15 @@ test('-H fd:// without socket activation is refused, saying why', () => {
   const r = spawnSync(STRATA_BIN, ['--root', tempDir(), 'system', 'service', '-H', 'fd://']);
   assert.equal(r.status, 1);
   assert.equal(r.stderr.toString(), 'Error: -H fd:// needs socket activation: no sockets were passed (LISTEN_FDS, LISTEN_PID)\n');
+});
+
+test('-H tcp:// only when asked, with the warning that the port gives root; the unix socket beside it', async () => {
+  const both = await startService({ args: ['-H', 'tcp://127.0.0.1:0'] });
+  await eventually(() => (/API listening on tcp:\/\/127\.0\.0\.1:\d+\n/.test(both.log()) ? true : undefined), 10_000, 'the tcp listener');
+  assert.match(both.log(), /^WARNING: API is accessible on http:\/\/127\.0\.0\.1:[1-9]\d* without encryption\.\n {9}Access to the remote API is equivalent to root access on the host\./m);
+  const port = Number(/API listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(both.log())?.[1]);
+  const viaTcp = await fetch(`http://127.0.0.1:${port}/_ping`);
+  assert.equal(await viaTcp.text(), 'OK');
+  assert.equal((await apiRequest(both.socket, 'GET', '/_ping')).body, 'OK');
+  assert.doesNotMatch(service.log(), /tcp:\/\//, 'no TCP unless asked');
 });
