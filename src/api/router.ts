@@ -252,8 +252,22 @@ export class Router {
     this.routes = routes.map(compile);
   }
 
+  private readonly inFlight = new Set<Promise<void>>();
+
   /** Serves one request; `upgradeHead` is set when node:http handed it over as an upgrade. */
-  async handle(req: IncomingMessage, res: ServerResponse, upgradeHead?: Buffer): Promise<void> {
+  handle(req: IncomingMessage, res: ServerResponse, upgradeHead?: Buffer): Promise<void> {
+    const served = this.serve(req, res, upgradeHead);
+    this.inFlight.add(served);
+    void served.finally(() => this.inFlight.delete(served));
+    return served;
+  }
+
+  /** Resolves once every request being served has finished (its clean-up included). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, upgradeHead?: Buffer): Promise<void> {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
     const abort = new AbortController();
     // The client went away before the answer was complete: stop the work it asked for.

@@ -20,6 +20,9 @@ export interface ServiceOptions {
   signal?: AbortSignal;
 }
 
+/** How long a stop waits for cancelled requests to clean up. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Serves until stopped; resolves once every listener is closed and its socket removed. */
 export async function runService(engine: Engine, options: ServiceOptions): Promise<void> {
   const router = new Router(ROUTES, { engine, events: new EventLog() });
@@ -32,15 +35,24 @@ export async function runService(engine: Engine, options: ServiceOptions): Promi
     finish = resolve;
   });
 
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
     clearTimeout(idleTimer);
     for (const server of servers) {
       server.close();
+      // Requests in flight are cancelled: each removes what it had written (a load, a build)…
       server.closeAllConnections();
     }
     for (const step of undo) step();
     undo.length = 0;
-    finish();
+    // …before the store is closed; one that does not finish in time is left as kill -9 leaves it.
+    const grace = setTimeout(finish, SHUTDOWN_GRACE_MS);
+    void router.settled().then(() => {
+      clearTimeout(grace);
+      finish();
+    });
   };
   const armIdleTimer = (): void => {
     clearTimeout(idleTimer);

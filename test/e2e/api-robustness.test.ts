@@ -118,3 +118,18 @@ test('kill -9 of the service mid-load: the store opens, system check names only 
   assert.match(strataOk(victim.root, ['system', 'check']), /: OK\n$/);
   assert.equal(strataOk(victim.root, ['images', '-q']), '');
 });
+
+test('SIGTERM mid-load: the load is cancelled and cleaned up before the service exits; check is clean', async () => {
+  const victim = await startService();
+  const archive = readFileSync(FIXTURE);
+  const socket = connect(victim.socket);
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(`POST /v1.50/images/load HTTP/1.1\r\nHost: strata\r\nContent-Type: application/x-tar\r\nContent-Length: ${archive.length}\r\n\r\n`);
+  await new Promise<void>((resolve) => socket.write(archive.subarray(0, Math.floor(archive.length * 0.6)), () => resolve()));
+  await eventually(() => (leaseCount(victim.root) > 0 ? true : undefined), 30_000, 'the load\'s lease');
+  assert.equal(await victim.stop(), 0);
+  socket.destroy();
+  assert.match(strataOk(victim.root, ['system', 'check']), /: OK\n$/);
+  assert.equal(strataOk(victim.root, ['images', '-q']), '');
+});
