@@ -95,14 +95,9 @@ export const imageRoutes: Route[] = [
       }
       // A bad name is a 400 before the stream starts.
       const ref = fromImage !== null && fromImage !== '' ? pullReference(fromImage, req.query.get('tag')) : undefined;
-      if (ref === undefined) {
-        const stream = res.jsonStream();
-        await importFrom(req, api, stream);
-        stream.end();
-        return;
-      }
       const stream = res.jsonStream();
-      await pull(req, api, stream, ref);
+      if (ref === undefined) await importFrom(req, api, stream);
+      else await pull(req, api, stream, ref);
       stream.end();
     },
   },
