@@ -13,7 +13,7 @@ import { invalidArgument, unavailable, type StrataError } from '../errdefs/index
 export type Compression = SniffedCompression;
 
 /** Reads the first bytes of a stream without losing them. */
-async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
+export async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; stream: Readable }> {
   const chunks: Buffer[] = [];
   let have = 0;
   const iterator = source[Symbol.asyncIterator]();

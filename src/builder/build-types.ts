@@ -25,7 +25,8 @@ export interface BuildHost {
 /** The build context: a directory, a tarball (on stdin), or none (a Dockerfile on stdin). */
 export type ContextInput =
   | { kind: 'dir'; dir: string }
-  | { kind: 'tar'; source: AsyncIterable<Uint8Array> }
+  /** `description` names the tar in errors (default: `on stdin`). */
+  | { kind: 'tar'; source: AsyncIterable<Uint8Array>; description?: string }
   | { kind: 'none' };
 
 /** Where the Dockerfile comes from. */

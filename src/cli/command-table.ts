@@ -287,6 +287,17 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/system.ts')).check,
   },
   {
+    paths: [['system', 'service']],
+    usage: '[OPTIONS]',
+    description: 'Serve the Docker Engine API on a socket (for docker clients, SDKs and compose)',
+    exactArgs: 0,
+    options: [
+      { long: 'host', short: 'H', type: 'list', valueName: 'list', description: 'Address to listen on: unix:///path, tcp://ADDR:PORT or fd:// (default unix:///run/strata/strata.sock)' },
+      { long: 'timeout', type: 'int', valueName: 'int', default: 0, description: 'Exit after this many seconds without a connection (0: never)' },
+    ],
+    load: async () => (await import('./commands/service.ts')).service,
+  },
+  {
     paths: [['version']],
     usage: '[OPTIONS]',
     description: 'Show the strata version information',

@@ -71,7 +71,7 @@ export async function prepareContext(
       try {
         await applyLayer({ source: context.source, target: dir, whiteouts: 'native', computeDiffId: false });
       } catch (err) {
-        throw invalidArgument(`unable to prepare context: the build context on stdin is not a valid tar archive: ${(err as Error).message}`, { cause: err });
+        throw invalidArgument(`unable to prepare context: the build context ${context.description ?? 'on stdin'} is not a valid tar archive: ${(err as Error).message}`, { cause: err });
       }
     }
 

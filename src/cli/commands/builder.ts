@@ -15,10 +15,8 @@ import { parseFilters } from '../filters.ts';
 /** Prunes the build cache and collects what it held; returns the removed IDs and bytes freed. */
 async function pruneCache(ctx: CliContext, all: boolean): Promise<{ removed: string[]; reclaimed: number }> {
   const engine = await ctx.engine();
-  const { pruneBuildCache } = await import('../../builder/index.ts');
-  const result = pruneBuildCache(engine, { all });
-  const collected = engine.collectGarbage();
-  return { removed: result.removed, reclaimed: result.reclaimedMounts + collected.reclaimedBytes };
+  const { pruneBuildCacheAndCollect } = await import('../../engine/build-cache-prune.ts');
+  return pruneBuildCacheAndCollect(engine, all);
 }
 
 export async function builderPrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {

@@ -4,10 +4,10 @@
  */
 import { formatRFC3339, goStruct, goTimeString, toGoTime, type GoStruct } from '@strata/go-template';
 import { notFound, StrataError } from '../../errdefs/index.ts';
-import { chainIds, parseReference, familiarName, type Digest } from '../../oci/index.ts';
-import type { Engine } from '../../engine/index.ts';
+import { parseReference, familiarName, type Digest } from '../../oci/index.ts';
+import { imageInspectJson } from '../../engine/image-inspect.ts';
 import {
-  imageHistory, inspectImage, listImages, type HistoryRow, type ImageInspect, type ImageSummary,
+  imageHistory, listImages, type HistoryRow, type ImageInspect, type ImageSummary,
 } from '../../images/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { humanSize4, humanSizeWithPrecision } from '../format/size.ts';
@@ -184,20 +184,6 @@ function typedImageInspect(raw: ImageInspect): GoStruct {
   }, 'image.InspectResponse', { marshalJSON: () => JSON.stringify(raw) });
 }
 
-/** docker's GraphDriver block: the image's layer directories, top one as UpperDir. */
-function graphDriverOf(engine: Engine, id: Digest): ImageInspect['GraphDriver'] {
-  const snapshotter = engine.snapshotter;
-  const dirs = chainIds(engine.images.config(id).rootfs.diff_ids)
-    .map((chainId) => snapshotter.stat(chainId))
-    .map((row) => (row ? snapshotter.fsDir(row) : undefined));
-  const top = dirs.at(-1);
-  if (top === undefined || dirs.some((d) => d === undefined)) return { Data: null, Name: snapshotter.driver };
-  const data: Record<string, string> = {};
-  if (dirs.length > 1) data['LowerDir'] = dirs.slice(0, -1).reverse().join(':');
-  data['UpperDir'] = top;
-  return { Data: data, Name: snapshotter.driver };
-}
-
 export async function imageInspect(ctx: CliContext, args: string[], options: Options): Promise<number> {
   const engine = await ctx.engine();
   const values: unknown[] = [];
@@ -205,7 +191,7 @@ export async function imageInspect(ctx: CliContext, args: string[], options: Opt
   for (const ref of args) {
     try {
       const id = engine.images.resolve(ref);
-      values.push(typedImageInspect(inspectImage(engine.images, id, graphDriverOf(engine, id))));
+      values.push(typedImageInspect(imageInspectJson(engine, id)));
     } catch (err) {
       if (!(err instanceof StrataError)) throw err;
       errors.push(err);
@@ -237,7 +223,7 @@ export async function inspect(ctx: CliContext, args: string[], options: Options)
     }
     const id = any || type === 'image' ? engine.images.lookup(ref) : undefined;
     if (id !== undefined) {
-      values.push(typedImageInspect(inspectImage(engine.images, id as Digest, graphDriverOf(engine, id as Digest))));
+      values.push(typedImageInspect(imageInspectJson(engine, id as Digest)));
       continue;
     }
     const volume = any || type === 'volume' ? containers.volumes.records.get(ref) : undefined;

@@ -1,7 +1,4 @@
 /** `system df`, `version` and `info`. */
-import { arch, cpus, release, totalmem, type as osType } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { goStruct, quoteString } from '@strata/go-template';
 import { renderInspect, renderList, type ListRow } from '../format/render.ts';
 import { bytesSize, humanSize, humanSize4, humanSizeWithPrecision } from '../format/size.ts';
@@ -9,8 +6,6 @@ import { timeAgo } from '../format/duration.ts';
 import { ellipsis, truncateId } from '../format/display.ts';
 import { familiarName, parseReference } from '../../oci/index.ts';
 import type { DiskUsage } from '../../engine/index.ts';
-import { StrataError } from '../../errdefs/index.ts';
-import type { RuncVersion } from '../../runtime/index.ts';
 import type { CliContext } from '../context.ts';
 import type { Options } from '../spec.ts';
 import { IMAGE_HEADERS, imageRow } from './image-views.ts';
@@ -113,34 +108,13 @@ export async function df(ctx: CliContext, _args: string[], options: Options): Pr
   })), { format: '', defaultFormat: DF_CACHE_TABLE, headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' }, typeName: '*formatter.buildCacheContext' }));
 }
 
-const API_VERSION = '1.50';
-
-/** What `runc --version` says of the runc on PATH; undefined when there is none. */
-async function runcOnPath(): Promise<{ binary: string; version: RuncVersion | undefined } | undefined> {
-  const { findExecutable, runcVersion } = await import('../../runtime/index.ts');
-  const binary = findExecutable('runc');
-  return binary === undefined ? undefined : { binary, version: runcVersion(binary) };
-}
-
 async function versionInfo(): Promise<Record<string, unknown>> {
-  const goArch = arch() === 'x64' ? 'amd64' : arch() === 'ia32' ? '386' : arch();
-  const component = {
-    Version: '0.1.0',
-    ApiVersion: API_VERSION,
-    NodeVersion: process.version,
-    Os: 'linux',
-    Arch: goArch,
-    KernelVersion: release(),
-  };
-  // As docker's, the server's parts: the engine, and the runc it starts containers with.
-  const runc = (await runcOnPath())?.version;
-  const components = [
-    { Name: 'Engine', Version: component.Version, Details: { ApiVersion: API_VERSION, Arch: goArch, KernelVersion: component.KernelVersion, MinAPIVersion: '1.24', Os: 'linux' } },
-    ...(runc === undefined ? [] : [{ Name: 'runc', Version: runc.version, Details: { GitCommit: runc.commit } }]),
-  ];
+  const { serverVersion } = await import('../../engine/system-info.ts');
+  const server = await serverVersion('strata (daemonless)');
+  const component = { Version: server.Version, ApiVersion: server.ApiVersion, NodeVersion: server.NodeVersion, Os: server.Os, Arch: server.Arch, KernelVersion: server.KernelVersion };
   return {
     Client: { Platform: { Name: 'strata' }, ...component, Context: 'default' },
-    Server: { Platform: { Name: 'strata (daemonless)' }, Components: components, ...component, MinAPIVersion: '1.24' },
+    Server: { Platform: server.Platform, Components: server.Components, ...component, MinAPIVersion: server.MinAPIVersion },
   };
 }
 
@@ -157,66 +131,17 @@ export async function version(ctx: CliContext, _args: string[], options: Options
   if (runc !== undefined) ctx.write(` runc:\n  Version:          ${runc.Version}\n  GitCommit:        ${runc.Details.GitCommit ?? ''}\n`);
 }
 
-function osName(): string {
-  try {
-    const text = readFileSync('/etc/os-release', 'utf8');
-    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? osType();
-  } catch {
-    return osType();
-  }
-}
-
 export async function info(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const engine = await ctx.engine();
-  const runc = await runcState(engine.root);
-  const images = engine.images.records.all().length;
-  const manager = await engine.containers();
-  const states = manager.all().map((c) => manager.statusSync(c).Status);
-  const running = states.filter((s) => s === 'running').length;
-  const paused = states.filter((s) => s === 'paused').length;
-  const goArch = arch() === 'x64' ? 'x86_64' : arch();
-  const data = {
-    ID: '',
-    Containers: states.length, ContainersRunning: running, ContainersPaused: paused, ContainersStopped: states.length - running - paused,
-    Images: images,
-    Driver: engine.snapshotter.driver,
-    DockerRootDir: engine.root,
-    KernelVersion: release(),
-    OperatingSystem: osName(),
-    OSType: 'linux',
-    Architecture: goArch,
-    NCPU: cpus().length,
-    MemTotal: totalmem(),
-    ServerVersion: '0.1.0',
-    DefaultRuntime: 'runc',
-    RuncCommit: { ID: runc.commit },
-  };
+  const { systemInfo } = await import('../../engine/system-info.ts');
+  const { info: data, warning } = await systemInfo(engine);
   const format = options['format'] as string | undefined;
   if (format) {
     ctx.write(renderInspect([data], format).output);
     return;
   }
-  ctx.write(`Client: strata\n Version:    0.1.0\n\nServer:\n Containers: ${data.Containers}\n  Running: ${data.ContainersRunning}\n  Paused: ${data.ContainersPaused}\n  Stopped: ${data.ContainersStopped}\n Images: ${data.Images}\n Server Version: ${data.ServerVersion}\n Storage Driver: ${data.Driver}\n Default Runtime: runc\n runc version: ${runc.commit}\n Kernel Version: ${data.KernelVersion}\n Operating System: ${data.OperatingSystem}\n OSType: linux\n Architecture: ${goArch}\n CPUs: ${data.NCPU}\n Total Memory: ${bytesSize(data.MemTotal)}\n Docker Root Dir: ${data.DockerRootDir}\n`);
-  if (runc.warning !== undefined) ctx.warn(`WARNING: ${runc.warning}`);
-}
-
-/**
- * The default runc for `info`: its commit (as docker's `runc version:` line shows it), and a
- * warning when run and create would refuse it (runtime/runc-check.ts).
- */
-async function runcState(root: string): Promise<{ commit: string; warning?: string }> {
-  const found = await runcOnPath();
-  if (found === undefined) return { commit: 'N/A', warning: 'runc was not found in PATH: containers cannot run' };
-  if (found.version === undefined) return { commit: 'N/A', warning: `${found.binary} does not say which runc it is (runc --version)` };
-  const { OciRuntime } = await import('../../runtime/index.ts');
-  const commit = found.version.commit || found.version.version;
-  try {
-    OciRuntime.locate({ root: join(root, 'runtime', 'runc') }).requireLeakFix(root);
-    return { commit };
-  } catch (err) {
-    if (!(err instanceof StrataError)) throw err;
-    return { commit, warning: `${err.message}; run and create refuse it` };
-  }
+  ctx.write(`Client: strata\n Version:    0.1.0\n\nServer:\n Containers: ${data.Containers}\n  Running: ${data.ContainersRunning}\n  Paused: ${data.ContainersPaused}\n  Stopped: ${data.ContainersStopped}\n Images: ${data.Images}\n Server Version: ${data.ServerVersion}\n Storage Driver: ${data.Driver}\n Default Runtime: runc\n runc version: ${data.RuncCommit.ID}\n Kernel Version: ${data.KernelVersion}\n Operating System: ${data.OperatingSystem}\n OSType: linux\n Architecture: ${data.Architecture}\n CPUs: ${data.NCPU}\n Total Memory: ${bytesSize(data.MemTotal)}\n Docker Root Dir: ${data.DockerRootDir}\n`);
+  if (warning !== undefined) ctx.warn(`WARNING: ${warning}`);
 }
 
 export async function check(ctx: CliContext, _args: string[], options: Options): Promise<number> {
