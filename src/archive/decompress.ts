@@ -67,12 +67,45 @@ export function gzipError(err: unknown, what: string): unknown {
   return invalidArgument(`${what}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
 }
 
+/**
+ * Each decompressed stream's decoder verdict (see `decoderVerdict`), asked for after the
+ * reader failed.
+ */
+const verdicts = new WeakMap<Readable, () => Promise<Error | undefined>>();
+
+/**
+ * Whether the decoder behind `stream` finds its input damaged. A damaged block may decode to
+ * garbage before the decoder notices (zstd checks a frame's checksum at its end), so a reader
+ * that failed on what it read (a tar header that makes no sense) asks this, in the same tick
+ * as its failure: the decoder then reads the rest of its input, and its error, which names the
+ * real cause, wins. Undefined for plain input, or when the decoder found nothing wrong.
+ */
+export async function decoderVerdict(stream: Readable): Promise<Error | undefined> {
+  return verdicts.get(stream)?.();
+}
+
 function gunzipStream(source: Readable, what: string): Readable {
   const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  let failure: Error | undefined;
+  const finished = new Promise<void>((resolve) => {
+    gunzip.once('end', resolve);
+    gunzip.once('close', resolve);
+  });
   source.on('error', (err) => out.destroy(err));
-  gunzip.on('error', (err) => out.destroy(gzipError(err, what) as Error));
+  gunzip.on('error', (err) => {
+    failure = gzipError(err, what) as Error;
+    out.destroy(failure);
+  });
   source.pipe(gunzip).pipe(out);
+  verdicts.set(out, async () => {
+    if (failure === undefined && !gunzip.destroyed) {
+      gunzip.unpipe(out);
+      gunzip.resume();
+      await finished;
+    }
+    return failure;
+  });
   return out;
 }
 
@@ -101,9 +134,23 @@ function zstdDecompress(source: Readable, what: string): Readable {
     child.kill();
     out.destroy(err);
   });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let verdictAsked = false;
   out.on('close', () => {
-    // The reader stopped early (an error downstream): zstd need not go on.
-    if (child.exitCode === null) child.kill();
+    // The reader stopped early (an error downstream): zstd need not go on, unless the
+    // reader asks for its verdict in this tick (decoderVerdict).
+    setImmediate(() => {
+      if (!verdictAsked && child.exitCode === null) child.kill();
+    });
+  });
+  verdicts.set(out, async () => {
+    verdictAsked = true;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdout.unpipe(out);
+      child.stdout.resume();
+    }
+    const code = await exited;
+    return code === 0 || code === null ? undefined : zstdError(stderr, code, what);
   });
   source.pipe(child.stdin);
   child.stdin.on('error', () => { /* zstd exited early; its exit code says why */ });

@@ -4,7 +4,7 @@
  * One pass hashes it into the content store and measures it.
  */
 import type { Readable } from 'node:stream';
-import { invalidArgument } from '../errdefs/index.ts';
+import { invalidArgument, isStrataError } from '../errdefs/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { LeaseRecords } from '../metadata/index.ts';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../oci/index.ts';
 import type { GarbageCollector } from '../gc/index.ts';
 import type { ImageStore } from '../images/index.ts';
-import { decompressed } from './decompress.ts';
+import { decoderVerdict, decompressed } from './decompress.ts';
 import { LayerMeter } from './layer-meter.ts';
 import { namingInput, stopReadingOnAbort, type LayerUnpacker, type SnapshotDiscarder } from './load.ts';
 import { dropUnrecorded } from './unrecorded.ts';
@@ -52,6 +52,8 @@ export async function importTarball(store: ImageStore, content: ContentStore, gc
       }
     } catch (err) {
       writer.abort();
+      // Garbage from a damaged compressed block: the decoder's error names the real cause.
+      if (isStrataError(err, 'invalid-argument')) throw (await decoderVerdict(stream)) ?? err;
       throw err;
     }
     try {

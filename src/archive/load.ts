@@ -21,7 +21,7 @@ import {
 import type { GarbageCollector } from '../gc/index.ts';
 import { checkImageDepth, type ImageStore, type NewLayer } from '../images/index.ts';
 import { sniffCompression } from '../diff/index.ts';
-import { decompressed, gzipError, type Compression } from './decompress.ts';
+import { decoderVerdict, decompressed, gzipError, type Compression } from './decompress.ts';
 import { LayerMeter, type LayerMeasure } from './layer-meter.ts';
 import { dropUnrecorded } from './unrecorded.ts';
 
@@ -198,6 +198,16 @@ export class ArchiveLoader {
   private async readArchive(options: LoadOptions): Promise<void> {
     const leases = new LeaseRecords(this.images.db);
     const { stream } = await decompressed(options.source, options.sourceName);
+    try {
+      await this.readEntries(stream, options, leases);
+    } catch (err) {
+      // Garbage from a damaged compressed block: the decoder's error names the real cause.
+      if (isStrataError(err, 'invalid-argument')) throw (await decoderVerdict(stream)) ?? err;
+      throw err;
+    }
+  }
+
+  private async readEntries(stream: Readable, options: LoadOptions, leases: LeaseRecords): Promise<void> {
     let entries = 0;
     for await (const entry of readTarEntries(stream)) {
       entries++;
