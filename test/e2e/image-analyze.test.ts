@@ -1,11 +1,11 @@
 // `image analyze` on images built here with known contents: every expected number below is
 // computed by hand from the layers, not taken from a previous run.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { strata, strataOk } from '../helpers/strata-cli.ts';
+import { strataOk } from '../helpers/strata-cli.ts';
 import { writeLayeredArchive, type LayerEntry } from '../helpers/layered-archive.ts';
 import type { ImageAnalysis } from '../../src/insight/index.ts';
 
