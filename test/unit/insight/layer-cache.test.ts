@@ -1,0 +1,80 @@
+// Layer scans are cached by diff_id: an image sharing an analysed base reads only its own
+// layers, a second run reads none (counted where layers are opened), a damaged cache file
+// is read again, and the garbage collection drops the scans of layers that went.
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Engine } from '../../../src/engine/index.ts';
+import { Insight, layerCacheDir } from '../../../src/insight/index.ts';
+import type { Digest } from '../../../src/oci/index.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
+import { strataOk } from '../../helpers/strata-cli.ts';
+import { writeLayeredArchive, type LayerEntry } from '../../helpers/layered-archive.ts';
+
+const LAYERS: LayerEntry[][] = [
+  [{ name: 'etc/', type: 'directory' }, { name: 'etc/a', type: 'file', body: Buffer.alloc(700, 'a') }],
+  [{ name: 'etc/a', type: 'file', body: Buffer.alloc(70, 'b') }],
+  [{ name: 'etc/.wh.a', type: 'file' }, { name: 'c', type: 'file', body: Buffer.alloc(7, 'c') }],
+];
+
+describe('layer scan cache', () => {
+  const dir = tempDir();
+  const root = join(dir, 'root');
+  let engine: Engine;
+  let diffIds: string[] = [];
+  const reads: string[] = [];
+  const counting = (): Insight => new Insight({
+    images: engine.images,
+    cacheDir: layerCacheDir(root),
+    layerTar: (layer) => {
+      reads.push(layer.diffId);
+      return engine.layerTar(layer);
+    },
+  });
+  const cached = (): string[] => (existsSync(layerCacheDir(root)) ? readdirSync(layerCacheDir(root)).sort() : []);
+  const fileOf = (diffId: string): string => `${diffId.slice(7)}.json`;
+
+  before(async () => {
+    await writeLayeredArchive(join(dir, 'base.tar'), LAYERS.slice(0, 1), 'cache/base:1');
+    diffIds = await writeLayeredArchive(join(dir, 'app.tar'), LAYERS, 'cache/app:1');
+    strataOk(root, ['load', '-i', join(dir, 'base.tar')]);
+    strataOk(root, ['load', '-i', join(dir, 'app.tar')]);
+    engine = Engine.open({ root });
+  });
+  after(() => engine.close());
+
+  test('an image sharing an analysed base reads only its own layers; a second run reads none', async () => {
+    await counting().analyzeImage('cache/base:1');
+    assert.deepEqual(reads.splice(0), [diffIds[0]]);
+    const first = await counting().analyzeImage('cache/app:1');
+    assert.deepEqual(reads.splice(0), [diffIds[1], diffIds[2]]);
+    assert.deepEqual(cached(), diffIds.map(fileOf).sort());
+    const second = await counting().analyzeImage('cache/app:1');
+    assert.deepEqual(reads.splice(0), []);
+    assert.deepEqual(second, first);
+    // 700 + 70 + 7 stored; 700 overwritten, 70 removed.
+    assert.deepEqual([first.totals.storedBytes, first.totals.wastedBytes], [777, 770]);
+  });
+
+  test('a damaged or foreign cache file is not trusted: the layer is read again and the file rewritten', async () => {
+    const good = await counting().analyzeImage('cache/app:1');
+    reads.splice(0);
+    writeFileSync(join(layerCacheDir(root), fileOf(diffIds[1] as string)), '{"version":1,"diffId":"sha');
+    // Layer 2's file, claiming to be layer 2 but holding layer 0's scan.
+    const l0 = (await counting().layerEntries(diffIds[0] as Digest));
+    writeFileSync(join(layerCacheDir(root), fileOf(diffIds[2] as string)), JSON.stringify({ version: 1, diffId: diffIds[0], tarBytes: 0, entries: l0.map((e) => [e.path, 'f', e.size, e.sha256]) }));
+    reads.splice(0);
+    assert.deepEqual(await counting().analyzeImage('cache/app:1'), good);
+    assert.deepEqual(reads.splice(0), [diffIds[1], diffIds[2]]);
+    await counting().analyzeImage('cache/app:1');
+    assert.deepEqual(reads.splice(0), []);
+  });
+
+  test('rmi drops the scans of the layers it removed, keeps those still used', () => {
+    strataOk(root, ['rmi', 'cache/app:1']);
+    assert.deepEqual(cached(), [fileOf(diffIds[0] as string)]);
+    strataOk(root, ['rmi', 'cache/base:1']);
+    assert.deepEqual(cached(), []);
+  });
+});
