@@ -1,7 +1,7 @@
 // `image analyze` on images built here with known contents: every expected number below is
 // computed by hand from the layers, not taken from a previous run.
 import { strict as assert } from 'node:assert';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -163,5 +163,21 @@ describe('image analyze', () => {
     // ADD on 2024-01-01, then the user's rows a day later.
     assert.deepEqual(a.base, { layers: 1, source: 'history' });
     assert.equal(a.totals.userWastedBytes, 120);
+  });
+
+  test('a built image, whose layers have no blob: read from their snapshots', () => {
+    const ctx = join(dir, 'ctx');
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM test/app:1\nCOPY same /again\nENV B=1\nCOPY conf /etc/conf\n');
+    writeFileSync(join(ctx, 'same'), body(70, 'z'));
+    writeFileSync(join(ctx, 'conf'), body(5, 'w'));
+    strataOk(root, ['build', '-q', '-t', 'test/built:1', ctx]);
+    const a = analyze(root, 'test/built:1');
+    // Two layers more: /again (70, a third copy of dup/a's body) and /etc/conf (5, hiding L2's 10).
+    assert.deepEqual(a.base, { layers: 3, source: 'parent-image', parent: 'test/app:1' });
+    assert.deepEqual([a.totals.storedBytes, a.totals.wastedBytes, a.totals.userWastedBytes, a.totals.userStoredBytes], [2425, 1580, 0, 75]);
+    assert.equal(a.totals.baseWastedBytes, 1580);
+    assert.equal(a.totals.duplicateBytes, 300 + 70 * 2);
+    assert.deepEqual(a.history.slice(-3).map((h) => [h.createdBy, h.size]), [['COPY same /again # buildkit', 70], ['ENV B=1', 0], ['COPY conf /etc/conf # buildkit', 5]]);
   });
 });

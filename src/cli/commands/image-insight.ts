@@ -83,7 +83,7 @@ export function analysisReport(a: ImageAnalysis): string {
   out.push(`Visible:     ${humanSize(t.visibleBytes)} in ${t.visibleFiles} files`);
   out.push(`Wasted:      ${humanSize(t.wastedBytes)} (${t.wastedBytes} B): base image ${humanSize(t.baseWastedBytes)}, yours ${humanSize(t.userWastedBytes)} (${percent(t.userWastedPercent)} of the ${humanSize(t.userStoredBytes)} your layers store)`);
   out.push(`Efficiency:  ${percent(t.efficiency)}`);
-  out.push(`Duplicates:  ${humanSize(t.duplicateBytes)} in ${a.duplicates.length} bodies stored more than once`);
+  out.push(`Duplicates:  ${humanSize(t.duplicateBytes)} a file-level dedup would save (${a.duplicates.length} ${a.duplicates.length === 1 ? 'body' : 'bodies'} stored more than once)`);
   const biggest = a.layers.filter((l) => l.biggest.length > 0);
   if (biggest.length > 0) {
     out.push('', 'Largest files by layer:');
