@@ -12,4 +12,6 @@ export { Insight } from './insight.ts';
 export type { AnalyzeOptions, InsightServices } from './insight.ts';
 export { layerCacheDir, LayerScanCache } from './layer-cache.ts';
 export { scanLayer } from './layer-scan.ts';
+export { layerView } from './layer-view.ts';
+export type { LayerFile } from './layer-view.ts';
 export type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';

@@ -5,6 +5,7 @@
  * analysed before reads only its own layers, and a second run reads none.
  */
 import type { Readable } from 'node:stream';
+import { invalidArgument } from '../errdefs/index.ts';
 import { chainIds, type Digest } from '../oci/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import { analyzeLayers } from './analysis.ts';
@@ -13,6 +14,7 @@ import { baseFromHistory, parentInStore } from './base-image.ts';
 import { diffInputs, type ImageDiff } from './image-diff.ts';
 import { archiveInput, storeInput, type ImageInput, type InputLayer } from './image-input.ts';
 import { LayerScanCache } from './layer-cache.ts';
+import { layerView, type LayerFile } from './layer-view.ts';
 import { scanLayer, type LayerEntry, type LayerScan } from './layer-scan.ts';
 
 export interface InsightServices {
@@ -66,6 +68,15 @@ export class Insight {
     const chainId = (row?.chainId ?? diffId) as Digest;
     const layer: InputLayer = { diffId, chainId, open: () => this.services.layerTar({ diffId, chainId }) };
     return (await this.scan(layer, `layer ${diffId}`, true)).entries;
+  }
+
+  /** Layer `index` (0 at the bottom) of an image, entry by entry with A/C/D and hidden marks. */
+  async layerView(ref: string, index: number): Promise<LayerFile[]> {
+    const input = this.input(ref);
+    if (!Number.isInteger(index) || index < 0 || index >= input.layers.length) {
+      throw invalidArgument(`${ref} has ${input.layers.length} layers: no layer ${index}`);
+    }
+    return layerView(await this.scans(input), index);
   }
 
   /** `image analyze`: wasted bytes, efficiency, duplicates and hints of one image. */
