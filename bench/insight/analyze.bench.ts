@@ -13,8 +13,9 @@ import { Engine } from '../../src/engine/index.ts';
 
 const STRATA = new URL('../../bin/strata', import.meta.url).pathname;
 const RUNS = Number(process.env['RUNS'] ?? 3);
-const FILES = 20_000;
-const FILE_SIZE = 7_600;
+// FILES=1000000 FILE_SIZE=16 measures memory at a million files.
+const FILES = Number(process.env['FILES'] ?? 20_000);
+const FILE_SIZE = Number(process.env['FILE_SIZE'] ?? 7_600);
 
 type Entry = TarHeaderInit & { body?: Buffer };
 
@@ -42,7 +43,7 @@ function* baseLayer(): Generator<Entry> {
   yield { name: 'usr/', type: 'directory', mode: 0o755 };
   for (let d = 0; d < 100; d++) {
     yield { name: `usr/d${d}/`, type: 'directory', mode: 0o755 };
-    for (let f = 0; f < FILES / 100; f++) yield { name: `usr/d${d}/f${f}`, type: 'file', body: bodyOf(d * 1000 + f, FILE_SIZE) };
+    for (let f = 0; f < FILES / 100; f++) yield { name: `usr/d${d}/f${f}`, type: 'file', body: bodyOf(d * FILES + f, FILE_SIZE) };
   }
 }
 
