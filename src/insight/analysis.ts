@@ -31,6 +31,8 @@ export interface AnalysisInput {
 }
 
 const BIGGEST = 5;
+/** More entries than a layer can hold (a tar of 2^32 entries would be at least 2 TiB). */
+const ENTRY_SPAN = 2 ** 32;
 
 function count(): FileCount {
   return { files: 0, bytes: 0 };
@@ -76,9 +78,11 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
     }
   });
   const duplicates = new Map<string, DuplicateGroup>();
+  /** Where each body was first seen: layer × ENTRY_SPAN + entry index (a number, not an object). */
+  const firstSeen = new Map<string, number>();
   scans.forEach((scan, index) => {
     const layer = layers[index] as LayerAnalysis;
-    for (const entry of scan.entries) {
+    for (const [at, entry] of scan.entries.entries()) {
       const effect = tree.apply(entry, index);
       if (entry.kind === 'dir' || entry.kind === 'whiteout' || entry.kind === 'opaque') continue;
       layer.stored.files++;
@@ -88,17 +92,28 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
       change.bytes += entry.size;
       pushBiggest(layer.biggest, entry.path, entry.size);
       if (entry.kind === 'file' && entry.size > 0) {
-        let group = duplicates.get(entry.sha256);
-        if (group === undefined) {
-          group = { sha256: `sha256:${entry.sha256}`, size: entry.size, copies: [] };
-          duplicates.set(entry.sha256, group);
+        const group = duplicates.get(entry.sha256);
+        if (group !== undefined) {
+          group.copies.push({ layer: index, path: `/${entry.path}` });
+          continue;
         }
-        group.copies.push({ layer: index, path: `/${entry.path}` });
+        // Most bodies are unique: a group is made only when a body shows up a second time.
+        const first = firstSeen.get(entry.sha256);
+        if (first === undefined) {
+          firstSeen.set(entry.sha256, index * ENTRY_SPAN + at);
+          continue;
+        }
+        const firstLayer = Math.floor(first / ENTRY_SPAN);
+        const firstPath = scans[firstLayer]?.entries[first % ENTRY_SPAN]?.path ?? '';
+        duplicates.set(entry.sha256, {
+          sha256: `sha256:${entry.sha256}`, size: entry.size,
+          copies: [{ layer: firstLayer, path: `/${firstPath}` }, { layer: index, path: `/${entry.path}` }],
+        });
       }
     }
   });
   let visibleFiles = 0;
-  tree.walk((_path, node) => {
+  tree.forEachNode((node) => {
     if (node.kind === 'dir') return;
     visibleFiles++;
     const owner = layers[node.layer];
@@ -122,7 +137,7 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
   const baseWastedBytes = sum((l) => l.wastedBytes, (l) => l.base);
   const userWastedBytes = sum((l) => l.wastedBytes, (l) => !l.base);
   const userStoredBytes = sum((l) => l.stored.bytes, (l) => !l.base);
-  const dupGroups = [...duplicates.values()].filter((g) => g.copies.length > 1)
+  const dupGroups = [...duplicates.values()]
     .sort((a, b) => b.size * (b.copies.length - 1) - a.size * (a.copies.length - 1) || (a.sha256 < b.sha256 ? -1 : 1));
   wasted.sort((a, b) => b.size - a.size || a.layer - b.layer || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 

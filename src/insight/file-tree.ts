@@ -87,6 +87,17 @@ export class FileTree {
     return node;
   }
 
+  /** Calls `visit` for every visible node below the root (no paths made: cheaper than `walk`). */
+  forEachNode(visit: (node: TreeNode) => void): void {
+    const stack: TreeNode[] = [this.root];
+    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+      for (const child of node.children?.values() ?? []) {
+        visit(child);
+        if (child.children !== undefined) stack.push(child);
+      }
+    }
+  }
+
   /** Calls `visit` for every visible node below the root, parents before children. */
   walk(visit: (path: string, node: TreeNode) => void): void {
     const stack: [string, TreeNode][] = [['', this.root]];
@@ -104,13 +115,12 @@ export class FileTree {
   private ensureDir(path: string, layer: number): TreeNode {
     let node = this.root;
     if (path === '') return node;
-    let at = '';
-    for (const part of path.split('/')) {
-      at = join(at, part);
+    const parts = path.split('/');
+    for (const [i, part] of parts.entries()) {
       const children = node.children as Map<string, TreeNode>;
       let next = children.get(part);
       if (next === undefined || next.kind !== 'dir') {
-        if (next !== undefined) this.hideAll(next, at, 'overwritten', layer);
+        if (next !== undefined) this.hideAll(next, parts.slice(0, i + 1).join('/'), 'overwritten', layer);
         next = newDir(layer);
         children.set(part, next);
       }
