@@ -1,26 +1,33 @@
 /**
  * Layer scans kept on disk by diff_id (a layer never changes, so neither does its scan):
- * `<root>/insight/layers/<hex>.json`, each written atomically. A file that does not parse or
+ * `<root>/insight/layers/<hex>.scan`, each written atomically. A file that does not parse or
  * names another layer is ignored (the layer is read again), never trusted. Only layers of
  * the store are cached; the garbage collection drops the files of layers that are gone.
+ *
+ * Format: a JSON header line `{"version","diffId","tarBytes","entries"}`, then one line per
+ * entry, `KIND SIZE SHA256|- PATH` (`\` and newlines in paths escaped as `\\` and `\n`). Read
+ * in chunks, so a scan of a million entries never sits in memory twice.
  */
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../internal/index.ts';
 import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
 
 /** Bumped when what a scan records changes: older files are read again. */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
+const SUFFIX = '.scan';
+const CHUNK = 4 * 1024 * 1024;
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
 
 const KIND_LETTER: Record<EntryKind, string> = { file: 'f', dir: 'd', symlink: 'l', hardlink: 'h', other: 'o', whiteout: 'w', opaque: 'q' };
-const LETTER_KIND = new Map(Object.entries(KIND_LETTER).map(([k, v]) => [v, k as EntryKind]));
+const LETTER_KIND = new Map(Object.entries(KIND_LETTER).map(([k, v]) => [v.charCodeAt(0), k as EntryKind]));
 
-interface CacheFile {
+interface Header {
   version: number;
   diffId: string;
   tarBytes: number;
-  /** [path, kind letter, size, sha256] per entry: a third of the size of objects. */
-  entries: [string, string, number, string][];
+  entries: number;
 }
 
 /** `<root>/insight/layers`: where the scans of a store's layers are kept. */
@@ -28,32 +35,83 @@ export function layerCacheDir(root: string): string {
   return join(root, 'insight', 'layers');
 }
 
+function escapePath(path: string): string {
+  return /[\\\n]/.test(path) ? path.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\')) : path;
+}
+
+function unescapePath(text: string): string {
+  return text.includes('\\') ? text.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c)) : text;
+}
+
+/** One entry line, or undefined when it is not one. */
+function parseLine(buf: Buffer, start: number, end: number): LayerEntry | undefined {
+  const kind = LETTER_KIND.get(buf[start] ?? 0);
+  if (kind === undefined || buf[start + 1] !== SPACE) return undefined;
+  const sizeEnd = buf.indexOf(SPACE, start + 2);
+  if (sizeEnd < 0 || sizeEnd >= end) return undefined;
+  const size = Number(buf.toString('latin1', start + 2, sizeEnd));
+  const shaEnd = buf.indexOf(SPACE, sizeEnd + 1);
+  if (!Number.isSafeInteger(size) || shaEnd < 0 || shaEnd > end) return undefined;
+  const sha = buf.toString('latin1', sizeEnd + 1, shaEnd);
+  return { kind, size, sha256: sha === '-' ? '' : sha, path: unescapePath(buf.toString('utf8', shaEnd + 1, end)) };
+}
+
 export class LayerScanCache {
   constructor(private readonly dir: string) {}
 
   private fileOf(diffId: string): string | undefined {
     const m = /^sha256:([a-f0-9]{64})$/.exec(diffId);
-    return m ? join(this.dir, `${m[1]}.json`) : undefined;
+    return m ? join(this.dir, `${m[1]}${SUFFIX}`) : undefined;
   }
 
   /** The scan cached for `diffId`, or undefined (none, or unreadable: read the layer again). */
   get(diffId: string): LayerScan | undefined {
     const file = this.fileOf(diffId);
     if (file === undefined) return undefined;
-    let parsed: CacheFile;
+    let fd: number;
     try {
-      parsed = JSON.parse(readFileSync(file, 'utf8')) as CacheFile;
+      fd = openSync(file, 'r');
     } catch {
       return undefined;
     }
-    if (parsed.version !== CACHE_VERSION || parsed.diffId !== diffId || !Array.isArray(parsed.entries)) return undefined;
-    const entries: LayerEntry[] = [];
-    for (const e of parsed.entries) {
-      const kind = LETTER_KIND.get(e[1]);
-      if (kind === undefined || typeof e[0] !== 'string' || typeof e[2] !== 'number') return undefined;
-      entries.push({ path: e[0], kind, size: e[2], sha256: e[3] });
+    try {
+      let buf = Buffer.allocUnsafe(CHUNK);
+      let fill = 0;
+      let header: Header | undefined;
+      const entries: LayerEntry[] = [];
+      for (;;) {
+        if (fill === buf.length) {
+          // A line longer than the buffer (a path of megabytes): grow it.
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, fill);
+          buf = bigger;
+        }
+        const n = readSync(fd, buf, fill, buf.length - fill, null);
+        fill += n;
+        let pos = 0;
+        for (let nl = buf.indexOf(NEWLINE, pos); nl >= 0 && nl < fill; nl = buf.indexOf(NEWLINE, pos)) {
+          if (header === undefined) {
+            header = JSON.parse(buf.toString('utf8', pos, nl)) as Header;
+            if (header.version !== CACHE_VERSION || header.diffId !== diffId) return undefined;
+          } else {
+            const entry = parseLine(buf, pos, nl);
+            if (entry === undefined) return undefined;
+            entries.push(entry);
+          }
+          pos = nl + 1;
+        }
+        buf.copy(buf, 0, pos, fill);
+        fill -= pos;
+        if (n === 0) break;
+      }
+      // A file cut short (a crash while the old format was written, a full disk) is not a scan.
+      if (header === undefined || fill !== 0 || entries.length !== header.entries) return undefined;
+      return { diffId, tarBytes: header.tarBytes, entries };
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
     }
-    return { diffId, tarBytes: parsed.tarBytes, entries };
   }
 
   /**
@@ -63,16 +121,14 @@ export class LayerScanCache {
   put(scan: LayerScan): void {
     const file = this.fileOf(scan.diffId);
     if (file === undefined) return;
-    const body: CacheFile = {
-      version: CACHE_VERSION,
-      diffId: scan.diffId,
-      tarBytes: scan.tarBytes,
-      entries: scan.entries.map((e) => [e.path, KIND_LETTER[e.kind], e.size, e.sha256]),
-    };
+    const header: Header = { version: CACHE_VERSION, diffId: scan.diffId, tarBytes: scan.tarBytes, entries: scan.entries.length };
+    const parts: string[] = [JSON.stringify(header)];
+    for (const e of scan.entries) parts.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}`);
+    parts.push('');
     try {
       mkdirSync(this.dir, { recursive: true });
       // Losing a cache file to a crash costs one more read of the layer: no fsync.
-      writeFileAtomic(file, JSON.stringify(body), { durable: false });
+      writeFileAtomic(file, parts.join('\n'), { durable: false });
     } catch {
       // See above: the analysis stands without its cache.
     }
@@ -88,9 +144,9 @@ export class LayerScanCache {
     }
     let removed = 0;
     for (const name of names) {
-      const m = /^([a-f0-9]{64})\.json$/.exec(name);
-      // A writer's temporary file (`.<hex>.json.<random>.tmp`) may be in flight: left alone.
-      if (m === null || keep.has(`sha256:${m[1]}`)) continue;
+      const m = /^([a-f0-9]{64})\.(scan|json)$/.exec(name);
+      // A writer's temporary file (`.<hex>.scan.<random>.tmp`) may be in flight: left alone.
+      if (m === null || (m[2] === 'scan' && keep.has(`sha256:${m[1]}`))) continue;
       try {
         unlinkSync(join(this.dir, name));
         removed++;

@@ -2,12 +2,11 @@
 // layers, a second run reads none (counted where layers are opened), a damaged cache file
 // is read again, and the garbage collection drops the scans of layers that went.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../src/engine/index.ts';
-import { Insight, layerCacheDir } from '../../../src/insight/index.ts';
-import type { Digest } from '../../../src/oci/index.ts';
+import { Insight, layerCacheDir, LayerScanCache, type LayerEntry as ScanEntry } from '../../../src/insight/index.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 import { strataOk } from '../../helpers/strata-cli.ts';
 import { writeLayeredArchive, type LayerEntry } from '../../helpers/layered-archive.ts';
@@ -33,7 +32,7 @@ describe('layer scan cache', () => {
     },
   });
   const cached = (): string[] => (existsSync(layerCacheDir(root)) ? readdirSync(layerCacheDir(root)).sort() : []);
-  const fileOf = (diffId: string): string => `${diffId.slice(7)}.json`;
+  const fileOf = (diffId: string): string => `${diffId.slice(7)}.scan`;
 
   before(async () => {
     await writeLayeredArchive(join(dir, 'base.tar'), LAYERS.slice(0, 1), 'cache/base:1');
@@ -60,10 +59,11 @@ describe('layer scan cache', () => {
   test('a damaged or foreign cache file is not trusted: the layer is read again and the file rewritten', async () => {
     const good = await counting().analyzeImage('cache/app:1');
     reads.splice(0);
-    writeFileSync(join(layerCacheDir(root), fileOf(diffIds[1] as string)), '{"version":1,"diffId":"sha');
-    // Layer 2's file, claiming to be layer 2 but holding layer 0's scan.
-    const l0 = (await counting().layerEntries(diffIds[0] as Digest));
-    writeFileSync(join(layerCacheDir(root), fileOf(diffIds[2] as string)), JSON.stringify({ version: 1, diffId: diffIds[0], tarBytes: 0, entries: l0.map((e) => [e.path, 'f', e.size, e.sha256]) }));
+    // Layer 1's file cut short; layer 2's claiming to be layer 0's scan.
+    const one = join(layerCacheDir(root), fileOf(diffIds[1] as string));
+    writeFileSync(one, readFileSync(one).subarray(0, -3));
+    const zero = readFileSync(join(layerCacheDir(root), fileOf(diffIds[0] as string)), 'utf8');
+    writeFileSync(join(layerCacheDir(root), fileOf(diffIds[2] as string)), zero);
     reads.splice(0);
     assert.deepEqual(await counting().analyzeImage('cache/app:1'), good);
     assert.deepEqual(reads.splice(0), [diffIds[1], diffIds[2]]);
@@ -76,5 +76,19 @@ describe('layer scan cache', () => {
     assert.deepEqual(cached(), [fileOf(diffIds[0] as string)]);
     strataOk(root, ['rmi', 'cache/base:1']);
     assert.deepEqual(cached(), []);
+  });
+
+  test('names with newlines, backslashes, spaces and non-ASCII come back as they were', () => {
+    const cache = new LayerScanCache(join(dir, 'names'));
+    const diffId = `sha256:${'e'.repeat(64)}`;
+    const entries: ScanEntry[] = [
+      { path: 'a\nb\\n c', kind: 'file', size: 3, sha256: 'f'.repeat(64) },
+      { path: 'dir with space/ünï', kind: 'dir', size: 0, sha256: '' },
+      { path: 'x\\', kind: 'whiteout', size: 0, sha256: '' },
+      { path: '', kind: 'opaque', size: 0, sha256: '' },
+    ];
+    cache.put({ diffId, tarBytes: 4096, entries });
+    assert.deepEqual(cache.get(diffId), { diffId, tarBytes: 4096, entries });
+    assert.equal(cache.get(`sha256:${'d'.repeat(64)}`), undefined);
   });
 });
