@@ -1,6 +1,7 @@
 // `image analyze` on images built here with known contents: every expected number below is
 // computed by hand from the layers, not taken from a previous run.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -140,9 +141,12 @@ describe('image analyze', () => {
   test('docker-archive: and oci: inputs give the store image\'s numbers, without loading', () => {
     const saved = join(dir, 'saved.tar');
     strataOk(root, ['save', '-o', saved, 'test/app:1']);
+    const layout = join(dir, 'layout');
+    mkdirSync(layout);
+    execFileSync('tar', ['-xf', saved, '-C', layout]);
     const before = readdirSync(join(root, 'content', 'blobs', 'sha256')).length;
     const store = analyze(root, 'test/app:1');
-    for (const ref of [`docker-archive:${app}`, `docker-archive:${saved}`, `oci:${saved}`]) {
+    for (const ref of [`docker-archive:${app}`, `docker-archive:${saved}`, `oci:${saved}`, `oci:${layout}`]) {
       const a = analyze(root, ref);
       assert.deepEqual(a.totals, store.totals, ref);
       assert.equal(a.image.id, store.image.id);
