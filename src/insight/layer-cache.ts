@@ -8,9 +8,9 @@
  * entry, `KIND SIZE SHA256|- PATH` (`\` and newlines in paths escaped as `\\` and `\n`). Read
  * in chunks, so a scan of a million entries never sits in memory twice.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../internal/index.ts';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
 
 /** Bumped when what a scan records changes: older files are read again. */
@@ -54,6 +54,10 @@ function parseLine(buf: Buffer, start: number, end: number): LayerEntry | undefi
   if (!Number.isSafeInteger(size) || shaEnd < 0 || shaEnd > end) return undefined;
   const sha = buf.toString('latin1', sizeEnd + 1, shaEnd);
   return { kind, size, sha256: sha === '-' ? '' : sha, path: unescapePath(buf.toString('utf8', shaEnd + 1, end)) };
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
 }
 
 export class LayerScanCache {
@@ -115,22 +119,37 @@ export class LayerScanCache {
   }
 
   /**
-   * Keeps `scan` (atomically: a reader sees the whole file or none). Best effort: a cache
-   * that cannot be written (a read-only or full disk) only costs the next run a read.
+   * Keeps `scan` atomically (a temporary file beside it, renamed when complete: a reader
+   * sees the whole file or none), written in batches of lines so a large scan is never one
+   * string. Best effort: a cache that cannot be written (a read-only or full disk) only
+   * costs the next run a read. No fsync: a crash loses at most a cache file.
    */
   put(scan: LayerScan): void {
     const file = this.fileOf(scan.diffId);
     if (file === undefined) return;
     const header: Header = { version: CACHE_VERSION, diffId: scan.diffId, tarBytes: scan.tarBytes, entries: scan.entries.length };
-    const parts: string[] = [JSON.stringify(header)];
-    for (const e of scan.entries) parts.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}`);
-    parts.push('');
+    const tmp = join(this.dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    let fd: number | undefined;
     try {
       mkdirSync(this.dir, { recursive: true });
-      // Losing a cache file to a crash costs one more read of the layer: no fsync.
-      writeFileAtomic(file, parts.join('\n'), { durable: false });
+      fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      let batch: string[] = [JSON.stringify(header)];
+      const flush = (): void => {
+        writeAll(fd as number, Buffer.from(`${batch.join('\n')}\n`));
+        batch = [];
+      };
+      for (const e of scan.entries) {
+        batch.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}`);
+        if (batch.length === 8192) flush();
+      }
+      if (batch.length > 0) flush();
+      closeSync(fd);
+      fd = undefined;
+      renameSync(tmp, file);
     } catch {
       // See above: the analysis stands without its cache.
+      if (fd !== undefined) closeSync(fd);
+      rmSync(tmp, { force: true });
     }
   }
 
