@@ -9,7 +9,7 @@
  * in chunks, so a scan of a million entries never sits in memory twice.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
 
@@ -54,6 +54,18 @@ function parseLine(buf: Buffer, start: number, end: number): LayerEntry | undefi
   if (!Number.isSafeInteger(size) || shaEnd < 0 || shaEnd > end) return undefined;
   const sha = buf.toString('latin1', sizeEnd + 1, shaEnd);
   return { kind, size, sha256: sha === '-' ? '' : sha, path: unescapePath(buf.toString('utf8', shaEnd + 1, end)) };
+}
+
+/**
+ * A writer's temporary file (`.<hex>.scan.<random>.tmp`) is written in seconds, after its
+ * scan: one an hour old was left by a command that was killed.
+ */
+function staleTemporary(path: string): boolean {
+  try {
+    return /\.tmp$/.test(path) && Date.now() - statSync(path).mtimeMs > 60 * 60 * 1000;
+  } catch {
+    return false;
+  }
 }
 
 function writeAll(fd: number, buf: Buffer): void {
@@ -164,8 +176,7 @@ export class LayerScanCache {
     let removed = 0;
     for (const name of names) {
       const m = /^([a-f0-9]{64})\.(scan|json)$/.exec(name);
-      // A writer's temporary file (`.<hex>.scan.<random>.tmp`) may be in flight: left alone.
-      if (m === null || (m[2] === 'scan' && keep.has(`sha256:${m[1]}`))) continue;
+      if (m === null ? !staleTemporary(join(this.dir, name)) : m[2] === 'scan' && keep.has(`sha256:${m[1]}`)) continue;
       try {
         unlinkSync(join(this.dir, name));
         removed++;

@@ -2,7 +2,7 @@
 // layers, a second run reads none (counted where layers are opened), a damaged cache file
 // is read again, and the garbage collection drops the scans of layers that went.
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Engine } from '../../../src/engine/index.ts';
@@ -71,9 +71,17 @@ describe('layer scan cache', () => {
     assert.deepEqual(reads.splice(0), []);
   });
 
-  test('rmi drops the scans of the layers it removed, keeps those still used', () => {
+  test('rmi drops the scans of the layers it removed, keeps those still used, and temporary files a killed writer left', () => {
+    // One left an hour and more ago by a killed writer, one a writer may be finishing now.
+    const stale = `.${fileOf(diffIds[0] as string)}.0123456789ab.tmp`;
+    const fresh = `.${fileOf(diffIds[1] as string)}.ba9876543210.tmp`;
+    writeFileSync(join(layerCacheDir(root), stale), 'x');
+    writeFileSync(join(layerCacheDir(root), fresh), 'x');
+    const longAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(join(layerCacheDir(root), stale), longAgo, longAgo);
     strataOk(root, ['rmi', 'cache/app:1']);
-    assert.deepEqual(cached(), [fileOf(diffIds[0] as string)]);
+    assert.deepEqual(cached(), [fresh, fileOf(diffIds[0] as string)].sort());
+    rmSync(join(layerCacheDir(root), fresh));
     strataOk(root, ['rmi', 'cache/base:1']);
     assert.deepEqual(cached(), []);
   });
