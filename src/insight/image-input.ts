@@ -2,11 +2,12 @@
  * An image to analyse, wherever it lives: in the store (by name or ID), or in an archive
  * file read in place (`docker-archive:PATH`, `oci:PATH`, as skopeo names them).
  */
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { invalidArgument } from '../errdefs/index.ts';
+import { invalidArgument, notFound } from '../errdefs/index.ts';
 import { decompress } from '../diff/index.ts';
 import {
-  asArray, asObject, asString, at, chainIds, digestHex, hostPlatform, parseImageConfigBytes, parseJsonDocument, parseManifestBytes,
+  asArray, asObject, asString, at, chainIds, digestHex, familiarString, hostPlatform, parseReference, withDefaultTag, parseImageConfigBytes, parseJsonDocument, parseManifestBytes,
   platformMatches, root, sha256Of, type Descriptor, type Digest, type ImageConfig, type ImageManifest,
 } from '../oci/index.ts';
 import type { ImageStore } from '../images/index.ts';
@@ -70,14 +71,34 @@ function readConfig(files: ArchiveFiles, name: string, digest?: Digest): { confi
   return { config: parseImageConfigBytes(bytes, `${files.what}: ${name}`), id };
 }
 
-function dockerArchiveInput(files: ArchiveFiles, ref: string): ImageInput {
+/** The familiar `name:tag` of a reference, or undefined when it is not one. */
+function familiarTag(text: string): string | undefined {
+  try {
+    return familiarString(withDefaultTag(parseReference(text)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The image of a docker-archive: the only one, or the one `wanted` (`name:tag`) names. */
+function dockerArchiveInput(files: ArchiveFiles, ref: string, wanted: string | undefined): ImageInput {
   const doc = `${files.what}: manifest.json`;
   const list = asArray(parseJsonDocument(files.read('manifest.json'), doc), root(doc));
   if (list.length === 0) throw invalidArgument(`${doc}: it lists no image`);
-  if (list.length > 1) throw invalidArgument(`${doc}: it holds ${list.length} images; analyze reads archives of one image (load it and analyze each by name)`);
-  const entry = asObject(list[0], at(root(doc), 0));
-  const configName = asString(entry['Config'], at(at(root(doc), 0), 'Config'));
-  const layerNames = asArray(entry['Layers'], at(at(root(doc), 0), 'Layers')).map((l, i) => asString(l, at(at(at(root(doc), 0), 'Layers'), i)));
+  let index = 0;
+  if (wanted !== undefined) {
+    const name = familiarTag(wanted);
+    index = list.findIndex((item) => {
+      const tags = (item as { RepoTags?: unknown }).RepoTags;
+      return Array.isArray(tags) && tags.some((t) => typeof t === 'string' && familiarTag(t) === name);
+    });
+    if (index < 0) throw notFound(`${files.what}: no image ${wanted} in the archive`);
+  } else if (list.length > 1) {
+    throw invalidArgument(`${doc}: it holds ${list.length} images: name one (docker-archive:PATH:NAME:TAG)`);
+  }
+  const entry = asObject(list[index], at(root(doc), index));
+  const configName = asString(entry['Config'], at(at(root(doc), index), 'Config'));
+  const layerNames = asArray(entry['Layers'], at(at(root(doc), index), 'Layers')).map((l, i) => asString(l, at(at(at(root(doc), index), 'Layers'), i)));
   const { config, id } = readConfig(files, configName);
   return { ref, id, source: 'docker-archive', config, inStore: false, layers: archiveLayers(files, config, layerNames) };
 }
@@ -105,11 +126,19 @@ function ociInput(files: ArchiveFiles, ref: string): ImageInput {
 export function archiveInput(ref: string): ImageInput | undefined {
   const m = /^(docker-archive|oci):(.+)$/.exec(ref);
   if (m === null) return undefined;
-  const [, transport, path] = m as unknown as [string, 'docker-archive' | 'oci', string];
+  const [, transport, spec] = m as unknown as [string, 'docker-archive' | 'oci', string];
+  // skopeo's docker-archive:PATH:NAME[:TAG] picks one image of several.
+  let path = spec;
+  let wanted: string | undefined;
+  const colon = spec.indexOf(':');
+  if (transport === 'docker-archive' && colon > 0 && !existsSync(spec)) {
+    path = spec.slice(0, colon);
+    wanted = spec.slice(colon + 1);
+  }
   const files = openArchiveFiles(path, `${transport}:${path}`);
   if (transport === 'docker-archive') {
     if (!files.has('manifest.json')) throw invalidArgument(`${files.what}: not a docker-archive: it has no manifest.json${files.has('index.json') ? ' (it is an OCI layout: use oci:PATH)' : ''}`);
-    return dockerArchiveInput(files, ref);
+    return dockerArchiveInput(files, ref, wanted);
   }
   if (!files.has('index.json')) throw invalidArgument(`${files.what}: not an OCI image layout: it has no index.json${files.has('manifest.json') ? ' (it is a docker-archive: use docker-archive:PATH)' : ''}`);
   return ociInput(files, ref);

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { strataOk } from '../helpers/strata-cli.ts';
+import { strata, strataOk } from '../helpers/strata-cli.ts';
 import { writeLayeredArchive, type LayerEntry } from '../helpers/layered-archive.ts';
 import type { ImageAnalysis } from '../../src/insight/index.ts';
 
@@ -183,5 +183,19 @@ describe('image analyze', () => {
     assert.equal(a.totals.baseWastedBytes, 1580);
     assert.equal(a.totals.duplicateBytes, 300 + 70 * 2);
     assert.deepEqual(a.history.slice(-3).map((h) => [h.createdBy, h.size]), [['COPY same /again # buildkit', 70], ['ENV B=1', 0], ['COPY conf /etc/conf # buildkit', 5]]);
+  });
+
+  test('an archive of several images: docker-archive:PATH:NAME:TAG picks one, else the error says so', () => {
+    const two = join(dir, 'two.tar');
+    strataOk(root, ['save', '-o', two, 'test/base:1', 'test/app:1']);
+    const base = analyze(root, `docker-archive:${two}:test/base:1`);
+    assert.deepEqual([base.totals.layers, base.totals.storedBytes], [1, 1750]);
+    assert.equal(analyze(root, `docker-archive:${two}:test/app:1`).totals.wastedBytes, 1570);
+    const several = strata(root, ['image', 'analyze', `docker-archive:${two}`]);
+    assert.equal(several.status, 1);
+    assert.match(several.stderr, /two\.tar: manifest\.json: it holds 2 images: name one \(docker-archive:PATH:NAME:TAG\)/);
+    const missing = strata(root, ['image', 'analyze', `docker-archive:${two}:test/nosuch:1`]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /two\.tar: no image test\/nosuch:1 in the archive/);
   });
 });
