@@ -83,11 +83,11 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
   scans.forEach((scan, index) => {
     const layer = layers[index] as LayerAnalysis;
     for (const [at, entry] of scan.entries.entries()) {
-      const effect = tree.apply(entry, index);
+      const replaced = tree.apply(entry, index);
       if (entry.kind === 'dir' || entry.kind === 'whiteout' || entry.kind === 'opaque') continue;
       layer.stored.files++;
       layer.stored.bytes += entry.size;
-      const change = effect.replaced ? layer.modified : layer.added;
+      const change = replaced ? layer.modified : layer.added;
       change.files++;
       change.bytes += entry.size;
       pushBiggest(layer.biggest, entry.path, entry.size);

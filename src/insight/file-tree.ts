@@ -28,11 +28,6 @@ export interface HiddenFile {
   byLayer: number;
 }
 
-/** What one layer's entry did to the paths below it: new paths, replaced ones. */
-export interface EntryEffect {
-  replaced: boolean;
-}
-
 function newDir(layer: number): TreeNode {
   return { kind: 'dir', layer, size: 0, sha256: '', children: new Map() };
 }
@@ -43,14 +38,14 @@ export class FileTree {
   /** @param onHidden called for every regular file (and other non-directory) that stops being visible */
   constructor(private readonly onHidden: (file: HiddenFile) => void) {}
 
-  /** Applies one entry of layer `layer`; says whether it replaced a path that was visible. */
-  apply(entry: LayerEntry, layer: number): EntryEffect {
+  /** Applies one entry of layer `layer`; true when it replaced or removed a path that was visible. */
+  apply(entry: LayerEntry, layer: number): boolean {
     if (entry.kind === 'opaque') {
       const dir = this.ensureDir(entry.path, layer);
       for (const [name, child] of dir.children ?? []) {
         if (this.hideLower(child, join(entry.path, name), layer)) dir.children?.delete(name);
       }
-      return { replaced: false };
+      return false;
     }
     const slash = entry.path.lastIndexOf('/');
     const parentPath = slash < 0 ? '' : entry.path.slice(0, slash);
@@ -58,22 +53,22 @@ export class FileTree {
     if (entry.kind === 'whiteout') {
       const parent = this.lookup(parentPath);
       const existing = parent?.children?.get(name);
-      if (parent === undefined || existing === undefined) return { replaced: false };
+      if (parent === undefined || existing === undefined) return false;
       this.hideAll(existing, entry.path, 'removed', layer);
       parent.children?.delete(name);
-      return { replaced: true };
+      return true;
     }
     const parent = this.ensureDir(parentPath, layer);
     const existing = parent.children?.get(name);
     if (entry.kind === 'dir') {
-      if (existing?.kind === 'dir') return { replaced: false };
+      if (existing?.kind === 'dir') return false;
       if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
       parent.children?.set(name, newDir(layer));
-      return { replaced: existing !== undefined };
+      return existing !== undefined;
     }
     if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
     parent.children?.set(name, { kind: entry.kind, layer, size: entry.size, sha256: entry.sha256, children: undefined });
-    return { replaced: existing !== undefined };
+    return existing !== undefined;
   }
 
   /** The node at `path` ('' is the root), if visible. */
