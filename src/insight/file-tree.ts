@@ -2,7 +2,10 @@
  * The union of a stack of layer scans, built the way overlayfs shows it: later entries
  * replace earlier ones, whiteouts remove a path and all below it, an opaque directory hides
  * what lower layers hold under it. Every body that stops being visible is reported to the
- * caller, with who hid it: that is the waste the analysis counts.
+ * caller, with who hid it: that is the waste the analysis counts. A hardlink shares its
+ * target's body: when the target goes but a link of the same layer stays, the body stays
+ * visible through the link (it is not waste). A path leaves the tree before what it held is
+ * reported, so a link is only ever seen where it is still visible.
  */
 import type { EntryKind, LayerEntry } from './layer-scan.ts';
 
@@ -13,6 +16,8 @@ export interface TreeNode {
   size: number;
   sha256: string;
   children: Map<string, TreeNode> | undefined;
+  /** A hardlink's target path (the tar names it: an earlier entry of the same layer). */
+  link?: string;
 }
 
 /** Why a stored body is not visible in the final tree. */
@@ -34,6 +39,8 @@ function newDir(layer: number): TreeNode {
 
 export class FileTree {
   readonly root: TreeNode = newDir(-1);
+  /** Hardlinks by target path: where a target's body may live on. */
+  private readonly links = new Map<string, string[]>();
 
   /** @param onHidden called for every regular file (and other non-directory) that stops being visible */
   constructor(private readonly onHidden: (file: HiddenFile) => void) {}
@@ -41,10 +48,7 @@ export class FileTree {
   /** Applies one entry of layer `layer`; true when it replaced or removed a path that was visible. */
   apply(entry: LayerEntry, layer: number): boolean {
     if (entry.kind === 'opaque') {
-      const dir = this.ensureDir(entry.path, layer);
-      for (const [name, child] of dir.children ?? []) {
-        if (this.hideLower(child, join(entry.path, name), layer)) dir.children?.delete(name);
-      }
+      this.hideLower(this.ensureDir(entry.path, layer), entry.path, layer);
       return false;
     }
     const slash = entry.path.lastIndexOf('/');
@@ -54,20 +58,27 @@ export class FileTree {
       const parent = this.lookup(parentPath);
       const existing = parent?.children?.get(name);
       if (parent === undefined || existing === undefined) return false;
-      this.hideAll(existing, entry.path, 'removed', layer);
       parent.children?.delete(name);
+      this.hideAll(existing, entry.path, 'removed', layer);
       return true;
     }
     const parent = this.ensureDir(parentPath, layer);
     const existing = parent.children?.get(name);
     if (entry.kind === 'dir') {
       if (existing?.kind === 'dir') return false;
-      if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
       parent.children?.set(name, newDir(layer));
+      if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
       return existing !== undefined;
     }
+    const node: TreeNode = { kind: entry.kind, layer, size: entry.size, sha256: entry.sha256, children: undefined };
+    if (entry.kind === 'hardlink' && entry.link !== undefined) {
+      node.link = entry.link;
+      const list = this.links.get(entry.link);
+      if (list === undefined) this.links.set(entry.link, [entry.path]);
+      else list.push(entry.path);
+    }
+    parent.children?.set(name, node);
     if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
-    parent.children?.set(name, { kind: entry.kind, layer, size: entry.size, sha256: entry.sha256, children: undefined });
     return existing !== undefined;
   }
 
@@ -115,9 +126,10 @@ export class FileTree {
       const children = node.children as Map<string, TreeNode>;
       let next = children.get(part);
       if (next === undefined || next.kind !== 'dir') {
-        if (next !== undefined) this.hideAll(next, parts.slice(0, i + 1).join('/'), 'overwritten', layer);
+        const replaced = next;
         next = newDir(layer);
         children.set(part, next);
+        if (replaced !== undefined) this.hideAll(replaced, parts.slice(0, i + 1).join('/'), 'overwritten', layer);
       }
       node = next;
     }
@@ -127,24 +139,45 @@ export class FileTree {
   /** Reports every non-directory in the subtree at `node` as hidden. */
   private hideAll(node: TreeNode, path: string, reason: HiddenReason, byLayer: number): void {
     if (node.kind !== 'dir') {
-      this.onHidden({ path, layer: node.layer, size: node.size, reason, byLayer });
+      this.hide(node, path, reason, byLayer);
       return;
     }
     for (const [name, child] of node.children ?? []) this.hideAll(child, join(path, name), reason, byLayer);
   }
 
-  /**
-   * Under an opaque directory of layer `layer`: hides what lower layers made, keeps what
-   * this layer made already. Returns true when nothing of `node` stays.
-   */
-  private hideLower(node: TreeNode, path: string, layer: number): boolean {
-    if (node.kind !== 'dir') {
-      if (node.layer >= layer) return false;
-      this.onHidden({ path, layer: node.layer, size: node.size, reason: 'opaque', byLayer: layer });
+  /** Reports a node that left the tree, unless its body lives on in a visible hardlink. */
+  private hide(node: TreeNode, path: string, reason: HiddenReason, byLayer: number): void {
+    if (node.size > 0 && this.bodyLivesOn(node, path)) return;
+    this.onHidden({ path, layer: node.layer, size: node.size, reason, byLayer });
+  }
+
+  /** Hands the body of `node` (gone from `path`) to a visible hardlink of its layer, if one is left. */
+  private bodyLivesOn(node: TreeNode, path: string): boolean {
+    // A link that got the body hands it on to the target's other links.
+    const target = node.kind === 'hardlink' && node.link !== undefined ? node.link : path;
+    for (const linkPath of this.links.get(target) ?? []) {
+      const link = this.lookup(linkPath);
+      if (link === undefined || link === node || link.kind !== 'hardlink' || link.link !== target || link.layer !== node.layer || link.size !== 0) continue;
+      link.size = node.size;
+      link.sha256 = node.sha256;
       return true;
     }
+    return false;
+  }
+
+  /**
+   * Under an opaque directory of layer `layer`: hides what lower layers made, keeps what
+   * this layer made already. Returns true when nothing of the directory `node` stays.
+   */
+  private hideLower(node: TreeNode, path: string, layer: number): boolean {
     for (const [name, child] of node.children ?? []) {
-      if (this.hideLower(child, join(path, name), layer)) node.children?.delete(name);
+      const childPath = join(path, name);
+      if (child.kind === 'dir') {
+        if (this.hideLower(child, childPath, layer)) node.children?.delete(name);
+      } else if (child.layer < layer) {
+        node.children?.delete(name);
+        this.hide(child, childPath, 'opaque', layer);
+      }
     }
     return node.layer < layer && node.children?.size === 0;
   }

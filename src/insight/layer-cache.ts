@@ -5,7 +5,8 @@
  * the store are cached; the garbage collection drops the files of layers that are gone.
  *
  * Format: a JSON header line `{"version","diffId","tarBytes","entries"}`, then one line per
- * entry, `KIND SIZE SHA256|- PATH` (`\` and newlines in paths escaped as `\\` and `\n`). Read
+ * entry, `KIND SIZE SHA256|- PATH`, and for a hardlink a tab and its target (`\`, newlines and
+ * tabs in names escaped as `\\`, `\n` and `\t`). Read
  * in chunks, so a scan of a million entries never sits in memory twice.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import { basename, join } from 'node:path';
 import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
 
 /** Bumped when what a scan records changes: older files are read again. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 const SUFFIX = '.scan';
 const CHUNK = 4 * 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -35,12 +36,15 @@ export function layerCacheDir(root: string): string {
   return join(root, 'insight', 'layers');
 }
 
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\t': '\\t' };
+const UNESCAPES: Record<string, string> = { n: '\n', t: '\t' };
+
 function escapePath(path: string): string {
-  return /[\\\n]/.test(path) ? path.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\')) : path;
+  return /[\\\n\t]/.test(path) ? path.replace(/[\\\n\t]/g, (c) => ESCAPES[c] ?? c) : path;
 }
 
 function unescapePath(text: string): string {
-  return text.includes('\\') ? text.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c)) : text;
+  return text.includes('\\') ? text.replace(/\\(.)/g, (_m, c: string) => UNESCAPES[c] ?? c) : text;
 }
 
 /** One entry line, or undefined when it is not one. */
@@ -53,7 +57,12 @@ function parseLine(buf: Buffer, start: number, end: number): LayerEntry | undefi
   const shaEnd = buf.indexOf(SPACE, sizeEnd + 1);
   if (!Number.isSafeInteger(size) || shaEnd < 0 || shaEnd > end) return undefined;
   const sha = buf.toString('latin1', sizeEnd + 1, shaEnd);
-  return { kind, size, sha256: sha === '-' ? '' : sha, path: unescapePath(buf.toString('utf8', shaEnd + 1, end)) };
+  const names = buf.toString('utf8', shaEnd + 1, end);
+  const entry: LayerEntry = { kind, size, sha256: sha === '-' ? '' : sha, path: '' };
+  const tab = kind === 'hardlink' ? names.indexOf('\t') : -1;
+  entry.path = unescapePath(tab < 0 ? names : names.slice(0, tab));
+  if (tab >= 0) entry.link = unescapePath(names.slice(tab + 1));
+  return entry;
 }
 
 /**
@@ -151,7 +160,8 @@ export class LayerScanCache {
         batch = [];
       };
       for (const e of scan.entries) {
-        batch.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}`);
+        const link = e.link === undefined ? '' : `\t${escapePath(e.link)}`;
+        batch.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}${link}`);
         if (batch.length === 8192) flush();
       }
       if (batch.length > 0) flush();

@@ -24,6 +24,8 @@ export interface LayerEntry {
   size: number;
   /** sha256 (hex) of a regular file's body; '' for other kinds. */
   sha256: string;
+  /** A hardlink's target (cleaned as `path` is); absent for other kinds. */
+  link?: string;
 }
 
 export interface LayerScan {
@@ -63,6 +65,7 @@ function entryOf(header: TarHeader): LayerEntry {
     return { path: dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`, kind: 'whiteout', size: 0, sha256: '' };
   }
   const kind = KIND_OF[header.type];
+  if (kind === 'hardlink') return { path, kind, size: 0, sha256: '', link: cleanPath(header.linkname) };
   return { path, kind, size: kind === 'file' ? header.size : 0, sha256: '' };
 }
 

@@ -54,6 +54,29 @@ describe('analysis of hand-written layers', () => {
     assert.deepEqual(a.hints.map((h) => [h.kind, h.layer, h.files, h.bytes]), [['apk-cache', 0, 1, 4], ['pip-cache', 0, 1, 9], ['npm-cache', 1, 1, 2], ['git', 1, 1, 3]]);
   });
 
+  test('a hardlink keeps its target\'s body visible when the target is removed; removing both wastes it', () => {
+    const link = (path: string, target: string): LayerEntry => ({ path, kind: 'hardlink', size: 0, sha256: '', link: target });
+    const stack = (lower: LayerEntry[], upper: [string, LayerEntry['kind'], number?][]): LayerScan[] => {
+      const base = scan([]);
+      base.entries = lower;
+      return [base, scan(upper)];
+    };
+    const a: LayerEntry = { path: 'a', kind: 'file', size: 100, sha256: 'h-a' };
+    const inDir: LayerEntry[] = [{ path: 'd', kind: 'dir', size: 0, sha256: '' }, { path: 'd/a', kind: 'file', size: 100, sha256: 'h-a' }, link('d/b', 'd/a')];
+    const cases: [string, LayerScan[], number, number][] = [
+      ['target removed, link stays', stack([a, link('b', 'a')], [['a', 'whiteout']]), 100, 0],
+      ['target, then the link that got the body, removed: the other link has it', stack([a, link('b', 'a'), link('c', 'a')], [['a', 'whiteout'], ['b', 'whiteout']]), 100, 0],
+      ['link removed, target stays', stack([a, link('b', 'a')], [['b', 'whiteout']]), 100, 0],
+      ['both removed with their directory', stack(inDir, [['d', 'whiteout']]), 0, 100],
+      ['target overwritten, link stays', stack([a, link('b', 'a')], [['a', 'file', 7]]), 107, 0],
+      ['target hidden by an opaque directory, link elsewhere stays', stack([{ path: 'd', kind: 'dir', size: 0, sha256: '' }, { path: 'd/a', kind: 'file', size: 100, sha256: 'h-a' }, link('b', 'd/a')], [['d', 'opaque']]), 100, 0],
+    ];
+    for (const [name, scans, visible, wasted] of cases) {
+      const r = analyze(scans);
+      assert.deepEqual([r.totals.visibleBytes, r.totals.wastedBytes, r.totals.storedBytes], [visible, wasted, visible + wasted], name);
+    }
+  });
+
   test('the layer view: A/C/D per entry and what the final image no longer sees', () => {
     const scans = [
       scan([['etc', 'dir'], ['etc/a', 'file', 1], ['etc/b', 'file', 2]]),

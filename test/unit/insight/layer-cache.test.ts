@@ -94,6 +94,8 @@ describe('layer scan cache', () => {
       { path: 'dir with space/ünï', kind: 'dir', size: 0, sha256: '' },
       { path: 'x\\', kind: 'whiteout', size: 0, sha256: '' },
       { path: '', kind: 'opaque', size: 0, sha256: '' },
+      { path: 'tab\there', kind: 'hardlink', size: 0, sha256: '', link: 'a\nb\\n c' },
+      { path: 'usr/bin/perl', kind: 'hardlink', size: 0, sha256: '', link: 'usr/bin/perl5.36' },
     ];
     cache.put({ diffId, tarBytes: 4096, entries });
     assert.deepEqual(cache.get(diffId), { diffId, tarBytes: 4096, entries });

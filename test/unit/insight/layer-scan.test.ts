@@ -37,6 +37,7 @@ describe('scanLayer', () => {
       ['bin/sh', 'symlink', 0], ['bin/ash', 'hardlink', 0], ['a'.repeat(150), 'file', 2000],
     ]);
     assert.equal(scan.entries[1]?.sha256, createHash('sha256').update('root:x:0:0\n').digest('hex'));
+    assert.equal(scan.entries[5]?.link, 'bin/busybox');
   });
 
   test('a tar cut at any point or with a flipped byte: a StrataError naming the layer, or a scan', async () => {
