@@ -122,6 +122,32 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/image-views.ts')).imageUnmount,
   },
   {
+    paths: [['image', 'analyze']],
+    usage: '[OPTIONS] IMAGE|docker-archive:PATH|oci:PATH',
+    description: 'Show what each layer stores, the bytes wasted and duplicated, and hints',
+    exactArgs: 1,
+    options: [
+      { long: 'all', short: 'a', type: 'bool', description: 'Also count duplicate file bodies across every image in the store' },
+      { long: 'ci', type: 'bool', description: 'Check the CI rules (from --ci-config and the flags below); exit 1 when one fails' },
+      { long: 'ci-config', type: 'string', valueName: 'string', default: '.dive-ci', description: "The CI rules file, in dive's format" },
+      { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'json' (docs/INSIGHT.md) or a Go template" },
+      { long: 'highest-user-wasted-percent', type: 'string', valueName: 'string', description: 'CI: highest wasted ÷ stored bytes of your layers (0.1 is 10%), or disabled' },
+      { long: 'highest-wasted-bytes', type: 'string', valueName: 'string', description: 'CI: highest wasted bytes (20MB, 1GiB), or disabled' },
+      { long: 'lowest-efficiency', type: 'string', valueName: 'string', description: 'CI: lowest efficiency (visible ÷ stored bytes, 0 to 1), or disabled' },
+    ],
+    load: async () => (await import('./commands/image-insight.ts')).imageAnalyze,
+  },
+  {
+    paths: [['image', 'diff']],
+    usage: '[OPTIONS] IMAGE_A IMAGE_B',
+    description: 'Show how two images differ: shared layers, files, config and history',
+    exactArgs: 2,
+    options: [
+      { long: 'format', type: 'string', valueName: 'string', description: "Format output: 'json' (docs/INSIGHT.md) or a Go template" },
+    ],
+    load: async () => (await import('./commands/image-insight.ts')).imageDiff,
+  },
+  {
     paths: [['image', 'tag'], ['tag']],
     usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
     description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',

@@ -24,10 +24,12 @@ import type { Digest, Reference } from '../oci/index.ts';
 import { deadTemporary, removeUnneededSnapshots, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from '../unpack/pull-sink.ts';
 import { discardSnapshots, layerPresent } from '../unpack/unpacked.ts';
+import { layerCacheDir, LayerScanCache } from '../insight/layer-cache.ts';
 import type { ContainerManager } from '../containers/container-manager.ts';
 import type { LayerSinkFactory } from '../registry/index.ts';
 import type { ArchiveLoader, LayerUnpacker, SnapshotDiscarder } from '../archive/index.ts';
 import type { BuildHost } from '../builder/build-types.ts';
+import type { Insight } from '../insight/index.ts';
 
 export const DEFAULT_ROOT = '/var/lib/strata';
 
@@ -153,6 +155,12 @@ export class Engine {
     return layerTar({ content: this.content, layers: this.images.layers, snapshotter: this.snapshotter }, layer);
   }
 
+  /** `image analyze` and `image diff`: layer scans kept under `insight/` by diff_id. */
+  async insight(): Promise<Insight> {
+    const { Insight, layerCacheDir } = await import('../insight/index.ts');
+    return new Insight({ images: this.images, cacheDir: layerCacheDir(this.root), layerTar: (layer) => this.layerTar(layer) });
+  }
+
   /** What load, import and pull use to extract layers into snapshots as they record images. */
   unpacker(): { extract: LayerUnpacker; discard: SnapshotDiscarder } {
     return {
@@ -189,7 +197,10 @@ export class Engine {
   /** The one garbage collection: records, blobs and snapshots nothing references. */
   collectGarbage(): CollectResult & { snapshots: SnapshotSweep } {
     const result = this.gc.collect();
-    return { ...result, snapshots: sweepSnapshots(this.snapshotter, this.images.layers, new LeaseRecords(this.db)) };
+    const snapshots = sweepSnapshots(this.snapshotter, this.images.layers, new LeaseRecords(this.db));
+    // Scans of layers that went with this collection are of no more use.
+    bestEffort(() => new LayerScanCache(layerCacheDir(this.root)).prune(new Set(this.images.layers.all().map((l) => l.diffId))));
+    return { ...result, snapshots };
   }
 }
 

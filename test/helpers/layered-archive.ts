@@ -32,13 +32,16 @@ export function busyboxLayer(): LayerEntry[] {
   ];
 }
 
-export async function writeLayeredArchive(path: string, layers: LayerEntry[][], tag: string, config: Record<string, unknown> = {}): Promise<string[]> {
+/** `history` replaces the default one row per layer (`layer N`), e.g. to add metadata-only rows. */
+export async function writeLayeredArchive(
+  path: string, layers: LayerEntry[][], tag: string, config: Record<string, unknown> = {}, history?: Record<string, unknown>[],
+): Promise<string[]> {
   const tars = await Promise.all(layers.map((l) => tarOf(l)));
   const diffIds = tars.map((t) => `sha256:${createHash('sha256').update(t).digest('hex')}`);
   const configBytes = Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z', config,
     rootfs: { type: 'layers', diff_ids: diffIds },
-    history: diffIds.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
+    history: history ?? diffIds.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
   }));
   const configHex = createHash('sha256').update(configBytes).digest('hex');
   const file = createWriteStream(path);

@@ -1,0 +1,167 @@
+/**
+ * The analysis proper, pure: from the scans of an image's layers (bottom first), its
+ * history and where its base ends, to the numbers `image analyze` reports.
+ *
+ * - wasted: bytes a layer stores that the final tree cannot see (overwritten, removed by a
+ *   whiteout, hidden by an opaque directory). The copy that stays visible is not waste.
+ * - efficiency: visible bytes ÷ stored bytes.
+ * - duplicates: the same body (sha256) stored more than once, anywhere in the image.
+ */
+import type {
+  DuplicateGroup, FileCount, HistoryAnalysis, ImageAnalysis, LayerAnalysis, WastedFile,
+} from './analysis-types.ts';
+import { FileTree } from './file-tree.ts';
+import { addedThenRemovedHints, cacheHints } from './hints.ts';
+import type { LayerScan } from './layer-scan.ts';
+
+export interface HistoryEntry {
+  created?: string | undefined;
+  created_by?: string | undefined;
+  comment?: string | undefined;
+  empty_layer?: boolean | undefined;
+}
+
+export interface AnalysisInput {
+  image: ImageAnalysis['image'];
+  base: ImageAnalysis['base'];
+  /** One scan per layer, bottom first. */
+  scans: LayerScan[];
+  /** The config's history (metadata-only rows included). */
+  history: readonly HistoryEntry[];
+}
+
+const BIGGEST = 5;
+/** More entries than a layer can hold (a tar of 2^32 entries would be at least 2 TiB). */
+const ENTRY_SPAN = 2 ** 32;
+
+function count(): FileCount {
+  return { files: 0, bytes: 0 };
+}
+
+/** Maps the non-empty history rows onto the layers, in order. */
+function historyRows(history: readonly HistoryEntry[], scans: readonly LayerScan[], stored: readonly number[]): HistoryAnalysis[] {
+  let layer = 0;
+  return history.map((h) => {
+    const empty = h.empty_layer === true;
+    const index = !empty && layer < scans.length ? layer++ : null;
+    return {
+      created: h.created ?? '', createdBy: h.created_by ?? '', comment: h.comment ?? '',
+      emptyLayer: empty, layer: index, size: index === null ? 0 : stored[index] ?? 0,
+    };
+  });
+}
+
+function pushBiggest(list: { path: string; size: number }[], path: string, size: number): void {
+  if (size === 0 || (list.length === BIGGEST && (list[BIGGEST - 1]?.size ?? 0) >= size)) return;
+  list.push({ path: `/${path}`, size });
+  list.sort((a, b) => b.size - a.size);
+  if (list.length > BIGGEST) list.pop();
+}
+
+export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
+  const { scans } = input;
+  const wasted: WastedFile[] = [];
+  const layers: LayerAnalysis[] = scans.map((scan, index) => ({
+    index, diffId: scan.diffId, instruction: '', created: '', base: index < input.base.layers, tarBytes: scan.tarBytes,
+    stored: count(), added: count(), modified: count(), removed: count(), wastedBytes: 0, visibleBytes: 0, biggest: [],
+  }));
+  const tree = new FileTree((hidden) => {
+    wasted.push({ ...hidden, path: `/${hidden.path}` });
+    const owner = layers[hidden.layer];
+    if (owner !== undefined) owner.wastedBytes += hidden.size;
+    if (hidden.reason !== 'overwritten') {
+      const by = layers[hidden.byLayer];
+      if (by !== undefined) {
+        by.removed.files++;
+        by.removed.bytes += hidden.size;
+      }
+    }
+  });
+  const duplicates = new Map<string, DuplicateGroup>();
+  /** Where each body was first seen: layer × ENTRY_SPAN + entry index (a number, not an object). */
+  const firstSeen = new Map<string, number>();
+  scans.forEach((scan, index) => {
+    const layer = layers[index] as LayerAnalysis;
+    for (const [at, entry] of scan.entries.entries()) {
+      const replaced = tree.apply(entry, index);
+      if (entry.kind === 'dir' || entry.kind === 'whiteout' || entry.kind === 'opaque') continue;
+      layer.stored.files++;
+      layer.stored.bytes += entry.size;
+      const change = replaced ? layer.modified : layer.added;
+      change.files++;
+      change.bytes += entry.size;
+      pushBiggest(layer.biggest, entry.path, entry.size);
+      if (entry.kind === 'file' && entry.size > 0) {
+        const group = duplicates.get(entry.sha256);
+        if (group !== undefined) {
+          group.copies.push({ layer: index, path: `/${entry.path}` });
+          continue;
+        }
+        // Most bodies are unique: a group is made only when a body shows up a second time.
+        const first = firstSeen.get(entry.sha256);
+        if (first === undefined) {
+          firstSeen.set(entry.sha256, index * ENTRY_SPAN + at);
+          continue;
+        }
+        const firstLayer = Math.floor(first / ENTRY_SPAN);
+        const firstPath = scans[firstLayer]?.entries[first % ENTRY_SPAN]?.path ?? '';
+        duplicates.set(entry.sha256, {
+          sha256: `sha256:${entry.sha256}`, size: entry.size,
+          copies: [{ layer: firstLayer, path: `/${firstPath}` }, { layer: index, path: `/${entry.path}` }],
+        });
+      }
+    }
+  });
+  let visibleFiles = 0;
+  tree.forEachNode((node) => {
+    if (node.kind === 'dir') return;
+    visibleFiles++;
+    const owner = layers[node.layer];
+    if (owner !== undefined) owner.visibleBytes += node.size;
+  });
+
+  const history = historyRows(input.history, scans, layers.map((l) => l.stored.bytes));
+  for (const row of history) {
+    const layer = row.layer === null ? undefined : layers[row.layer];
+    if (layer !== undefined) {
+      layer.instruction = row.createdBy;
+      layer.created = row.created;
+    }
+  }
+  const instructions = layers.map((l) => l.instruction);
+
+  const sum = (pick: (l: LayerAnalysis) => number, which: (l: LayerAnalysis) => boolean = () => true): number =>
+    layers.filter(which).reduce((n, l) => n + pick(l), 0);
+  const storedBytes = sum((l) => l.stored.bytes);
+  const visibleBytes = sum((l) => l.visibleBytes);
+  const baseWastedBytes = sum((l) => l.wastedBytes, (l) => l.base);
+  const userWastedBytes = sum((l) => l.wastedBytes, (l) => !l.base);
+  const userStoredBytes = sum((l) => l.stored.bytes, (l) => !l.base);
+  const dupGroups = [...duplicates.values()]
+    .sort((a, b) => b.size * (b.copies.length - 1) - a.size * (a.copies.length - 1) || (a.sha256 < b.sha256 ? -1 : 1));
+  wasted.sort((a, b) => b.size - a.size || a.layer - b.layer || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  return {
+    schemaVersion: 1,
+    image: input.image,
+    base: input.base,
+    totals: {
+      layers: layers.length,
+      storedBytes,
+      visibleBytes,
+      visibleFiles,
+      wastedBytes: storedBytes - visibleBytes,
+      baseWastedBytes,
+      userWastedBytes,
+      userStoredBytes,
+      userWastedPercent: userStoredBytes === 0 ? 0 : userWastedBytes / userStoredBytes,
+      efficiency: storedBytes === 0 ? 1 : visibleBytes / storedBytes,
+      duplicateBytes: dupGroups.reduce((n, g) => n + g.size * (g.copies.length - 1), 0),
+    },
+    layers,
+    history,
+    wasted,
+    duplicates: dupGroups,
+    hints: [...cacheHints(scans, instructions), ...addedThenRemovedHints(wasted, instructions)],
+  };
+}
