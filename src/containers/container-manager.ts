@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { ContainerRecords, type Database } from '../metadata/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Digest } from '../oci/index.ts';
+import { ContainerNetworking } from '../network/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import type { StartedContainer } from '../runtime/index.ts';
 import type { Change } from '../snapshots/index.ts';
@@ -62,6 +63,8 @@ export class ContainerManager implements ContainerFiles {
   private readonly removal: ContainerRemoval;
   private readonly processes: ContainerProcesses;
   private readonly locks: WorkLocks;
+  /** Networks, and containers' attachments to them (also what the network commands use). */
+  readonly networking: ContainerNetworking;
 
   constructor(private readonly options: ContainerManagerOptions) {
     const { root, db, images, snapshotter, ensureLayers } = options;
@@ -71,9 +74,11 @@ export class ContainerManager implements ContainerFiles {
     const lookup = new ContainerLookup(db, records, home);
     const locks = new WorkLocks(db, records);
     const runtimes = new ContainerRuntimes(root);
-    const states = new ContainerStatusReader(lookup, locks, runtimes);
+    const networking = new ContainerNetworking(root, db, home);
+    this.networking = networking;
+    const states = new ContainerStatusReader(lookup, locks, runtimes, networking);
     const rootfs = new ContainerRootfs(snapshotter, states, locks, runtimes);
-    const removal = new ContainerRemoval({ db, records, lookup, snapshotter, volumes, runtimes, states, locks });
+    const removal = new ContainerRemoval({ db, records, lookup, snapshotter, volumes, runtimes, states, locks, networking });
     this.records = records;
     this.locks = locks;
     this.volumes = volumes;
@@ -82,7 +87,7 @@ export class ContainerManager implements ContainerFiles {
     this.rootfs = rootfs;
     this.removal = removal;
     this.creator = new ContainerCreator({ db, records, home, images, snapshotter, volumes, runtimes, ensureLayers });
-    this.lifecycle = new ContainerLifecycle({ db, records, lookup, volumes, runtimes, states, locks, rootfs, removal });
+    this.lifecycle = new ContainerLifecycle({ db, records, lookup, volumes, runtimes, states, locks, rootfs, removal, networking });
     this.processes = new ContainerProcesses(runtimes, states);
   }
 

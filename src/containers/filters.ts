@@ -9,6 +9,7 @@ import { invalidArgument } from '../errdefs/index.ts';
 import { matchesLabelFilters, parseTimestampFilter } from '../oci/index.ts';
 import type { Container } from './container.ts';
 import type { ContainerListing } from './status-reader.ts';
+import { networkNames } from './network-view.ts';
 
 /** The keys `ps` takes (docker's; `expose`, `health`, `isolation` and `publish` match everything here). */
 export const PS_FILTERS: readonly string[] = [
@@ -61,7 +62,7 @@ export function containerFilter(filters: Map<string, string[]>, options: Contain
       if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
       if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
       if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
-      if (!any('network', (v) => v === (c.stored.run.network === 'host' ? 'host' : 'none'))) return false;
+      if (!any('network', (v) => networkNames(c).includes(v))) return false;
       if (!any('is-task', (v) => v === 'false')) return false;
       if (before.some((b) => i <= b)) return false;
       if (since.some((s) => i >= s)) return false;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { failedPrecondition, internal } from '../errdefs/index.ts';
 import { inTransaction, type ContainerRecords, type Database } from '../metadata/index.ts';
 import { unmountAll } from '../mount/index.ts';
+import type { ContainerNetworking } from '../network/index.ts';
 import {
   createBundle, findExecutable, oomCounterFile, parseSignal, processStartTime, startContainer,
   type OciRuntime, type RunOptions, type StartContainerOptions, type StartedContainer,
@@ -57,6 +58,7 @@ export interface ContainerLifecycleOptions {
   locks: WorkLocks;
   rootfs: ContainerRootfs;
   removal: ContainerRemoval;
+  networking: ContainerNetworking;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -106,6 +108,7 @@ export class ContainerLifecycle {
     runtimes.launcher(c.stored.host.Runtime);
     await locks.take(c, 'start');
     let started: StartedContainer | undefined;
+    let networked = false;
     try {
       await this.waitSupervisorGone(c);
       traceMark('start: state read, lock taken');
@@ -120,6 +123,15 @@ export class ContainerLifecycle {
       const run = c.stored.run;
       const options: RunOptions = { ...run, id: c.id, mounts, tty: run.tty === true };
       if (request.consoleSize) options.consoleSize = request.consoleSize;
+      if (c.stored.net !== undefined) {
+        networked = true;
+        const net = await this.options.networking.attach({ id: c.id, name: c.name, dir: c.dir, spec: c.stored.net });
+        traceMark('start: network set up');
+        options.netnsPath = net.netns;
+        options.ownHosts = net.networks.slice(0, 1).map((n) => ({ ip: n.ip, name: c.stored.config.Hostname }));
+        const dns = net.networks.filter((n) => n.dns).map((n) => n.gateway);
+        if (dns.length > 0) options.resolvers = dns;
+      }
       const runtime = this.runtimeOf(c);
       const bundle = createBundle({ bundleDir: c.dir, rootfs, image: c.stored.image, options, host: runtimes.host, runtime });
       traceMark('start: bundle written');
@@ -131,6 +143,8 @@ export class ContainerLifecycle {
       else {
         const umount = findExecutable('umount');
         if (umount !== undefined) exitHook = [umount, rootfs];
+        // The network goes first: the supervisor's hook tears it down, then unmounts.
+        if (networked) exitHook = this.options.networking.exitHook(c.id, c.dir, exitHook ?? []);
       }
       traceMark('start: launching the supervisor');
       started = await startContainer({
@@ -146,7 +160,8 @@ export class ContainerLifecycle {
     } finally {
       locks.release(c);
       if (started === undefined) {
-        // Nothing runs: don't leave the layers mounted.
+        // Nothing runs: don't leave the layers mounted nor the network set up.
+        if (networked) this.options.networking.detach(c.id, c.dir);
         try {
           unmountAll(rootfsDir(c));
         } catch { /* the next look retries */ }

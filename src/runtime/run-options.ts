@@ -75,6 +75,12 @@ export interface RunOptions {
    * has no bridge) or `host`. `bridge`/`default` are accepted as `none`; see README.
    */
   network?: 'none' | 'host';
+  /** A network namespace to join (a bridge network's, or another container's) instead of a new one. */
+  netnsPath?: string;
+  /** The container's own addresses, as /etc/hosts lines after the defaults (`172.17.0.2 <hostname>`). */
+  ownHosts?: Array<{ name: string; ip: string }>;
+  /** Nameservers that replace the host's in resolv.conf (a user network's DNS at its gateway). */
+  resolvers?: string[];
   /** `--add-host name:ip` as records. */
   extraHosts?: Array<{ name: string; ip: string }>;
   /** `--dns`, `--dns-search`, `--dns-option`. */

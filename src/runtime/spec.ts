@@ -196,7 +196,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   }
 
   const namespaces: RuntimeSpec['linux']['namespaces'] = [{ type: 'mount' }];
-  if (!isHostNetwork(options)) namespaces.push({ type: 'network' });
+  if (!isHostNetwork(options)) namespaces.push(options.netnsPath ? { type: 'network', path: options.netnsPath } : { type: 'network' });
   namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
   if (host.cgroupVersion === 2) namespaces.push({ type: 'cgroup' });
 
