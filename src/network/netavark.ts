@@ -91,22 +91,36 @@ export function runTeardown(tools: NetavarkTools, containerDir: string, netns: s
  * and the tables its first setup created, so the host's ruleset is as it was.
  */
 const CLEANUP_SCRIPT = `exec 9>>"$1"; flock 9
-iptables -t nat -S NETAVARK-HOSTPORT-DNAT 2>/dev/null | grep -q '^-A' && exit 0
-iptables -t filter -S NETAVARK_FORWARD 2>/dev/null | grep -q '^-A' && exit 0
-iptables -t nat -S 2>/dev/null | grep -q '^-N NETAVARK-[0-9A-F]' && exit 0
-iptables -t filter -D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD 2>/dev/null
-iptables -t filter -X NETAVARK_FORWARD 2>/dev/null
-iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
-iptables -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
-iptables -t nat -D POSTROUTING -j NETAVARK-HOSTPORT-MASQ 2>/dev/null
-for c in NETAVARK-HOSTPORT-DNAT NETAVARK-HOSTPORT-MASQ NETAVARK-HOSTPORT-SETMARK; do iptables -t nat -F $c 2>/dev/null; iptables -t nat -X $c 2>/dev/null; done
+rules=$(iptables-save 2>/dev/null) || exit 0
+printf '%s\\n' "$rules" | grep -q NETAVARK || exit 0
+# Any rule but the base ones netavark keeps for everyone means a network is still in use.
+printf '%s\\n' "$rules" | grep '^-A' | grep -v -e '-j NETAVARK-HOSTPORT-DNAT$' -e '-j NETAVARK-HOSTPORT-MASQ$' \\
+  -e '^-A NETAVARK-HOSTPORT-MASQ ' -e '^-A NETAVARK-HOSTPORT-SETMARK ' -e '-j NETAVARK_FORWARD$' | grep -q NETAVARK && exit 0
+printf '%s\\n' "$rules" | grep -q '^:NETAVARK-[0-9A-F]' && exit 0
+iptables-restore --noflush <<'RULES' 2>/dev/null
+*filter
+-D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD
+-X NETAVARK_FORWARD
+COMMIT
+*nat
+-D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
+-D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
+-D POSTROUTING -j NETAVARK-HOSTPORT-MASQ
+-F NETAVARK-HOSTPORT-DNAT
+-F NETAVARK-HOSTPORT-MASQ
+-F NETAVARK-HOSTPORT-SETMARK
+-X NETAVARK-HOSTPORT-DNAT
+-X NETAVARK-HOSTPORT-MASQ
+-X NETAVARK-HOSTPORT-SETMARK
+COMMIT
+RULES
 before=${RUN_DIR}/tables-before
 if [ -f "$before" ]; then
   for t in "ip nat" "ip filter" "ip6 nat" "ip6 filter"; do
     grep -qx "table $t" "$before" && continue
-    set -- $t
-    save=iptables-save; [ "$1" = ip6 ] && save=ip6tables-save
-    $save -t "$2" 2>/dev/null | grep -q '^-A' && continue
+    # An ip table with rules left is someone else's now.
+    save=iptables-save; [ "\${t%% *}" = ip6 ] && save=ip6tables-save
+    $save -t "\${t#* }" 2>/dev/null | grep -q '^-A' && continue
     nft delete table $t 2>/dev/null
   done
   rm -f "$before"
