@@ -104,6 +104,8 @@ export interface StoredContainer {
   copyPending: string[];
   /** The bridge networks it joins at each start (absent: `none`, `host` or `container:`). */
   net?: ContainerNetworkSpec;
+  /** `--network container:ID`: the container whose network namespace it joins (its ID). */
+  netContainer?: string;
 }
 
 export interface ConfigInput {
@@ -122,6 +124,7 @@ export interface ConfigInput {
   driver: string;
   copyPending?: string[];
   net?: ContainerNetworkSpec;
+  netContainer?: string;
 }
 
 /**
@@ -179,6 +182,7 @@ export function buildStoredContainer(input: ConfigInput): StoredContainer {
     driver: input.driver,
     copyPending: input.copyPending ?? [],
     ...(input.net ? { net: input.net } : {}),
+    ...(input.netContainer ? { netContainer: input.netContainer } : {}),
   };
 }
 

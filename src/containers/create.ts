@@ -49,6 +49,8 @@ export interface CreateRequest {
   net?: ContainerNetworkSpec;
   /** `-P`: the image's EXPOSEd ports too, to ephemeral host ports. */
   publishAll?: boolean;
+  /** `--network container:ID`: that container's ID. */
+  netContainer?: string;
 }
 
 export interface ContainerCreatorOptions {
@@ -179,6 +181,7 @@ export class ContainerCreator {
     const stored = buildStoredContainer({
       id, imageRef: request.imageRef, image, run: { ...request.run, tty: request.run.tty === true }, mounts,
       ...(net ? { net } : {}),
+      ...(request.netContainer ? { netContainer: request.netContainer } : {}),
       host: { ...request.host, Runtime: runtimeName }, driver: snapshotter.driver, copyPending: plan.copyPending,
       ...(request.labels ? { labels: request.labels } : {}),
       ...(request.stopSignal !== undefined ? { stopSignal: request.stopSignal } : {}),

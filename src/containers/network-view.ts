@@ -9,6 +9,7 @@ import type { Container } from './container.ts';
 /** The names of the networks it is on (`ps`'s NETWORKS, the `network=` filter). */
 export function networkNames(c: Container): string[] {
   if (c.stored.net !== undefined) return c.stored.net.networks.map((n) => n.name);
+  if (c.stored.netContainer !== undefined) return [];
   return [c.stored.run.network === 'host' ? 'host' : 'none'];
 }
 

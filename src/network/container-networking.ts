@@ -49,6 +49,12 @@ const NOT_DURABLE = { durable: false } as const;
 /** Errors of `attach`: the container could not join its networks (nothing of them is left set up). */
 const attachErrors = new WeakSet<object>();
 
+/** Marks `err` as a failure to join a network (another container's, say). */
+export function asNetworkAttachError<T extends object>(err: T): T {
+  attachErrors.add(err);
+  return err;
+}
+
 /** Whether a start failed because its network could not be set up (`run` then removes the container it made). */
 export function isNetworkAttachError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && attachErrors.has(err);

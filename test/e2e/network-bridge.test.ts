@@ -113,3 +113,26 @@ describe('the default bridge network', { skip }, () => {
     assert.equal(strataOk(root, ['ps', '-aq']).trim(), '');
   });
 });
+
+describe('sharing and naming the host', { skip }, () => {
+  const root = skip ? '' : networkStore({ bip: '10.224.0.1/24', bridge: 'strtest2' });
+
+  test('--network container:NAME shares that container\'s namespace; a stopped one is refused with nothing left', async () => {
+    strataOk(root, ['run', '-d', '--name', 'owner', WEB]);
+    const ip = inspectField(root, 'owner', '{{.NetworkSettings.IPAddress}}');
+    const out = strataOk(root, ['run', '--rm', '--network', 'container:owner', WEB, 'sh', '-c', 'ip -o -4 addr show eth0; wget -q -O- http://127.0.0.1/']);
+    assert.match(out, new RegExp(`inet ${ip.replace(/\./g, '\\.')}/24`));
+    assert.ok(out.endsWith(PAGE), out);
+    strataOk(root, ['stop', '-t', '0', 'owner']);
+    const r = strata(root, ['run', '--network', 'container:owner', WEB, 'true']);
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, /cannot join network namespace of a non running container/);
+    assert.equal(strataOk(root, ['ps', '-a', '--format', '{{.Names}}']).trim(), 'owner');
+    strataOk(root, ['rm', 'owner']);
+  });
+
+  test('--add-host NAME:host-gateway names the bridge\'s gateway', () => {
+    const hosts = strataOk(root, ['run', '--rm', '--add-host', 'outside:host-gateway', WEB, 'cat', '/etc/hosts']);
+    assert.match(hosts, /^10\.224\.0\.1\toutside$/m);
+  });
+});

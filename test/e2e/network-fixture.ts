@@ -45,9 +45,12 @@ export function networkStore(options: { bip: string; bridge: string }): string {
   const root = join(dir, 'store');
   const config = join(dir, 'daemon.json');
   writeFileSync(config, JSON.stringify({ bip: options.bip, bridge: options.bridge }));
-  process.env['STRATA_DAEMON_CONFIG'] = config;
   let snapshot: HostNetwork | undefined;
-  before(() => { snapshot = hostNetwork(); });
+  // Set when this suite starts: another suite of the file has its own.
+  before(() => {
+    process.env['STRATA_DAEMON_CONFIG'] = config;
+    snapshot = hostNetwork();
+  });
   after(() => {
     try {
       removeAll(root);

@@ -68,7 +68,7 @@ function sizeFlag(o: Options, k: string): number | undefined {
  * docker's) or a user-defined network's name or ID joins that bridge network, with `-p`,
  * `-P`, `--ip`, `--network-alias` and `--mac-address`.
  */
-function networkOf(o: Options, networks: NetworkStore): { network: 'none' | 'host'; mode: string; net?: ContainerNetworkSpec; bindings: PortBindings } {
+function networkOf(o: Options, networks: NetworkStore, containers: ContainerManager): { network: 'none' | 'host'; mode: string; net?: ContainerNetworkSpec; netContainer?: string; bindings: PortBindings } {
   const given = str(o, 'network') ?? str(o, 'net') ?? '';
   const bindings: PortBindings = {};
   for (const p of list(o, 'publish')) parsePublish(p, bindings);
@@ -87,9 +87,15 @@ function networkOf(o: Options, networks: NetworkStore): { network: 'none' | 'hos
       if (publishing) process.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
       return { network: 'host', mode: 'host', bindings: {} };
     default: {
-      if (given.startsWith('container:')) throw unimplemented(`--network ${given}: joining another container's network is not supported`);
+      if (given.startsWith('container:')) {
+        bridgeOnly(given);
+        if (publishing) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+        for (const flag of ['hostname', 'dns'] as const) if (o[flag] !== undefined && (o[flag] as string | string[]).length > 0) throw invalidArgument(`conflicting options: ${flag} and the network mode`);
+        const other = containers.find(given.slice('container:'.length));
+        return { network: 'none', mode: `container:${other.id}`, netContainer: other.id, bindings: {} };
+      }
       const name = given === '' || given === 'default' ? 'bridge' : networks.find(given).name;
-      if (name === 'host' || name === 'none') return networkOf({ ...o, network: name }, networks);
+      if (name === 'host' || name === 'none') return networkOf({ ...o, network: name }, networks, containers);
       const aliases = list(o, 'network-alias');
       if (aliases.length > 0 && name === 'bridge') throw invalidArgument('network-scoped aliases are only supported for user-defined networks');
       const mac = str(o, 'mac-address');
@@ -201,7 +207,8 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
   });
   const env = collectRunEnv({ envFiles, env: list(o, 'env') });
   const labels = { ...readLabelFiles(list(o, 'label-file')), ...keyValues(list(o, 'label'), 'label') };
-  const { network, mode, net, bindings } = networkOf(o, (await engine.containers()).networking.store);
+  const manager = await engine.containers();
+  const { network, mode, net, netContainer, bindings } = networkOf(o, manager.networking.store, manager);
   const parsedMounts = mountRequests(o);
   const mounts = [...parsedMounts.volumes, ...parsedMounts.mounts, ...parsedMounts.tmpfs];
   const cpus = str(o, 'cpus');
@@ -271,6 +278,7 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
     ...(interactive ? { openStdin: true } : {}),
     ...(!detach ? { attach: true } : {}),
     ...(net ? { net } : {}),
+    ...(netContainer ? { netContainer } : {}),
     ...(o['publish-all'] === true ? { publishAll: true } : {}),
   };
 }
