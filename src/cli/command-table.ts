@@ -587,6 +587,25 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/networks.ts')).networkCreate,
   },
   {
+    paths: [['network', 'connect']],
+    usage: '[OPTIONS] NETWORK CONTAINER',
+    description: 'Connect a container to a network',
+    exactArgs: 2,
+    options: [
+      { long: 'alias', type: 'list', valueName: 'strings', description: 'Add network-scoped alias for the container' },
+      { long: 'ip', type: 'string', valueName: 'string', description: 'IPv4 address (e.g., "172.30.100.104")' },
+    ],
+    load: async () => (await import('./commands/networks.ts')).networkConnect,
+  },
+  {
+    paths: [['network', 'disconnect']],
+    usage: '[OPTIONS] NETWORK CONTAINER',
+    description: 'Disconnect a container from a network',
+    exactArgs: 2,
+    options: [{ long: 'force', short: 'f', type: 'bool', description: 'Force the container to disconnect from a network' }],
+    load: async () => (await import('./commands/networks.ts')).networkDisconnect,
+  },
+  {
     paths: [['network', 'ls'], ['network', 'list']],
     usage: '[OPTIONS]',
     description: 'List networks',

@@ -102,6 +102,10 @@ export class NetworkRecords {
     this.db.prepare('INSERT INTO network_endpoints (network_id, container_id, ip) VALUES (?, ?, ?)').run(e.networkId, e.containerId, e.ip);
   }
 
+  removeEndpoint(networkId: string, containerId: string): void {
+    this.db.prepare('DELETE FROM network_endpoints WHERE network_id = ? AND container_id = ?').run(networkId, containerId);
+  }
+
   /** Gives back what a container holds: its addresses and host ports. */
   releaseContainer(containerId: string): void {
     this.db.prepare('DELETE FROM network_endpoints WHERE container_id = ?').run(containerId);

@@ -18,7 +18,7 @@ import { failedPrecondition, isStrataError } from '../errdefs/index.ts';
 import { writeFileAtomic } from '../internal/index.ts';
 import type { Database } from '../metadata/index.ts';
 import { parseCidr } from './ipv4.ts';
-import { cleanUpFirewall, findTools, netavarkSetup, runTeardown, teardownArgs, type NetavarkTools } from './netavark.ts';
+import { cleanUpFirewall, findTools, netavarkSetup, runTeardown, teardownArgs, teardownOne, type NetavarkTools } from './netavark.ts';
 import { createNetns, netnsPath } from './netns.ts';
 import { NetworkStore, type Network } from './network-store.ts';
 import type { HeldPort, PortBindings } from './ports.ts';
@@ -33,7 +33,7 @@ export interface ContainerNetworkSpec {
 /** What is set up while the container runs (`network.json`). */
 export interface NetworkStatus {
   netns: string;
-  networks: Array<{ id: string; name: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[]; dns: boolean; bridge: string }>;
+  networks: Array<{ id: string; name: string; ip: string; prefixLen: number; gateway: string; mac: string; aliases: string[]; dns: boolean; bridge: string; iface?: string }>;
   ports: HeldPort[];
 }
 
@@ -91,6 +91,31 @@ export function readNetworkStatus(dir: string): NetworkStatus | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** netavark's input for one network of a container. */
+function netavarkNetwork(id: string, n: Network, iface: string, ip: string, want: ContainerNetworkSpec['networks'][number]): { network: unknown; info: unknown } {
+  return {
+    network: {
+      interface_name: iface,
+      static_ips: [ip],
+      ...(n.name !== 'bridge' ? { aliases: [id.slice(0, 12), ...want.aliases] } : {}),
+      ...(want.mac ? { static_mac: want.mac } : {}),
+    },
+    info: {
+      name: n.name, id: n.id, driver: 'bridge', network_interface: n.bridge,
+      subnets: [{ subnet: n.subnet, gateway: n.gateway }],
+      ipv6_enabled: false, internal: n.internal, dns_enabled: n.name !== 'bridge', options: {},
+    },
+  };
+}
+
+interface NetavarkInput {
+  container_id: string;
+  container_name: string;
+  networks: Record<string, unknown>;
+  network_info: Record<string, unknown>;
+  port_mappings: unknown[];
 }
 
 export class ContainerNetworking {
@@ -159,27 +184,19 @@ export class ContainerNetworking {
       const ports = await this.hostPorts(spec.portBindings);
       const released = (cid: string): boolean => existsSync(join(this.containersHome, cid, 'netavark.released'));
       const ips = this.store.allocate(id, networks.map((n, i) => ({ network: n, ...(spec.networks[i]!.ip ? { ip: spec.networks[i]!.ip! } : {}) })), ports, released);
-      const input = {
+      const parts = networks.map((n, i) => netavarkNetwork(id, n, `eth${i}`, ips[i]!, spec.networks[i]!));
+      const input: NetavarkInput = {
         container_id: id,
         container_name: request.name,
-        networks: Object.fromEntries(networks.map((n, i) => [n.name, {
-          interface_name: `eth${i}`,
-          static_ips: [ips[i]!],
-          ...(n.name !== 'bridge' ? { aliases: [id.slice(0, 12), ...spec.networks[i]!.aliases] } : {}),
-          ...(spec.networks[i]!.mac ? { static_mac: spec.networks[i]!.mac } : {}),
-        }])),
-        network_info: Object.fromEntries(networks.map((n) => [n.name, {
-          name: n.name, id: n.id, driver: 'bridge', network_interface: n.bridge,
-          subnets: [{ subnet: n.subnet, gateway: n.gateway }],
-          ipv6_enabled: false, internal: n.internal, dns_enabled: n.name !== 'bridge', options: {},
-        }])),
+        networks: Object.fromEntries(networks.map((n, i) => [n.name, parts[i]!.network])),
+        network_info: Object.fromEntries(networks.map((n, i) => [n.name, parts[i]!.info])),
         port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
       };
       status = {
         netns, ports,
         networks: networks.map((n, i) => ({
           id: n.id, name: n.name, ip: ips[i]!, prefixLen: parseCidr(n.subnet)!.subnet.prefix, gateway: n.gateway, mac: '',
-          aliases: n.name === 'bridge' ? [] : spec.networks[i]!.aliases, dns: n.name !== 'bridge', bridge: n.bridge,
+          aliases: n.name === 'bridge' ? [] : spec.networks[i]!.aliases, dns: n.name !== 'bridge', bridge: n.bridge, iface: `eth${i}`,
         })),
       };
       writeFileAtomic(statusFile, JSON.stringify(status), NOT_DURABLE);
@@ -194,6 +211,65 @@ export class ContainerNetworking {
       if (typeof err === 'object' && err !== null) attachErrors.add(err);
       throw err;
     }
+  }
+
+  /**
+   * `network connect` of a running container: an address on `network`, and netavark's setup
+   * of that network alone in the container's namespace (the next free ethN).
+   * @throws failed-precondition when it is attached already, or the setup fails (then
+   *   nothing of it is left).
+   */
+  connect(request: { id: string; dir: string }, network: Network, want: ContainerNetworkSpec['networks'][number]): void {
+    const { id, dir } = request;
+    const status = readNetworkStatus(dir);
+    const inputFile = join(dir, 'netavark.json');
+    if (status === undefined || !existsSync(inputFile)) throw failedPrecondition(`container ${id} has no network namespace of its own to connect`);
+    const [ip] = this.store.addAddress(id, { network, ...(want.ip ? { ip: want.ip } : {}) });
+    const used = new Set(status.networks.map((n, i) => n.iface ?? `eth${i}`));
+    let k = 0;
+    while (used.has(`eth${k}`)) k++;
+    const iface = `eth${k}`;
+    const part = netavarkNetwork(id, network, iface, ip!, want);
+    const full = JSON.parse(readFileSync(inputFile, 'utf8')) as NetavarkInput;
+    const single: NetavarkInput = { ...full, networks: { [network.name]: part.network }, network_info: { [network.name]: part.info }, port_mappings: [] };
+    let answer: Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
+    try {
+      answer = JSON.parse(netavarkSetup(this.tools(), status.netns, JSON.stringify(single))) as typeof answer;
+    } catch (err) {
+      teardownOne(this.tools(), status.netns, JSON.stringify(single));
+      this.store.releaseAddress(id, network);
+      throw err;
+    }
+    full.networks[network.name] = part.network;
+    full.network_info[network.name] = part.info;
+    writeFileAtomic(inputFile, JSON.stringify(full), NOT_DURABLE);
+    status.networks.push({
+      id: network.id, name: network.name, ip: ip!, prefixLen: parseCidr(network.subnet)!.subnet.prefix, gateway: network.gateway,
+      mac: answer[network.name]?.interfaces?.[iface]?.mac_address ?? '', aliases: want.aliases, dns: network.name !== 'bridge', bridge: network.bridge, iface,
+    });
+    writeFileAtomic(join(dir, 'network.json'), JSON.stringify(status), NOT_DURABLE);
+  }
+
+  /** `network disconnect` of a running container: netavark's teardown of that one network. */
+  disconnect(request: { id: string; dir: string }, network: Network): void {
+    const { id, dir } = request;
+    const status = readNetworkStatus(dir);
+    const inputFile = join(dir, 'netavark.json');
+    if (status === undefined || !existsSync(inputFile)) return;
+    const full = JSON.parse(readFileSync(inputFile, 'utf8')) as NetavarkInput;
+    if (full.networks[network.name] !== undefined) {
+      const single: NetavarkInput = { ...full, networks: { [network.name]: full.networks[network.name] }, network_info: { [network.name]: full.network_info[network.name] } };
+      // Published ports go with the network that carries them (netavark forwards them to the first).
+      if (Object.keys(full.networks)[0] !== network.name) single.port_mappings = [];
+      teardownOne(this.tools(), status.netns, JSON.stringify(single));
+      delete full.networks[network.name];
+      delete full.network_info[network.name];
+      writeFileAtomic(inputFile, JSON.stringify(full), NOT_DURABLE);
+    }
+    status.networks = status.networks.filter((n) => n.id !== network.id);
+    writeFileAtomic(join(dir, 'network.json'), JSON.stringify(status), NOT_DURABLE);
+    this.store.releaseAddress(id, network);
+    cleanUpFirewall(this.tools());
   }
 
   /** Whether anything of a network is (or may be) set up for the container. */

@@ -62,6 +62,11 @@ export function netavarkSetup(tools: NetavarkTools, netns: string, input: string
   return r.stdout;
 }
 
+/** `netavark teardown NETNS` of one network (`network disconnect`), under the lock; failures ignored. */
+export function teardownOne(tools: NetavarkTools, netns: string, input: string): void {
+  childProcess().spawnSync('flock', ['-o', tools.lock, tools.netavark, '--config', tools.configDir, '--aardvark-binary', tools.aardvark, 'teardown', netns], { input, stdio: ['pipe', 'ignore', 'ignore'] });
+}
+
 /**
  * Tears down what `netavark.json` in the container's directory describes (if present), then
  * unmounts and removes the namespace file; marks it done by renaming the file to

@@ -238,6 +238,26 @@ export class NetworkStore {
     throw failedPrecondition(`no available IPv4 addresses on network ${r.network.name}`);
   }
 
+  /**
+   * One more address for a running container (`network connect`), its others kept.
+   * @throws failed-precondition when it has one on that network already.
+   */
+  addAddress(containerId: string, request: AddressRequest): string[] {
+    return inTransaction(this.db, () => {
+      if (this.records.endpointsOfContainer(containerId).some((e) => e.networkId === request.network.id)) {
+        throw failedPrecondition(`endpoint with name ${containerId.slice(0, 12)} already exists in network ${request.network.name}`);
+      }
+      const ip = this.freeAddress(request);
+      this.records.addEndpoint({ networkId: request.network.id, containerId, ip });
+      return [ip];
+    });
+  }
+
+  /** Gives back a container's address on one network. */
+  releaseAddress(containerId: string, network: Network): void {
+    inTransaction(this.db, () => this.records.removeEndpoint(network.id, containerId));
+  }
+
   /** Gives back a container's addresses and host ports. */
   release(containerId: string): void {
     inTransaction(this.db, () => this.records.releaseContainer(containerId));

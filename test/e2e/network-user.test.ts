@@ -96,4 +96,26 @@ describe('user-defined networks', { skip }, () => {
     strataOk(root, ['rm', '-f', ...Array.from({ length: 20 }, (_, i) => `m${i}`)]);
     strataOk(root, ['network', 'rm', 'tmany']);
   });
+
+  test('connect and disconnect a running container', () => {
+    strataOk(root, ['network', 'create', '--subnet', '10.225.0.0/24', 'tcon']);
+    strataOk(root, ['run', '-d', '--name', 'srv2', '--network', 'tcon', WEB]);
+    strataOk(root, ['run', '-d', '--name', 'late', WEB]);
+    strataOk(root, ['network', 'connect', '--alias', 'latecomer', 'tcon', 'late']);
+    assert.match(strataOk(root, ['exec', 'late', 'ip', '-o', '-4', 'addr']), /eth1\s+inet 10\.225\.0\.\d+\/24/);
+    // It finds the others by name now, and they find it by its alias.
+    assert.equal(strataOk(root, ['exec', 'late', 'wget', '-q', '-O-', 'http://srv2/']), PAGE);
+    assert.equal(strataOk(root, ['exec', 'srv2', 'wget', '-q', '-O-', 'http://latecomer/']), PAGE);
+    assert.match(inspectField(root, 'late', '{{json .NetworkSettings.Networks.tcon.Aliases}}'), /latecomer/);
+    const again = strata(root, ['network', 'connect', 'tcon', 'late']);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /endpoint with name late already exists in network tcon/);
+    strataOk(root, ['network', 'disconnect', 'tcon', 'late']);
+    assert.doesNotMatch(strataOk(root, ['exec', 'late', 'ip', '-o', '-4', 'addr']), /eth1/);
+    const not = strata(root, ['network', 'disconnect', 'tcon', 'late']);
+    assert.equal(not.status, 1);
+    assert.match(not.stderr, /is not connected to network tcon/);
+    strataOk(root, ['rm', '-f', 'srv2', 'late']);
+    strataOk(root, ['network', 'rm', 'tcon']);
+  });
 });

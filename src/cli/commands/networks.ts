@@ -194,6 +194,18 @@ export async function networkPrune(ctx: CliContext, _args: string[], options: Op
   if (deleted.length > 0) ctx.println(`Deleted Networks:\n${deleted.join('\n')}\n`);
 }
 
+export async function networkConnect(ctx: CliContext, args: string[], options: Options): Promise<void> {
+  const containers = await manager(ctx);
+  const c = containers.find(args[1]!);
+  const ip = strOf(options, 'ip');
+  await containers.connect(c, args[0]!, { aliases: listOf(options, 'alias'), ...(ip ? { ip } : {}) });
+}
+
+export async function networkDisconnect(ctx: CliContext, args: string[]): Promise<void> {
+  const containers = await manager(ctx);
+  await containers.disconnect(containers.find(args[1]!), args[0]!);
+}
+
 /** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: `80/tcp -> 0.0.0.0:8080`, or the host side of one port. */
 export async function port(ctx: CliContext, args: string[]): Promise<number> {
   const containers = await manager(ctx);
