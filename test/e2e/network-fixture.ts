@@ -52,16 +52,17 @@ export function networkStore(options: { bip: string; bridge: string }): string {
     snapshot = hostNetwork();
   });
   after(() => {
-    try {
-      removeAll(root);
-      for (const id of strataOk(root, ['network', 'ls', '-q', '--filter', 'type=custom']).split('\n').filter(Boolean)) strata(root, ['network', 'rm', id]);
-      const now = hostNetwork();
-      assert.equal(now.ruleset, snapshot!.ruleset, 'the nft ruleset is as before');
-      assert.equal(now.links, snapshot!.links, 'the links are as before');
-      assert.equal(now.addresses, snapshot!.addresses, 'the addresses are as before');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Should the clean-up fail, the store stays: its containers' network files are what
+    // tears their networks down.
+    removeAll(root);
+    const left = strataOk(root, ['ps', '-aq']).trim();
+    if (left !== '') throw new Error(`containers left in ${root} (kept, with their networks): ${left}`);
+    for (const id of strataOk(root, ['network', 'ls', '-q', '--filter', 'type=custom']).split('\n').filter(Boolean)) strata(root, ['network', 'rm', id]);
+    rmSync(dir, { recursive: true, force: true });
+    const now = hostNetwork();
+    assert.equal(now.ruleset, snapshot!.ruleset, 'the nft ruleset is as before');
+    assert.equal(now.links, snapshot!.links, 'the links are as before');
+    assert.equal(now.addresses, snapshot!.addresses, 'the addresses are as before');
   });
   const tree = busyboxTree(dir);
   mkdirSync(join(tree, 'www'));
