@@ -37,6 +37,10 @@ describe('the default bridge network', { skip }, () => {
     assert.doesNotMatch(strataOk(root, ['exec', 'web1', 'cat', '/etc/resolv.conf']), /nameserver\s+127\./);
     // The container's own address answers from the host too.
     assert.equal(await pageAt(ip, 80), PAGE);
+    // Another container reaches the published port through the host (its gateway, the host's address).
+    const through = address === undefined ? '10.213.0.1' : `10.213.0.1 ${address}`;
+    const fetched = strataOk(root, ['run', '--rm', WEB, 'sh', '-c', `for h in ${through}; do wget -q -O- http://$h:${port}/; done`]);
+    assert.equal(fetched, PAGE.repeat(through.split(' ').length));
     strataOk(root, ['rm', '-f', 'web1']);
     assert.equal(await pageAt('127.0.0.1', port, 1), undefined, 'the port is closed after rm');
   });
