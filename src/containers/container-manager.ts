@@ -156,6 +156,11 @@ export class ContainerManager implements ContainerFiles {
     return this.states.statusSync(c);
   }
 
+  /** @see ContainerStatusReader.networkLeftOver */
+  networkLeftOver(c: Container): boolean {
+    return this.states.networkLeftOver(c);
+  }
+
   /** @see ContainerStatusReader.mountLeftOver */
   mountLeftOver(c: Container, mounted: Set<string>): boolean {
     return this.states.mountLeftOver(c, mounted);

@@ -76,6 +76,15 @@ export class ContainerStatusReader {
   }
 
   /**
+   * Whether the container's network is still set up (or half set up) although it doesn't
+   * run and no live command works on it (its supervisor was killed, or the host rebooted):
+   * what `status` tears down. Changes nothing (`system check` asks).
+   */
+  networkLeftOver(c: Container): boolean {
+    return this.networking?.attached(c.dir) === true && !lockLive(c.row) && !this.statusSync(c).Running;
+  }
+
+  /**
    * The state without asking the runtime or cleaning up (see `observeSync`): for
    * synchronous callers such as `system df` and `rmi`'s check.
    */

@@ -5,7 +5,7 @@
 // and addresses are compared with before once the file's containers are gone.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { eventually, strata, strataOk } from './containers-fixture.ts';
@@ -100,6 +100,28 @@ describe('the default bridge network', { skip }, () => {
     assert.equal(inspectField(root, 'k2', '{{.NetworkSettings.IPAddress}}'), ip, 'the address is free again');
     assert.equal(await pageAt('127.0.0.1', port), PAGE);
     strataOk(root, ['rm', '-f', 'k1', 'k2']);
+  });
+
+  test('a network its killed supervisor left is named by system check and removed by --repair', async () => {
+    const port = await freePort();
+    const id = strataOk(root, ['run', '-d', '--name', 'orphan', '-p', `${port}:80`, WEB]).trim();
+    const shimPid = (JSON.parse(readFileSync(join(root, 'containers', id, 'state.json'), 'utf8')) as { shimPid: number }).shimPid;
+    const pid = Number(inspectField(root, 'orphan', '{{.State.Pid}}'));
+    const netns = inspectField(root, 'orphan', '{{.NetworkSettings.SandboxKey}}');
+    // Supervisor first: nobody is left to run the exit hook.
+    process.kill(shimPid, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => (existsSync(`/proc/${pid}`) ? undefined : true), 15_000, 'the container process to die');
+    const check = strata(root, ['system', 'check']);
+    assert.equal(check.status, 1, check.stdout + check.stderr);
+    assert.match(check.stdout, new RegExp(`leftover: network of container ${id.slice(0, 12)}: its container does not run`));
+    assert.match(execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }), new RegExp(`--dport ${port} `), 'check changed nothing');
+    const repair = strata(root, ['system', 'check', '--repair']);
+    assert.equal(repair.status, 0, repair.stdout + repair.stderr);
+    assert.match(repair.stdout, new RegExp(`repaired: removed network of container ${id.slice(0, 12)}`));
+    assert.doesNotMatch(execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }), new RegExp(`--dport ${port} `));
+    assert.equal(existsSync(netns), false);
+    strataOk(root, ['rm', 'orphan']);
   });
 
   test('bad -p values and unknown networks are refused naming them, and nothing is made', () => {
