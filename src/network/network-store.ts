@@ -4,6 +4,7 @@
  * the addresses and host ports running containers hold are taken in one transaction
  * (network_endpoints, published_ports), so parallel starts never share one.
  */
+import { readFileSync } from 'node:fs';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errdefs/index.ts';
 import { randomHexId } from '../internal/index.ts';
 import { inTransaction, NetworkRecords, type Database, type NetworkRow } from '../metadata/index.ts';
@@ -40,6 +41,22 @@ function subnetOf(n: Network): Subnet {
   return parseCidr(n.subnet)!.subnet;
 }
 
+/** The host's IPv4 routes other than the default one (/proc/net/route: little-endian hex). */
+function hostRoutes(): Subnet[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return [];
+  }
+  const le = (hex: string): number => Buffer.from(hex, 'hex').readUInt32LE(0);
+  return text.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 8 && f[1] !== '00000000').map((f) => {
+    const mask = le(f[7]!);
+    const prefix = mask === 0 ? 0 : 32 - Math.log2((~mask >>> 0) + 1);
+    return { base: le(f[1]!), prefix };
+  });
+}
+
 export class NetworkStore {
   private readonly records: NetworkRecords;
   private defaults: NetworkDefaults | undefined;
@@ -66,7 +83,8 @@ export class NetworkStore {
       if (settings.bip !== undefined) {
         ({ subnet, gateway } = settings.bip);
       } else {
-        subnet = this.freeSubnet(settings);
+        // The default bridge is shared by every store on the host: the same first pool subnet.
+        subnet = this.freeSubnet(settings, false);
         gateway = subnet.base + 1;
       }
       this.records.insert({ ...base, id: randomHexId(), name: 'bridge', driver: 'bridge', subnet: formatCidr(subnet), gateway: formatIPv4(gateway), bridge: settings.bridge,
@@ -76,9 +94,12 @@ export class NetworkStore {
     });
   }
 
-  /** The first subnet of the pools that no network has. */
-  private freeSubnet(settings: NetworkDefaults): Subnet {
-    const taken = this.records.all().filter((n) => n.subnet !== '').map(subnetOf);
+  /**
+   * The first subnet of the pools that no network of this store has and no route of the
+   * host reaches (another store's networks, the host's own LANs), as docker checks.
+   */
+  private freeSubnet(settings: NetworkDefaults, avoidRoutes = true): Subnet {
+    const taken = [...this.records.all().filter((n) => n.subnet !== '').map(subnetOf), ...(avoidRoutes ? hostRoutes() : [])];
     for (const pool of settings.pools) {
       const step = 2 ** (32 - pool.size);
       for (let base = pool.base.base; base <= lastAddress(pool.base); base += step) {

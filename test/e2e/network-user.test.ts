@@ -5,6 +5,9 @@
 // addresses are compared with before at the end.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { strata, strataAsync, strataOk } from './containers-fixture.ts';
 import { canRunNetworks, inspectField, networkStore, PAGE, WEB } from './network-fixture.ts';
@@ -117,5 +120,21 @@ describe('user-defined networks', { skip }, () => {
     assert.match(not.stderr, /is not connected to network tcon/);
     strataOk(root, ['rm', '-f', 'srv2', 'late']);
     strataOk(root, ['network', 'rm', 'tcon']);
+  });
+
+  test('a network made without --subnet avoids the subnets the host routes (another store\'s running networks)', () => {
+    strataOk(root, ['network', 'create', 'auto1']);
+    const first = strataOk(root, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'auto1']).trim();
+    strataOk(root, ['run', '-d', '--name', 'routed', '--network', 'auto1', WEB]);
+    const other = mkdtempSync(join(tmpdir(), 'strata-net-other-'));
+    try {
+      strataOk(join(other, 'store'), ['network', 'create', 'auto2']);
+      const second = strataOk(join(other, 'store'), ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'auto2']).trim();
+      assert.notEqual(second, first, `${first} is routed to auto1's bridge`);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    strataOk(root, ['rm', '-f', 'routed']);
+    strataOk(root, ['network', 'rm', 'auto1']);
   });
 });
