@@ -52,6 +52,9 @@ describe('the default bridge network', { skip }, () => {
     assert.ok(m, binding);
     assert.equal(await pageAt('127.0.0.1', Number(m[1])), PAGE);
     assert.equal(inspectField(root, 'web2', '{{.HostConfig.PublishAllPorts}}'), 'true');
+    assert.equal(strataOk(root, ['ps', '--filter', 'publish=80', '--format', '{{.Names}}']), 'web2\n');
+    assert.equal(strataOk(root, ['ps', '--filter', 'publish=80/udp', '--format', '{{.Names}}']), '');
+    assert.equal(strataOk(root, ['ps', '--filter', 'expose=70-90/tcp', '--format', '{{.Names}}']), 'web2\n');
     strataOk(root, ['rm', '-f', 'web2']);
   });
 
