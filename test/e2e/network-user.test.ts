@@ -137,4 +137,27 @@ describe('user-defined networks', { skip }, () => {
     strataOk(root, ['rm', '-f', 'routed']);
     strataOk(root, ['network', 'rm', 'auto1']);
   });
+
+  test('--ip and --mac-address on a user network; a taken or outside address is refused with nothing left', () => {
+    strataOk(root, ['network', 'create', '--subnet', '10.226.0.0/24', '--ip-range', '10.226.0.128/25', 'tfix']);
+    strataOk(root, ['run', '-d', '--name', 'fixed', '--network', 'tfix', '--ip', '10.226.0.50', '--mac-address', '02:42:0a:e2:00:32', WEB]);
+    const addr = strataOk(root, ['exec', 'fixed', 'ip', '-o', 'addr', 'show', 'eth0']);
+    assert.match(addr, /inet 10\.226\.0\.50\/24/);
+    assert.equal(strataOk(root, ['exec', 'fixed', 'cat', '/sys/class/net/eth0/address']), '02:42:0a:e2:00:32\n');
+    assert.equal(inspectField(root, 'fixed', '{{.NetworkSettings.Networks.tfix.MacAddress}}'), '02:42:0a:e2:00:32');
+    // Without --ip, addresses come from --ip-range.
+    strataOk(root, ['run', '-d', '--name', 'ranged', '--network', 'tfix', WEB]);
+    assert.equal(inspectField(root, 'ranged', '{{.NetworkSettings.Networks.tfix.IPAddress}}'), '10.226.0.128');
+    for (const [ip, message] of [['10.226.0.50', /Address already in use: 10\.226\.0\.50/], ['10.227.0.5', /no configured subnet or ip-range contain the IP address 10\.227\.0\.5/]] as const) {
+      const r = strata(root, ['run', '-d', '--network', 'tfix', '--ip', ip, WEB]);
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, message);
+    }
+    assert.equal(strataOk(root, ['ps', '-a', '--format', '{{.Names}}']).split('\n').filter(Boolean).sort().join(' '), 'fixed ranged');
+    const bad = strata(root, ['run', '-d', '--ip', '172.17.0.9', WEB]);
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /user specified IP address is supported on user defined networks only/);
+    strataOk(root, ['rm', '-f', 'fixed', 'ranged']);
+    strataOk(root, ['network', 'rm', 'tfix']);
+  });
 });
