@@ -25,10 +25,7 @@ function mask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }
 
-/**
- * `a.b.c.d/n` as a subnet; `exact` refuses host bits set (docker's "invalid subnet" for
- * 172.20.0.1/16 is a different message, so the caller says which).
- */
+/** `a.b.c.d/n`: the subnet (host bits cleared) and the address as written. */
 export function parseCidr(text: string): { subnet: Subnet; address: number } | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
