@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what strata needs on a fresh Debian 12 machine, then builds it. Safe to run again:
 # each step is skipped when its result is already there.
-#   bash scripts/setup.sh          runtime needs (runc, busybox-static) + npm packages + build
+#   bash scripts/setup.sh          runtime needs (runc, busybox-static, netavark…) + npm packages + build
 #   bash scripts/setup.sh --test   also the tools the tests use as independent validators
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(runc busybox-static zstd tini gcc)
+want=(runc busybox-static zstd tini gcc netavark aardvark-dns iptables nftables)
 if [ "${1:-}" = "--test" ]; then
   want+=(docker-registry skopeo umoci oci-image-tool pigz apache2-utils strace crun python3-docker)
 fi

@@ -6,6 +6,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import { invalidArgument } from '../errdefs/index.ts';
+import type { ContainerNetworkSpec, PortBindings } from '../network/index.ts';
 import { containerWorkdir, mergeImageEnv, resolveCommand, type ImageRunConfig, type RunOptions } from '../runtime/index.ts';
 
 /** A mount as `inspect` shows it (docker's MountPoint), plus what strata needs to set it up. */
@@ -76,6 +77,10 @@ export interface HostSettings {
   /** `--security-opt` values as given. */
   SecurityOpt: string[] | null;
   ConsoleSize: [number, number];
+  /** `-p`, as docker's HostConfig.PortBindings. */
+  PortBindings?: PortBindings;
+  /** `-P`. */
+  PublishAllPorts?: boolean;
 }
 
 /** The record's JSON document. */
@@ -97,6 +102,10 @@ export interface StoredContainer {
   driver: string;
   /** Volume destinations to fill from the image at the first start (docker copies into new, empty volumes). */
   copyPending: string[];
+  /** The bridge networks it joins at each start (absent: `none`, `host` or `container:`). */
+  net?: ContainerNetworkSpec;
+  /** `--network container:ID`: the container whose network namespace it joins (its ID). */
+  netContainer?: string;
 }
 
 export interface ConfigInput {
@@ -114,6 +123,8 @@ export interface ConfigInput {
   host: HostSettings;
   driver: string;
   copyPending?: string[];
+  net?: ContainerNetworkSpec;
+  netContainer?: string;
 }
 
 /**
@@ -170,6 +181,8 @@ export function buildStoredContainer(input: ConfigInput): StoredContainer {
     host: input.host,
     driver: input.driver,
     copyPending: input.copyPending ?? [],
+    ...(input.net ? { net: input.net } : {}),
+    ...(input.netContainer ? { netContainer: input.netContainer } : {}),
   };
 }
 

@@ -18,10 +18,13 @@
  * merged tree for file commands). This class wires them to one store and is what the
  * commands use.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerRecords, type Database } from '../metadata/index.ts';
+import { failedPrecondition, invalidArgument } from '../errdefs/index.ts';
+import { ContainerRecords, inTransaction, type Database } from '../metadata/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Digest } from '../oci/index.ts';
+import { ContainerNetworking, type ContainerNetworkSpec } from '../network/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import type { StartedContainer } from '../runtime/index.ts';
 import type { Change } from '../snapshots/index.ts';
@@ -50,6 +53,20 @@ export interface ContainerManagerOptions {
   ensureLayers: (imageId: Digest) => Promise<Digest[]>;
 }
 
+/**
+ * A running container connected to a user network asks its DNS server first: the resolver
+ * goes at the top of its resolv.conf, written in place (the file is bind-mounted by inode).
+ */
+function useResolver(c: Container, ip: string): void {
+  const file = join(c.dir, 'resolv.conf');
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch { /* none yet */ }
+  if (new RegExp(`^nameserver\\s+${ip.replace(/\./g, '\\.')}\\s*$`, 'm').test(text)) return;
+  writeFileSync(file, `nameserver ${ip}\n${text}`);
+}
+
 export class ContainerManager implements ContainerFiles {
   /** The volumes containers mount (also what the volume commands work on). */
   readonly volumes: VolumeStore;
@@ -62,6 +79,8 @@ export class ContainerManager implements ContainerFiles {
   private readonly removal: ContainerRemoval;
   private readonly processes: ContainerProcesses;
   private readonly locks: WorkLocks;
+  /** Networks, and containers' attachments to them (also what the network commands use). */
+  readonly networking: ContainerNetworking;
 
   constructor(private readonly options: ContainerManagerOptions) {
     const { root, db, images, snapshotter, ensureLayers } = options;
@@ -71,9 +90,11 @@ export class ContainerManager implements ContainerFiles {
     const lookup = new ContainerLookup(db, records, home);
     const locks = new WorkLocks(db, records);
     const runtimes = new ContainerRuntimes(root);
-    const states = new ContainerStatusReader(lookup, locks, runtimes);
+    const networking = new ContainerNetworking(root, db, home);
+    this.networking = networking;
+    const states = new ContainerStatusReader(lookup, locks, runtimes, networking);
     const rootfs = new ContainerRootfs(snapshotter, states, locks, runtimes);
-    const removal = new ContainerRemoval({ db, records, lookup, snapshotter, volumes, runtimes, states, locks });
+    const removal = new ContainerRemoval({ db, records, lookup, snapshotter, volumes, runtimes, states, locks, networking });
     this.records = records;
     this.locks = locks;
     this.volumes = volumes;
@@ -82,7 +103,7 @@ export class ContainerManager implements ContainerFiles {
     this.rootfs = rootfs;
     this.removal = removal;
     this.creator = new ContainerCreator({ db, records, home, images, snapshotter, volumes, runtimes, ensureLayers });
-    this.lifecycle = new ContainerLifecycle({ db, records, lookup, volumes, runtimes, states, locks, rootfs, removal });
+    this.lifecycle = new ContainerLifecycle({ db, records, lookup, volumes, runtimes, states, locks, rootfs, removal, networking });
     this.processes = new ContainerProcesses(runtimes, states);
   }
 
@@ -135,6 +156,11 @@ export class ContainerManager implements ContainerFiles {
     return this.states.statusSync(c);
   }
 
+  /** @see ContainerStatusReader.networkLeftOver */
+  networkLeftOver(c: Container): boolean {
+    return this.states.networkLeftOver(c);
+  }
+
   /** @see ContainerStatusReader.mountLeftOver */
   mountLeftOver(c: Container, mounted: Set<string>): boolean {
     return this.states.mountLeftOver(c, mounted);
@@ -169,6 +195,44 @@ export class ContainerManager implements ContainerFiles {
       status, graphDriver: graphDriverOf(this.options.snapshotter, c),
       ...(options.size ? { sizes: { rw, rootFs: rw + this.imageSize(c) } } : {}),
     });
+  }
+
+  // ---------- networks ----------
+
+  /**
+   * `network connect`: records the network in the container's config and, when it runs,
+   * sets it up in its namespace.
+   * @throws failed-precondition for a container not on a bridge network, one connected
+   *   already, or a failed setup (the record is then as it was).
+   */
+  async connect(c: Container, networkRef: string, options: { ip?: string; aliases?: string[] } = {}): Promise<void> {
+    const network = this.networking.store.find(networkRef);
+    if (network.driver !== 'bridge') throw failedPrecondition(`container cannot be disconnected from host network or connected to host network`);
+    const net = c.stored.net;
+    if (net === undefined) throw failedPrecondition(`container ${c.name} is not on a bridge network (--network none, host or container:): it can't be connected to one`);
+    if (net.networks.some((n) => n.name === network.name)) throw failedPrecondition(`endpoint with name ${c.name} already exists in network ${network.name}`);
+    if ((options.aliases?.length ?? 0) > 0 && network.name === 'bridge') throw invalidArgument('network-scoped aliases are only supported for user-defined networks');
+    const want = { name: network.name, aliases: options.aliases ?? [], ...(options.ip ? { ip: options.ip } : {}) };
+    if ((await this.states.status(c)).Running) {
+      this.networking.connect(c, network, want);
+      if (network.name !== 'bridge') useResolver(c, network.gateway);
+    }
+    this.saveNet(c, { ...net, networks: [...net.networks, want] });
+  }
+
+  /** `network disconnect`: the reverse of `connect`. @throws failed-precondition when it isn't connected. */
+  async disconnect(c: Container, networkRef: string): Promise<void> {
+    const network = this.networking.store.find(networkRef);
+    const net = c.stored.net;
+    if (net === undefined || !net.networks.some((n) => n.name === network.name)) throw failedPrecondition(`container ${c.id} is not connected to network ${network.name}`);
+    if ((await this.states.status(c)).Running) this.networking.disconnect(c, network);
+    this.saveNet(c, { ...net, networks: net.networks.filter((n) => n.name !== network.name) });
+  }
+
+  private saveNet(c: Container, net: ContainerNetworkSpec): void {
+    const stored = { ...c.stored, net };
+    inTransaction(this.options.db, () => this.records.setConfig(c.id, JSON.stringify(stored)));
+    c.stored = stored;
   }
 
   // ---------- lifecycle ----------

@@ -21,6 +21,7 @@ import { randomHexId } from '../internal/index.ts';
 import {
   buildSpec, checkDuplicateTargets, parseSignal, toRuntimeMount, type ImageRunConfig, type MountRequest, type RunOptions,
 } from '../runtime/index.ts';
+import { publishAll, type ContainerNetworkSpec } from '../network/index.ts';
 import { toContainer, type Container } from './container.ts';
 import { buildStoredContainer, type HostSettings, type MountPoint } from './container-config.ts';
 import { writeInitLayer } from './init-layer.ts';
@@ -44,6 +45,12 @@ export interface CreateRequest {
   openStdin?: boolean;
   attach?: boolean;
   host: HostSettings;
+  /** The bridge networks it joins, with its published ports (absent: none, host). */
+  net?: ContainerNetworkSpec;
+  /** `-P`: the image's EXPOSEd ports too, to ephemeral host ports. */
+  publishAll?: boolean;
+  /** `--network container:ID`: that container's ID. */
+  netContainer?: string;
 }
 
 export interface ContainerCreatorOptions {
@@ -165,8 +172,16 @@ export class ContainerCreator {
     const { mounts, prepared } = resolveMounts(plan, volumes);
     traceMark('create: mounts planned');
 
+    let net = request.net;
+    if (net !== undefined && request.publishAll) {
+      const bindings = structuredClone(net.portBindings);
+      publishAll(Object.keys(image.ExposedPorts ?? {}), bindings);
+      net = { ...net, portBindings: bindings };
+    }
     const stored = buildStoredContainer({
       id, imageRef: request.imageRef, image, run: { ...request.run, tty: request.run.tty === true }, mounts,
+      ...(net ? { net } : {}),
+      ...(request.netContainer ? { netContainer: request.netContainer } : {}),
       host: { ...request.host, Runtime: runtimeName }, driver: snapshotter.driver, copyPending: plan.copyPending,
       ...(request.labels ? { labels: request.labels } : {}),
       ...(request.stopSignal !== undefined ? { stopSignal: request.stopSignal } : {}),

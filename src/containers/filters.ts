@@ -9,8 +9,9 @@ import { invalidArgument } from '../errdefs/index.ts';
 import { matchesLabelFilters, parseTimestampFilter } from '../oci/index.ts';
 import type { Container } from './container.ts';
 import type { ContainerListing } from './status-reader.ts';
+import { networkNames, networkStatusOf } from './network-view.ts';
 
-/** The keys `ps` takes (docker's; `expose`, `health`, `isolation` and `publish` match everything here). */
+/** The keys `ps` takes (docker's; `health` and `isolation` match everything here). */
 export const PS_FILTERS: readonly string[] = [
   'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'label!', 'name', 'network', 'publish', 'since', 'status', 'volume',
 ];
@@ -37,6 +38,21 @@ export interface ContainerFilterOptions {
  * @throws invalid-argument `Invalid filter 'key'` for a key the command doesn't take, a bad
  *   status or `until` value; not-found for a `before`/`since` container that doesn't exist.
  */
+/** `80`, `80/udp` or `8000-8080/tcp` against ports such as `80/tcp` (docker's publish= and expose=). */
+function portMatches(filter: string, ports: string[]): boolean {
+  const [range = '', proto = 'tcp'] = filter.split('/');
+  const [lo, hi = lo] = range.split('-').map(Number);
+  return ports.some((p) => {
+    const [port = '', pproto = 'tcp'] = p.split('/');
+    return pproto === proto && Number(port) >= (lo ?? NaN) && Number(port) <= (hi ?? NaN);
+  });
+}
+
+/** The container ports a running container publishes (`80/tcp`). */
+function publishedPorts(c: Container, running: boolean): string[] {
+  return (running ? networkStatusOf(c)?.ports ?? [] : []).map((p) => `${p.containerPort}/${p.protocol}`);
+}
+
 export function containerFilter(filters: Map<string, string[]>, options: ContainerFilterOptions): (rows: ContainerListing[]) => ContainerListing[] {
   for (const key of filters.keys()) if (!options.accepted.includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
   for (const s of filters.get('status') ?? []) if (!STATES.includes(s)) throw invalidArgument(`Invalid filter 'status=${s}'`);
@@ -61,7 +77,9 @@ export function containerFilter(filters: Map<string, string[]>, options: Contain
       if (!any('ancestor', (v) => v === c.imageId || v === c.stored.imageRef)) return false;
       if (ancestors.length > 0 && !ancestors.some((a) => a === c.imageId || a === c.stored.imageRef)) return false;
       if (!any('volume', (v) => c.stored.mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
-      if (!any('network', (v) => v === (c.stored.run.network === 'host' ? 'host' : 'none'))) return false;
+      if (!any('network', (v) => networkNames(c).includes(v))) return false;
+      if (!any('publish', (v) => portMatches(v, publishedPorts(c, status.Running)))) return false;
+      if (!any('expose', (v) => portMatches(v, [...Object.keys(c.stored.config.ExposedPorts ?? {}), ...publishedPorts(c, status.Running)]))) return false;
       if (!any('is-task', (v) => v === 'false')) return false;
       if (before.some((b) => i <= b)) return false;
       if (since.some((s) => i >= s)) return false;

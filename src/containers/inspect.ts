@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Snapshotter } from '../snapshots/index.ts';
 import { rootfsDir, type Container } from './container.ts';
 import type { ContainerStatus } from './state.ts';
+import { networkSettings } from './network-view.ts';
 import { goMap, withGoMaps } from '../oci/index.ts';
 
 /** The fields of a container's Config that are maps in docker's types. */
@@ -32,6 +33,11 @@ export interface ContainerInspectInput {
   sizes?: { rw: number; rootFs: number };
 }
 
+/** Go marshals a map with its keys sorted. */
+function sortedPortBindings(b: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(b).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
 function hostConfigOf(c: Container): Record<string, unknown> {
   const run = c.stored.run;
   const h = c.stored.host;
@@ -41,7 +47,7 @@ function hostConfigOf(c: Container): Record<string, unknown> {
     ContainerIDFile: '',
     LogConfig: { Type: 'json-file', Config: {} },
     NetworkMode: h.NetworkMode,
-    PortBindings: {},
+    PortBindings: sortedPortBindings(h.PortBindings ?? {}),
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: h.AutoRemove,
     VolumeDriver: '',
@@ -61,7 +67,7 @@ function hostConfigOf(c: Container): Record<string, unknown> {
     OomScoreAdj: run.oomScoreAdj ?? 0,
     PidMode: '',
     Privileged: privileged,
-    PublishAllPorts: false,
+    PublishAllPorts: h.PublishAllPorts === true,
     ReadonlyRootfs: run.readOnly === true,
     SecurityOpt: h.SecurityOpt,
     ...(h.Tmpfs ? { Tmpfs: goMap(h.Tmpfs) } : {}),
@@ -168,31 +174,6 @@ export function inspectContainer(c: Container, input: ContainerInspectInput): Re
     Propagation: m.Propagation,
   }));
   out['Config'] = withGoMaps(c.stored.config, CONFIG_MAPS);
-  const network = c.stored.run.network === 'host' ? 'host' : 'none';
-  out['NetworkSettings'] = {
-    Bridge: '',
-    SandboxID: '',
-    HairpinMode: false,
-    LinkLocalIPv6Address: '',
-    LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SandboxKey: '',
-    SecondaryIPAddresses: null,
-    SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    MacAddress: '',
-    Networks: {
-      [network]: {
-        IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
-        IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
-      },
-    },
-  };
+  out['NetworkSettings'] = networkSettings(c, status.Running);
   return out;
 }

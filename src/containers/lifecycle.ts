@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { failedPrecondition, internal } from '../errdefs/index.ts';
 import { inTransaction, type ContainerRecords, type Database } from '../metadata/index.ts';
 import { unmountAll } from '../mount/index.ts';
+import { asNetworkAttachError, type ContainerNetworking } from '../network/index.ts';
 import {
   createBundle, findExecutable, oomCounterFile, parseSignal, processStartTime, startContainer,
   type OciRuntime, type RunOptions, type StartContainerOptions, type StartedContainer,
@@ -25,6 +26,7 @@ import type { StoredContainer } from './container-config.ts';
 import type { ContainerLookup } from './lookup.ts';
 import type { ContainerRemoval } from './removal.ts';
 import type { ContainerRootfs } from './rootfs.ts';
+import { networkStatusOf } from './network-view.ts';
 import { runtimeMounts } from './runtime-mounts.ts';
 import { signalContainer, type ContainerRuntimes } from './runtimes.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
@@ -57,6 +59,7 @@ export interface ContainerLifecycleOptions {
   locks: WorkLocks;
   rootfs: ContainerRootfs;
   removal: ContainerRemoval;
+  networking: ContainerNetworking;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -106,6 +109,7 @@ export class ContainerLifecycle {
     runtimes.launcher(c.stored.host.Runtime);
     await locks.take(c, 'start');
     let started: StartedContainer | undefined;
+    let networked = false;
     try {
       await this.waitSupervisorGone(c);
       traceMark('start: state read, lock taken');
@@ -120,6 +124,21 @@ export class ContainerLifecycle {
       const run = c.stored.run;
       const options: RunOptions = { ...run, id: c.id, mounts, tty: run.tty === true };
       if (request.consoleSize) options.consoleSize = request.consoleSize;
+      if (c.stored.net !== undefined) {
+        networked = true;
+        const net = await this.options.networking.attach({ id: c.id, name: c.name, dir: c.dir, spec: c.stored.net });
+        traceMark('start: network set up');
+        options.netnsPath = net.netns;
+        options.ownHosts = net.networks.slice(0, 1).map((n) => ({ ip: n.ip, name: c.stored.config.Hostname }));
+        const dns = net.networks.filter((n) => n.dns).map((n) => n.gateway);
+        if (dns.length > 0) options.resolvers = dns;
+      }
+      if (c.stored.netContainer !== undefined) Object.assign(options, await this.sharedNetwork(c.stored.netContainer));
+      // `--add-host NAME:host-gateway`: the host as the container reaches it (docker's default bridge gateway).
+      if (options.extraHosts?.some((h) => h.ip === 'host-gateway')) {
+        const gateway = this.options.networking.store.find('bridge').gateway;
+        options.extraHosts = options.extraHosts.map((h) => (h.ip === 'host-gateway' ? { ...h, ip: gateway } : h));
+      }
       const runtime = this.runtimeOf(c);
       const bundle = createBundle({ bundleDir: c.dir, rootfs, image: c.stored.image, options, host: runtimes.host, runtime });
       traceMark('start: bundle written');
@@ -131,6 +150,8 @@ export class ContainerLifecycle {
       else {
         const umount = findExecutable('umount');
         if (umount !== undefined) exitHook = [umount, rootfs];
+        // The network goes first: the supervisor's hook tears it down, then unmounts.
+        if (networked) exitHook = this.options.networking.exitHook(c.id, c.dir, exitHook ?? []);
       }
       traceMark('start: launching the supervisor');
       started = await startContainer({
@@ -146,12 +167,27 @@ export class ContainerLifecycle {
     } finally {
       locks.release(c);
       if (started === undefined) {
-        // Nothing runs: don't leave the layers mounted.
+        // Nothing runs: don't leave the layers mounted nor the network set up.
+        if (networked) this.options.networking.detach(c.id, c.dir);
         try {
           unmountAll(rootfsDir(c));
         } catch { /* the next look retries */ }
       }
     }
+  }
+
+  /**
+   * `--network container:ID`: the namespace of that container's process, and its address
+   * for /etc/hosts.
+   * @throws failed-precondition when it is gone or doesn't run, as docker's daemon says.
+   */
+  private async sharedNetwork(id: string): Promise<Pick<RunOptions, 'netnsPath' | 'ownHosts'>> {
+    const other = this.options.lookup.lookup(id);
+    if (other === undefined) throw asNetworkAttachError(failedPrecondition(`No such container: ${id}`));
+    const status = await this.options.states.status(other);
+    if (!status.Running || status.Pid <= 0) throw asNetworkAttachError(failedPrecondition(`cannot join network namespace of a non running container: ${id}`));
+    const net = networkStatusOf(other)?.networks[0];
+    return { netnsPath: `/proc/${status.Pid}/ns/net`, ...(net ? { ownHosts: [{ ip: net.ip, name: other.stored.config.Hostname }] } : {}) };
   }
 
   /** After an attached container exited: unmount its layers, and remove it with `--rm`. */

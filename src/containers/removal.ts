@@ -17,6 +17,7 @@ import { removingInTransaction } from './removing-dir.ts';
 import { containerFilter, PRUNE_FILTERS } from './filters.ts';
 import type { ContainerLookup } from './lookup.ts';
 import { signalContainer, type ContainerRuntimes } from './runtimes.ts';
+import type { ContainerNetworking } from '../network/index.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
 import { traceMark } from './trace.ts';
 import type { VolumeStore } from './volumes.ts';
@@ -31,6 +32,7 @@ export interface ContainerRemovalOptions {
   runtimes: ContainerRuntimes;
   states: ContainerStatusReader;
   locks: WorkLocks;
+  networking: ContainerNetworking;
 }
 
 export class ContainerRemoval {
@@ -71,6 +73,7 @@ export class ContainerRemoval {
     }
     // A supervisor that records a clean exit deletes the runtime's state itself.
     if (status.supervised || status.Error !== '' || !existsSync(join(c.dir, 'state.json'))) await runtime.delete(c.id, { force: true });
+    if (this.options.networking.attached(c.dir)) this.options.networking.detach(c.id, c.dir);
     unmountAll(rootfsDir(c));
     snapshotter.remove(c.id);
     traceMark('rm: writable layer removed');

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isMountPoint, mountPoints, unmountAll } from '../mount/index.ts';
+import type { ContainerNetworking } from '../network/index.ts';
 import { ZERO_TIME, type ReconciledState } from '../runtime/index.ts';
 import { cgroupsPath, rootfsDir, type Container } from './container.ts';
 import type { ContainerLookup } from './lookup.ts';
@@ -28,6 +29,7 @@ export class ContainerStatusReader {
     private readonly lookup: ContainerLookup,
     private readonly locks: WorkLocks,
     private readonly runtimes: ContainerRuntimes,
+    private readonly networking?: ContainerNetworking,
   ) {}
 
   /**
@@ -46,6 +48,12 @@ export class ContainerStatusReader {
     const running = rt.status === 'running' || rt.status === 'starting';
     if (row.lockPid !== 0 && !live) this.locks.dropDead(c);
     if (!running && !live) {
+      // A network its supervisor could not tear down (killed), or whose addresses it could not give back.
+      if (this.networking?.attached(c.dir)) {
+        try {
+          this.networking.detach(c.id, c.dir);
+        } catch { /* the next look tries again */ }
+      }
       const rootfs = rootfsDir(c);
       if (mounted === undefined ? isMountPoint(rootfs) : mounted.has(rootfs)) {
         try {
@@ -65,6 +73,15 @@ export class ContainerStatusReader {
    */
   mountLeftOver(c: Container, mounted: Set<string>): boolean {
     return mounted.has(rootfsDir(c)) && !lockLive(c.row) && !this.statusSync(c).Running;
+  }
+
+  /**
+   * Whether the container's network is still set up (or half set up) although it doesn't
+   * run and no live command works on it (its supervisor was killed, or the host rebooted):
+   * what `status` tears down. Changes nothing (`system check` asks).
+   */
+  networkLeftOver(c: Container): boolean {
+    return this.networking?.attached(c.dir) === true && !lockLive(c.row) && !this.statusSync(c).Running;
   }
 
   /**

@@ -48,13 +48,29 @@ async function mountedLeftOver(engine: Engine): Promise<Container[]> {
   return containers.all().filter((c) => containers.mountLeftOver(c, mounted));
 }
 
+/** Containers whose network is still set up though they don't run (their supervisor was killed, or the host rebooted). */
+async function networkLeftOver(engine: Engine): Promise<Container[]> {
+  if (!existsSync(join(engine.root, 'netns')) && !existsSync(join(engine.root, 'netavark'))) return [];
+  const containers = await engine.containers();
+  return containers.all().filter((c) => containers.networkLeftOver(c));
+}
+
+function networkLeftover(c: Container): Leftover {
+  return { what: `network of container ${c.id.slice(0, 12)}`, why: 'its container does not run (its supervisor was killed, or the host restarted)' };
+}
+
 export async function findContainerLeftovers(engine: Engine): Promise<Leftover[]> {
-  return [...(await mountedLeftOver(engine)).map((c) => mountLeftover(engine, c)), ...asideDirs(engine).map(asideLeftover)];
+  return [
+    ...(await mountedLeftOver(engine)).map((c) => mountLeftover(engine, c)),
+    ...(await networkLeftOver(engine)).map(networkLeftover),
+    ...asideDirs(engine).map(asideLeftover),
+  ];
 }
 
 /** Removes (or puts back) what `findContainerLeftovers` lists; returns what it dealt with. */
 export async function removeContainerLeftovers(engine: Engine): Promise<Leftover[]> {
   const done: Leftover[] = [];
+  const unnetworked = await networkLeftOver(engine);
   const stale = await mountedLeftOver(engine);
   if (stale.length > 0) {
     const containers = await engine.containers();
@@ -63,6 +79,14 @@ export async function removeContainerLeftovers(engine: Engine): Promise<Leftover
     for (const c of stale) await containers.status(c);
     const still = new Set(mountPoints());
     done.push(...leftovers.filter((_, i) => !still.has(rootfsDir(stale[i] as Container))));
+  }
+  if (unnetworked.length > 0) {
+    const containers = await engine.containers();
+    // Looking at a container that doesn't run tears its network down.
+    for (const c of unnetworked) {
+      await containers.status(c);
+      if (!containers.networkLeftOver(c)) done.push(networkLeftover(c));
+    }
   }
   for (const a of asideDirs(engine)) {
     if (a.recorded) putBack(join(engine.root, a.home), a);

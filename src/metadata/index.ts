@@ -5,5 +5,6 @@ export { RESERVE_BYTES, RESERVE_FILE } from './disk-reserve.ts';
 export * from './image-records.ts';
 export * from './layer-records.ts';
 export * from './lease-records.ts';
+export * from './network-records.ts';
 export { SCHEMA_VERSION } from './schema.ts';
 export * from './snapshot-records.ts';

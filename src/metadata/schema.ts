@@ -19,6 +19,9 @@
  *   containers      one row per container: name, image, layer stack, config JSON, work lock
  *   volumes         named and anonymous volumes (data in <root>/volumes/<name>/_data)
  *   └─ container_volumes  which container mounts which volume where
+ *   networks        docker's networks: bridge (the default one and user-defined), host, none
+ *   ├─ network_endpoints  the address a running container holds on a network
+ *   └─ published_ports    the host ports a running container's published ports hold
  *
  * `PRAGMA user_version` holds the schema version; MIGRATIONS[i] takes the schema from
  * version i to i+1. Later issues add their tables (snapshots, containers, volumes, build
@@ -184,6 +187,42 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (container_id, destination)
   ) STRICT;
   CREATE INDEX container_volumes_by_volume ON container_volumes(volume);
+  `,
+  // 5 → 6: networks, the addresses and host ports running containers hold on them. An
+  // endpoint or port row is taken at start in one transaction (so parallel starts never
+  // share one) and given back when the container's network is torn down.
+  `
+  CREATE TABLE networks (
+    id         TEXT PRIMARY KEY,                 -- 64 hex characters
+    name       TEXT NOT NULL UNIQUE,
+    driver     TEXT NOT NULL,                    -- 'bridge' | 'host' | 'null'
+    subnet     TEXT NOT NULL,                    -- IPv4 CIDR, '' for host and none
+    gateway    TEXT NOT NULL,
+    ip_range   TEXT NOT NULL,                    -- '' = the whole subnet
+    internal   INTEGER NOT NULL,
+    bridge     TEXT NOT NULL,                    -- the Linux bridge's name, '' for host and none
+    labels     TEXT NOT NULL,                    -- JSON object
+    options    TEXT NOT NULL,                    -- JSON object (-o)
+    created    TEXT NOT NULL                     -- RFC 3339 Nano
+  ) STRICT;
+
+  CREATE TABLE network_endpoints (
+    network_id   TEXT NOT NULL REFERENCES networks(id),
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    ip           TEXT NOT NULL,
+    PRIMARY KEY (network_id, ip),
+    UNIQUE (network_id, container_id)
+  ) STRICT;
+  CREATE INDEX network_endpoints_by_container ON network_endpoints(container_id);
+
+  CREATE TABLE published_ports (
+    host_ip      TEXT NOT NULL,                  -- '' = every address of the host
+    host_port    INTEGER NOT NULL,
+    protocol     TEXT NOT NULL,                  -- 'tcp' | 'udp'
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    PRIMARY KEY (host_ip, host_port, protocol)
+  ) STRICT;
+  CREATE INDEX published_ports_by_container ON published_ports(container_id);
   `,
 ];
 

@@ -70,9 +70,9 @@ export function createBundle(input: BundleInput): Bundle {
   });
   const network = options.network === 'host' ? 'host' : 'none';
   writeFileAtomic(etcFiles.hostname, hostnameFileContent(result.hostname), NOT_DURABLE);
-  writeFileAtomic(etcFiles.hosts, hostsFileContent({ network, hostHosts: host.hostsFile, extraHosts: options.extraHosts ?? [] }), NOT_DURABLE);
+  writeFileAtomic(etcFiles.hosts, hostsFileContent({ network, hostHosts: host.hostsFile, extraHosts: [...(options.extraHosts ?? []), ...(options.ownHosts ?? [])] }), NOT_DURABLE);
   writeFileAtomic(etcFiles.resolvConf, resolvConfContent({
-    network, hostResolvConf: host.resolvConf, dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [],
+    network, hostResolvConf: host.resolvConf, resolvers: options.resolvers ?? [], dns: options.dns ?? [], dnsSearch: options.dnsSearch ?? [], dnsOptions: options.dnsOptions ?? [],
   }), NOT_DURABLE);
   if (options.workdir !== undefined || (input.image?.WorkingDir ?? '') !== '') mkdirInRootfs(rootfs, result.cwd);
   const configPath = join(bundleDir, 'config.json');

@@ -55,6 +55,8 @@ function field(lines: string[], word: string): string[] {
 export function resolvConfContent(input: {
   network: 'none' | 'host';
   hostResolvConf: string;
+  /** Nameservers replacing the host's (a user network's DNS server). */
+  resolvers?: string[];
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
@@ -62,7 +64,10 @@ export function resolvConfContent(input: {
   const custom = (input.dns?.length ?? 0) > 0 || (input.dnsSearch?.length ?? 0) > 0 || (input.dnsOptions?.length ?? 0) > 0;
   if (input.network === 'host' && !custom) return input.hostResolvConf;
   const lines = input.hostResolvConf.split('\n');
-  const kept = input.network === 'host' ? lines : lines.filter((l) => !LOCALHOST_NS.test(l) && !IPV6_NS.test(l));
+  let kept = input.network === 'host' ? lines : lines.filter((l) => !LOCALHOST_NS.test(l) && !IPV6_NS.test(l));
+  if ((input.resolvers?.length ?? 0) > 0) {
+    kept = [...input.resolvers!.map((r) => `nameserver ${r}`), ...kept.filter((l) => !/^\s*nameserver\s/.test(l))];
+  }
   if (custom) {
     const nameservers = input.dns?.length ? input.dns : field(kept, 'nameserver');
     const search = input.dnsSearch?.length ? input.dnsSearch.filter((s) => s !== '.') : field(kept, 'search');

@@ -71,10 +71,16 @@ export interface RunOptions {
   /** Initial terminal size for `-t` (rows × columns of the caller's terminal). */
   consoleSize?: { height: number; width: number };
   /**
-   * `--network`: `none` (a fresh network namespace with only `lo`, strata's default since it
-   * has no bridge) or `host`. `bridge`/`default` are accepted as `none`; see README.
+   * `host` shares the host's network namespace; `none` is a namespace of the container's own:
+   * a new one with only `lo`, or `netnsPath` (a bridge network's, another container's).
    */
   network?: 'none' | 'host';
+  /** A network namespace to join (a bridge network's, or another container's) instead of a new one. */
+  netnsPath?: string;
+  /** The container's own addresses, as /etc/hosts lines after the defaults (`172.17.0.2 <hostname>`). */
+  ownHosts?: Array<{ name: string; ip: string }>;
+  /** Nameservers that replace the host's in resolv.conf (a user network's DNS at its gateway). */
+  resolvers?: string[];
   /** `--add-host name:ip` as records. */
   extraHosts?: Array<{ name: string; ip: string }>;
   /** `--dns`, `--dns-search`, `--dns-option`. */

@@ -7,8 +7,9 @@
  * in as values. `bundle.ts` does the I/O around it.
  *
  * Where strata differs from docker on purpose:
- * - networking: no bridge. `--network none` (the default) is a new network namespace with
- *   only `lo`; `--network host` shares the host's. `bridge`/`default` mean `none`.
+ * - networking: the container joins the namespace `netnsPath` names (its bridge network's,
+ *   made and set up by network/, or another container's); without one, `none` is a new
+ *   namespace with only `lo` and `host` shares the host's.
  * - seccomp: strata's own deny-list profile (see seccomp.ts), not docker's allow-list.
  * - no time namespace (runc 1.1 has none) and no AppArmor/SELinux labels.
  * - masked paths: moby's current list, a superset of docker 20.10's.
@@ -196,7 +197,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   }
 
   const namespaces: RuntimeSpec['linux']['namespaces'] = [{ type: 'mount' }];
-  if (!isHostNetwork(options)) namespaces.push({ type: 'network' });
+  if (!isHostNetwork(options)) namespaces.push(options.netnsPath ? { type: 'network', path: options.netnsPath } : { type: 'network' });
   namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
   if (host.cgroupVersion === 2) namespaces.push({ type: 'cgroup' });
 

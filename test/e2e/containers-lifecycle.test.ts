@@ -238,7 +238,7 @@ test('bad input: a clear error, exit 125 for run, and nothing changes', () => {
     [['run', '--stop-signal', 'NOPE', BUSYBOX, 'true'], /Invalid signal: NOPE/, 125],
     [['run', '-v', '/tmp:/x', '-v', '/tmp:/x', BUSYBOX, 'true'], /Duplicate mount point: \/x/, 125],
     [['run', '--network', 'mynet', BUSYBOX, 'true'], /network mynet not found/, 125],
-    [['run', '-p', '80:80', BUSYBOX, 'true'], /publishing ports needs a bridge network/, 125],
+    [['run', '-p', '80/sctp', BUSYBOX, 'true'], /invalid -p 80\/sctp: invalid proto "sctp"/, 125],
     [['run', '--ulimit', 'bogus=1', BUSYBOX, 'true'], /^Error: invalid argument "bogus=1" for "--ulimit" flag: invalid ulimit type: bogus\n/, 125],
     [['create', '--ulimit', 'nofile=10:5', BUSYBOX], /^Error: invalid argument "nofile=10:5" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 10 > 5\n/, 125],
     [['run', '--ulimit', 'nofile=abc', BUSYBOX, 'true'], /^Error: invalid argument "nofile=abc" for "--ulimit" flag: strconv\.ParseInt: parsing "abc": invalid syntax\n/, 125],

@@ -9,6 +9,7 @@ import { fromSystemError, invalidArgument, isStrataError, notFound, unimplemente
 import { formatReference, parseReference, withDefaultTag, type Digest } from '../../oci/index.ts';
 import { traceMark, type Container, type ContainerManager, type CreateRequest, type HostSettings } from '../../containers/index.ts';
 import type { Engine } from '../../engine/index.ts';
+import { isNetworkAttachError, parsePublish, type ContainerNetworkSpec, type NetworkStore, type PortBindings } from '../../network/index.ts';
 import {
   collectRunEnv, ContainerStartError, parseMountFlag, parseNanoCpus, parseRamBytes, parseSignal, parseTmpfsFlag, parseUlimit, parseVolumeFlag, ulimitsByName,
   type BindRequest, type MountRequest, type RunOptions, type Ulimit,
@@ -62,15 +63,51 @@ function sizeFlag(o: Options, k: string): number | undefined {
   }
 }
 
-function networkOf(o: Options): { network: 'none' | 'host'; mode: string } {
+/**
+ * `--network` and what goes with it: `none` and `host` as before; `bridge` (the default, as
+ * docker's) or a user-defined network's name or ID joins that bridge network, with `-p`,
+ * `-P`, `--ip`, `--network-alias` and `--mac-address`.
+ */
+function networkOf(o: Options, networks: NetworkStore, containers: ContainerManager): { network: 'none' | 'host'; mode: string; net?: ContainerNetworkSpec; netContainer?: string; bindings: PortBindings } {
   const given = str(o, 'network') ?? str(o, 'net') ?? '';
+  const bindings: PortBindings = {};
+  for (const p of list(o, 'publish')) parsePublish(p, bindings);
+  const publishing = Object.keys(bindings).length > 0 || o['publish-all'] === true;
+  const bridgeOnly = (mode: string): void => {
+    for (const flag of ['ip', 'mac-address']) if (str(o, flag)) throw invalidArgument(`--${flag} needs a bridge network: it has no effect with --network ${mode}`);
+    if (list(o, 'network-alias').length > 0) throw invalidArgument(`network-scoped aliases are only supported for user-defined networks`);
+  };
   switch (given) {
-    case '': return { network: 'none', mode: 'default' };
-    case 'default': case 'bridge': case 'none': return { network: 'none', mode: given };
-    case 'host': return { network: 'host', mode: 'host' };
-    default:
-      if (given.startsWith('container:')) throw unimplemented(`--network ${given}: joining another container's network is not supported`);
-      throw notFound(`network ${given} not found`, { hint: 'strata has no networks to create: use --network none (loopback only, the default) or --network host' });
+    case 'none':
+      bridgeOnly(given);
+      if (publishing) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+      return { network: 'none', mode: given, bindings: {} };
+    case 'host':
+      bridgeOnly(given);
+      if (publishing) process.stderr.write('WARNING: Published ports are discarded when using host network mode\n');
+      return { network: 'host', mode: 'host', bindings: {} };
+    default: {
+      if (given.startsWith('container:')) {
+        bridgeOnly(given);
+        if (publishing) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+        for (const flag of ['hostname', 'dns'] as const) if (o[flag] !== undefined && (o[flag] as string | string[]).length > 0) throw invalidArgument(`conflicting options: ${flag} and the network mode`);
+        const other = containers.find(given.slice('container:'.length));
+        return { network: 'none', mode: `container:${other.id}`, netContainer: other.id, bindings: {} };
+      }
+      const name = given === '' || given === 'default' ? 'bridge' : networks.find(given).name;
+      if (name === 'host' || name === 'none') return networkOf({ ...o, network: name }, networks, containers);
+      const aliases = list(o, 'network-alias');
+      if (aliases.length > 0 && name === 'bridge') throw invalidArgument('network-scoped aliases are only supported for user-defined networks');
+      const mac = str(o, 'mac-address');
+      if (mac && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalidArgument(`invalid argument "${mac}" for "--mac-address" flag: ${mac} is not a valid mac address`);
+      const ip = str(o, 'ip');
+      if (ip && name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
+      const net: ContainerNetworkSpec = {
+        networks: [{ name, aliases, ...(ip ? { ip } : {}), ...(mac ? { mac: mac.toLowerCase() } : {}) }],
+        portBindings: bindings,
+      };
+      return { network: 'none', mode: given === '' ? 'default' : given, net, bindings };
+    }
   }
 }
 
@@ -147,9 +184,6 @@ function mountRecords(reqs: MountRequest[]): Array<Record<string, unknown>> {
  */
 async function createRequest(ctx: CliContext, engine: Engine, args: string[], o: Options, detach: boolean): Promise<CreateRequest> {
   const [imageArg, ...command] = args as [string, ...string[]];
-  if (list(o, 'publish').length > 0) {
-    throw unimplemented('publishing ports needs a bridge network, which strata does not have', { hint: 'use --network host to share the host\'s ports' });
-  }
   const restart = str(o, 'restart') ?? 'no';
   if (restart !== 'no' && restart !== '') {
     throw unimplemented(`--restart ${restart}: strata has no daemon to restart containers`, { hint: 'use --restart no (the default), or a service manager such as systemd' });
@@ -173,7 +207,8 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
   });
   const env = collectRunEnv({ envFiles, env: list(o, 'env') });
   const labels = { ...readLabelFiles(list(o, 'label-file')), ...keyValues(list(o, 'label'), 'label') };
-  const { network, mode } = networkOf(o);
+  const manager = await engine.containers();
+  const { network, mode, net, netContainer, bindings } = networkOf(o, manager.networking.store, manager);
   const parsedMounts = mountRequests(o);
   const mounts = [...parsedMounts.volumes, ...parsedMounts.mounts, ...parsedMounts.tmpfs];
   const cpus = str(o, 'cpus');
@@ -229,6 +264,8 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
     ...(parsedMounts.mounts.length > 0 ? { Mounts: mountRecords(parsedMounts.mounts) } : {}),
     SecurityOpt: list(o, 'security-opt').length > 0 ? list(o, 'security-opt') : null,
     ConsoleSize: tty && process.stdout.isTTY ? [process.stdout.rows ?? 0, process.stdout.columns ?? 0] : [0, 0],
+    PortBindings: bindings,
+    PublishAllPorts: o['publish-all'] === true,
   };
   const imageId = await resolveImage(ctx, engine, imageArg, str(o, 'pull') ?? 'missing', Boolean(o['quiet']));
   const stopTimeout = int(o, 'stop-timeout');
@@ -240,6 +277,9 @@ async function createRequest(ctx: CliContext, engine: Engine, args: string[], o:
     ...(stopTimeout !== undefined ? { stopTimeout } : {}),
     ...(interactive ? { openStdin: true } : {}),
     ...(!detach ? { attach: true } : {}),
+    ...(net ? { net } : {}),
+    ...(netContainer ? { netContainer } : {}),
+    ...(o['publish-all'] === true ? { publishAll: true } : {}),
   };
 }
 
@@ -344,7 +384,8 @@ export async function run(ctx: CliContext, args: string[], options: Options): Pr
       ? { removeCommand }
       : { attach: true, removeCommand, stdin: interactive, sigProxy: options['sig-proxy'] !== false, ...(size && options['tty'] ? { consoleSize: size } : {}) });
   } catch (err) {
-    if (request.host.AutoRemove) await containers.remove(c, { force: true, volumes: true }).catch(() => undefined);
+    // A container that can't join its network (a taken port) is not left behind, half-made.
+    if (request.host.AutoRemove || isNetworkAttachError(err)) await containers.remove(c, { force: true, volumes: true }).catch(() => undefined);
     return startFailed(ctx, err);
   }
   if (detach || started === undefined) {

@@ -12,6 +12,7 @@ import { commandLine } from '../../containers/container-config.ts';
 import { containerFilter, PS_FILTERS } from '../../containers/filters.ts';
 import { statusText } from '../../containers/state.ts';
 import type { Container, ContainerListing, ContainerManager } from '../../containers/index.ts';
+import { networkNames, portsText } from '../../containers/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
@@ -102,7 +103,7 @@ function psRow(containers: ContainerManager, images: ImageStore, r: ContainerLis
     },
     CreatedAt: () => goTimeString(toGoTime(created)),
     RunningFor: () => timeAgo(created, now),
-    Ports: () => '',
+    Ports: () => portsText(c, status.Running),
     State: () => status.Status,
     Status: () => statusText(status, now),
     Size: () => {
@@ -119,7 +120,7 @@ function psRow(containers: ContainerManager, images: ImageStore, r: ContainerLis
       return trunc ? ellipsis(name, 15) : name;
     }).join(','),
     LocalVolumes: () => String(c.stored.mounts.filter((m) => m.Type === 'volume').length),
-    Networks: () => (c.stored.run.network === 'host' ? 'host' : 'none'),
+    Networks: () => networkNames(c).join(','),
     Platform: () => 'linux',
   };
 }

@@ -78,6 +78,21 @@ export const columns = {
     },
     typeName: '*formatter.volumeContext',
   },
+  /** `docker network ls`. */
+  networks: {
+    defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
+    headers: {
+      ID: 'NETWORK ID',
+      Name: 'NAME',
+      Driver: 'DRIVER',
+      Scope: 'SCOPE',
+      IPv6: 'IPV6',
+      Internal: 'INTERNAL',
+      Labels: 'LABELS',
+      CreatedAt: 'CREATED AT',
+    },
+    typeName: '*formatter.networkContext',
+  },
   /** `docker system df` summary table. */
   diskUsage: {
     defaultFormat: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',

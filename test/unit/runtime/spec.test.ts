@@ -282,3 +282,15 @@ test('--security-opt values', () => {
   assert.deepEqual([s.linux.maskedPaths, s.linux.readonlyPaths], [[], []]);
   assert.equal(s.linux.seccomp?.defaultAction, 'SCMP_ACT_ERRNO');
 });
+
+test('a user network\'s resolver replaces the host\'s nameservers; search and options stay', () => {
+  const host = 'search corp.example\nnameserver 10.0.0.53\nnameserver 127.0.0.53\noptions ndots:2\n';
+  assert.equal(resolvConfContent({ network: 'none', hostResolvConf: host, resolvers: ['10.89.0.1'] }), 'nameserver 10.89.0.1\nsearch corp.example\noptions ndots:2\n');
+  assert.equal(resolvConfContent({ network: 'none', hostResolvConf: host, resolvers: ['10.89.0.1'], dns: ['1.1.1.1'] }), 'search corp.example\nnameserver 1.1.1.1\noptions ndots:2\n');
+});
+
+test('a network namespace path is joined instead of a new namespace made', () => {
+  const joined = spec({ netnsPath: '/var/lib/strata/netns/abc' }).spec;
+  assert.deepEqual(joined.linux.namespaces.find((n) => n.type === 'network'), { type: 'network', path: '/var/lib/strata/netns/abc' });
+  assert.deepEqual(spec({}).spec.linux.namespaces.find((n) => n.type === 'network'), { type: 'network' });
+});
