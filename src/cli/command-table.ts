@@ -287,6 +287,17 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/system.ts')).check,
   },
   {
+    paths: [['ui']],
+    usage: '[OPTIONS]',
+    description: 'Serve a local web app showing the store: images, layers, sharing, disk use',
+    exactArgs: 0,
+    options: [
+      { long: 'address', type: 'string', valueName: 'string', default: '127.0.0.1', description: 'IP address to listen on (loopback unless told otherwise)' },
+      { long: 'port', type: 'int', valueName: 'int', default: 0, description: 'Port to listen on (0: any free port)' },
+    ],
+    load: async () => (await import('./commands/ui.ts')).ui,
+  },
+  {
     paths: [['version']],
     usage: '[OPTIONS]',
     description: 'Show the strata version information',
