@@ -7,6 +7,8 @@ import { squarify } from './treemap.ts';
 
 /** At most this many layers get their own rectangle; the rest would be specks. */
 const TREEMAP_LAYERS = 150;
+/** Width over height of the treemap's box (style.css). */
+const TREEMAP_ASPECT = 3;
 
 export function DiskView({ generation }: { generation: number }) {
   const loaded = useJson<Disk>('/api/disk', generation);
@@ -17,7 +19,8 @@ export function DiskView({ generation }: { generation: number }) {
         {({ parts, layers }) => {
           const largest = Math.max(1, ...parts.map((p) => p.size));
           const shown = layers.filter((l) => l.size > 0).slice(0, TREEMAP_LAYERS);
-          const rects = squarify(shown.map((l) => l.size), { x: 0, y: 0, w: 100, h: 100 });
+          // Laid out in the box's own proportions (about 3:1), then given in percent.
+          const rects = squarify(shown.map((l) => l.size), { x: 0, y: 0, w: TREEMAP_ASPECT, h: 1 });
           return (
             <>
               <table class="df">
@@ -68,7 +71,7 @@ export function DiskView({ generation }: { generation: number }) {
                         class="tile"
                         href={href('layer', layer.chainId)}
                         title={`${layer.image}: ${layer.createdBy} (${humanSize(layer.size)})`}
-                        style={{ left: `${r.x}%`, top: `${r.y}%`, width: `${r.w}%`, height: `${r.h}%` }}
+                        style={{ left: `${(r.x / TREEMAP_ASPECT) * 100}%`, top: `${r.y * 100}%`, width: `${(r.w / TREEMAP_ASPECT) * 100}%`, height: `${r.h * 100}%` }}
                       >
                         <span>
                           {humanSize(layer.size)} {layer.image || shortId(layer.chainId)}
