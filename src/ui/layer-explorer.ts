@@ -6,6 +6,7 @@
 import type { Engine } from '../engine/index.ts';
 import { notFound } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
+import { listSnapshotLayer } from './snapshot-listing.ts';
 import { applyLayer, indexLayer, readLayerEntries, type LayerEntry, type LayerIndex, type VisibleTree } from './layer-tree.ts';
 
 const KEPT = 8;
@@ -56,7 +57,13 @@ export class LayerExplorer {
     return out;
   }
 
+  /** From the layer's own snapshot where it holds just that layer (overlay), else from its tar. */
   private entries(layer: { chainId: string; diffId: string }): Promise<LayerEntry[]> {
-    return this.listings.get(layer.chainId, async () => readLayerEntries(await this.engine.layerTar({ diffId: layer.diffId as Digest, chainId: layer.chainId as Digest })));
+    return this.listings.get(layer.chainId, async () => {
+      const { snapshotter } = this.engine;
+      const snapshot = snapshotter.stacksLayers ? snapshotter.stat(layer.chainId) : undefined;
+      if (snapshot?.kind === 'committed') return listSnapshotLayer(snapshotter.fsDir(snapshot));
+      return readLayerEntries(await this.engine.layerTar({ diffId: layer.diffId as Digest, chainId: layer.chainId as Digest }));
+    });
   }
 }
