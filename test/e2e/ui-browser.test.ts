@@ -85,10 +85,13 @@ before(async () => {
   build('ui/app:1', 'FROM ui/base:1\nENV MODE=one\nCOPY one.txt /app/\n', { 'one.txt': 'one\n' });
   build('ui/app:2', 'FROM ui/base:1\nCOPY two.txt /app/\n', { 'two.txt': 'two two\n' });
   build('ui/big:1', 'FROM scratch\nCOPY big/ /big/\n', bigContext());
+  strataOk(root, ['run', '--name', 'ui-c1', 'ui/base:1', '/bin/busybox', 'sh', '-c', 'echo hi > /hello && /bin/busybox rm /data/readme']);
   url = await startUi();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('dialog', (d) => void d.dismiss());
+  // Visiting the printed URL once sets the token's cookie for every test below.
+  await page.goto(url.href);
   console.log(`# screenshots: ${screens}`);
 });
 
@@ -99,6 +102,7 @@ after(async () => {
     server.kill('SIGINT');
     await exited;
   }
+  strataOk(root, ['rm', '-f', 'ui-c1']);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -118,9 +122,13 @@ test('without its token the server answers nothing but the login page', async ()
   // A page on a DNS name rebound to 127.0.0.1 sends its own Host: refused, token or not.
   const rebound = await rawGet(`/api/images`, { host: `attacker.example:${url.port}`, authorization: `token ${url.searchParams.get('token')}` });
   assert.equal(rebound.status, 403);
-  await page.goto(`${url.origin}/`);
-  assert.equal(await page.locator('table').count(), 0);
-  await shot('login');
+  const stranger = await browser.newContext();
+  const strangerPage = await stranger.newPage();
+  await strangerPage.goto(`${url.origin}/`);
+  await strangerPage.locator('input[name=token]').waitFor();
+  assert.equal(await strangerPage.locator('table').count(), 0);
+  await strangerPage.screenshot({ path: join(screens, 'login.png') });
+  await stranger.close();
 });
 
 test('the images table lists docker\'s columns with shared and unique sizes, and sorts', async () => {
@@ -243,4 +251,16 @@ test('sharing, disk and build cache views draw the store', async () => {
   await page.goto(`${url.origin}/#/build-cache`);
   await page.locator('table tbody tr', { hasText: 'COPY busybox' }).first().waitFor();
   await shot('build-cache');
+});
+
+test('a container\'s writable layer: its changes and size', async () => {
+  await page.goto(`${url.origin}/#/containers`);
+  const row = page.locator('tbody tr', { hasText: 'ui-c1' });
+  await row.waitFor();
+  assert.match(await row.innerText(), /\tui\/base:1\t.*\tExited \(0\) .*\t3B\tui-c1$/);
+  await row.locator('button').click();
+  await page.locator('.changes li').first().waitFor();
+  assert.deepEqual(await page.locator('.changes li').allInnerTexts(), ['C /data', 'D /data/readme', 'A /hello']);
+  assert.match(await page.locator('.changes h2').innerText(), /Writable layer of [0-9a-f]{12}: 3B$/);
+  await shot('containers');
 });
