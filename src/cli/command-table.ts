@@ -293,7 +293,7 @@ export const COMMANDS: CommandSpec[] = [
     exactArgs: 0,
     options: [
       { long: 'address', type: 'string', valueName: 'string', default: '127.0.0.1', description: 'IP address to listen on (loopback unless told otherwise)' },
-      { long: 'port', type: 'int', valueName: 'int', default: 0, description: 'Port to listen on (0: any free port)' },
+      { long: 'port', type: 'int', valueName: 'int', description: 'Port to listen on (any free port unless given)' },
     ],
     load: async () => (await import('./commands/ui.ts')).ui,
   },

@@ -10,7 +10,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1']);
 
 export const ui: CommandHandler = async (ctx, _args, options) => {
   const address = options['address'] as string;
-  const port = options['port'] as number;
+  const port = (options['port'] as number | undefined) ?? 0;
   if (isIP(address) === 0) throw invalidArgument(`invalid argument "${address}" for "--address" flag: not an IP address`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgument(`invalid argument "${port}" for "--port" flag: a port is 0 to 65535`);
   const engine = await ctx.engine();
