@@ -109,6 +109,11 @@ export interface TreeNode {
   size: number;
   /** A/C/D against the layers below; an opaque directory's hidden lower contents show as its D. */
   mark: FileMark;
+  /**
+   * Overwritten or deleted by a later layer of the image the explorer was opened from: the
+   * final image cannot see this copy. Always false without an image.
+   */
+  hidden: boolean;
   children: number;
   linkname: string;
 }

@@ -7,7 +7,7 @@ import type { Engine } from '../engine/index.ts';
 import { notFound } from '../errdefs/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { listSnapshotLayer } from './snapshot-listing.ts';
-import { applyLayer, indexLayer, readLayerEntries, type LayerEntry, type LayerIndex, type VisibleTree } from './layer-tree.ts';
+import { applyLayer, coverOf, indexLayer, readLayerEntries, type Cover, type LayerEntry, type LayerIndex, type VisibleTree } from './layer-tree.ts';
 
 const KEPT = 8;
 
@@ -31,6 +31,7 @@ class Recent<V> {
 export class LayerExplorer {
   private readonly listings = new Recent<LayerEntry[]>(KEPT * 4);
   private readonly indexes = new Recent<LayerIndex>(KEPT);
+  private readonly covers = new Recent<Cover>(KEPT);
 
   constructor(private readonly engine: Engine) {}
 
@@ -41,6 +42,25 @@ export class LayerExplorer {
       const below: VisibleTree = new Map();
       for (const lower of chain.slice(1).reverse()) applyLayer(below, await this.entries(lower));
       return indexLayer(await this.entries(chain[0] as { chainId: string; diffId: string }), below);
+    });
+  }
+
+  /**
+   * What the layers above `chainId` in image `imageId` do to its paths (for `hidden`).
+   * @throws not-found when the image has no such layer
+   */
+  cover(imageId: string, chainId: string): Promise<Cover> {
+    return this.covers.get(`${imageId} ${chainId}`, async () => {
+      const chains = this.engine.images.records.chainIds(imageId);
+      const at = chains.indexOf(chainId);
+      if (at < 0) throw notFound(`layer ${chainId} is not a layer of image ${imageId}`);
+      const upper = [];
+      for (const above of chains.slice(at + 1)) {
+        const row = this.engine.images.layers.get(above);
+        if (!row) throw notFound(`layer ${above} not found`);
+        upper.push(await this.entries(row));
+      }
+      return coverOf(upper);
     });
   }
 

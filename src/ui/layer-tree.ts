@@ -89,11 +89,11 @@ function nodeType(type: TarEntryType): TreeNode['type'] {
 /** The explorer's index of one layer, marked against `below` (the visible tree under it). */
 export function indexLayer(entries: readonly LayerEntry[], below: VisibleTree): LayerIndex {
   const nodes = new Map<string, TreeNode>();
-  const put = (path: string, init: Omit<TreeNode, 'name' | 'path' | 'children'>): void => {
+  const put = (path: string, init: Omit<TreeNode, 'name' | 'path' | 'children' | 'hidden'>): void => {
     for (let dir = posix.dirname(path); dir !== '/' && !nodes.has(dir); dir = posix.dirname(dir)) {
-      nodes.set(dir, { name: posix.basename(dir), path: dir, type: 'directory', size: 0, mark: has(below, dir) ? 'C' : 'A', children: 0, linkname: '' });
+      nodes.set(dir, { name: posix.basename(dir), path: dir, type: 'directory', size: 0, mark: has(below, dir) ? 'C' : 'A', hidden: false, children: 0, linkname: '' });
     }
-    nodes.set(path, { name: posix.basename(path), path, children: 0, ...init });
+    nodes.set(path, { name: posix.basename(path), path, children: 0, hidden: false, ...init });
   };
   let fileCount = 0;
   let totalSize = 0;
@@ -162,4 +162,48 @@ export function searchIndex(index: LayerIndex, query: string, limit: number): { 
     matches.push(node);
   }
   return { matches, truncated: false };
+}
+
+/**
+ * What the layers above one layer (in one image) do to its paths: `replaced` (a file, link or
+ * whiteout put there), `directory` (a directory put there: hides only a non-directory), or
+ * `opaque` (a directory that hides everything below it in lower layers).
+ */
+export type Cover = Map<string, 'replaced' | 'directory' | 'opaque'>;
+
+export function coverOf(upperLayers: readonly (readonly LayerEntry[])[]): Cover {
+  const cover: Cover = new Map();
+  for (const entries of upperLayers) {
+    for (const entry of entries) {
+      const dir = posix.dirname(entry.path);
+      const base = posix.basename(entry.path);
+      if (base === OPAQUE_WHITEOUT) {
+        if (cover.get(dir) !== 'replaced') cover.set(dir, 'opaque');
+      } else if (base.startsWith(WHITEOUT_PREFIX)) {
+        cover.set(posix.join(dir, base.slice(WHITEOUT_PREFIX.length)), 'replaced');
+      } else if (entry.type === 'directory') {
+        if (!cover.has(entry.path)) cover.set(entry.path, 'directory');
+      } else {
+        cover.set(entry.path, 'replaced');
+      }
+    }
+  }
+  return cover;
+}
+
+/** Whether the final image can no longer see `node` of this layer (a deletion never is). */
+export function isHidden(cover: Cover, node: TreeNode): boolean {
+  if (node.mark === 'D') return false;
+  const own = cover.get(node.path);
+  if (own === 'replaced' || (own === 'directory' && node.type !== 'directory')) return true;
+  for (let dir = posix.dirname(node.path); dir !== '/'; dir = posix.dirname(dir)) {
+    const above = cover.get(dir);
+    if (above === 'replaced' || above === 'opaque') return true;
+  }
+  return false;
+}
+
+/** `nodes` with `hidden` set against `cover` (copies: the index is shared by every image). */
+export function withHidden(nodes: readonly TreeNode[], cover: Cover | undefined): TreeNode[] {
+  return cover === undefined ? [...nodes] : nodes.map((n) => ({ ...n, hidden: isHidden(cover, n) }));
 }

@@ -12,7 +12,7 @@ import { cookieName, headerToken, hostAllowed, newToken, tokenMatches } from './
 import { noAnalysis, type AnalysisSource } from './analysis-slot.ts';
 import { loadAssets, type Asset } from './assets.ts';
 import { LayerExplorer } from './layer-explorer.ts';
-import { listDirectory, searchIndex } from './layer-tree.ts';
+import { listDirectory, searchIndex, withHidden } from './layer-tree.ts';
 import { StoreWatch } from './store-watch.ts';
 import { buildCacheRows, containerChanges, containerRows, diskView, imageDetail, imageRows, sharingView } from './store-views.ts';
 
@@ -99,13 +99,18 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (resource === 'build-cache' && parts.length === 1) return json(res, 200, buildCacheRows(engine));
     if (resource === 'layers' && parts.length === 3 && (sub === 'tree' || sub === 'search')) {
       const index = await explorer.index(id as string);
+      // Opened from an image: mark what its later layers overwrite or delete.
+      const image = query.get('image');
+      const imageId = image === null ? undefined : found(engine.images.lookup(image), `image ${image}`);
+      const cover = imageId === undefined ? undefined : await explorer.cover(imageId, id as string);
       if (sub === 'tree') {
         const dir = query.get('path') ?? '/';
-        return json(res, 200, { chainId: id, path: dir, entries: listDirectory(index, dir), fileCount: index.fileCount, totalSize: index.totalSize });
+        return json(res, 200, { chainId: id, path: dir, entries: withHidden(listDirectory(index, dir), cover), fileCount: index.fileCount, totalSize: index.totalSize });
       }
       const q = query.get('q') ?? '';
       if (q === '') throw new HttpError(400, 'search needs a query: ?q=TEXT');
-      return json(res, 200, { chainId: id, query: q, ...searchIndex(index, q, SEARCH_LIMIT) });
+      const result = searchIndex(index, q, SEARCH_LIMIT);
+      return json(res, 200, { chainId: id, query: q, matches: withHidden(result.matches, cover), truncated: result.truncated });
     }
     throw new HttpError(404, `no such endpoint: ${path}`);
   };

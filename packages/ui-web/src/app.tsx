@@ -38,7 +38,7 @@ export function App() {
       <main>
         {route.view === 'images' && <ImagesView generation={generation} />}
         {route.view === 'image' && <ImageView id={route.arg} generation={generation} />}
-        {route.view === 'layer' && <LayerView chainId={route.arg} generation={generation} />}
+        {route.view === 'layer' && <LayerView chainId={route.arg} image={route.arg2} generation={generation} />}
         {route.view === 'sharing' && <SharingView generation={generation} />}
         {route.view === 'disk' && <DiskView generation={generation} />}
         {route.view === 'containers' && <ContainersView generation={generation} />}

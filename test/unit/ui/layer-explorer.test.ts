@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Engine } from '../../../src/engine/index.ts';
 import type { Digest } from '../../../src/oci/index.ts';
 import { LayerExplorer } from '../../../src/ui/layer-explorer.ts';
-import { applyLayer, indexLayer, listDirectory, readLayerEntries, type VisibleTree } from '../../../src/ui/layer-tree.ts';
+import { applyLayer, indexLayer, isHidden, listDirectory, readLayerEntries, type VisibleTree } from '../../../src/ui/layer-tree.ts';
 import { listSnapshotLayer } from '../../../src/ui/snapshot-listing.ts';
 import { writeLayeredArchive } from '../../helpers/layered-archive.ts';
 import { strataOk } from '../../helpers/strata-cli.ts';
@@ -61,6 +61,14 @@ test('a layer read from its snapshot marks what its tar marks: whiteouts, opaque
     const index = await explorer.index(upper);
     assert.deepEqual(listDirectory(index, '/var/cache').map((n) => `${n.mark} ${n.name}`), ['D a', 'C b', 'A b2']);
     await assert.rejects(explorer.index('sha256:0000'), /layer sha256:0000 not found/);
+
+    // Seen from the image, the lower layer's copies the upper layer replaced are hidden.
+    const lowerIndex = await explorer.index(lower);
+    const cover = await explorer.cover(id, lower);
+    const hidden = [...lowerIndex.nodes.values()].filter((n) => isHidden(cover, n)).map((n) => n.path).sort();
+    assert.deepEqual(hidden, ['/etc/gone', '/etc/passwd', '/var/cache/a', '/var/cache/b']);
+    assert.equal((await explorer.cover(id, upper)).size, 0, 'nothing is above the top layer');
+    await assert.rejects(explorer.cover(id, 'sha256:0000'), /layer sha256:0000 is not a layer of image/);
   } finally {
     engine.close();
   }

@@ -10,7 +10,7 @@ function barHeight(size: number, largest: number): number {
   return 26 + Math.round((Math.log10(size + 1) / Math.log10(largest + 1)) * 70);
 }
 
-function Layer({ layer, largest, total }: { layer: StackLayer; largest: number; total: number }) {
+function Layer({ layer, largest, total, imageId }: { layer: StackLayer; largest: number; total: number; imageId: string }) {
   const shared = layer.sharedWith.length > 0;
   const share = total > 0 ? (layer.size / total) * 100 : 0;
   return (
@@ -20,7 +20,7 @@ function Layer({ layer, largest, total }: { layer: StackLayer; largest: number; 
         <span class="size">{humanSize(layer.size)}</span>
         <code class="instruction" title={layer.createdBy}>{layer.createdBy || '(no instruction recorded)'}</code>
         {layer.chainId !== null && (
-          <a class="explore" href={href('layer', layer.chainId)}>
+          <a class="explore" href={href('layer', layer.chainId, imageId)}>
             files
           </a>
         )}
@@ -90,7 +90,7 @@ export function ImageView({ id, generation }: { id: string; generation: number }
               <p class="muted">Base at the bottom; each history row with the bytes its layer stores (metadata-only rows are 0 B). Highlighted layers are shared with other images.</p>
               <ol class="stack" reversed>
                 {stack.map((layer, i) => (
-                  <Layer key={i} layer={layer} largest={largest} total={image.size} />
+                  <Layer key={i} layer={layer} largest={largest} total={image.size} imageId={image.id} />
                 ))}
               </ol>
               <h2>Analysis</h2>

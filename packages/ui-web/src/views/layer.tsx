@@ -6,15 +6,22 @@ import { Status } from './status.tsx';
 
 const MARK_TITLES = { A: 'added', C: 'changed (there in a lower layer)', D: 'deleted' } as const;
 
-function treeUrl(chainId: string, path: string): string {
-  return `/api/layers/${encodeURIComponent(chainId)}/tree?path=${encodeURIComponent(path)}`;
+/** The image the layer was opened from ('' for none): its later layers decide what is hidden. */
+function imageQuery(image: string): string {
+  return image === '' ? '' : `&image=${encodeURIComponent(image)}`;
 }
 
-function Entry({ node, chainId, depth }: { node: TreeNode; chainId: string; depth: number }) {
+function treeUrl(chainId: string, path: string, image: string): string {
+  return `/api/layers/${encodeURIComponent(chainId)}/tree?path=${encodeURIComponent(path)}${imageQuery(image)}`;
+}
+
+const HIDDEN_TITLE = 'hidden: a later layer of the image overwrites or deletes it';
+
+function Entry({ node, chainId, image, depth }: { node: TreeNode; chainId: string; image: string; depth: number }) {
   const [open, setOpen] = useState(false);
   const isDir = node.type === 'directory' && node.children > 0;
   return (
-    <li class={`entry mark-${node.mark}`} data-path={node.path}>
+    <li class={`entry mark-${node.mark}${node.hidden ? ' hidden' : ''}`} data-path={node.path}>
       <div class="entry-row" style={{ paddingLeft: `${depth * 16}px` }}>
         <span class="mark" title={MARK_TITLES[node.mark]}>
           {node.mark}
@@ -30,32 +37,37 @@ function Entry({ node, chainId, depth }: { node: TreeNode; chainId: string; dept
           </span>
         )}
         {node.linkname !== '' && <span class="muted"> → {node.linkname}</span>}
+        {node.hidden && (
+          <span class="hidden-tag" title={HIDDEN_TITLE}>
+            hidden
+          </span>
+        )}
         <span class="num size">{node.mark === 'D' ? '' : humanSize(node.size)}</span>
       </div>
-      {open && <Children chainId={chainId} path={node.path} depth={depth + 1} />}
+      {open && <Children chainId={chainId} image={image} path={node.path} depth={depth + 1} />}
     </li>
   );
 }
 
 /** One directory's entries, fetched when it is opened: a big layer costs what is shown. */
-function Children({ chainId, path, depth }: { chainId: string; path: string; depth: number }) {
+function Children({ chainId, image, path, depth }: { chainId: string; image: string; path: string; depth: number }) {
   const [entries, setEntries] = useState<TreeNode[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    getJson<TreeListing>(treeUrl(chainId, path)).then((l) => setEntries(l.entries), (e: Error) => setError(e.message));
-  }, [chainId, path]);
+    getJson<TreeListing>(treeUrl(chainId, path, image)).then((l) => setEntries(l.entries), (e: Error) => setError(e.message));
+  }, [chainId, image, path]);
   if (error !== null) return <p class="error">{error}</p>;
   if (entries === null) return <p class="muted">Loading…</p>;
   return (
     <ul class="tree">
       {entries.map((node) => (
-        <Entry key={node.path} node={node} chainId={chainId} depth={depth} />
+        <Entry key={node.path} node={node} chainId={chainId} image={image} depth={depth} />
       ))}
     </ul>
   );
 }
 
-function Search({ chainId }: { chainId: string }) {
+function Search({ chainId, image }: { chainId: string; image: string }) {
   const [query, setQuery] = useState('');
   const [result, setResult] = useState<SearchResult | null>(null);
   useEffect(() => {
@@ -65,21 +77,26 @@ function Search({ chainId }: { chainId: string }) {
     }
     let live = true;
     const timer = setTimeout(() => {
-      getJson<SearchResult>(`/api/layers/${encodeURIComponent(chainId)}/search?q=${encodeURIComponent(query)}`).then((r) => live && setResult(r), () => undefined);
+      getJson<SearchResult>(`/api/layers/${encodeURIComponent(chainId)}/search?q=${encodeURIComponent(query)}${imageQuery(image)}`).then((r) => live && setResult(r), () => undefined);
     }, 150);
     return () => {
       live = false;
       clearTimeout(timer);
     };
-  }, [chainId, query]);
+  }, [chainId, image, query]);
   return (
     <div class="search">
       <input type="search" placeholder="Search paths…" aria-label="search paths" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
       {result !== null && (
         <ul class="matches">
           {result.matches.map((m) => (
-            <li key={m.path} class={`mark-${m.mark}`}>
+            <li key={m.path} class={`mark-${m.mark}${m.hidden ? ' hidden' : ''}`}>
               <span class="mark">{m.mark}</span> <span class="name">{m.path}</span> <span class="num">{m.mark === 'D' ? '' : humanSize(m.size)}</span>
+              {m.hidden && (
+                <span class="hidden-tag" title={HIDDEN_TITLE}>
+                  hidden
+                </span>
+              )}
             </li>
           ))}
           {result.matches.length === 0 && <li class="muted">No path matches.</li>}
@@ -90,8 +107,8 @@ function Search({ chainId }: { chainId: string }) {
   );
 }
 
-export function LayerView({ chainId, generation }: { chainId: string; generation: number }) {
-  const top = useJson<TreeListing>(treeUrl(chainId, '/'), generation);
+export function LayerView({ chainId, image, generation }: { chainId: string; image: string; generation: number }) {
+  const top = useJson<TreeListing>(treeUrl(chainId, '/', image), generation);
   return (
     <section>
       <h1>Layer {shortId(chainId)}</h1>
@@ -100,11 +117,12 @@ export function LayerView({ chainId, generation }: { chainId: string; generation
           <>
             <p class="muted layer-summary">
               {listing.fileCount} files, {humanSize(listing.totalSize)}. <span class="mark-A">A</span> added, <span class="mark-C">C</span> changed, <span class="mark-D">D</span> deleted, against the layers below.
+              {image !== '' && ' Paths a later layer of the image overwrites or deletes are marked hidden.'}
             </p>
-            <Search chainId={chainId} />
+            <Search chainId={chainId} image={image} />
             <ul class="tree root">
               {listing.entries.map((node) => (
-                <Entry key={node.path} node={node} chainId={chainId} depth={0} />
+                <Entry key={node.path} node={node} chainId={chainId} image={image} depth={0} />
               ))}
             </ul>
           </>
