@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Engine } from '../engine/index.ts';
 import { StrataError } from '../errdefs/index.ts';
 import { cookieName, headerToken, hostAllowed, newToken, tokenMatches } from './access.ts';
@@ -81,7 +82,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const token = options.token ?? newToken();
   const assets: Map<string, Asset> = loadAssets(options.assetsDir);
   const explorer = new LayerExplorer(engine);
-  const watch = new StoreWatch(engine.db);
+  const watch = new StoreWatch(engine.db, join(engine.root, 'containers'));
   const analysis = options.analysis ?? noAnalysis;
   let port = options.port;
 
