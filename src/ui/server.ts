@@ -123,10 +123,12 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (queryToken !== undefined && tokenMatches(queryToken, token)) {
       // The URL's token becomes a cookie, and the address bar loses it.
       url.searchParams.delete('token');
+      // Never `//host`: a Location of that form would send the browser elsewhere.
+      const back = url.pathname.startsWith('//') ? '/' : url.pathname + url.search;
       res.writeHead(303, {
         ...SECURITY_HEADERS,
         'set-cookie': `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`,
-        location: url.pathname + url.search,
+        location: back,
       });
       return void res.end();
     }

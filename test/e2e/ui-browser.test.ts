@@ -75,6 +75,18 @@ function rawGet(path: string, headers: Record<string, string> = {}): Promise<{ s
   });
 }
 
+/** A GET's status and the headers the token's redirect sets. */
+function rawGetHeaders(path: string): Promise<{ status: number; location: string; cookie: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '', cookie: res.headers['set-cookie']?.[0] ?? '' });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(screens, `${name}.png`), fullPage: true });
 }
@@ -119,6 +131,11 @@ test('without its token the server answers nothing but the login page', async ()
   const login = await rawGet('/');
   assert.equal(login.status, 401);
   assert.match(login.body, /token/);
+  // The URL's token becomes a cookie and the browser goes back to the same page: never to another host.
+  const redirect = await rawGetHeaders(`/.//attacker.example/?token=${url.searchParams.get('token')}`);
+  assert.equal(redirect.status, 303);
+  assert.equal(redirect.location, '/');
+  assert.match(redirect.cookie, /^strata-ui-token-\d+=[0-9a-f]{48}; Path=\/; HttpOnly; SameSite=Strict$/);
   // A page on a DNS name rebound to 127.0.0.1 sends its own Host: refused, token or not.
   const rebound = await rawGet(`/api/images`, { host: `attacker.example:${url.port}`, authorization: `token ${url.searchParams.get('token')}` });
   assert.equal(rebound.status, 403);
