@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/ with esbuild: one entry file for start-up, and one chunk per
 // lazily imported command module so a command loads only the code it needs. Also compiles
-// the per-container supervisor (a small C program). The new dist/ replaces the old one in
+// the per-container supervisor (a small C program) and builds the web app (dist/ui). The new dist/ replaces the old one in
 // two renames, so a strata command running meanwhile never sees a half-written bundle.
 //
 // Why CommonJS output: Node 20 keeps no compiled code between runs, and its ES module
@@ -49,6 +49,10 @@ for (const file of bundle.outputFiles) {
 }
 writeFileSync(join(next, 'package.json'), '{ "type": "commonjs" }\n');
 execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', `${next}/strata-shim`, 'src/runtime/shim/strata-shim.c'], { stdio: 'inherit' });
+// The web app `strata ui` serves (packages/ui-web): static files in dist/ui, bundled with
+// everything they need (no CDN). Vite is loaded only here, never by the CLI.
+const { build: viteBuild } = await import('vite');
+await viteBuild({ configFile: fileURLToPath(new URL('../packages/ui-web/vite.config.ts', import.meta.url)), build: { outDir: join(next, 'ui') } });
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(next, dist);
 rmSync(old, { recursive: true, force: true });

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 echo "== typecheck" >&2
 npx tsc --noEmit
+npx tsc -p packages/ui-web --noEmit   # the web app: browser lib, JSX for Preact
 echo "== lint" >&2
 npx eslint --max-warnings=0 .
 echo "== tests" >&2

@@ -325,6 +325,17 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/service.ts')).service,
   },
   {
+    paths: [['ui']],
+    usage: '[OPTIONS]',
+    description: 'Serve a local web app showing the store: images, layers, sharing, disk use',
+    exactArgs: 0,
+    options: [
+      { long: 'address', type: 'string', valueName: 'string', default: '127.0.0.1', description: 'IP address to listen on (loopback unless told otherwise)' },
+      { long: 'port', type: 'int', valueName: 'int', description: 'Port to listen on (any free port unless given)' },
+    ],
+    load: async () => (await import('./commands/ui.ts')).ui,
+  },
+  {
     paths: [['version']],
     usage: '[OPTIONS]',
     description: 'Show the strata version information',
