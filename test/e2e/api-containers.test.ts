@@ -1,0 +1,157 @@
+// The container endpoints driven by the real docker CLI (28) through `strata system service`:
+// run (attached, with stdin, --rm, -d), ps filters, exec (attached and -d), logs (-f, -t,
+// --tail, the two streams), top, rename, stop, kill, wait, rm -f, cp both ways, diff,
+// commit, export; what the service does is what strata's CLI sees on the same store.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiRequest, docker, dockerOk, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { BUSYBOX, canRunContainers, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
+
+const skip = NO_DOCKER_CLI || (canRunContainers() ? false : 'containers need root and runc');
+const root = skip ? '' : storeWithBusybox();
+const service = skip ? undefined : await startService({ root });
+const sock = service?.socket ?? '';
+
+test('docker run in the foreground: output, exit status, stdin with -i, a missing binary exits 127, --rm removes it', { skip }, () => {
+  assert.equal(dockerOk(sock, ['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp2', '-u', '1234:5678', BUSYBOX, 'sh', '-c', 'echo $FOO; pwd; id -u; id -g']), 'bar\n/tmp2\n1234\n5678\n');
+  const split = docker(sock, ['run', '--rm', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.deepEqual([split.status, split.stdout, split.stderr], [3, 'out\n', 'err\n']);
+  assert.equal(dockerOk(sock, ['run', '--rm', '-i', BUSYBOX, 'cat'], { input: 'from-stdin\n' }), 'from-stdin\n');
+  const missing = docker(sock, ['run', '--rm', BUSYBOX, '/no/such/binary']);
+  assert.equal(missing.status, 127);
+  assert.match(missing.stderr, /exec: "\/no\/such\/binary": stat \/no\/such\/binary: no such file or directory/);
+  assert.equal(dockerOk(sock, ['run', '--rm', '--hostname', 'boxy', BUSYBOX, 'hostname']), 'boxy\n');
+  // Every --rm container is gone, in the store the CLI reads too.
+  assert.equal(strataOk(root, ['ps', '-aq']), '');
+  // Without --rm the container stays, exited with its status.
+  assert.equal(docker(sock, ['run', '--name', 'api-kept', BUSYBOX, 'sh', '-c', 'exit 5']).status, 5);
+  assert.equal(strataOk(root, ['ps', '-a', '--filter', 'name=api-kept', '--format', '{{.Status}}']).replace(/ago.*/s, 'ago'), 'Exited (5) Less than a second ago');
+  assert.equal(dockerOk(sock, ['wait', 'api-kept']), '5\n');
+  dockerOk(sock, ['rm', 'api-kept']);
+});
+
+test('run -d, ps with filters, exec attached and -d, top, logs, rename, stop and rm', { skip }, () => {
+  const id = dockerOk(sock, ['run', '-d', '--name', 'api-sleeper', '-l', 'role=sleeper', BUSYBOX, 'sh', '-c', 'echo line1; echo err1 >&2; exec sleep 60']).trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal(dockerOk(sock, ['ps', '--format', '{{.Names}} {{.Image}}']), `api-sleeper ${BUSYBOX}\n`);
+  assert.equal(dockerOk(sock, ['ps', '-q', '--no-trunc', '--filter', 'label=role=sleeper', '--filter', 'status=running']), `${id}\n`);
+  assert.equal(dockerOk(sock, ['ps', '-q', '--filter', 'name=nothing-like-it']), '');
+  assert.equal(dockerOk(sock, ['ps', '-q', '--filter', `ancestor=${BUSYBOX}`]), `${id.slice(0, 12)}\n`);
+  const bad = docker(sock, ['ps', '--filter', 'colour=red']);
+  assert.deepEqual([bad.status, bad.stderr], [1, "Error response from daemon: Invalid filter 'colour'\n"]);
+
+  const exec = docker(sock, ['exec', 'api-sleeper', 'sh', '-c', 'echo exec-ok; echo exec-err >&2; exit 4']);
+  assert.deepEqual([exec.status, exec.stdout, exec.stderr], [4, 'exec-ok\n', 'exec-err\n']);
+  assert.equal(dockerOk(sock, ['exec', '-i', 'api-sleeper', 'cat'], { input: 'piped\n' }), 'piped\n');
+  dockerOk(sock, ['exec', '-d', 'api-sleeper', 'sh', '-c', 'echo detached > /tmp/by-exec']);
+  assert.equal(dockerOk(sock, ['exec', 'api-sleeper', 'sh', '-c', 'while [ ! -s /tmp/by-exec ]; do sleep 0.05; done; cat /tmp/by-exec']), 'detached\n');
+
+  assert.match(dockerOk(sock, ['top', 'api-sleeper']), /^UID +PID +PPID .*\n.* sleep 60\n$/);
+  const logs = docker(sock, ['logs', 'api-sleeper']);
+  assert.deepEqual([logs.stdout, logs.stderr], ['line1\n', 'err1\n']);
+  assert.match(dockerOk(sock, ['logs', '-t', '--tail', '1', 'api-sleeper']) + docker(sock, ['logs', '-t', '--tail', '1', 'api-sleeper']).stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z err1\n$/);
+
+  assert.equal(dockerOk(sock, ['rename', 'api-sleeper', 'api-renamed']), '');
+  assert.equal(strataOk(root, ['ps', '--format', '{{.Names}}']), 'api-renamed\n');
+  const taken = docker(sock, ['create', '--name', 'api-renamed', BUSYBOX]);
+  assert.equal(taken.status, 1);
+  assert.match(taken.stderr, /Conflict\. The container name "\/api-renamed" is already in use/);
+
+  assert.equal(dockerOk(sock, ['stop', '-t', '1', 'api-renamed']), 'api-renamed\n');
+  assert.equal(strataOk(root, ['ps', '-a', '--filter', 'name=api-renamed', '--format', '{{.Status}}']).replace(/\) .*/s, ')'), 'Exited (137)');
+  const notRunning = docker(sock, ['kill', 'api-renamed']);
+  assert.equal(notRunning.status, 1);
+  assert.match(notRunning.stderr, /Cannot kill container: api-renamed: Container [0-9a-f]{64} is not running/);
+  assert.equal(dockerOk(sock, ['rm', 'api-renamed']), 'api-renamed\n');
+  assert.equal(strataOk(root, ['ps', '-aq']), '');
+  const gone = docker(sock, ['inspect', 'api-renamed']);
+  assert.equal(gone.status, 1);
+});
+
+test('inspect through the service is the JSON strata inspect prints; kill, wait and rm -f', { skip }, () => {
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sleep', '60']).trim();
+  const viaApi = JSON.parse(dockerOk(sock, ['inspect', id])) as Array<Record<string, unknown>>;
+  const viaCli = JSON.parse(strataOk(root, ['inspect', id])) as Array<Record<string, unknown>>;
+  assert.deepEqual(viaApi, viaCli);
+  assert.equal(dockerOk(sock, ['kill', id]), `${id}\n`);
+  assert.equal(dockerOk(sock, ['wait', id]), '137\n');
+  const running = dockerOk(sock, ['run', '-d', BUSYBOX, 'sleep', '60']).trim();
+  const refused = docker(sock, ['rm', running]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^Error response from daemon: You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove\n$/);
+  assert.equal(dockerOk(sock, ['rm', '-f', running, id]), `${running}\n${id}\n`);
+  assert.equal(strataOk(root, ['ps', '-aq']), '');
+});
+
+test('docker cp both ways, diff, commit and export of a container the service runs', { skip }, () => {
+  const dir = tempDir();
+  dockerOk(sock, ['run', '-d', '--name', 'api-files', BUSYBOX, 'sh', '-c', 'mkdir -p /srv/new && echo hi > /srv/new/f && exec sleep 60']);
+  writeFileSync(join(dir, 'in.txt'), 'copied in\n');
+  mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
+  writeFileSync(join(dir, 'tree', 'sub', 'deep.txt'), 'deep\n');
+  dockerOk(sock, ['exec', 'api-files', 'sh', '-c', 'while [ ! -f /srv/new/f ]; do sleep 0.05; done']);
+  dockerOk(sock, ['cp', join(dir, 'in.txt'), 'api-files:/tmp/']);
+  dockerOk(sock, ['cp', join(dir, 'tree'), 'api-files:/copied-tree']);
+  assert.equal(dockerOk(sock, ['exec', 'api-files', 'cat', '/tmp/in.txt', '/copied-tree/sub/deep.txt']), 'copied in\ndeep\n');
+  dockerOk(sock, ['cp', 'api-files:/srv/new/f', join(dir, 'out.txt')]);
+  assert.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'hi\n');
+  dockerOk(sock, ['cp', 'api-files:/srv', join(dir, 'srv-copy')]);
+  assert.equal(readFileSync(join(dir, 'srv-copy', 'new', 'f'), 'utf8'), 'hi\n');
+  const missing = docker(sock, ['cp', 'api-files:/no/such', join(dir, 'x')]);
+  assert.deepEqual([missing.status, missing.stderr], [1, 'Error response from daemon: Could not find the file /no/such in container api-files\n']);
+
+  assert.equal(dockerOk(sock, ['diff', 'api-files']), strataOk(root, ['diff', 'api-files']));
+  assert.match(dockerOk(sock, ['diff', 'api-files']), /^A \/srv\/new\/f$/m);
+  const imageId = dockerOk(sock, ['commit', '-c', 'CMD ["cat","/srv/new/f"]', '-m', 'from the api', 'api-files', 'api/committed:1']).trim();
+  assert.match(imageId, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(dockerOk(sock, ['run', '--rm', 'api/committed:1']), 'hi\n');
+  assert.equal(strataOk(root, ['images', '-q', '--no-trunc', 'api/committed:1']), `${imageId}\n`);
+  assert.equal(dockerOk(sock, ['history', '--format', '{{.Comment}}', 'api/committed:1']).split('\n')[0], 'from the api');
+
+  const exported = join(dir, 'export.tar');
+  dockerOk(sock, ['export', '-o', exported, 'api-files']);
+  const names = execFileSync('tar', ['-tf', exported], { encoding: 'utf8' }).split('\n');
+  assert.ok(names.includes('srv/new/f') && names.includes('tmp/in.txt'), 'the export holds the files written and copied in');
+  dockerOk(sock, ['rm', '-f', 'api-files']);
+  dockerOk(sock, ['rmi', 'api/committed:1']);
+});
+
+test('logs -f follows while other requests are served, and ends with the container', { skip }, async () => {
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sh', '-c', 'echo first; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo last']).trim();
+  const follower = spawn('docker', ['-H', `unix://${sock}`, 'logs', '-f', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  follower.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+  const ended = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
+  await eventually(() => (out === 'first\n' ? true : undefined), 15_000, 'the first line through logs -f');
+  // The open stream blocks nothing: other commands are answered meanwhile.
+  assert.equal(dockerOk(sock, ['ps', '-q', '--no-trunc']), `${id}\n`);
+  dockerOk(sock, ['exec', id, 'touch', '/tmp/go']);
+  assert.equal(await ended, 0);
+  assert.equal(out, 'first\nlast\n');
+  dockerOk(sock, ['rm', id]);
+});
+
+test('create refuses what strata cannot do, naming the field, and changes nothing', { skip }, async () => {
+  const before = strataOk(root, ['ps', '-aq', '--no-trunc']);
+  const ports = docker(sock, ['create', '-p', '8080:80', BUSYBOX]);
+  assert.equal(ports.status, 1);
+  assert.match(ports.stderr, /HostConfig\.PortBindings is not supported by strata/);
+  const restart = docker(sock, ['create', '--restart', 'always', BUSYBOX]);
+  assert.match(restart.stderr, /HostConfig\.RestartPolicy always is not supported by strata/);
+  const blkio = docker(sock, ['create', '--blkio-weight', '300', BUSYBOX]);
+  assert.match(blkio.stderr, /HostConfig\.BlkioWeight is not supported by strata/);
+  const raw = await apiRequest(sock, 'POST', '/v1.50/containers/create', JSON.stringify({ Image: BUSYBOX, Healthcheck: { Test: ['CMD', 'true'] } }), { 'Content-Type': 'application/json' });
+  assert.deepEqual([raw.status, JSON.parse(raw.body)], [400, { message: 'Config.Healthcheck is not supported by strata' }]);
+  const broken = await apiRequest(sock, 'POST', '/containers/create', '{"Image":', { 'Content-Type': 'application/json' });
+  assert.equal(broken.status, 400);
+  assert.match(JSON.parse(broken.body).message as string, /^invalid JSON in request body/);
+  const noImage = await apiRequest(sock, 'POST', '/containers/create', JSON.stringify({ Image: 'no/such:image' }), { 'Content-Type': 'application/json' });
+  assert.deepEqual([noImage.status, JSON.parse(noImage.body)], [404, { message: 'No such image: no/such:image' }]);
+  assert.equal(strataOk(root, ['ps', '-aq', '--no-trunc']), before);
+  assert.equal(strata(root, ['system', 'check']).status, 0);
+});
