@@ -14,12 +14,11 @@ import {
 
 type Json = Record<string, unknown>;
 
-/** Config fields read below, and those that only describe (no effect without a bridge network). */
-const CONFIG_FIELDS = new Set([
-  'Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd',
-  'Image', 'Volumes', 'WorkingDir', 'Entrypoint', 'OnBuild', 'Labels', 'StopSignal', 'StopTimeout', 'ExposedPorts', 'ArgsEscaped',
-  'NetworkDisabled', 'HostConfig', 'NetworkingConfig',
-]);
+/**
+ * docker's Config fields strata does not do. Other names that aren't docker's are ignored,
+ * as dockerd's JSON decoder ignores them (dockerode sends `name` in the body too).
+ */
+const UNSUPPORTED_CONFIG = ['Healthcheck', 'MacAddress'];
 
 const HOST_FIELDS = new Set([
   'Binds', 'Mounts', 'Tmpfs', 'AutoRemove', 'NetworkMode', 'Runtime', 'ConsoleSize', 'CapAdd', 'CapDrop', 'Dns', 'DnsOptions', 'DnsSearch',
@@ -194,8 +193,7 @@ function checkNetworking(body: Json, mode: string): void {
 export function createRequestOf(body: unknown, name: string | undefined, images: ImageStore): CreateRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidArgument('invalid container create request: a JSON object is expected');
   const config = body as Json;
-  refuseUnknown(config, CONFIG_FIELDS, 'Config.');
-  if (!isEmpty(config['Healthcheck'])) throw invalidArgument('Config.Healthcheck is not supported by strata');
+  for (const key of UNSUPPORTED_CONFIG) if (!isEmpty(config[key])) throw invalidArgument(`Config.${key} is not supported by strata`);
   const host = object(config, 'HostConfig', '') ?? {};
   refuseUnknown(host, HOST_FIELDS, 'HostConfig.');
   checkPolicies(host);
