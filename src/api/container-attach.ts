@@ -6,6 +6,7 @@
  * keeps running should the service die. A client that attaches to a running container
  * follows its log.
  */
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Container, ContainerManager } from '../containers/index.ts';
 import type { Engine } from '../engine/index.ts';
@@ -52,6 +53,16 @@ export function readUpgradedBody(socket: Readable, length: number): Promise<Buff
 }
 
 /**
+ * Takes the connection over for a stdio stream. A client that resets it (closing with
+ * unread output) makes the next read or write fail: that ends this stream, never the service.
+ */
+export function hijackStdio(res: ApiResponse, tty: boolean): Socket {
+  const socket = res.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+  socket.on('error', () => socket.destroy());
+  return socket;
+}
+
+/**
  * The client's stream: the hijacked connection when it asked for the upgrade (input and
  * output), else the response body (output only), as dockerd answers either.
  */
@@ -59,7 +70,7 @@ export function openStdio(req: ApiRequest, res: ApiResponse, tty: boolean): { ou
   const type = tty ? RAW_STREAM : MULTIPLEXED;
   const upgrade = (req.header('connection') ?? '').toLowerCase().includes('upgrade');
   if (upgrade) {
-    const socket = res.hijack(type);
+    const socket = hijackStdio(res, tty);
     return { output: socket, input: socket };
   }
   res.head(200, { 'Content-Type': type });

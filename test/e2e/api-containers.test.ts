@@ -155,3 +155,25 @@ test('create refuses what strata cannot do, naming the field, and changes nothin
   assert.equal(strataOk(root, ['ps', '-aq', '--no-trunc']), before);
   assert.equal(strata(root, ['system', 'check']).status, 0);
 });
+
+test('a client that resets its attached connection leaves the service serving', { skip }, async () => {
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sh', '-c', 'while :; do echo tick; sleep 0.05; done']).trim();
+  const { connect } = await import('node:net');
+  const client = connect(sock);
+  client.write(`POST /v1.50/containers/${id}/attach?stream=1&stdout=1&logs=1 HTTP/1.1\r\nHost: strata\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+  // Output arrives, then goes unread; a socket closed with unread data is reset, not ended:
+  // the service's next write or read fails with ECONNRESET or EPIPE.
+  await new Promise<void>((resolve) => client.once('data', () => resolve()));
+  client.pause();
+  const ticks = (): number => dockerOk(sock, ['logs', id]).split('\n').length;
+  const seen = ticks();
+  await eventually(() => (ticks() > seen + 3 ? true : undefined), 10_000, 'more output while the client reads none');
+  client.destroy();
+  await eventually(() => (ticks() > seen + 6 ? true : undefined), 10_000, 'more output after the reset');
+  // The service noticed the reset (its log follower stops), and is still there to answer.
+  const ping = await apiRequest(sock, 'GET', '/_ping');
+  assert.deepEqual([ping.status, ping.body], [200, 'OK']);
+  assert.equal(dockerOk(sock, ['ps', '-q', '--no-trunc']), `${id}\n`);
+  assert.equal(service?.child.exitCode, null, service?.log());
+  dockerOk(sock, ['rm', '-f', id]);
+});

@@ -1,7 +1,7 @@
 /** A container's output and input: `logs` (json-file log, framed) and `attach` (hijacked connection). */
 import { errnoOf, invalidArgument, isStrataError } from '../../errdefs/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
-import { followOutput } from '../container-attach.ts';
+import { followOutput, hijackStdio } from '../container-attach.ts';
 import { sessionsOf, type Attachment } from '../container-sessions.ts';
 import type { ApiRequest, Route } from '../router.ts';
 import { MULTIPLEXED, RAW_STREAM, writeOutput } from '../stdio-frames.ts';
@@ -68,7 +68,7 @@ export const containerIoRoutes: Route[] = [
       const stream = req.queryBool('stream');
       const logs = req.queryBool('logs');
       const running = (await containers.status(c)).Running;
-      const socket = res.hijack(tty ? RAW_STREAM : MULTIPLEXED);
+      const socket = hijackStdio(res, tty);
       const client: Attachment = { output: socket, input: socket, stdin: req.queryBool('stdin'), stdout: req.queryBool('stdout'), stderr: req.queryBool('stderr') };
       if (stream && !running) {
         // Before the start: the start runs the container attached to this client.

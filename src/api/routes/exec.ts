@@ -10,10 +10,6 @@ import { containersOf, pathContainer } from './containers.ts';
 
 type Json = Record<string, unknown>;
 
-const EXEC_FIELDS = new Set([
-  'AttachStdin', 'AttachStdout', 'AttachStderr', 'Detach', 'DetachKeys', 'Tty', 'ConsoleSize', 'Env', 'Cmd', 'Privileged', 'User', 'WorkingDir',
-]);
-
 function execRecord(req: ApiRequest, api: ApiContext): ExecRecord {
   const record = sessionsOf(api.engine).execs.get(req.param('id'));
   if (record === undefined) throw notFound(`No such exec instance: ${req.param('id')}`);
@@ -50,9 +46,7 @@ export const execRoutes: Route[] = [
     handler: async (req, res, api) => {
       const body = (await req.json<Json>()) ?? {};
       if (typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('invalid exec request: a JSON object is expected');
-      for (const [key, value] of Object.entries(body)) {
-        if (!EXEC_FIELDS.has(key) && value !== null && value !== false && value !== '') throw invalidArgument(`${key} is not supported by strata`);
-      }
+      // Other names (docker-py sends `Container`) are ignored, as dockerd's decoder ignores them.
       if (typeof body['DetachKeys'] === 'string' && body['DetachKeys'] !== '') throw invalidArgument('DetachKeys is not supported by strata');
       const cmd = stringList(body, 'Cmd');
       if (cmd.length === 0) throw invalidArgument('No exec command specified');
