@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 want=(runc busybox-static zstd tini gcc)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker-registry skopeo umoci oci-image-tool pigz apache2-utils strace crun python3-docker)
+  want+=(docker-registry skopeo umoci oci-image-tool pigz apache2-utils strace crun python3-docker docker-compose)
 fi
 missing=()
 for pkg in "${want[@]}"; do
