@@ -6,13 +6,14 @@
 import { failedPrecondition, invalidArgument, isStrataError, StrataError } from '../../errdefs/index.ts';
 import { commandLine } from '../../containers/container-config.ts';
 import { containerFilter, PRUNE_FILTERS, PS_FILTERS } from '../../containers/filters.ts';
+import { imageShown } from '../../containers/image-shown.ts';
 import { statusText } from '../../containers/state.ts';
+import { waitCondition, waitFor } from '../../containers/wait.ts';
 import type { Container, ContainerListing, ContainerManager } from '../../containers/index.ts';
 import type { ImageStore } from '../../images/index.ts';
 import { createRequestOf } from '../container-create.ts';
 import { removeCommand, startAttached } from '../container-attach.ts';
 import { sessionsOf } from '../container-sessions.ts';
-import { waitCondition, waitFor } from '../container-wait.ts';
 import { queryFilters } from '../filters.ts';
 import type { ApiContext, ApiRequest, Route } from '../router.ts';
 
@@ -24,17 +25,6 @@ export async function containersOf(api: ApiContext): Promise<ContainerManager> {
 export async function pathContainer(req: ApiRequest, api: ApiContext): Promise<{ containers: ContainerManager; c: Container }> {
   const containers = await containersOf(api);
   return { containers, c: containers.find(req.param('id')) };
-}
-
-/** The image a container shows: the name given at create, or the ID once that name means another image. */
-function imageShown(images: ImageStore, c: Container): string {
-  let current: string | undefined;
-  try {
-    current = images.lookup(c.stored.imageRef);
-  } catch {
-    current = undefined;
-  }
-  return current === c.imageId ? c.stored.imageRef : c.imageId;
 }
 
 /** docker's container summary (`GET /containers/json`). */
@@ -216,7 +206,8 @@ export const containerRoutes: Route[] = [
       // The status line goes out now, as dockerd's: a client knows the wait is in place.
       res.head(200, { 'Content-Type': 'application/json' });
       res.raw.flushHeaders();
-      const code = await waitFor(containers, sessionsOf(api.engine), c, condition, req.signal);
+      const sessions = sessionsOf(api.engine);
+      const code = await waitFor(containers, c, condition, { signal: req.signal, knownExit: (id) => sessions.lastExit(id) });
       if (code === undefined) return;
       res.raw.end(`${JSON.stringify({ StatusCode: code })}\n`);
     },
