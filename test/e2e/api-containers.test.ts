@@ -177,3 +177,34 @@ test('a client that resets its attached connection leaves the service serving', 
   assert.equal(service?.child.exitCode, null, service?.log());
   dockerOk(sock, ['rm', '-f', id]);
 });
+
+test('run -t streams raw, start -a attaches before the start, pause, unpause, restart and container prune', { skip }, async () => {
+  // With a TTY the output is the pty's, unframed (\r\n line ends).
+  assert.equal(dockerOk(sock, ['run', '--rm', '-t', BUSYBOX, 'sh', '-c', 'tty; echo hi']), '/dev/pts/0\r\nhi\r\n');
+  dockerOk(sock, ['create', '--name', 'api-start-a', BUSYBOX, 'sh', '-c', 'echo attached-start; exit 2']);
+  const started = docker(sock, ['start', '-a', 'api-start-a']);
+  assert.deepEqual([started.status, started.stdout], [2, 'attached-start\n']);
+  const again = docker(sock, ['start', '-a', 'api-start-a']);
+  assert.deepEqual([again.status, again.stdout], [2, 'attached-start\n']);
+
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sh', '-c', 'echo boot; exec sleep 60']).trim();
+  dockerOk(sock, ['pause', id]);
+  assert.match(strataOk(root, ['ps', '--format', '{{.Status}}']), /^Up .* \(Paused\)$/m);
+  const paused = docker(sock, ['exec', id, 'true']);
+  assert.match(paused.stderr, /is paused, unpause the container before exec/);
+  dockerOk(sock, ['unpause', id]);
+  const notPaused = docker(sock, ['unpause', id]);
+  assert.match(notPaused.stderr, /Container [0-9a-f]{64} is not paused/);
+  const firstStart = JSON.parse(dockerOk(sock, ['inspect', '--format', '{{json .State.StartedAt}}', id])) as string;
+  dockerOk(sock, ['restart', '-t', '0', id]);
+  const state = JSON.parse(dockerOk(sock, ['inspect', '--format', '{{json .State}}', id])) as { Running: boolean; StartedAt: string };
+  assert.equal(state.Running, true);
+  assert.notEqual(state.StartedAt, firstStart);
+  await eventually(() => (dockerOk(sock, ['logs', id]) === 'boot\nboot\n' ? true : undefined), 10_000, 'the second boot in the log');
+  dockerOk(sock, ['kill', id]);
+
+  const pruned = dockerOk(sock, ['container', 'prune', '-f']);
+  assert.match(pruned, new RegExp(`^Deleted Containers:\\n(([0-9a-f]{64})\\n){2}\\nTotal reclaimed space: `));
+  assert.ok(pruned.includes(id), 'the killed container was pruned');
+  assert.equal(strataOk(root, ['ps', '-aq']), '');
+});

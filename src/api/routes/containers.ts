@@ -193,6 +193,8 @@ export const containerRoutes: Route[] = [
         if (isStrataError(err, 'failed-precondition')) throw failedPrecondition(`Cannot kill container: ${req.param('id')}: ${err.message}`);
         throw err;
       }
+      // As dockerd: a SIGKILL is answered once the container is gone, so a prune or rm after it sees it exited.
+      if (/^(9|(SIG)?KILL)$/i.test(signal)) await containers.waitStopped(c, 10_000);
       api.events.emit('container', 'kill', c.id, { name: c.name, signal });
       res.noContent();
     },
