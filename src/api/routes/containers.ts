@@ -159,13 +159,14 @@ export const containerRoutes: Route[] = [
     method: 'POST',
     path: '/containers/{id}/stop',
     handler: async (req, res, api) => {
+      const timeout = timeoutParam(req);
       const { containers, c } = await pathContainer(req, api);
       if (!(await containers.status(c)).Running) {
         res.head(304);
         res.raw.end();
         return;
       }
-      await stopContainer(containers, c, timeoutParam(req), req.query.get('signal'));
+      await stopContainer(containers, c, timeout, req.query.get('signal'));
       api.events.emit('container', 'stop', c.id, { name: c.name });
       res.noContent();
     },
