@@ -39,10 +39,13 @@ export interface ExecRecord {
   process?: StartedContainer;
 }
 
+/** How many exec instances are kept (dockerd drops them with their container; strata keeps the newest). */
+const MAX_EXECS = 1000;
+
 export class ContainerSessions {
   private readonly pending = new Map<string, Attachment[]>();
   private readonly exits = new Map<string, number>();
-  readonly execs = new Map<string, ExecRecord>();
+  private readonly execs = new Map<string, ExecRecord>();
 
   /** An attach before the start: the start will run the container attached to it. */
   attachBeforeStart(containerId: string, attachment: Attachment): void {
@@ -61,6 +64,20 @@ export class ContainerSessions {
     const list = (this.pending.get(containerId) ?? []).filter((a) => !a.output.destroyed);
     this.pending.delete(containerId);
     return list;
+  }
+
+  /** Keeps an exec instance; the oldest finished ones go once there are many (a long-lived service). */
+  addExec(record: ExecRecord): void {
+    this.execs.set(record.id, record);
+    if (this.execs.size <= MAX_EXECS) return;
+    for (const [id, r] of this.execs) {
+      if (this.execs.size <= MAX_EXECS) break;
+      if (r.started && !r.running) this.execs.delete(id);
+    }
+  }
+
+  exec(id: string): ExecRecord | undefined {
+    return this.execs.get(id);
   }
 
   recordExit(containerId: string, exitCode: number): void {

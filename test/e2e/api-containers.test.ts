@@ -262,3 +262,35 @@ test('bad requests to container, exec, archive and commit endpoints: dockerd\'s 
   dockerOk(sock, ['rm', id]);
   assert.equal(strata(root, ['system', 'check']).status, 0);
 });
+
+test('exec instances over the raw API: a detached one runs until its process ends, an attached one keeps its exit code', { skip }, async () => {
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sleep', '60']).trim();
+  const json = { 'Content-Type': 'application/json' };
+  const create = async (body: object): Promise<string> => {
+    const r = await apiRequest(sock, 'POST', `/v1.50/containers/${id}/exec`, JSON.stringify(body), json);
+    assert.equal(r.status, 201, r.body);
+    return (JSON.parse(r.body) as { Id: string }).Id;
+  };
+  const inspect = async (execId: string): Promise<{ Running: boolean; ExitCode: number | null; ContainerID: string; Pid: number }> =>
+    JSON.parse((await apiRequest(sock, 'GET', `/v1.50/exec/${execId}/json`)).body) as { Running: boolean; ExitCode: number | null; ContainerID: string; Pid: number };
+
+  const detached = await create({ Cmd: ['sh', '-c', 'while [ ! -f /tmp/stop ]; do sleep 0.05; done'] });
+  const started = await apiRequest(sock, 'POST', `/v1.50/exec/${detached}/start`, JSON.stringify({ Detach: true }), json);
+  assert.equal(started.status, 200, started.body);
+  const running = await inspect(detached);
+  assert.deepEqual([running.Running, running.ContainerID], [true, id]);
+  assert.ok(running.Pid > 0);
+  const twice = await apiRequest(sock, 'POST', `/v1.50/exec/${detached}/start`, JSON.stringify({ Detach: true }), json);
+  assert.equal(twice.status, 409);
+  dockerOk(sock, ['exec', id, 'touch', '/tmp/stop']);
+  await eventually(async () => ((await inspect(detached)).Running ? undefined : true), 10_000, 'the detached exec to end');
+
+  // Without an upgrade the output comes as the response body, framed.
+  const attached = await create({ Cmd: ['sh', '-c', 'echo body-out; exit 6'], AttachStdout: true, AttachStderr: true });
+  const out = await apiRequest(sock, 'POST', `/v1.50/exec/${attached}/start`, JSON.stringify({ Detach: false }), json);
+  assert.equal(out.status, 200);
+  assert.equal(out.headers['content-type'], 'application/vnd.docker.multiplexed-stream');
+  assert.equal(out.body, `\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0009body-out\n`);
+  assert.deepEqual([(await inspect(attached)).Running, (await inspect(attached)).ExitCode], [false, 6]);
+  dockerOk(sock, ['rm', '-f', id]);
+});

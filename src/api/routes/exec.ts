@@ -11,9 +11,18 @@ import { containersOf, pathContainer } from './containers.ts';
 type Json = Record<string, unknown>;
 
 function execRecord(req: ApiRequest, api: ApiContext): ExecRecord {
-  const record = sessionsOf(api.engine).execs.get(req.param('id'));
+  const record = sessionsOf(api.engine).exec(req.param('id'));
   if (record === undefined) throw notFound(`No such exec instance: ${req.param('id')}`);
   return record;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseBody(bytes: Buffer): Json {
@@ -65,7 +74,7 @@ export const execRoutes: Route[] = [
         ...(size ? { consoleSize: size } : {}),
         running: false, started: false, exitCode: null, pid: 0,
       };
-      sessionsOf(api.engine).execs.set(id, record);
+      sessionsOf(api.engine).addExec(record);
       res.json(201, { Id: id });
     },
   },
@@ -115,11 +124,13 @@ export const execRoutes: Route[] = [
       }
       record.running = true;
       record.pid = started.pid;
+      record.process = started;
       const client = { output, ...(input ? { input } : {}), stdin: record.attachStdin && input !== undefined, stdout: record.attachStdout, stderr: record.attachStderr };
       try {
         record.exitCode = await relayProcess(started, [client], tty);
       } finally {
         record.running = false;
+        delete record.process;
         started.release?.();
         if (!output.destroyed) output.end();
       }
@@ -130,6 +141,8 @@ export const execRoutes: Route[] = [
     path: '/exec/{id}/json',
     handler: async (req, res, api) => {
       const r = execRecord(req, api);
+      // A detached exec is not watched: it ran until its process is gone (its status is not kept).
+      if (r.running && r.process === undefined && !processAlive(r.pid)) r.running = false;
       res.json(200, {
         ID: r.id, Running: r.running, ExitCode: r.exitCode, ProcessConfig: {
           tty: r.tty, entrypoint: r.cmd[0], arguments: r.cmd.slice(1), privileged: r.privileged, ...(r.user ? { user: r.user } : {}),
