@@ -119,7 +119,9 @@ function endClients(clients: Attachment[]): void {
  * Starts a container its clients are attached to; resolves once it runs. The rest (relay,
  * exit, clean-up, `--rm`) goes on in the background.
  */
-export async function startAttached(engine: Engine, containers: ContainerManager, sessions: ContainerSessions, c: Container, clients: Attachment[]): Promise<void> {
+export async function startAttached(
+  engine: Engine, containers: ContainerManager, sessions: ContainerSessions, c: Container, clients: Attachment[], onExit: (exitCode: number) => void,
+): Promise<void> {
   const openStdin = c.stored.config.OpenStdin && clients.some((a) => a.stdin);
   const [rows, cols] = c.stored.host.ConsoleSize;
   let started: StartedContainer | undefined;
@@ -139,8 +141,13 @@ export async function startAttached(engine: Engine, containers: ContainerManager
   const running = started;
   void (async () => {
     try {
-      sessions.recordExit(c.id, await relayProcess(running, clients, c.stored.run.tty === true));
-      await containers.afterExit(c);
+      const exitCode = await relayProcess(running, clients, c.stored.run.tty === true);
+      sessions.recordExit(c.id, exitCode);
+      try {
+        await containers.afterExit(c);
+      } finally {
+        onExit(exitCode);
+      }
     } catch {
       // The supervisor recorded the exit; its state file says what happened.
     } finally {

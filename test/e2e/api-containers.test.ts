@@ -294,3 +294,11 @@ test('exec instances over the raw API: a detached one runs until its process end
   assert.deepEqual([(await inspect(attached)).Running, (await inspect(attached)).ExitCode], [false, 6]);
   dockerOk(sock, ['rm', '-f', id]);
 });
+
+test('docker events shows the life of a container the service ran attached', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  assert.equal(docker(sock, ['run', '--rm', '--name', 'api-evented', BUSYBOX, 'sh', '-c', 'exit 9']).status, 9);
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const events = dockerOk(sock, ['events', '--since', String(since), '--until', String(until), '--filter', 'container=api-evented', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.exitCode}}']);
+  assert.equal(events, 'container create <no value>\ncontainer start <no value>\ncontainer die 9\ncontainer destroy <no value>\n');
+});

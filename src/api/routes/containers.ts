@@ -144,7 +144,12 @@ export const containerRoutes: Route[] = [
       const sessions = sessionsOf(api.engine);
       const clients = sessions.takeAttachments(c.id);
       try {
-        if (clients.length > 0) await startAttached(api.engine, containers, sessions, c, clients);
+        if (clients.length > 0) {
+          await startAttached(api.engine, containers, sessions, c, clients, (exitCode) => {
+            api.events.emit('container', 'die', c.id, { name: c.name, exitCode: String(exitCode) });
+            if (c.stored.host.AutoRemove) api.events.emit('container', 'destroy', c.id, { name: c.name });
+          });
+        }
         else await containers.start(c, { removeCommand: removeCommand(api.engine, c.id) });
       } catch (err) {
         // As dockerd: a container that can't start is removed when it was made with AutoRemove.
