@@ -13,7 +13,7 @@ import type { Engine } from '../engine/index.ts';
 import { readLogs, type StartedContainer } from '../runtime/index.ts';
 import type { Attachment, ContainerSessions } from './container-sessions.ts';
 import type { ApiRequest, ApiResponse } from './router.ts';
-import { MULTIPLEXED, RAW_STREAM, writeOutput, type StdStream } from './stdio-frames.ts';
+import { MULTIPLEXED, RAW_STREAM, writeOutput, writeOutputPaced, type StdStream } from './stdio-frames.ts';
 
 /**
  * What a `--rm` container's supervisor runs after a detached exit: this same program's
@@ -88,11 +88,23 @@ function closed(stream: Readable | null | undefined): Promise<void> {
 
 /** Relays a process's stdio to its clients until it exits; returns the exit status. */
 export async function relayProcess(started: StartedContainer, clients: Attachment[], tty: boolean): Promise<number> {
-  const send = (stream: StdStream) => (chunk: Buffer): void => {
-    for (const a of clients) if (a[stream]) writeOutput(a.output, stream, chunk, tty);
+  // A client slower than the process pauses the pipe until it has taken what it was sent
+  // (or went away), so its output never piles up in the service's memory.
+  const send = (stream: StdStream, source: Readable) => (chunk: Buffer): void => {
+    for (const a of clients) {
+      if (!a[stream] || !writeOutput(a.output, stream, chunk, tty) || !a.output.writableNeedDrain) continue;
+      source.pause();
+      const resume = (): void => {
+        a.output.off('drain', resume);
+        a.output.off('close', resume);
+        if (!clients.some((o) => o.output.writableNeedDrain && !o.output.destroyed)) source.resume();
+      };
+      a.output.once('drain', resume);
+      a.output.once('close', resume);
+    }
   };
-  started.stdout?.on('data', send('stdout'));
-  started.stderr?.on('data', send('stderr'));
+  if (started.stdout) started.stdout.on('data', send('stdout', started.stdout));
+  if (started.stderr) started.stderr.on('data', send('stderr', started.stderr));
   const input = clients.find((a) => a.stdin)?.input;
   const stdin = started.stdin;
   if (input && stdin) {
@@ -162,6 +174,12 @@ export async function followOutput(containers: ContainerManager, c: Container, c
   const controller = new AbortController();
   client.output.once('close', () => controller.abort());
   const tty = c.stored.run.tty === true;
+  if (fromStart) {
+    // docker-py reads the 101 answer through a buffered reader, then the socket under it:
+    // frames that arrive with the answer's headers are lost to it. dockerd's own set-up
+    // gives the client that moment; the log replay waits for it too.
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   try {
     const entries = readLogs(containers.logPath(c), {
       follow,
@@ -171,7 +189,7 @@ export async function followOutput(containers: ContainerManager, c: Container, c
       pollInterval: 100,
     });
     for await (const entry of entries) {
-      if (client[entry.stream]) writeOutput(client.output, entry.stream, Buffer.from(entry.log), tty);
+      if (client[entry.stream] && !(await writeOutputPaced(client.output, entry.stream, Buffer.from(entry.log), tty))) break;
     }
   } catch {
     // No log yet (never started) or the client went away: nothing more to send.

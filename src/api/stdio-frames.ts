@@ -23,3 +23,22 @@ export function writeOutput(out: Writable, stream: StdStream, payload: Buffer, t
   out.write(tty ? payload : frame(stream, payload));
   return true;
 }
+
+/**
+ * The same, resolving once the client has taken it (its buffer drained) or is gone: what
+ * a log reader awaits, so a slow client slows the reading instead of filling memory.
+ */
+export async function writeOutputPaced(out: Writable, stream: StdStream, payload: Buffer, tty: boolean): Promise<boolean> {
+  if (!writeOutput(out, stream, payload, tty)) return false;
+  if (!out.writableNeedDrain) return true;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+  });
+  return !out.destroyed;
+}

@@ -21,6 +21,7 @@ test('docker-py runs, attaches, reads logs, execs, copies, commits and removes c
     "run b'hello from py\\n'",
     "run failed 4 b'failing\\n'",
     "attach first b'one\\n'",
+    "attach second b'two\\n'",
     "logs stdout b'one\\n'",
     "logs stderr b'two\\n'",
     'logs timestamps one',

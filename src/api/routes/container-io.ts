@@ -4,7 +4,7 @@ import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
 import { followOutput, hijackStdio } from '../container-attach.ts';
 import { sessionsOf, type Attachment } from '../container-sessions.ts';
 import type { ApiRequest, Route } from '../router.ts';
-import { MULTIPLEXED, RAW_STREAM, writeOutput } from '../stdio-frames.ts';
+import { MULTIPLEXED, RAW_STREAM, writeOutputPaced } from '../stdio-frames.ts';
 import { pathContainer } from './containers.ts';
 
 /** `since`/`until` as docker/cli sends them (Unix seconds with nanoseconds), or RFC 3339; 0 is none. */
@@ -49,7 +49,7 @@ export const containerIoRoutes: Route[] = [
         });
         for await (const entry of entries) {
           if (!(entry.stream === 'stdout' ? stdout : stderr)) continue;
-          if (!writeOutput(output, entry.stream, Buffer.from(formatLogEntry(entry, { timestamps })), tty)) break;
+          if (!(await writeOutputPaced(output, entry.stream, Buffer.from(formatLogEntry(entry, { timestamps })), tty))) break;
         }
       } catch (err) {
         // A container that never started has no log yet: nothing to show, as docker.

@@ -19,6 +19,8 @@ except docker.errors.ContainerError as e:
 c = client.containers.run(image, ['sh', '-c', 'echo one; echo two >&2; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo three'], detach=True, name='py-detached')
 stream = c.attach(stream=True, logs=True, stdout=True, stderr=True)
 print('attach first', next(stream))
+# The second line is in the log once attach has shown it.
+print('attach second', next(stream))
 print('logs stdout', c.logs(stdout=True, stderr=False))
 print('logs stderr', c.logs(stdout=False, stderr=True))
 print('logs timestamps', c.logs(timestamps=True, stdout=True, stderr=False).decode().split(' ', 1)[1].strip())
