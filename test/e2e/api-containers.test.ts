@@ -30,7 +30,7 @@ test('docker run in the foreground: output, exit status, stdin with -i, a missin
   assert.equal(strataOk(root, ['ps', '-aq']), '');
   // Without --rm the container stays, exited with its status.
   assert.equal(docker(sock, ['run', '--name', 'api-kept', BUSYBOX, 'sh', '-c', 'exit 5']).status, 5);
-  assert.equal(strataOk(root, ['ps', '-a', '--filter', 'name=api-kept', '--format', '{{.Status}}']).replace(/ago.*/s, 'ago'), 'Exited (5) Less than a second ago');
+  assert.match(strataOk(root, ['ps', '-a', '--filter', 'name=api-kept', '--format', '{{.Status}}']), /^Exited \(5\) .* ago\n$/);
   assert.equal(dockerOk(sock, ['wait', 'api-kept']), '5\n');
   dockerOk(sock, ['rm', 'api-kept']);
 });
