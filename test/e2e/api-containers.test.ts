@@ -318,3 +318,30 @@ test('docker create through the service records the container strata create reco
   assert.equal(normal(viaApi), normal(viaCli));
   dockerOk(sock, ['rm', '-v', viaApi, viaCli]);
 });
+
+test('a docker cp cut off by its client, either way, leaves the container running and unfrozen', { skip }, async () => {
+  const id = dockerOk(sock, ['run', '-d', BUSYBOX, 'sleep', '60']).trim();
+  const dir = tempDir();
+  const payload = join(dir, 'big.bin');
+  writeFileSync(payload, Buffer.alloc(4 * 1024 * 1024, 7));
+  const tar = execFileSync('tar', ['-C', dir, '-cf', '-', 'big.bin'], { maxBuffer: 64 * 1024 * 1024 });
+  const { connect } = await import('node:net');
+  const cut = (request: string, body?: Buffer): Promise<void> => new Promise((resolve) => {
+    const client = connect(sock);
+    client.on('error', () => undefined);
+    client.once('close', () => resolve());
+    client.write(request);
+    // PUT: a quarter of the body, then gone; GET: gone at the first bytes of the answer.
+    if (body) client.write(body.subarray(0, body.length / 4), () => client.destroy());
+    else client.once('data', () => client.destroy());
+  });
+  await cut(`PUT /v1.50/containers/${id}/archive?path=/tmp HTTP/1.1\r\nHost: strata\r\nContent-Type: application/x-tar\r\nContent-Length: ${tar.length}\r\n\r\n`, tar);
+  await eventually(() => (dockerOk(sock, ['inspect', '--format', '{{.State.Status}}', id]) === 'running\n' ? true : undefined), 10_000, 'the container thawed after the PUT');
+  // Far more than the socket's buffers hold, so the GET's tar is mid-stream when the client goes.
+  for (const n of [1, 2, 3, 4]) dockerOk(sock, ['cp', payload, `${id}:/tmp/big${n}.bin`]);
+  await cut(`GET /v1.50/containers/${id}/archive?path=/tmp HTTP/1.1\r\nHost: strata\r\n\r\n`);
+  await eventually(() => (dockerOk(sock, ['inspect', '--format', '{{.State.Status}}', id]) === 'running\n' ? true : undefined), 10_000, 'the container thawed');
+  assert.equal(dockerOk(sock, ['exec', id, 'echo', 'still-here']), 'still-here\n');
+  dockerOk(sock, ['rm', '-f', id]);
+  assert.equal(strata(root, ['system', 'check']).status, 0);
+});

@@ -2,6 +2,7 @@
  * A container's files: `archive` (docker cp both ways, with the X-Docker-Container-Path-Stat
  * header), `export`, `changes` and `POST /commit`. Tars stream in and out, never buffered whole.
  */
+import { PassThrough } from 'node:stream';
 import { invalidArgument } from '../../errdefs/index.ts';
 import { parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { Route } from '../router.ts';
@@ -14,6 +15,23 @@ function pathParam(query: URLSearchParams): string {
   const path = query.get('path');
   if (path === null || path === '') throw invalidArgument('bad parameter: path cannot be empty');
   return path;
+}
+
+/**
+ * A client that goes away must stop the copy: its tar would otherwise wait forever on a
+ * pipe nobody reads (or for a body that never ends), the container frozen meanwhile.
+ */
+async function untilAborted<T>(signal: AbortSignal, stream: { destroy(error?: Error): unknown }, work: () => Promise<T>): Promise<T> {
+  const stop = (): void => {
+    stream.destroy(new Error('the client closed the connection'));
+  };
+  if (signal.aborted) stop();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 /** The header's value: the PathStat as base64 JSON, as dockerd sends it. */
@@ -42,9 +60,12 @@ export const containerFileRoutes: Route[] = [
       const { archiveFromContainer, statContainerPath } = await import('../../containers/index.ts');
       const stat = await statContainerPath(containers, c, path);
       res.head(200, { 'Content-Type': 'application/x-tar', [STAT_HEADER]: statHeader(stat) });
-      const tar = archiveFromContainer(containers, c, path, res.raw);
-      await tar;
-      res.raw.end();
+      // The tar goes through a stream of its own, which a client that leaves fails.
+      const out = new PassThrough();
+      out.on('error', () => undefined); // what failed it is the copy's error
+      out.pipe(res.raw);
+      await untilAborted(req.signal, out, () => archiveFromContainer(containers, c, path, out));
+      out.end();
     },
   },
   {
@@ -54,7 +75,7 @@ export const containerFileRoutes: Route[] = [
       const { containers, c } = await pathContainer(req, api);
       const path = pathParam(req.query);
       const { extractToContainer } = await import('../../containers/index.ts');
-      await extractToContainer(containers, c, req.raw, path);
+      await untilAborted(req.signal, req.raw, () => extractToContainer(containers, c, req.raw, path));
       res.head(200, { 'Content-Length': 0 });
       res.raw.end();
     },
@@ -66,8 +87,11 @@ export const containerFileRoutes: Route[] = [
       const { containers, c } = await pathContainer(req, api);
       const { exportContainer } = await import('../../containers/index.ts');
       res.head(200, { 'Content-Type': 'application/x-tar' });
-      await exportContainer(containers, c, res.raw);
-      res.raw.end();
+      const out = new PassThrough();
+      out.on('error', () => undefined); // what failed it is the copy's error
+      out.pipe(res.raw);
+      await untilAborted(req.signal, out, () => exportContainer(containers, c, out));
+      out.end();
     },
   },
   {
