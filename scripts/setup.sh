@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 want=(runc busybox-static zstd tini gcc netavark aardvark-dns iptables nftables)
 if [ "${1:-}" = "--test" ]; then
-  want+=(docker-registry skopeo umoci oci-image-tool pigz apache2-utils strace crun python3-docker chromium)
+  want+=(docker-registry skopeo umoci oci-image-tool pigz apache2-utils strace crun python3-docker chromium docker-compose)
 fi
 missing=()
 for pkg in "${want[@]}"; do

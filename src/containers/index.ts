@@ -24,3 +24,4 @@ export * from './time-text.ts';
 export * from './trace.ts';
 export * from './tree-size.ts';
 export * from './volumes.ts';
+export * from './path-stat.ts';

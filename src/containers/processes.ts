@@ -7,7 +7,8 @@ import { rootfsDir, type Container } from './container.ts';
 import type { ContainerRuntimes } from './runtimes.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
 
-export type ExecRequest = ExecOptions & { detach?: boolean; stdin?: boolean; stdio?: StartContainerOptions['stdio'] };
+/** `sigProxy: false`: the caller's signals stay its own (the API service's SIGTERM must not reach an exec). */
+export type ExecRequest = ExecOptions & { detach?: boolean; stdin?: boolean; stdio?: StartContainerOptions['stdio']; sigProxy?: boolean };
 
 export class ContainerProcesses {
   constructor(
@@ -29,6 +30,7 @@ export class ContainerProcesses {
     return execInContainer({
       runtime: this.runtimes.launcher(c.stored.host.Runtime), id: c.id, containerDir: c.dir, shim: this.runtimes.shim(), process: processSpec,
       ...(request.stdin ? { stdin: true } : {}), ...(request.detach ? { detach: true } : {}), ...(request.stdio ? { stdio: request.stdio } : {}),
+      ...(request.sigProxy !== undefined ? { sigProxy: request.sigProxy } : {}),
     });
   }
 

@@ -24,10 +24,10 @@ export interface ContainerCommand {
  */
 export function resolveCommand(
   image: ImageRunConfig | undefined,
-  run: { command?: string[]; entrypoint?: string },
+  run: { command?: string[]; entrypoint?: string | string[] },
 ): ContainerCommand {
   // docker/cli turns `--entrypoint ''` into [""] and `--entrypoint x` into ["x"] (never split).
-  let entrypoint: string[] | null = run.entrypoint === undefined ? null : [run.entrypoint];
+  let entrypoint: string[] | null = run.entrypoint === undefined ? null : typeof run.entrypoint === 'string' ? [run.entrypoint] : [...run.entrypoint];
   let cmd: string[] | null = run.command !== undefined && run.command.length > 0 ? [...run.command] : null;
   if (entrypoint === null || entrypoint.length === 0) {
     if (cmd === null) cmd = image?.Cmd && image.Cmd.length > 0 ? [...image.Cmd] : null;

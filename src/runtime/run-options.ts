@@ -49,8 +49,11 @@ export interface RunOptions {
   id: string;
   /** The words after IMAGE on the command line; an empty array is the same as none. */
   command?: string[];
-  /** `--entrypoint`: `''` clears the image's, any other value replaces it (and drops its CMD). */
-  entrypoint?: string;
+  /**
+   * `--entrypoint`: `''` clears the image's, any other value replaces it (and drops its CMD);
+   * the Engine API's Config.Entrypoint is a list.
+   */
+  entrypoint?: string | string[];
   /**
    * `-e`/`--env-file` in the order docker applies them (env files first, then `-e`), each
    * `KEY=VALUE`, or a bare `KEY` to remove the variable (see `collectRunEnv`).

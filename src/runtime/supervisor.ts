@@ -73,6 +73,11 @@ export interface StartedContainer {
   stdin?: Writable | null;
   stdout?: Readable | null;
   stderr?: Readable | null;
+  /**
+   * Foreground only, after `wait()`: the caller's clean-up is done, so the supervisor may
+   * exit now rather than when this process does (a long-lived caller: the API service).
+   */
+  release?(): void;
 }
 
 /** The cgroup file whose `oom_kill` line counts OOM kills of the container's processes. */
@@ -231,7 +236,10 @@ async function launchShim(id: string, shim: string, l: ShimLaunch): Promise<Star
   };
   const waiting = wait();
   waiting.catch(() => { /* surfaced to whoever calls wait() */ });
-  return { id, pid, shimPid, wait: () => waiting, supervisorExit, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+  const release = (): void => {
+    (child.stdio[3] as Socket | null)?.destroy();
+  };
+  return { id, pid, shimPid, wait: () => waiting, supervisorExit, release, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
 }
 
 /**

@@ -10,7 +10,9 @@ import type { ImageStore } from '../../images/index.ts';
 // (tar codec, layer apply) stay unloaded until a command uses them.
 import { commandLine } from '../../containers/container-config.ts';
 import { containerFilter, PS_FILTERS } from '../../containers/filters.ts';
+import { imageShown } from '../../containers/image-shown.ts';
 import { statusText } from '../../containers/state.ts';
+import { waitFor } from '../../containers/wait.ts';
 import type { Container, ContainerListing, ContainerManager } from '../../containers/index.ts';
 import { networkNames, portsText } from '../../containers/index.ts';
 import { formatLogEntry, parseLogTime, readLogs } from '../../runtime/index.ts';
@@ -78,14 +80,8 @@ async function eachContainer(ctx: CliContext, refs: string[], fn: (c: Container,
 
 /** The IMAGE column: the name given at create, or the short ID once that name means another image. */
 function imageColumn(images: ImageStore, c: Container, trunc: boolean): string {
-  let current: string | undefined;
-  try {
-    current = images.lookup(c.stored.imageRef);
-  } catch {
-    current = undefined;
-  }
-  if (current === c.imageId) return c.stored.imageRef;
-  return trunc ? truncateId(c.imageId) : c.imageId;
+  const shown = imageShown(images, c);
+  return shown === c.imageId && trunc ? truncateId(shown) : shown;
 }
 
 function psRow(containers: ContainerManager, images: ImageStore, r: ContainerListing, trunc: boolean, now: number): ListRow {
@@ -263,9 +259,7 @@ export async function wait(ctx: CliContext, args: string[]): Promise<number> {
   let failed = false;
   for (const ref of args) {
     try {
-      const c = containers.find(ref);
-      const status = await containers.waitStopped(c);
-      ctx.println(String(status?.ExitCode ?? 0));
+      ctx.println(String(await waitFor(containers, containers.find(ref), 'not-running') ?? 0));
     } catch (err) {
       if (!isStrataError(err)) throw err;
       ctx.warn(`Error: ${err.message}`);

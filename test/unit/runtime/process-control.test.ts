@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getEventListeners } from 'node:events';
 import { containerStartError, execStartError, startFailureStatus } from '../../../src/runtime/runtime-errors.ts';
 import { containerStopSignal, parseSignal } from '../../../src/runtime/signals.ts';
 import { formatLogEntry, formatRfc3339NanoFixed, parseLogTime, parseRfc3339Nano, readLogs, type LogEntry } from '../../../src/runtime/logs.ts';
@@ -86,6 +87,21 @@ test('readLogs on a hand-written json-file log: torn lines skipped, tail, follow
     await reader;
     assert.deepEqual(followed, ['d\n', 'e\n']);
     await assert.rejects(async () => { for await (const _ of readLogs(join(dir, 'missing.log'))) { /* none */ } }, (e) => isStrataError(e, 'not-found'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readLogs following an idle log leaves no listener behind on its signal per poll (a long logs -f in the API service)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-logs-'));
+  try {
+    const log = join(dir, 'c-json.log');
+    writeFileSync(log, '');
+    const controller = new AbortController();
+    let polls = 0;
+    for await (const _ of readLogs(log, { follow: true, done: () => ++polls > 50, signal: controller.signal, pollInterval: 1 })) { /* none */ }
+    assert.ok(polls > 50);
+    assert.ok(getEventListeners(controller.signal, 'abort').length <= 1, `${getEventListeners(controller.signal, 'abort').length} abort listeners after ${polls} polls`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
