@@ -63,3 +63,36 @@ run system df -v
 
 say "The rebuild left the old demo/hello untagged (dangling); prune removes it (its layers stay while the build cache shares them)"
 run image prune -f
+
+say "image analyze: what each layer adds, changes and removes, the bytes a later layer hides (wasted), and the image's efficiency"
+run image analyze demo/hello
+say "image diff: the layers two images share, then what the rest changes (files, config, history)"
+run image diff demo/busybox:1 demo/hello
+
+say "Networks: a web server on a network of its own, published on 127.0.0.1; its neighbours find it by name"
+"$strata" rm -f demo-web >/dev/null 2>&1 || true
+"$strata" network rm demo-net >/dev/null 2>&1 || true
+run network create demo-net
+run run -d --name demo-web --network demo-net -p 127.0.0.1::80 demo/busybox:1 \
+  sh -c 'mkdir -p /www && echo "hello from demo-web" > /www/index.html && exec httpd -f -p 80 -h /www'
+run port demo-web 80
+run run --rm --network demo-net demo/busybox:1 wget -qO- http://demo-web/
+address=$("$strata" port demo-web 80 | head -n1)
+echo "\$ busybox wget -qO- http://$address/   # from the host, through the published port"
+busybox wget -qO- "http://$address/"
+run ps --filter name=demo-web --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}'
+run rm -f demo-web
+run network rm demo-net
+
+say "The Docker Engine API on a socket: docker clients, SDKs and compose drive strata through it"
+"$strata" system service -H "unix://$work/strata.sock" --timeout 20 & service=$!
+for _ in $(seq 100); do [ -S "$work/strata.sock" ] && break; sleep 0.1; done
+api() { node -e 'const [sock, path] = process.argv.slice(1); require("http").get({ socketPath: sock, path }, (r) => { r.setEncoding("utf8"); let b = ""; r.on("data", (c) => (b += c)); r.on("end", () => console.log(r.statusCode, b.slice(0, 400))); });' "$work/strata.sock" "$1"; }
+echo "\$ GET /v1.50/version"; api /v1.50/version
+echo "\$ GET /v1.50/images/json"; api /v1.50/images/json
+if command -v docker >/dev/null; then
+  echo "\$ docker -H unix://$work/strata.sock images"
+  docker -H "unix://$work/strata.sock" images
+fi
+kill "$service"; wait "$service" 2>/dev/null || true
+echo "(strata ui serves a web app of images, layers, sharing and disk use on 127.0.0.1: run \`./bin/strata ui\`)"

@@ -135,7 +135,7 @@ test('kill -9 during rm: the container shows Dead, rm finishes the job, nothing 
 test('kill -9 of a foreground run: its supervisor does what the CLI would have (--rm removes, else unmounts)', async () => {
   for (const autoRemove of [true, false]) {
     const name = autoRemove ? 'fg-rm' : 'fg-keep';
-    const child = spawn(STRATA_BIN, ['run', ...(autoRemove ? ['--rm'] : []), '--name', name, BUSYBOX, 'sh', '-c', 'echo up; sleep 2; exit 3'], {
+    const child = spawn(STRATA_BIN, ['run', ...(autoRemove ? ['--rm'] : []), '--name', name, BUSYBOX, 'sh', '-c', 'echo up; until [ -e /tmp/go ]; do sleep 0.1; done; exit 3'], {
       env: { ...process.env, STRATA_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -150,6 +150,8 @@ test('kill -9 of a foreground run: its supervisor does what the CLI would have (
     await exited;
     // The container outlives the CLI, as docker's does; its exit is handled by the supervisor.
     assert.match(strataOk(root, ['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']), /^Up/);
+    // Now it may exit (however slow the machine, it did not before the look above).
+    strataOk(root, ['exec', name, 'touch', '/tmp/go']);
     const dir = join(root, 'containers', id);
     if (autoRemove) {
       await eventually(() => (strataOk(root, ['ps', '-aq', '--filter', `name=${name}`]) === '' ? true : undefined), 15_000, 'the --rm container to be removed');
