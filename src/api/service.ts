@@ -28,7 +28,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves until stopped; resolves once every listener is closed and its socket removed. */
 export async function runService(engine: Engine, options: ServiceOptions): Promise<void> {
-  const router = new Router(ROUTES, { engine, events: new EventLog() });
+  const router = new Router(ROUTES, { engine, events: new EventLog(engine.events) });
   const servers: Server[] = [];
   const undo: (() => void)[] = [];
   let open = 0;
