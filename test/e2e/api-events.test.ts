@@ -63,4 +63,9 @@ test('--since/--until read the journal: events the CLI made before the service s
     'create before-vol\ndestroy before-vol\ncreate after-vol\n');
   assert.equal(dockerOk(service.socket, ['events', '--since', String(since), '--until', until, '--filter', 'volume=before-vol', '--filter', 'event=destroy', '--format', '{{.Action}} {{.Actor.ID}}']),
     'destroy before-vol\n');
+  // system prune's removals are journaled like rmi's.
+  strataOk(root, ['load', '-i', FIXTURE]);
+  strataOk(root, ['system', 'prune', '-a', '-f']);
+  const untagged = dockerOk(service.socket, ['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=untag', '--format', '{{.Actor.ID}}']);
+  assert.deepEqual(untagged.split('\n').filter((l) => l !== '').sort(), ['strata-fixture/one:1', 'strata-fixture/three:1', 'strata-fixture/two:1']);
 });
