@@ -97,10 +97,14 @@ export class Engine {
     try {
       mkdirSync(root, { recursive: true, mode: 0o711 });
       mkdirSync(join(root, 'tmp'), { recursive: true });
-      // Made with the store, so that following the events journal changes nothing in it.
-      mkdirSync(join(root, 'events'), { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fromSystemError(err, `create the store at ${root}`);
+    }
+    try {
+      // Made with the store, so that following the events journal changes nothing in it.
+      mkdirSync(join(root, 'events'), { recursive: true, mode: 0o700 });
+    } catch {
+      // A full disk or a read-only store: commands still run; the journal is made when it can be.
     }
     const content = new ContentStore(join(root, 'content'));
     const db = openDatabase(join(root, 'metadata.db'));

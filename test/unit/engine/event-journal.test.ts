@@ -2,8 +2,9 @@
 // first, and a tail that sees every event appended by another writer, across rotations too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Engine } from '../../../src/engine/index.ts';
 import { EventJournal, type StoreEvent } from '../../../src/engine/event-journal.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
@@ -50,4 +51,18 @@ test('a line cut short (a crash mid-append) is skipped, the others read', () => 
   appendFileSync(join(dir, 'journal.jsonl'), '{"Type":"volume","Act');
   journal.append('volume', 'create', 'b');
   assert.deepEqual(journal.read().map((e) => e.Actor.ID), ['a', 'b']);
+});
+
+test('a journal that cannot be written (its directory is a file here) fails no command: the store opens, the change is made', () => {
+  const root = join(tempDir(), 'store');
+  mkdirSync(root);
+  writeFileSync(join(root, 'events'), 'not a directory');
+  const engine = Engine.open({ root });
+  try {
+    const event = engine.events.append('volume', 'create', 'v');
+    assert.equal(event.Actor.ID, 'v');
+    assert.deepEqual(engine.events.read(), []);
+  } finally {
+    engine.close();
+  }
 });
