@@ -2,7 +2,7 @@
 // first, and a tail that sees every event appended by another writer, across rotations too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../../src/engine/index.ts';
 import { EventJournal, type StoreEvent } from '../../../src/engine/event-journal.ts';
@@ -65,4 +65,20 @@ test('a journal that cannot be written (its directory is a file here) fails no c
   } finally {
     engine.close();
   }
+});
+
+test('four processes appending at once: every line whole, none lost (one O_APPEND write a line)', async () => {
+  const dir = join(tempDir(), 'events');
+  const { spawn } = await import('node:child_process');
+  const script = `import { EventJournal } from ${JSON.stringify(new URL('../../../src/engine/event-journal.ts', import.meta.url).pathname)};
+const j = new EventJournal(process.argv[1], 64 * 1024 * 1024);
+for (let i = 0; i < 500; i++) j.append('image', 'tag', process.argv[2] + '-' + i, { name: 'x'.repeat(i % 300) });`;
+  const writers = ['a', 'b', 'c', 'd'].map((name) => new Promise<number | null>((resolve) => {
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir, name], { stdio: 'inherit' }).once('exit', resolve);
+  }));
+  assert.deepEqual(await Promise.all(writers), [0, 0, 0, 0]);
+  const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 2000);
+  const ids = new Set(lines.map((l) => (JSON.parse(l) as StoreEvent).Actor.ID));
+  assert.equal(ids.size, 2000);
 });
