@@ -1,42 +1,44 @@
 /**
- * The service's event log (GET /events): what it did to images and volumes, as docker's
- * event messages, kept for `since` and handed to the clients following it.
+ * The service's view of the store's events journal (engine/event-journal.ts) for GET /events:
+ * what the routes did is appended to it like what the CLI does beside the service, and one
+ * tail of it, open while someone follows, hands every new event to the followers.
  */
-export interface ApiEvent {
-  Type: 'image' | 'volume' | 'container' | 'network' | 'builder';
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  scope: 'local';
-  time: number;
-  timeNano: number;
-}
+import type { EventJournal, StoreEvent } from '../engine/event-journal.ts';
+
+export type ApiEvent = StoreEvent;
 
 type Listener = (event: ApiEvent) => void;
 
-/** How many past events `since` can reach back to (dockerd keeps 256). */
-const KEPT = 256;
-
 export class EventLog {
-  private readonly past: ApiEvent[] = [];
   private readonly listeners = new Set<Listener>();
+  private tail: ReturnType<EventJournal['tail']> | undefined;
+
+  constructor(private readonly journal: EventJournal) {}
 
   emit(type: ApiEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): void {
-    const nanos = BigInt(Date.now()) * 1_000_000n;
-    const event: ApiEvent = { Type: type, Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Number(nanos / 1_000_000_000n), timeNano: Number(nanos) };
-    this.past.push(event);
-    if (this.past.length > KEPT) this.past.shift();
-    for (const listener of this.listeners) listener(event);
+    this.journal.append(type, action, id, attributes);
+    // Followers see the service's own events at once, without waiting for inotify.
+    this.tail?.poke();
   }
 
-  /** The events kept, oldest first. */
+  /** The events the journal keeps, oldest first. */
   history(): readonly ApiEvent[] {
-    return this.past;
+    return this.journal.read();
   }
 
-  /** Calls `listener` for each new event until the returned function is called. */
+  /** Calls `listener` for each new event, whoever made it, until the returned function is called. */
   follow(listener: Listener): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.tail ??= this.journal.tail((event) => {
+      for (const l of this.listeners) l(event);
+    });
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.tail?.stop();
+        this.tail = undefined;
+      }
+    };
   }
 
   /** Whether anyone follows the log (an idle service with followers is not idle). */

@@ -3,16 +3,21 @@
  * start), and requests node's parser refuses (an oversized header) answered in JSON.
  */
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Router } from './router.ts';
 
 /** The largest request header taken (dockerd's Go server takes 1 MB; node's default is 16 KB). */
 export const MAX_HEADER_SIZE = 64 * 1024;
 
-export function apiServer(router: Router): Server {
-  const server = createServer({ maxHeaderSize: MAX_HEADER_SIZE, keepAliveTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
+/** The server for one listener; with `tls`, HTTPS (a TCP listener given --tls or --tlsverify). */
+export function apiServer(router: Router, tls?: TlsOptions): Server {
+  const options = { maxHeaderSize: MAX_HEADER_SIZE, keepAliveTimeout: 30_000, requestTimeout: 0 };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void router.handle(req, res);
-  });
+  };
+  const server: Server = tls === undefined ? createServer(options, onRequest) : createTlsServer({ ...options, ...tls }, onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // An upgrade gets a response object bound to its socket, for an answer that is not one.
     const res = new ServerResponse(req);

@@ -6,6 +6,7 @@ import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readFileSync, ren
 import { connect, type Server } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { failedPrecondition, fromSystemError, invalidArgument } from '../errdefs/index.ts';
+import type { TlsMode } from './tls.ts';
 
 export type ListenAddress =
   | { kind: 'unix'; path: string }
@@ -118,8 +119,8 @@ async function listenUnix(server: Server, path: string): Promise<number> {
   }
 }
 
-/** Binds `server` to one address; returns what to undo at shutdown. */
-export async function bind(server: Server, address: ListenAddress, warn: (line: string) => void): Promise<() => void> {
+/** Binds `server` to one address; returns what to undo at shutdown. `tls` says what a TCP listener serves. */
+export async function bind(server: Server, address: ListenAddress, warn: (line: string) => void, tls: TlsMode['kind'] = 'none'): Promise<() => void> {
   switch (address.kind) {
     case 'unix': {
       const ino = await listenUnix(server, address.path);
@@ -139,7 +140,9 @@ export async function bind(server: Server, address: ListenAddress, warn: (line: 
       }
       const bound = server.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
-      warn(`WARNING: API is accessible on http://${describeAddress({ ...address, port }).slice('tcp://'.length)} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/`);
+      // dockerd's warnings: only a verified client certificate keeps strangers out.
+      if (tls === 'none') warn(`WARNING: API is accessible on http://${describeAddress({ ...address, port }).slice('tcp://'.length)} without encryption.\n         Access to the remote API is equivalent to root access on the host. Refer\n         to the 'Docker daemon attack surface' section in the documentation for\n         more information: https://docs.docker.com/go/attack-surface/`);
+      if (tls === 'tls') warn('WARNING: [!] DON\'T BIND ON ANY IP ADDRESS WITHOUT setting --tlsverify IF YOU DON\'T KNOW WHAT YOU\'RE DOING [!]');
       return () => undefined;
     }
     case 'fd': {

@@ -10,9 +10,12 @@ import { EventLog } from './events.ts';
 import { apiServer } from './http-server.ts';
 import { Router } from './router.ts';
 import { ROUTES } from './routes/index.ts';
+import type { TlsMode } from './tls.ts';
 
 export interface ServiceOptions {
   addresses: ListenAddress[];
+  /** TLS for the TCP listeners (unix and fd:// sockets are guarded by their file mode). */
+  tls?: TlsMode;
   idleTimeoutSeconds: number;
   /** Lines for the operator (the TCP warning, where it listens). */
   log: (line: string) => void;
@@ -25,7 +28,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Serves until stopped; resolves once every listener is closed and its socket removed. */
 export async function runService(engine: Engine, options: ServiceOptions): Promise<void> {
-  const router = new Router(ROUTES, { engine, events: new EventLog() });
+  const router = new Router(ROUTES, { engine, events: new EventLog(engine.events) });
   const servers: Server[] = [];
   const undo: (() => void)[] = [];
   let open = 0;
@@ -66,7 +69,8 @@ export async function runService(engine: Engine, options: ServiceOptions): Promi
 
   try {
     for (const address of options.addresses) {
-      const server = apiServer(router);
+      const tls = address.kind === 'tcp' ? options.tls ?? { kind: 'none' } : { kind: 'none' as const };
+      const server = apiServer(router, tls.kind === 'none' ? undefined : tls.options);
       server.on('connection', (socket) => {
         open++;
         clearTimeout(idleTimer);
@@ -76,7 +80,7 @@ export async function runService(engine: Engine, options: ServiceOptions): Promi
         });
       });
       servers.push(server);
-      undo.push(await bind(server, address, options.log));
+      undo.push(await bind(server, address, options.log, tls.kind));
       const bound = server.address();
       // Port 0 asks for any free port: say which one.
       options.log(`API listening on ${describeAddress(address.kind === 'tcp' && typeof bound === 'object' && bound !== null ? { ...address, port: bound.port } : address)}`);

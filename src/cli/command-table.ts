@@ -321,6 +321,11 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { long: 'host', short: 'H', type: 'list', valueName: 'list', description: 'Address to listen on: unix:///path, tcp://ADDR:PORT or fd:// (default unix:///run/strata/strata.sock)' },
       { long: 'timeout', type: 'int', valueName: 'int', default: 0, description: 'Exit after this many seconds without a connection (0: never)' },
+      { long: 'tls', type: 'bool', description: 'Use TLS on TCP listeners; implied by --tlsverify' },
+      { long: 'tlscacert', type: 'string', valueName: 'string', description: 'Trust certs signed only by this CA (default "~/.docker/ca.pem")' },
+      { long: 'tlscert', type: 'string', valueName: 'string', description: 'Path to TLS certificate file (default "~/.docker/cert.pem")' },
+      { long: 'tlskey', type: 'string', valueName: 'string', description: 'Path to TLS key file (default "~/.docker/key.pem")' },
+      { long: 'tlsverify', type: 'bool', description: 'Use TLS and verify the remote (clients must present a certificate signed by --tlscacert)' },
     ],
     load: async () => (await import('./commands/service.ts')).service,
   },

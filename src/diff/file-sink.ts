@@ -20,6 +20,7 @@ import type * as WorkerThreads from 'node:worker_threads';
 import { readSync } from 'node:fs';
 import { fromSystemError } from '../errdefs/index.ts';
 import { copyIntoRing, HashThread } from './hash-thread.ts';
+import { IdlePool } from './idle-pool.ts';
 
 /** Bytes of stream the ring holds: what may be in flight between the two threads. */
 const RING_BYTES = 8 << 20;
@@ -197,7 +198,7 @@ class SinkThread {
   }
 }
 
-const idle: SinkThread[] = [];
+const idle = new IdlePool<SinkThread>((thread) => thread.terminate());
 
 /** Hashes a layer stream and writes queued regular files on worker threads; see the module comment. */
 export class FileSink {
@@ -214,7 +215,7 @@ export class FileSink {
 
   /** @param hashing hash the stream (false: the caller knows its digest already). */
   constructor(private readonly hashing = true) {
-    this.thread = idle.pop() ?? new SinkThread();
+    this.thread = idle.take() ?? new SinkThread();
     this.ring = Buffer.from(this.thread.ring);
     if (hashing) this.thread.hasher.start();
   }
@@ -296,7 +297,7 @@ export class FileSink {
     while (thread.reply() !== undefined);
     thread.hasher.abandon();
     if (thread.dead || thread.hasher.dead) thread.terminate();
-    else idle.push(thread);
+    else idle.put(thread);
   }
 
   /** Publishes the stream's new end to the hashing thread; sends a batch that holds many body bytes. */

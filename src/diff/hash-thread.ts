@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type * as Crypto from 'node:crypto';
 import type * as WorkerThreads from 'node:worker_threads';
 import { StrataError } from '../errdefs/index.ts';
+import { IdlePool } from './idle-pool.ts';
 
 /**
  * Int32 words: [SEQ] bumped at every change the main thread makes, [STATE] the job's state,
@@ -216,7 +217,7 @@ export function copyIntoRing(ring: Buffer, offset: number, bytes: Uint8Array): v
 
 /** Ring size for `OffThreadHash`: the bytes the caller may be ahead of the thread. */
 const HASH_RING_BYTES = 8 << 20;
-const idleHashers: Array<{ ring: Buffer; thread: HashThread }> = [];
+const idleHashers = new IdlePool<{ ring: Buffer; thread: HashThread }>((pair) => pair.thread.terminate());
 
 /**
  * The sha256 of a stream computed on a HashThread: `update` copies the bytes into the
@@ -230,7 +231,7 @@ export class OffThreadHash {
   private done = false;
 
   constructor() {
-    const pair = idleHashers.pop() ?? newPair();
+    const pair = idleHashers.take() ?? newPair();
     this.ring = pair.ring;
     this.thread = pair.thread;
     this.thread.start();
@@ -267,7 +268,7 @@ export class OffThreadHash {
     if (this.done) return;
     this.done = true;
     if (this.thread.dead) this.thread.terminate();
-    else idleHashers.push({ ring: this.ring, thread: this.thread });
+    else idleHashers.put({ ring: this.ring, thread: this.thread });
   }
 }
 

@@ -8,6 +8,7 @@
  *   <root>/content/      OCI image layout (blobs, index.json)
  *   <root>/metadata.db   SQLite, WAL
  *   <root>/tmp/          scratch space on the same filesystem (atomic renames)
+ *   <root>/events/       the events journal every command appends to (event-journal.ts)
  */
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -21,6 +22,7 @@ import { isStorageDriver, openSnapshotter } from '../snapshots/drivers.ts';
 import type { Snapshotter, StorageDriver } from '../snapshots/snapshotter.ts';
 import type { ContainerUse, ImageRemover } from '../images/image-removal.ts';
 import type { Digest, Reference } from '../oci/index.ts';
+import { EventJournal } from './event-journal.ts';
 import { deadTemporary, removeUnneededSnapshots, sweepSnapshots, type SnapshotSweep } from './snapshot-sweep.ts';
 import { snapshotLayerSink } from '../unpack/pull-sink.ts';
 import { discardSnapshots, layerPresent } from '../unpack/unpacked.ts';
@@ -46,6 +48,8 @@ export class Engine {
   readonly images: ImageStore;
   readonly gc: GarbageCollector;
   readonly snapshotter: Snapshotter;
+  /** What changed in the store, for `docker events` through the service. */
+  readonly events: EventJournal;
   private containerManager: Promise<ContainerManager> | undefined;
 
   private constructor(root: string, content: ContentStore, db: Database, driver: StorageDriver) {
@@ -53,6 +57,7 @@ export class Engine {
     this.content = content;
     this.db = db;
     this.images = new ImageStore(db, content);
+    this.events = new EventJournal(join(root, 'events'));
     this.snapshotter = openSnapshotter(db, join(root, 'snapshots'), driver);
     this.gc = new GarbageCollector({
       db,
@@ -96,6 +101,12 @@ export class Engine {
       mkdirSync(join(root, 'tmp'), { recursive: true });
     } catch (err) {
       throw fromSystemError(err, `create the store at ${root}`);
+    }
+    try {
+      // Made with the store, so that following the events journal changes nothing in it.
+      mkdirSync(join(root, 'events'), { recursive: true, mode: 0o700 });
+    } catch {
+      // A full disk or a read-only store: commands still run; the journal is made when it can be.
     }
     const content = new ContentStore(join(root, 'content'));
     const db = openDatabase(join(root, 'metadata.db'));

@@ -1,7 +1,7 @@
 /**
- * GET /events: what the service did (image and volume events), as dockerd's event stream:
- * the kept events from `since`, then new ones as they happen, until `until` or until the
- * client leaves. Filters: type, event (action), image, volume, container, label, scope.
+ * GET /events: what commands did to the store (image and volume events, the CLI's beside the
+ * service included: the store's events journal), as dockerd's event stream: the journal's
+ * events from `since`, then new ones as they happen, until `until` or until the client leaves. Filters: type, event (action), image, volume, container, label, scope.
  */
 import { invalidArgument } from '../../errdefs/index.ts';
 import type { ApiEvent } from '../events.ts';
@@ -54,13 +54,31 @@ export const eventRoutes: Route[] = [
       // The status line goes out at once: a client waits for it before it shows anything.
       stream.open();
       const inRange = (e: ApiEvent): boolean => (since === undefined || e.timeNano / 1e6 >= since) && (until === undefined || e.timeNano / 1e6 <= until);
-      if (since !== undefined) for (const e of api.events.history()) if (inRange(e) && matches(e)) stream.write(message(e));
+      const send = (e: ApiEvent): void => {
+        if (inRange(e) && matches(e)) stream.write(message(e));
+      };
+      // Followed before the journal is read, so that nothing appended meanwhile is missed; the
+      // tail then brings first what the past already held: those are dropped, once.
+      const sent = new Set<string>();
+      const stop = api.events.follow((e) => {
+        if (sent.size > 0) {
+          if (sent.has(JSON.stringify(e))) return;
+          sent.clear();
+        }
+        send(e);
+      });
+      if (since !== undefined) {
+        for (const e of api.events.history()) {
+          sent.add(JSON.stringify(e));
+          send(e);
+        }
+      }
       const now = Date.now();
-      if (until !== undefined && until <= now) return stream.end();
+      if (until !== undefined && until <= now) {
+        stop();
+        return stream.end();
+      }
       await new Promise<void>((resolve) => {
-        const stop = api.events.follow((e) => {
-          if (inRange(e) && matches(e)) stream.write(message(e));
-        });
         const timer = until === undefined ? undefined : setTimeout(finish, until - now);
         function finish(): void {
           clearTimeout(timer);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { invalidArgument, isStrataError, StrataError, unimplemented } from '../../errdefs/index.ts';
-import { hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
+import { familiarString, hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
 import type { BuildHost, ContextInput, DockerfileInput, SecretSource } from '../../builder/index.ts';
 import type { CliContext } from '../context.ts';
 import { prepareIidFile, writeIidFile } from './iid-file.ts';
@@ -242,6 +242,7 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
     const result = await pullImage(engine, ref, { registries });
     const image = result.images[0];
     if (image === undefined) throw new StrataError('not-found', `pull of ${ref.path} gave no image`);
+    engine.events.append('image', 'pull', familiarString(image.reference), { name: familiarString(image.reference) });
     return image.id;
   });
   const progress = new Progress({ mode, out: ctx.stderr, columns: ctx.stderr.columns ?? 80 });
@@ -258,6 +259,8 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
       ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}),
     });
     progress.finish();
+    engine.events.append('image', 'build', result.imageId);
+    for (const tag of result.tags) engine.events.append('image', 'tag', result.imageId, { name: tag });
     if (mode !== 'quiet' && result.warnings.length > 0) {
       // BuildKit's summary of its build checks.
       const n = result.warnings.length;

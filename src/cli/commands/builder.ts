@@ -60,6 +60,7 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
   if (volumes) {
     const removed = manager.volumes.prune({ filters });
     volumeBytes = removed.reclaimed;
+    for (const name of removed.deleted) engine.events.append('volume', 'destroy', name, { driver: 'local' });
     if (removed.deleted.length > 0) {
       ctx.println('Deleted Volumes:');
       for (const name of removed.deleted) ctx.println(name);
@@ -67,6 +68,10 @@ export async function systemPrune(ctx: CliContext, _args: string[], options: Opt
     }
   }
   const images = (await engine.imageRemover()).prune({ all, filters });
+  for (const r of images.records) {
+    if (r.deleted !== undefined) engine.events.append('image', 'delete', r.deleted);
+    if (r.untagged !== undefined) engine.events.append('image', 'untag', r.untagged);
+  }
   if (images.records.length > 0) {
     ctx.println('Deleted Images:');
     for (const r of images.records) ctx.println(r.untagged !== undefined ? `untagged: ${r.untagged}` : `deleted: ${r.deleted}`);

@@ -5,7 +5,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { READ_CHUNK } from '../../content/index.ts';
 import { invalidArgument, notFound } from '../../errdefs/index.ts';
 import { checkOutputFile, writeOutputFile, writeToStream } from '../../internal/index.ts';
-import { parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
+import { familiarString, parsePlatform, parseReference, withDefaultTag } from '../../oci/index.ts';
 import type { CliContext } from '../context.ts';
 import { stoppable } from '../interrupt.ts';
 import type { Options } from '../spec.ts';
@@ -31,7 +31,11 @@ export async function load(ctx: CliContext, _args: string[], options: Options): 
     signal: ctx.interruptSignal(),
   });
   // -q hides progress only; docker prints the Loaded lines either way.
-  for (const line of result.lines) ctx.println(line);
+  for (const line of result.lines) {
+    ctx.println(line);
+    const loaded = /^Loaded image(?: ID)?: (.*)$/.exec(line)?.[1];
+    if (loaded !== undefined) engine.events.append('image', 'load', loaded, { name: loaded });
+  }
 }
 
 export async function save(ctx: CliContext, args: string[], options: Options): Promise<void> {
@@ -44,11 +48,12 @@ export async function save(ctx: CliContext, args: string[], options: Options): P
   const engine = await ctx.engine();
   const { saveImages } = await import('../../archive/index.ts');
   // Resolve every name before writing a byte, so a typo leaves no partial file behind.
-  for (const ref of args) engine.images.resolve(ref);
+  const ids = args.map((ref) => engine.images.resolve(ref));
   // Ctrl-C stops the writing: a file named by -o is then removed, never left half-written.
   const save = stoppable(ctx.interruptSignal(), (output: Writable): Promise<void> => saveImages(engine.images, { refs: args, output, layerTar: (layer) => engine.layerTar(layer) }));
   if (outputPath) await writeOutputFile(outputPath, 'failed to save image', save);
   else await writeToStream(ctx.stdout, '/dev/stdout', save);
+  for (const id of ids) engine.events.append('image', 'save', id);
 }
 
 export async function importImage(ctx: CliContext, args: string[], options: Options): Promise<void> {
@@ -85,5 +90,6 @@ export async function importImage(ctx: CliContext, args: string[], options: Opti
     unpack: engine.unpacker(),
     signal,
   });
+  engine.events.append('image', 'import', id, tag ? { name: familiarString(tag) } : {});
   ctx.println(id);
 }

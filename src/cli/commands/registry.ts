@@ -5,7 +5,7 @@
  * status lines otherwise (byte counts are not printed to pipes and files).
  */
 import { invalidArgument, StrataError } from '../../errdefs/index.ts';
-import { formatReference, parsePlatform, parseReference, withDefaultTag, type Reference } from '../../oci/index.ts';
+import { familiarString, formatReference, parsePlatform, parseReference, withDefaultTag, type Reference } from '../../oci/index.ts';
 import type { ProgressEvent, Registries } from '../../registry/index.ts';
 import { humanSize4 } from '../format/index.ts';
 import type { CliContext } from '../context.ts';
@@ -103,10 +103,11 @@ export async function pull(ctx: CliContext, args: string[], options: Options): P
   // Ctrl-C cancels the transfer cleanly: partial blobs removed, the lease released.
   const signal = ctx.interruptSignal();
   try {
-    await pullImage(engine, ref, {
+    const result = await pullImage(engine, ref, {
       registries, allTags: all, maxConcurrentDownloads, signal,
       ...(platform ? { platform } : {}), ...(onProgress ? { onProgress } : {}),
     });
+    for (const image of result.images) engine.events.append('image', 'pull', familiarString(image.reference), { name: familiarString(image.reference) });
   } finally {
     await close();
   }
@@ -125,6 +126,7 @@ export async function push(ctx: CliContext, args: string[], options: Options): P
   const signal = ctx.interruptSignal();
   try {
     await pushImage(engine, ref, { registries, allTags: all, maxConcurrentUploads, signal, ...(onProgress ? { onProgress } : {}) });
+    engine.events.append('image', 'push', formatReference(ref), { name: familiarString(ref) });
   } finally {
     await close();
   }

@@ -9,6 +9,14 @@ export async function service(ctx: CliContext, _args: string[], options: Options
   const addresses = (hosts.length === 0 ? [`unix://${DEFAULT_SOCKET}`] : hosts).map(parseListenAddress);
   const timeout = options['timeout'] as number | undefined ?? 0;
   if (!Number.isInteger(timeout) || timeout < 0) throw invalidArgument(`invalid --timeout ${timeout}: a number of seconds, 0 for never`);
+  const { tlsMode } = await import('../../api/tls.ts');
+  const tls = tlsMode({
+    tls: options['tls'] === true,
+    tlsverify: options['tlsverify'] === true,
+    tlscacert: options['tlscacert'] as string | undefined,
+    tlscert: options['tlscert'] as string | undefined,
+    tlskey: options['tlskey'] as string | undefined,
+  });
   const engine = await ctx.engine();
   const { runService } = await import('../../api/service.ts');
   // SIGINT and SIGTERM end the service: its sockets are removed, the store closed.
@@ -17,7 +25,7 @@ export async function service(ctx: CliContext, _args: string[], options: Options
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await runService(engine, { addresses, idleTimeoutSeconds: timeout, log: (line) => ctx.warn(line), signal: stop.signal });
+    await runService(engine, { addresses, tls, idleTimeoutSeconds: timeout, log: (line) => ctx.warn(line), signal: stop.signal });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

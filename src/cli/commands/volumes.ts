@@ -33,6 +33,7 @@ export async function volumeCreate(ctx: CliContext, args: string[], options: Opt
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     ...(Object.keys(opts).length > 0 ? { options: opts } : {}),
   });
+  (await ctx.engine()).events.append('volume', 'create', v.Name, { driver: v.Driver });
   ctx.println(v.Name);
 }
 
@@ -92,6 +93,7 @@ export async function volumeRm(ctx: CliContext, args: string[], options: Options
   for (const name of args) {
     try {
       store.remove(name, { force: Boolean(options['force']) });
+      (await ctx.engine()).events.append('volume', 'destroy', name, { driver: 'local' });
       ctx.println(name);
     } catch (err) {
       if (!isStrataError(err)) throw err;
@@ -112,6 +114,8 @@ export async function volumePrune(ctx: CliContext, _args: string[], options: Opt
   }
   const store = await volumes(ctx);
   const { deleted, reclaimed } = store.prune({ all, filters });
+  const events = (await ctx.engine()).events;
+  for (const name of deleted) events.append('volume', 'destroy', name, { driver: 'local' });
   if (deleted.length > 0) {
     ctx.println('Deleted Volumes:');
     for (const name of deleted) ctx.println(name);
