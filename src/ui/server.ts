@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/index.ts';
 import { StrataError } from '../errdefs/index.ts';
 import { cookieName, headerToken, hostAllowed, newToken, tokenMatches } from './access.ts';
-import { noAnalysis, type AnalysisSource } from './analysis-slot.ts';
+import type { AnalysisSource } from './analysis-slot.ts';
 import { loadAssets, type Asset } from './assets.ts';
+import { imageDiffView, insightAnalysis, insightOf } from './insight-views.ts';
 import { LayerExplorer } from './layer-explorer.ts';
 import { listDirectory, searchIndex, withHidden } from './layer-tree.ts';
 import { StoreWatch } from './store-watch.ts';
@@ -24,6 +25,7 @@ export interface UiServerOptions {
   assetsDir: string;
   /** Given by tests; a new random one otherwise. */
   token?: string;
+  /** The image analyzer; src/insight's `image analyze` unless given. */
   analysis?: AnalysisSource;
 }
 
@@ -83,7 +85,8 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const assets: Map<string, Asset> = loadAssets(options.assetsDir);
   const explorer = new LayerExplorer(engine);
   const watch = new StoreWatch(engine.db, join(engine.root, 'containers'));
-  const analysis = options.analysis ?? noAnalysis;
+  const insight = insightOf(engine);
+  const analysis = options.analysis ?? insightAnalysis(insight);
   let port = options.port;
 
   const api = async (path: string, query: URLSearchParams, res: ServerResponse): Promise<void> => {
@@ -93,6 +96,12 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (resource === 'generation' && parts.length === 1) return json(res, 200, { generation: watch.generation });
     if (resource === 'images' && parts.length === 1) return json(res, 200, await imageRows(engine));
     if (resource === 'images' && parts.length === 2) return json(res, 200, found(await imageDetail(engine, id as string, analysis), `image ${id}`));
+    if (resource === 'diff' && parts.length === 1) {
+      const a = query.get('a') ?? '';
+      const b = query.get('b') ?? '';
+      if (a === '' || b === '') throw new HttpError(400, 'a diff needs two images: ?a=IMAGE&b=IMAGE');
+      return json(res, 200, await imageDiffView(await insight(), a, b));
+    }
     if (resource === 'sharing' && parts.length === 1) return json(res, 200, await sharingView(engine));
     if (resource === 'disk' && parts.length === 1) return json(res, 200, await diskView(engine));
     if (resource === 'containers' && parts.length === 1) return json(res, 200, await containerRows(engine));
