@@ -83,9 +83,9 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const { engine } = options;
   const token = options.token ?? newToken();
   const assets: Map<string, Asset> = loadAssets(options.assetsDir);
-  const explorer = new LayerExplorer(engine);
-  const watch = new StoreWatch(engine.db, join(engine.root, 'containers'));
   const insight = insightOf(engine);
+  const explorer = new LayerExplorer(engine, insight);
+  const watch = new StoreWatch(engine.db, join(engine.root, 'containers'));
   const analysis = options.analysis ?? insightAnalysis(insight);
   let port = options.port;
 
@@ -112,15 +112,15 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       // Opened from an image: mark what its later layers overwrite or delete.
       const image = query.get('image');
       const imageId = image === null ? undefined : found(engine.images.lookup(image), `image ${image}`);
-      const cover = imageId === undefined ? undefined : await explorer.cover(imageId, id as string);
+      const hidden = imageId === undefined ? undefined : await explorer.hiddenPaths(imageId, id as string);
       if (sub === 'tree') {
         const dir = query.get('path') ?? '/';
-        return json(res, 200, { chainId: id, path: dir, entries: withHidden(listDirectory(index, dir), cover), fileCount: index.fileCount, totalSize: index.totalSize });
+        return json(res, 200, { chainId: id, path: dir, entries: withHidden(listDirectory(index, dir), hidden), fileCount: index.fileCount, totalSize: index.totalSize });
       }
       const q = query.get('q') ?? '';
       if (q === '') throw new HttpError(400, 'search needs a query: ?q=TEXT');
       const result = searchIndex(index, q, SEARCH_LIMIT);
-      return json(res, 200, { chainId: id, query: q, matches: withHidden(result.matches, cover), truncated: result.truncated });
+      return json(res, 200, { chainId: id, query: q, matches: withHidden(result.matches, hidden), truncated: result.truncated });
     }
     throw new HttpError(404, `no such endpoint: ${path}`);
   };
