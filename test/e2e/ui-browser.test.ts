@@ -135,7 +135,7 @@ after(async () => {
 test('without its token the server answers nothing but the login page', async () => {
   const assetPath = /src="(\/assets\/[^"]+\.js)"/.exec((await rawGet('/', { authorization: `token ${url.searchParams.get('token')}` })).body)?.[1];
   assert.ok(assetPath, 'the app page names its script');
-  for (const path of ['/api/images', '/api/layers/x/tree', '/api/events', assetPath, '/index.html']) {
+  for (const path of ['/api/images', '/api/layers/x/tree', '/api/events', '/api/diff?a=ui/app:1&b=ui/app:2', assetPath, '/index.html']) {
     const r = await rawGet(path);
     assert.equal(r.status, 401, path);
     assert.doesNotMatch(r.body, /ui\/base/, path);
@@ -351,6 +351,14 @@ test('the diff view of two built images shows the shared layers, changed files, 
   assert.deepEqual(await page.locator('ul.history-a li').allInnerTexts(), ['ENV MODE=one', 'COPY one.txt /app/ # buildkit']);
   assert.deepEqual(await page.locator('ul.history-b li').allInnerTexts(), ['COPY two.txt /app/ # buildkit']);
   await shot('diff');
+  // A missing image or a missing side is named, not an internal error.
+  const auth = { authorization: `token ${url.searchParams.get('token')}` };
+  const missing = await rawGet('/api/diff?a=ui/app:1&b=no/such:image', auth);
+  assert.equal(missing.status, 404);
+  assert.match(JSON.parse(missing.body).message, /no\/such:image/);
+  const half = await rawGet('/api/diff?a=ui/app:1', auth);
+  assert.equal(half.status, 400);
+  assert.match(JSON.parse(half.body).message, /a diff needs two images/);
   // A hostile file name in a diff is text.
   await page.locator('select[aria-label="image A"]').selectOption(await imageId('ui/base:1'));
   await page.locator('select[aria-label="image B"]').selectOption(await imageId('ui/waste:1'));
