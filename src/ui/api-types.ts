@@ -40,15 +40,61 @@ export interface StackLayer {
   sharedWith: LayerUser[];
 }
 
-/**
- * What the layer analyzer (`image analyze`) says about an image, once it is wired in:
- * null until then. The app shows a placeholder where these numbers go.
- */
+export interface FileCount {
+  files: number;
+  bytes: number;
+}
+
+/** One layer as `image analyze` counts it (index 0 at the bottom, as the stack's layer rows). */
+export interface AnalysisLayer {
+  index: number;
+  diffId: string;
+  instruction: string;
+  /** A layer of the base image. */
+  base: boolean;
+  stored: FileCount;
+  added: FileCount;
+  modified: FileCount;
+  removed: FileCount;
+  wastedBytes: number;
+}
+
+export interface AnalysisHint {
+  kind: string;
+  layer: number;
+  /** The instruction that made the layer holding the bytes. */
+  instruction: string;
+  files: number;
+  bytes: number;
+  paths: string[];
+  message: string;
+}
+
+export interface AnalysisDuplicate {
+  sha256: string;
+  /** Bytes of one copy. */
+  size: number;
+  copies: { layer: number; path: string }[];
+}
+
+/** What the layer analyzer (`image analyze`, src/insight/) says about an image; null where it could not run. */
 export interface ImageAnalysis {
   efficiency: number;
+  storedBytes: number;
+  visibleBytes: number;
   wastedBytes: number;
+  baseWastedBytes: number;
   userWastedBytes: number;
-  hints: { instruction: string; text: string }[];
+  duplicateBytes: number;
+  /** The bottom `baseLayers` layers are the base image's, found as `baseSource` says. */
+  baseLayers: number;
+  baseSource: 'parent-image' | 'history' | 'none';
+  layers: AnalysisLayer[];
+  hints: AnalysisHint[];
+  /** The largest savings first, at most 50. */
+  duplicates: AnalysisDuplicate[];
+  /** More duplicate groups than were sent. */
+  duplicatesTruncated: boolean;
 }
 
 export interface ImageDetail {
@@ -57,6 +103,8 @@ export interface ImageDetail {
   stack: StackLayer[];
   config: { env: string[]; cmd: string[] | null; entrypoint: string[] | null; workingDir: string; user: string };
   analysis: ImageAnalysis | null;
+  /** Why the analyzer could not read the image (a damaged layer…); null when it ran. */
+  analysisError: string | null;
 }
 
 export interface SharingLayer {
@@ -162,6 +210,36 @@ export interface BuildCacheRow {
   lastUsedAt: number;
   usageCount: number;
   shared: boolean;
+}
+
+export interface DiffFile {
+  /** A: only in B; C: in both, different; D: only in A. */
+  kind: FileMark;
+  path: string;
+  type: string;
+  sizeA?: number;
+  sizeB?: number;
+}
+
+export interface DiffConfig {
+  field: string;
+  key?: string;
+  /** The value in A and in B; null where unset. */
+  a: string | string[] | null;
+  b: string | string[] | null;
+}
+
+/** `image diff A B` (src/insight/image-diff.ts), its file list cut to a size a page can show. */
+export interface ImageDiffView {
+  a: { ref: string; id: string; layers: number };
+  b: { ref: string; id: string; layers: number };
+  /** diff_ids of the bottom layers both images have. */
+  sharedLayers: string[];
+  files: DiffFile[];
+  /** How many files changed in all (files holds at most 2000 of them). */
+  fileCount: number;
+  config: DiffConfig[];
+  history: { onlyA: string[]; onlyB: string[] };
 }
 
 export interface ApiError {

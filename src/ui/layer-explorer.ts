@@ -5,9 +5,10 @@
  */
 import type { Engine } from '../engine/index.ts';
 import { notFound } from '../errdefs/index.ts';
+import type { Insight } from '../insight/index.ts';
 import type { Digest } from '../oci/index.ts';
 import { listSnapshotLayer } from './snapshot-listing.ts';
-import { applyLayer, coverOf, indexLayer, readLayerEntries, type Cover, type LayerEntry, type LayerIndex, type VisibleTree } from './layer-tree.ts';
+import { applyLayer, indexLayer, readLayerEntries, type LayerEntry, type LayerIndex, type VisibleTree } from './layer-tree.ts';
 
 const KEPT = 8;
 
@@ -31,9 +32,12 @@ class Recent<V> {
 export class LayerExplorer {
   private readonly listings = new Recent<LayerEntry[]>(KEPT * 4);
   private readonly indexes = new Recent<LayerIndex>(KEPT);
-  private readonly covers = new Recent<Cover>(KEPT);
+  private readonly hidden = new Recent<Set<string>>(KEPT);
 
-  constructor(private readonly engine: Engine) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly insight: () => Promise<Insight>,
+  ) {}
 
   /** The index of layer `chainId`. @throws not-found when no layer has that chain ID */
   index(chainId: string): Promise<LayerIndex> {
@@ -46,21 +50,17 @@ export class LayerExplorer {
   }
 
   /**
-   * What the layers above `chainId` in image `imageId` do to its paths (for `hidden`).
+   * The paths of layer `chainId` that image `imageId`'s later layers overwrite or remove:
+   * the analyzer's own marks (insight's layerView), so the explorer and `image analyze`
+   * count the same files as wasted.
    * @throws not-found when the image has no such layer
    */
-  cover(imageId: string, chainId: string): Promise<Cover> {
-    return this.covers.get(`${imageId} ${chainId}`, async () => {
-      const chains = this.engine.images.records.chainIds(imageId);
-      const at = chains.indexOf(chainId);
+  hiddenPaths(imageId: string, chainId: string): Promise<Set<string>> {
+    return this.hidden.get(`${imageId} ${chainId}`, async () => {
+      const at = this.engine.images.records.chainIds(imageId).indexOf(chainId);
       if (at < 0) throw notFound(`layer ${chainId} is not a layer of image ${imageId}`);
-      const upper = [];
-      for (const above of chains.slice(at + 1)) {
-        const row = this.engine.images.layers.get(above);
-        if (!row) throw notFound(`layer ${above} not found`);
-        upper.push(await this.entries(row));
-      }
-      return coverOf(upper);
+      const files = await (await this.insight()).layerView(imageId, at);
+      return new Set(files.filter((f) => f.hidden).map((f) => f.path));
     });
   }
 

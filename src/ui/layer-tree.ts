@@ -165,45 +165,10 @@ export function searchIndex(index: LayerIndex, query: string, limit: number): { 
 }
 
 /**
- * What the layers above one layer (in one image) do to its paths: `replaced` (a file, link or
- * whiteout put there), `directory` (a directory put there: hides only a non-directory), or
- * `opaque` (a directory that hides everything below it in lower layers).
+ * `nodes` with `hidden` set from `hidden` (the paths of this layer the final image cannot
+ * see: insight's layerView decides, see layer-explorer.ts); copies, as the index is shared
+ * by every image. A deletion is never hidden.
  */
-export type Cover = Map<string, 'replaced' | 'directory' | 'opaque'>;
-
-export function coverOf(upperLayers: readonly (readonly LayerEntry[])[]): Cover {
-  const cover: Cover = new Map();
-  for (const entries of upperLayers) {
-    for (const entry of entries) {
-      const dir = posix.dirname(entry.path);
-      const base = posix.basename(entry.path);
-      if (base === OPAQUE_WHITEOUT) {
-        if (cover.get(dir) !== 'replaced') cover.set(dir, 'opaque');
-      } else if (base.startsWith(WHITEOUT_PREFIX)) {
-        cover.set(posix.join(dir, base.slice(WHITEOUT_PREFIX.length)), 'replaced');
-      } else if (entry.type === 'directory') {
-        if (!cover.has(entry.path)) cover.set(entry.path, 'directory');
-      } else {
-        cover.set(entry.path, 'replaced');
-      }
-    }
-  }
-  return cover;
-}
-
-/** Whether the final image can no longer see `node` of this layer (a deletion never is). */
-export function isHidden(cover: Cover, node: TreeNode): boolean {
-  if (node.mark === 'D') return false;
-  const own = cover.get(node.path);
-  if (own === 'replaced' || (own === 'directory' && node.type !== 'directory')) return true;
-  for (let dir = posix.dirname(node.path); dir !== '/'; dir = posix.dirname(dir)) {
-    const above = cover.get(dir);
-    if (above === 'replaced' || above === 'opaque') return true;
-  }
-  return false;
-}
-
-/** `nodes` with `hidden` set against `cover` (copies: the index is shared by every image). */
-export function withHidden(nodes: readonly TreeNode[], cover: Cover | undefined): TreeNode[] {
-  return cover === undefined ? [...nodes] : nodes.map((n) => ({ ...n, hidden: isHidden(cover, n) }));
+export function withHidden(nodes: readonly TreeNode[], hidden: ReadonlySet<string> | undefined): TreeNode[] {
+  return hidden === undefined ? [...nodes] : nodes.map((n) => ({ ...n, hidden: n.mark !== 'D' && hidden.has(n.path) }));
 }

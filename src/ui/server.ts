@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/index.ts';
 import { StrataError } from '../errdefs/index.ts';
 import { cookieName, headerToken, hostAllowed, newToken, tokenMatches } from './access.ts';
-import { noAnalysis, type AnalysisSource } from './analysis-slot.ts';
+import type { AnalysisSource } from './analysis-slot.ts';
 import { loadAssets, type Asset } from './assets.ts';
+import { imageDiffView, insightAnalysis, insightOf } from './insight-views.ts';
 import { LayerExplorer } from './layer-explorer.ts';
 import { listDirectory, searchIndex, withHidden } from './layer-tree.ts';
 import { StoreWatch } from './store-watch.ts';
@@ -24,6 +25,7 @@ export interface UiServerOptions {
   assetsDir: string;
   /** Given by tests; a new random one otherwise. */
   token?: string;
+  /** The image analyzer; src/insight's `image analyze` unless given. */
   analysis?: AnalysisSource;
 }
 
@@ -81,9 +83,10 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   const { engine } = options;
   const token = options.token ?? newToken();
   const assets: Map<string, Asset> = loadAssets(options.assetsDir);
-  const explorer = new LayerExplorer(engine);
+  const insight = insightOf(engine);
+  const explorer = new LayerExplorer(engine, insight);
   const watch = new StoreWatch(engine.db, join(engine.root, 'containers'));
-  const analysis = options.analysis ?? noAnalysis;
+  const analysis = options.analysis ?? insightAnalysis(insight);
   let port = options.port;
 
   const api = async (path: string, query: URLSearchParams, res: ServerResponse): Promise<void> => {
@@ -93,6 +96,12 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (resource === 'generation' && parts.length === 1) return json(res, 200, { generation: watch.generation });
     if (resource === 'images' && parts.length === 1) return json(res, 200, await imageRows(engine));
     if (resource === 'images' && parts.length === 2) return json(res, 200, found(await imageDetail(engine, id as string, analysis), `image ${id}`));
+    if (resource === 'diff' && parts.length === 1) {
+      const a = query.get('a') ?? '';
+      const b = query.get('b') ?? '';
+      if (a === '' || b === '') throw new HttpError(400, 'a diff needs two images: ?a=IMAGE&b=IMAGE');
+      return json(res, 200, await imageDiffView(await insight(), a, b));
+    }
     if (resource === 'sharing' && parts.length === 1) return json(res, 200, await sharingView(engine));
     if (resource === 'disk' && parts.length === 1) return json(res, 200, await diskView(engine));
     if (resource === 'containers' && parts.length === 1) return json(res, 200, await containerRows(engine));
@@ -103,15 +112,15 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       // Opened from an image: mark what its later layers overwrite or delete.
       const image = query.get('image');
       const imageId = image === null ? undefined : found(engine.images.lookup(image), `image ${image}`);
-      const cover = imageId === undefined ? undefined : await explorer.cover(imageId, id as string);
+      const hidden = imageId === undefined ? undefined : await explorer.hiddenPaths(imageId, id as string);
       if (sub === 'tree') {
         const dir = query.get('path') ?? '/';
-        return json(res, 200, { chainId: id, path: dir, entries: withHidden(listDirectory(index, dir), cover), fileCount: index.fileCount, totalSize: index.totalSize });
+        return json(res, 200, { chainId: id, path: dir, entries: withHidden(listDirectory(index, dir), hidden), fileCount: index.fileCount, totalSize: index.totalSize });
       }
       const q = query.get('q') ?? '';
       if (q === '') throw new HttpError(400, 'search needs a query: ?q=TEXT');
       const result = searchIndex(index, q, SEARCH_LIMIT);
-      return json(res, 200, { chainId: id, query: q, matches: withHidden(result.matches, cover), truncated: result.truncated });
+      return json(res, 200, { chainId: id, query: q, matches: withHidden(result.matches, hidden), truncated: result.truncated });
     }
     throw new HttpError(404, `no such endpoint: ${path}`);
   };

@@ -85,11 +85,18 @@ export async function imageDetail(engine: Engine, ref: string, analysis: Analysi
     stack.push(row);
   }
   const c = config.config ?? {};
+  // The stack stays viewable when the analyzer cannot read a layer: the page says why.
+  let analysisError: string | null = null;
+  const analyzed = await analysis(id as Digest).catch((err: unknown) => {
+    analysisError = err instanceof Error ? err.message : String(err);
+    return null;
+  });
   return {
     image,
     stack,
     config: { env: c.Env ?? [], cmd: c.Cmd ?? null, entrypoint: c.Entrypoint ?? null, workingDir: c.WorkingDir ?? '', user: c.User ?? '' },
-    analysis: await analysis(id as Digest),
+    analysis: analyzed,
+    analysisError,
   };
 }
 

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,11 @@ const HOSTILE_FILE = '<img src=x onerror="window.__pwned=1">.txt';
 const HOSTILE_LABEL = '<script>window.__pwned=2</script><b>bold?</b>';
 const BIG_DIRS = 100;
 const BIG_FILES_PER_DIR = 200;
+
+/** ui/waste:1's bytes: what its two base layers store (busybox, `hostile\n`, `plain\n`), and its own. */
+const WASTE_BASE_BYTES = statSync('/bin/busybox').size + 8 + 6;
+const WASTE_USER_BYTES = 1000 + 500 + 200 + 200 + 300;
+const WASTE_WASTED = 1000 + 500;
 
 let root: string;
 let server: ChildProcess;
@@ -97,6 +102,15 @@ before(async () => {
   build('ui/app:1', 'FROM ui/base:1\nENV MODE=one\nCOPY one.txt /app/\n', { 'one.txt': 'one\n' });
   build('ui/app:2', 'FROM ui/base:1\nCOPY two.txt /app/\n', { 'two.txt': 'two two\n' });
   build('ui/big:1', 'FROM scratch\nCOPY big/ /big/\n', bigContext());
+  // Known waste (see WASTE_*): a 1000-byte file overwritten by a 300-byte one, a 500-byte
+  // file added then removed, a 200-byte body stored at two paths (one of them hostile).
+  build('ui/waste:1', 'FROM ui/base:1\nCOPY w1/ /w/\nCOPY w2/ /w/\nRUN ["/bin/busybox", "rm", "/w/tmp.bin"]\n', {
+    'w1/big.bin': 'a'.repeat(1000),
+    'w1/tmp.bin': 'b'.repeat(500),
+    'w1/dup.txt': 'd'.repeat(200),
+    [`w1/${HOSTILE_FILE}`]: 'd'.repeat(200),
+    'w2/big.bin': 'c'.repeat(300),
+  });
   strataOk(root, ['run', '--name', 'ui-c1', 'ui/base:1', '/bin/busybox', 'sh', '-c', 'echo hi > /hello && /bin/busybox rm /data/readme']);
   url = await startUi();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -121,7 +135,7 @@ after(async () => {
 test('without its token the server answers nothing but the login page', async () => {
   const assetPath = /src="(\/assets\/[^"]+\.js)"/.exec((await rawGet('/', { authorization: `token ${url.searchParams.get('token')}` })).body)?.[1];
   assert.ok(assetPath, 'the app page names its script');
-  for (const path of ['/api/images', '/api/layers/x/tree', '/api/events', assetPath, '/index.html']) {
+  for (const path of ['/api/images', '/api/layers/x/tree', '/api/events', '/api/diff?a=ui/app:1&b=ui/app:2', assetPath, '/index.html']) {
     const r = await rawGet(path);
     assert.equal(r.status, 401, path);
     assert.doesNotMatch(r.body, /ui\/base/, path);
@@ -154,7 +168,7 @@ test('the images table lists docker\'s columns with shared and unique sizes, and
   const rows = page.locator('table.images tbody tr');
   await rows.filter({ hasText: 'ui/big' }).waitFor();
   assert.deepEqual(await page.locator('table.images th').allInnerTexts(), ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED ▼', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS']);
-  assert.equal(await rows.count(), 4);
+  assert.equal(await rows.count(), 5);
   const app1 = (await rows.allInnerTexts()).find((r) => r.startsWith('ui/app\t1\t')) ?? '';
   const cells = app1.split('\t').map((c) => c.trim());
   assert.equal(cells[1], '1');
@@ -191,7 +205,7 @@ test('an image\'s layer stack: base at the bottom, metadata rows at 0 B, shared 
   assert.ok((await box(0)) > (await box(4)), 'the base layer is drawn below the top one');
   const shared = page.locator('ol.stack > li.shared');
   assert.equal(await shared.count(), 2, 'both base layers are shared');
-  assert.deepEqual((await shared.first().locator('.shared-with a').allInnerTexts()).sort(), ['ui/app:2', 'ui/base:1']);
+  assert.deepEqual((await shared.first().locator('.shared-with a').allInnerTexts()).sort(), ['ui/app:2', 'ui/base:1', 'ui/waste:1']);
   assert.equal(await layers.nth(4).locator('.shared-with').count(), 0);
   // The label is shown as text: no script ran, no element came from it.
   await page.locator('table.labels td', { hasText: '<script>' }).waitFor();
@@ -258,7 +272,7 @@ test('sharing, disk and build cache views draw the store', async () => {
   await matrix.first().waitFor();
   assert.equal(await matrix.count(), 2, 'the two base layers are the shared ones');
   assert.match(await matrix.first().innerText(), /COPY busybox/);
-  assert.equal(await matrix.first().locator('td.cell.on').count(), 3);
+  assert.equal(await matrix.first().locator('td.cell.on').count(), 4, 'ui/base:1, ui/app:1, ui/app:2, ui/waste:1');
   await shot('sharing');
   await page.goto(`${url.origin}/#/disk`);
   await page.locator('table.df tbody tr').first().waitFor();
@@ -280,4 +294,77 @@ test('a container\'s writable layer: its changes and size', async () => {
   assert.deepEqual(await page.locator('.changes li').allInnerTexts(), ['C /data', 'D /data/readme', 'A /hello']);
   assert.match(await page.locator('.changes h2').innerText(), /Writable layer of [0-9a-f]{12}: 3B$/);
   await shot('containers');
+});
+
+/** An image's ID, from the server's JSON (what the app's links carry). */
+async function imageId(ref: string): Promise<string> {
+  const detail = JSON.parse((await rawGet(`/api/images/${encodeURIComponent(ref)}`, { authorization: `token ${url.searchParams.get('token')}` })).body) as { image: { id: string }; stack: { chainId: string | null }[] };
+  return detail.image.id;
+}
+
+test('an image with known waste shows the analyzer\'s numbers, per layer, its hints and duplicates', async () => {
+  await page.goto(`${url.origin}/#/image/${encodeURIComponent(await imageId('ui/waste:1'))}`);
+  await page.locator('.analysis .efficiency').waitFor();
+  const stored = WASTE_BASE_BYTES + WASTE_USER_BYTES;
+  assert.equal(await page.locator('.analysis .efficiency').innerText(), `${(((stored - WASTE_WASTED) / stored) * 100).toFixed(1)}%`);
+  assert.equal(await page.locator('.analysis .wasted-total').innerText(), '1.5kB');
+  assert.equal(await page.locator('.analysis .user-waste').innerText(), '1.5kB', 'all the waste is in the user\'s layers');
+  assert.equal(await page.locator('.analysis .base-waste').innerText(), '0B');
+  assert.equal(await page.locator('.analysis .duplicate-total').innerText(), '200B');
+  // Beside the stack (base first): COPY w1 adds 4 files and stores all the waste, COPY w2
+  // modifies big.bin, the RUN removes tmp.bin.
+  const layers = page.locator('ol.stack > li');
+  const texts = await layers.allInnerTexts();
+  const row = (instruction: string): string => texts.find((t) => t.includes(instruction)) ?? '';
+  assert.match(row('COPY w1/'), /\+4 \(1\.9kB\) ~0 \(0B\) −0 \(0B\) wasted 1\.5kB/);
+  assert.match(row('COPY w2/'), /\+0 \(0B\) ~1 \(300B\) −0 \(0B\)$/m);
+  assert.match(row('busybox rm'), /\+0 \(0B\) ~0 \(0B\) −1 \(500B\)/);
+  assert.doesNotMatch(row('ENV') + row('LABEL'), /wasted/, 'metadata rows have no counts');
+  const hint = page.locator('.hints li[data-kind="added-then-removed"]');
+  assert.match(await hint.locator('.hint-message').innerText(), /adds 1 file\(s\), 500 ?B.*RUN \/bin\/busybox rm \/w\/tmp\.bin/);
+  assert.match(await hint.locator('.hint-instruction').innerText(), /COPY w1\/ \/w\//);
+  const dup = page.locator('table.duplicates tbody tr');
+  assert.equal(await dup.count(), 1);
+  assert.equal(await dup.locator('td').nth(2).innerText(), `/w/${HOSTILE_FILE} (2), /w/dup.txt (2)`);
+  assert.equal(await page.locator('img').count(), 0);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined);
+  await shot('analysis');
+  // The explorer, opened from this image, marks the overwritten and the removed copy as wasted.
+  await layers.filter({ hasText: 'COPY w1/' }).locator('a.explore').click();
+  await page.locator('.tree.root .toggle', { hasText: 'w' }).click();
+  await page.locator('li[data-path="/w/dup.txt"]').waitFor();
+  const hidden = await page.locator('li.entry.hidden').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
+  assert.deepEqual(hidden.sort(), ['/w/big.bin', '/w/tmp.bin']);
+  await shot('explorer-wasted');
+});
+
+test('the diff view of two built images shows the shared layers, changed files, config and history', async () => {
+  const a = await imageId('ui/app:1');
+  const b = await imageId('ui/app:2');
+  await page.goto(`${url.origin}/#/diff`);
+  await page.locator('select[aria-label="image A"]').selectOption(a);
+  await page.locator('select[aria-label="image B"]').selectOption(b);
+  await page.locator('table.diff-files tbody tr').first().waitFor();
+  assert.equal(await page.locator('.diff-shared').innerText(), '2 of 3 / 3 layers shared');
+  assert.deepEqual(await page.locator('table.diff-files tbody tr').allInnerTexts(), ['D\t/app/one.txt\tfile\t4B\t', 'A\t/app/two.txt\tfile\t\t8B']);
+  assert.deepEqual(await page.locator('table.diff-config tbody tr').allInnerTexts(), ['Env MODE\tone\t(unset)']);
+  assert.deepEqual(await page.locator('ul.history-a li').allInnerTexts(), ['ENV MODE=one', 'COPY one.txt /app/ # buildkit']);
+  assert.deepEqual(await page.locator('ul.history-b li').allInnerTexts(), ['COPY two.txt /app/ # buildkit']);
+  await shot('diff');
+  // A missing image or a missing side is named, not an internal error.
+  const auth = { authorization: `token ${url.searchParams.get('token')}` };
+  const missing = await rawGet('/api/diff?a=ui/app:1&b=no/such:image', auth);
+  assert.equal(missing.status, 404);
+  assert.match(JSON.parse(missing.body).message, /no\/such:image/);
+  const half = await rawGet('/api/diff?a=ui/app:1', auth);
+  assert.equal(half.status, 400);
+  assert.match(JSON.parse(half.body).message, /a diff needs two images/);
+  // A hostile file name in a diff is text.
+  await page.locator('select[aria-label="image A"]').selectOption(await imageId('ui/base:1'));
+  await page.locator('select[aria-label="image B"]').selectOption(await imageId('ui/waste:1'));
+  const hostile = page.locator(`table.diff-files tr[data-path="/w/${HOSTILE_FILE.replace(/"/g, '\\"')}"]`);
+  await hostile.waitFor();
+  assert.equal(await hostile.locator('td.name').innerText(), `/w/${HOSTILE_FILE}`);
+  assert.equal(await page.locator('img').count(), 0);
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined);
 });

@@ -2,6 +2,7 @@ import { useGeneration } from './api.ts';
 import { href, useRoute } from './route.ts';
 import { BuildCacheView } from './views/build-cache.tsx';
 import { ContainersView } from './views/containers.tsx';
+import { DiffView } from './views/diff.tsx';
 import { DiskView } from './views/disk.tsx';
 import { ImageView } from './views/image.tsx';
 import { ImagesView } from './views/images.tsx';
@@ -11,6 +12,7 @@ import { SharingView } from './views/sharing.tsx';
 const TABS: [string, string][] = [
   ['images', 'Images'],
   ['sharing', 'Sharing'],
+  ['diff', 'Diff'],
   ['disk', 'Disk'],
   ['containers', 'Containers'],
   ['build-cache', 'Build cache'],
@@ -40,6 +42,7 @@ export function App() {
         {route.view === 'image' && <ImageView id={route.arg} generation={generation} />}
         {route.view === 'layer' && <LayerView chainId={route.arg} image={route.arg2} generation={generation} />}
         {route.view === 'sharing' && <SharingView generation={generation} />}
+        {route.view === 'diff' && <DiffView a={route.arg} b={route.arg2} generation={generation} />}
         {route.view === 'disk' && <DiskView generation={generation} />}
         {route.view === 'containers' && <ContainersView generation={generation} />}
         {route.view === 'build-cache' && <BuildCacheView generation={generation} />}

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Engine } from '../../../src/engine/index.ts';
 import type { Digest } from '../../../src/oci/index.ts';
+import { insightOf } from '../../../src/ui/insight-views.ts';
 import { LayerExplorer } from '../../../src/ui/layer-explorer.ts';
-import { applyLayer, indexLayer, isHidden, listDirectory, readLayerEntries, type VisibleTree } from '../../../src/ui/layer-tree.ts';
+import { applyLayer, indexLayer, listDirectory, readLayerEntries, withHidden, type VisibleTree } from '../../../src/ui/layer-tree.ts';
 import { listSnapshotLayer } from '../../../src/ui/snapshot-listing.ts';
 import { writeLayeredArchive } from '../../helpers/layered-archive.ts';
 import { strataOk } from '../../helpers/strata-cli.ts';
@@ -57,18 +58,19 @@ test('a layer read from its snapshot marks what its tar marks: whiteouts, opaque
       '/var': 'C directory 5', '/var/cache': 'C directory 5', '/var/cache/a': 'D file 0', '/var/cache/b': 'C file 5', '/var/cache/b2': 'A hardlink 0',
     });
 
-    const explorer = new LayerExplorer(engine);
+    const explorer = new LayerExplorer(engine, insightOf(engine));
     const index = await explorer.index(upper);
     assert.deepEqual(listDirectory(index, '/var/cache').map((n) => `${n.mark} ${n.name}`), ['D a', 'C b', 'A b2']);
     await assert.rejects(explorer.index('sha256:0000'), /layer sha256:0000 not found/);
 
     // Seen from the image, the lower layer's copies the upper layer replaced are hidden.
+    const hidden = await explorer.hiddenPaths(id, lower);
+    assert.deepEqual([...hidden].sort(), ['/etc/gone', '/etc/passwd', '/var/cache/a', '/var/cache/b']);
     const lowerIndex = await explorer.index(lower);
-    const cover = await explorer.cover(id, lower);
-    const hidden = [...lowerIndex.nodes.values()].filter((n) => isHidden(cover, n)).map((n) => n.path).sort();
-    assert.deepEqual(hidden, ['/etc/gone', '/etc/passwd', '/var/cache/a', '/var/cache/b']);
-    assert.equal((await explorer.cover(id, upper)).size, 0, 'nothing is above the top layer');
-    await assert.rejects(explorer.cover(id, 'sha256:0000'), /layer sha256:0000 is not a layer of image/);
+    const marked = withHidden(listDirectory(lowerIndex, '/var/cache'), hidden);
+    assert.deepEqual(marked.map((n) => `${n.name} ${n.hidden}`), ['a true', 'b true']);
+    assert.equal((await explorer.hiddenPaths(id, upper)).size, 0, 'nothing is above the top layer');
+    await assert.rejects(explorer.hiddenPaths(id, 'sha256:0000'), /layer sha256:0000 is not a layer of image/);
   } finally {
     engine.close();
   }

@@ -2,7 +2,7 @@
 // whiteouts and opaque directories, and directory sizes as the bytes stored under them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyLayer, coverOf, indexLayer, isHidden, listDirectory, normalizePath, searchIndex, withHidden, type LayerEntry, type VisibleTree } from '../../../src/ui/layer-tree.ts';
+import { applyLayer, indexLayer, listDirectory, normalizePath, searchIndex, withHidden, type LayerEntry, type VisibleTree } from '../../../src/ui/layer-tree.ts';
 
 const file = (path: string, size = 0): LayerEntry => ({ path, type: 'file', size, linkname: '' });
 const dir = (path: string): LayerEntry => ({ path, type: 'directory', size: 0, linkname: '' });
@@ -38,19 +38,10 @@ test('paths are marked A, C or D against the layers below, opaque directories li
   assert.deepEqual(searchIndex(index, 'e', 2), { matches: searchIndex(index, 'e', 2).matches, truncated: true });
 });
 
-test('a path is hidden when a later layer overwrites it, deletes it or an ancestor, or makes an ancestor opaque', () => {
-  const index = indexLayer([
-    dir('/a'), file('/a/kept', 1), file('/a/overwritten', 2), file('/a/deleted', 3),
-    dir('/b'), file('/b/x', 4), dir('/c'), file('/c/y', 5), dir('/d'), file('/d/now-a-dir', 6), dir('/e'), file('/e/.wh.z'),
-  ], new Map());
-  const cover = coverOf([
-    [dir('/a'), file('/a/overwritten', 9), file('/a/.wh.deleted'), file('/.wh.b')],
-    [dir('/c'), file('/c/.wh..wh..opq'), file('/c/y', 1), dir('/d/now-a-dir'), file('/e/z', 1)],
-  ]);
-  const hidden = [...index.nodes.values()].filter((n) => isHidden(cover, n)).map((n) => n.path).sort();
-  assert.deepEqual(hidden, ['/a/deleted', '/a/overwritten', '/b', '/b/x', '/c/y', '/d/now-a-dir']);
-  const marked = withHidden(listDirectory(index, '/a'), cover);
-  assert.deepEqual(marked.map((n) => [n.name, n.hidden]), [['deleted', true], ['kept', false], ['overwritten', true]]);
+test('hidden marks come from the given paths, on copies, never on a deletion', () => {
+  const index = indexLayer([dir('/a'), file('/a/kept', 1), file('/a/overwritten', 2), file('/a/.wh.gone')], new Map([['/', new Set(['a'])], ['/a', new Set(['gone'])]]));
+  const hidden = new Set(['/a/overwritten', '/a/gone']);
+  assert.deepEqual(withHidden(listDirectory(index, '/a'), hidden).map((n) => `${n.mark} ${n.name} ${n.hidden}`), ['D gone false', 'A kept false', 'A overwritten true']);
   assert.equal(listDirectory(index, '/a').every((n) => !n.hidden), true, 'the shared index is not changed');
   assert.deepEqual(withHidden(listDirectory(index, '/a'), undefined).map((n) => n.hidden), [false, false, false]);
 });

@@ -1,7 +1,8 @@
 import { useJson } from '../api.ts';
-import type { ImageDetail, StackLayer } from '../api-types.ts';
+import type { AnalysisLayer, ImageDetail, StackLayer } from '../api-types.ts';
 import { humanSize, shortId } from '../format.ts';
 import { href } from '../route.ts';
+import { AnalysisView, LayerCounts } from './analysis.tsx';
 import { Status } from './status.tsx';
 
 /** A layer's bar: its height grows with the log of its bytes, so small layers stay readable beside big ones. */
@@ -10,7 +11,7 @@ function barHeight(size: number, largest: number): number {
   return 26 + Math.round((Math.log10(size + 1) / Math.log10(largest + 1)) * 70);
 }
 
-function Layer({ layer, largest, total, imageId }: { layer: StackLayer; largest: number; total: number; imageId: string }) {
+function Layer({ layer, largest, total, imageId, analyzed }: { layer: StackLayer; largest: number; total: number; imageId: string; analyzed: AnalysisLayer | undefined }) {
   const shared = layer.sharedWith.length > 0;
   const share = total > 0 ? (layer.size / total) * 100 : 0;
   return (
@@ -24,6 +25,7 @@ function Layer({ layer, largest, total, imageId }: { layer: StackLayer; largest:
             files
           </a>
         )}
+        {analyzed !== undefined && <LayerCounts layer={analyzed} />}
         {shared && (
           <span class="shared-with">
             shared with{' '}
@@ -45,7 +47,11 @@ export function ImageView({ id, generation }: { id: string; generation: number }
   return (
     <section>
       <Status loaded={loaded}>
-        {({ image, stack, config, analysis }) => {
+        {({ image, stack, config, analysis, analysisError }) => {
+          // The analyzer counts layers, the stack history rows: the k-th row with a layer is layer k.
+          const layerOf: (number | null)[] = [];
+          let next = 0;
+          for (const row of stack) layerOf.push(row.diffId === null ? null : next++);
           const largest = Math.max(1, ...stack.map((l) => l.size));
           const sharedBytes = stack.filter((l) => l.sharedWith.length > 0).reduce((a, l) => a + l.size, 0);
           return (
@@ -90,22 +96,16 @@ export function ImageView({ id, generation }: { id: string; generation: number }
               <p class="muted">Base at the bottom; each history row with the bytes its layer stores (metadata-only rows are 0 B). Highlighted layers are shared with other images.</p>
               <ol class="stack" reversed>
                 {stack.map((layer, i) => (
-                  <Layer key={i} layer={layer} largest={largest} total={image.size} imageId={image.id} />
+                  <Layer key={i} layer={layer} largest={largest} total={image.size} imageId={image.id} analyzed={layerOf[i] === null ? undefined : analysis?.layers[layerOf[i] as number]} />
                 ))}
               </ol>
+              <p>
+                <a class="compare" href={href('diff', image.id, '')}>
+                  Compare with another image
+                </a>
+              </p>
               <h2>Analysis</h2>
-              {analysis === null ? (
-                <p class="muted analysis-missing">No layer analysis in this build (efficiency, wasted bytes and hints come from <code>strata image analyze</code>).</p>
-              ) : (
-                <dl class="facts">
-                  <dt>Efficiency</dt>
-                  <dd>{(analysis.efficiency * 100).toFixed(1)}%</dd>
-                  <dt>Wasted</dt>
-                  <dd>{humanSize(analysis.wastedBytes)}</dd>
-                  <dt>Your waste</dt>
-                  <dd>{humanSize(analysis.userWastedBytes)}</dd>
-                </dl>
-              )}
+              {analysis === null ? <p class="error analysis-missing">The analyzer could not read this image: {analysisError ?? 'no answer'}</p> : <AnalysisView analysis={analysis} stack={stack} />}
             </>
           );
         }}
