@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
-import { eventually, strata, strataAsync, strataOk } from './containers-fixture.ts';
+import { afterEach, describe, test } from 'node:test';
+import { eventually, removeAll, strata, strataAsync, strataOk } from './containers-fixture.ts';
 import { canRunNetworks, freePort, inspectField, networkStore, pageAt, PAGE, WEB } from './network-fixture.ts';
 
 const skip = canRunNetworks() ? false : 'needs root, runc, netavark and nft (scripts/setup.sh --test installs them)';
@@ -16,6 +16,13 @@ const SHARED = { bip: '10.215.0.1/24', bridge: 'strshare0' };
 describe('two stores on one bridge', { skip }, () => {
   const first = skip ? '' : networkStore(SHARED);
   const second = skip ? '' : networkStore(SHARED);
+  // Both stores emptied after each test, even a failed one: the first store's after-hook
+  // check would otherwise stop the second's clean-up.
+  afterEach(() => {
+    if (skip) return;
+    removeAll(first);
+    removeAll(second);
+  });
 
   test('containers started at once through both stores get distinct addresses', async () => {
     const perStore = 3;
