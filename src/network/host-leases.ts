@@ -60,9 +60,10 @@ export class HostLeases {
     });
   }
 
-  /** Every host port held on the host (stale ones included: the next claim drops them). */
+  /** Every host port held on the host (a stale lease holds none: its port may be any process's now). */
   ports(): HostPortLease[] {
-    return this.db().prepare('SELECT host_ip AS hostIp, host_port AS hostPort, protocol FROM ports').all() as HostPortLease[];
+    const rows = this.db().prepare('SELECT host_ip AS hostIp, host_port AS hostPort, protocol, holder FROM ports').all() as Array<HostPortLease & { holder: string }>;
+    return rows.filter((r) => !isStale(r.holder)).map(({ hostIp, hostPort, protocol }) => ({ hostIp, hostPort, protocol }));
   }
 
   /** Gives back what `holder` holds: on `bridge` only, or all of it. */

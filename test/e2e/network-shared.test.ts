@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { eventually, removeAll, strata, strataAsync, strataOk } from './containers-fixture.ts';
-import { canRunNetworks, freePort, inspectField, networkStore, pageAt, PAGE, WEB } from './network-fixture.ts';
+import { canRunNetworks, freePort, holdPort, inspectField, networkStore, pageAt, PAGE, WEB } from './network-fixture.ts';
 
 const skip = canRunNetworks() ? false : 'needs root, runc, netavark and nft (scripts/setup.sh --test installs them)';
 const SHARED = { bip: '10.215.0.1/24', bridge: 'strshare0' };
@@ -59,6 +59,16 @@ describe('two stores on one bridge', { skip }, () => {
     // Its supervisor tears the network down at the exit (its namespace goes last); no command
     // of the first store looks at it before the second store asks for the port.
     await eventually(() => (existsSync(join(first, 'netns', id)) ? undefined : true), 15_000, 'the exit\'s teardown');
+    // Its lease no longer speaks for the port: a process that took it since is what refuses it.
+    const server = await holdPort(port);
+    try {
+      const r = strata(second, ['run', '-d', '-p', `${port}:80`, WEB]);
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${port} failed: port is already allocated`));
+    } finally {
+      server.close();
+    }
+    assert.equal(strataOk(second, ['ps', '-aq']).trim(), '', 'the refused run leaves no container');
     strataOk(second, ['run', '-d', '--name', 'after', '-p', `${port}:80`, WEB]);
     assert.equal(await pageAt('127.0.0.1', port), PAGE);
     strataOk(second, ['rm', '-f', 'after']);
