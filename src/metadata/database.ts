@@ -49,6 +49,23 @@ export function openDatabase(path: string): Database {
   return db;
 }
 
+/**
+ * A small database of its own schema, outside any store (the host-wide leases under
+ * /run/strata): the same addon and busy wait as a store's, `schema` run on every open.
+ */
+export function openSideDatabase(path: string, schema: string): Database {
+  let db: Database;
+  try {
+    const addon = nativeBinding();
+    db = new Sqlite(path, { timeout: 30_000, ...(addon !== undefined ? { nativeBinding: addon } : {}) });
+    db.pragma('journal_mode = WAL');
+    db.exec(schema);
+  } catch (err) {
+    throw fromSystemError(err, `open database ${path}`);
+  }
+  return db;
+}
+
 function migrate(db: Database, path: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current === SCHEMA_VERSION) return;

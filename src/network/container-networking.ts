@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../internal/index.ts';
 import type { Database } from '../metadata/index.ts';
 import { parseCidr } from './ipv4.ts';
 import { cleanUpFirewall, findTools, netavarkSetup, runTeardown, teardownArgs, teardownOne, type NetavarkTools } from './netavark.ts';
+import { HostLeases } from './host-leases.ts';
 import { createNetns, netnsPath } from './netns.ts';
 import { NetworkStore, type Network } from './network-store.ts';
 import type { HeldPort, PortBindings } from './ports.ts';
@@ -123,7 +124,7 @@ export class ContainerNetworking {
   private toolsCache: NetavarkTools | undefined;
 
   constructor(private readonly root: string, db: Database, private readonly containersHome: string) {
-    this.store = new NetworkStore(db);
+    this.store = new NetworkStore(db, new HostLeases());
   }
 
   private tools(): NetavarkTools {
@@ -180,10 +181,12 @@ export class ContainerNetworking {
     const netns = netnsPath(this.root, id);
     let status: NetworkStatus = { netns, networks: [], ports: [] };
     writeFileAtomic(statusFile, JSON.stringify(status), NOT_DURABLE);
+    // A mark of the last run's exit would make this run's host-wide leases look stale.
+    rmSync(join(dir, 'netavark.released'), { force: true });
     try {
       const ports = await this.hostPorts(spec.portBindings);
       const released = (cid: string): boolean => existsSync(join(this.containersHome, cid, 'netavark.released'));
-      const ips = this.store.allocate(id, networks.map((n, i) => ({ network: n, ...(spec.networks[i]!.ip ? { ip: spec.networks[i]!.ip! } : {}) })), ports, released);
+      const ips = this.store.allocate(id, networks.map((n, i) => ({ network: n, ...(spec.networks[i]!.ip ? { ip: spec.networks[i]!.ip! } : {}) })), ports, released, dir);
       const parts = networks.map((n, i) => netavarkNetwork(id, n, `eth${i}`, ips[i]!, spec.networks[i]!));
       const input: NetavarkInput = {
         container_id: id,
@@ -224,7 +227,7 @@ export class ContainerNetworking {
     const status = readNetworkStatus(dir);
     const inputFile = join(dir, 'netavark.json');
     if (status === undefined || !existsSync(inputFile)) throw failedPrecondition(`container ${id} has no network namespace of its own to connect`);
-    const [ip] = this.store.addAddress(id, { network, ...(want.ip ? { ip: want.ip } : {}) });
+    const [ip] = this.store.addAddress(id, { network, ...(want.ip ? { ip: want.ip } : {}) }, dir);
     const used = new Set(status.networks.map((n, i) => n.iface ?? `eth${i}`));
     let k = 0;
     while (used.has(`eth${k}`)) k++;
@@ -237,7 +240,7 @@ export class ContainerNetworking {
       answer = JSON.parse(netavarkSetup(this.tools(), status.netns, JSON.stringify(single))) as typeof answer;
     } catch (err) {
       teardownOne(this.tools(), status.netns, JSON.stringify(single));
-      this.store.releaseAddress(id, network);
+      this.store.releaseAddress(id, network, dir);
       throw err;
     }
     full.networks[network.name] = part.network;
@@ -268,7 +271,7 @@ export class ContainerNetworking {
     }
     status.networks = status.networks.filter((n) => n.id !== network.id);
     writeFileAtomic(join(dir, 'network.json'), JSON.stringify(status), NOT_DURABLE);
-    this.store.releaseAddress(id, network);
+    this.store.releaseAddress(id, network, dir);
     cleanUpFirewall(this.tools());
   }
 
@@ -283,7 +286,7 @@ export class ContainerNetworking {
    */
   detach(id: string, dir: string): void {
     if (existsSync(join(dir, 'netavark.json')) || existsSync(netnsPath(this.root, id))) runTeardown(this.tools(), dir, netnsPath(this.root, id));
-    this.store.release(id);
+    this.store.release(id, dir);
     rmSync(join(dir, 'netavark.released'), { force: true });
     rmSync(join(dir, 'network.json'), { force: true });
     cleanUpFirewall(this.tools());

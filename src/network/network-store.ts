@@ -10,6 +10,7 @@ import { randomHexId } from '../internal/index.ts';
 import { inTransaction, NetworkRecords, type Database, type NetworkRow } from '../metadata/index.ts';
 import { nowRfc3339Nano } from '../oci/index.ts';
 import { loadNetworkDefaults, type NetworkDefaults } from './daemon-config.ts';
+import type { HostClaims, HostLeases } from './host-leases.ts';
 import { contains, formatCidr, formatIPv4, lastAddress, overlaps, parseCidr, parseIPv4, type Subnet } from './ipv4.ts';
 
 export type Network = NetworkRow;
@@ -61,7 +62,8 @@ export class NetworkStore {
   private readonly records: NetworkRecords;
   private defaults: NetworkDefaults | undefined;
 
-  constructor(private readonly db: Database) {
+  /** `leases`: the host-wide ones, taken with this store's for a holder (a container directory). */
+  constructor(private readonly db: Database, private readonly leases?: HostLeases) {
     this.records = new NetworkRecords(db);
   }
 
@@ -108,6 +110,12 @@ export class NetworkStore {
       }
     }
     throw failedPrecondition('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+  }
+
+  /** `fn` inside the host-wide leases' lock when a holder is given. */
+  private withHost<T>(holder: string | undefined, fresh: boolean, fn: (host: HostClaims | undefined) => T): T {
+    if (holder === undefined || this.leases === undefined) return fn(undefined);
+    return this.leases.claim(holder, fresh, fn);
   }
 
   /** Every network, by name. */
@@ -215,32 +223,37 @@ export class NetworkStore {
    */
   allocate(
     containerId: string, requests: AddressRequest[], ports: Array<{ hostIp: string; hostPort: number; protocol: string }>,
-    released: (containerId: string) => boolean,
+    released: (containerId: string) => boolean, holder?: string,
   ): string[] {
-    return inTransaction(this.db, () => {
+    return inTransaction(this.db, () => this.withHost(holder, true, (host) => {
       this.records.releaseContainer(containerId);
       // What containers whose supervisor tore their network down at the exit still hold.
       const holders = new Set([...this.records.ports().map((p) => p.containerId), ...this.records.allEndpoints().map((e) => e.containerId)]);
       for (const holder of holders) if (released(holder)) this.records.releaseContainer(holder);
-      const held = this.records.ports();
+      const held: Array<{ hostIp: string; hostPort: number; protocol: string }> = [...this.records.ports(), ...(host?.ports() ?? [])];
       for (const p of ports) {
         const clash = held.find((h) => h.hostPort === p.hostPort && h.protocol === p.protocol && (h.hostIp === '' || p.hostIp === '' || h.hostIp === p.hostIp));
         if (clash !== undefined) throw failedPrecondition(`Bind for ${p.hostIp || '0.0.0.0'}:${p.hostPort} failed: port is already allocated`);
         this.records.addPort({ ...p, containerId });
-        held.push({ ...p, containerId });
+        host?.addPort(p);
+        held.push(p);
       }
-      return requests.map((r) => {
-        const ip = this.freeAddress(r);
-        this.records.addEndpoint({ networkId: r.network.id, containerId, ip });
-        return ip;
-      });
-    });
+      return requests.map((r) => this.takeAddress(containerId, r, host));
+    }));
   }
 
-  private freeAddress(r: AddressRequest): string {
+  /** An address on the network, free in this store and (given `host`) on its bridge host-wide. */
+  private takeAddress(containerId: string, r: AddressRequest, host: HostClaims | undefined): string {
+    const ip = this.freeAddress(r, host?.addressesOn(r.network.bridge));
+    this.records.addEndpoint({ networkId: r.network.id, containerId, ip });
+    host?.addAddress(r.network.bridge, ip);
+    return ip;
+  }
+
+  private freeAddress(r: AddressRequest, takenOnHost = new Set<string>()): string {
     const subnet = subnetOf(r.network);
     const gateway = parseIPv4(r.network.gateway)!;
-    const taken = new Set(this.records.endpointsOf(r.network.id).map((e) => e.ip));
+    const taken = new Set([...this.records.endpointsOf(r.network.id).map((e) => e.ip), ...takenOnHost]);
     if (r.ip !== undefined) {
       const want = parseIPv4(r.ip);
       if (want === undefined) throw invalidArgument(`invalid --ip ${r.ip}: not an IPv4 address`);
@@ -263,29 +276,29 @@ export class NetworkStore {
    * One more address for a running container (`network connect`), its others kept.
    * @throws failed-precondition when it has one on that network already.
    */
-  addAddress(containerId: string, request: AddressRequest): string[] {
-    return inTransaction(this.db, () => {
+  addAddress(containerId: string, request: AddressRequest, holder?: string): string[] {
+    return inTransaction(this.db, () => this.withHost(holder, false, (host) => {
       if (this.records.endpointsOfContainer(containerId).some((e) => e.networkId === request.network.id)) {
         throw failedPrecondition(`endpoint with name ${containerId.slice(0, 12)} already exists in network ${request.network.name}`);
       }
-      const ip = this.freeAddress(request);
-      this.records.addEndpoint({ networkId: request.network.id, containerId, ip });
-      return [ip];
-    });
+      return [this.takeAddress(containerId, request, host)];
+    }));
   }
 
   /** Gives back a container's address on one network. */
-  releaseAddress(containerId: string, network: Network): void {
+  releaseAddress(containerId: string, network: Network, holder?: string): void {
     inTransaction(this.db, () => this.records.removeEndpoint(network.id, containerId));
+    if (holder !== undefined) this.leases?.release(holder, network.bridge);
   }
 
   /** Gives back a container's addresses and host ports. */
-  release(containerId: string): void {
+  release(containerId: string, holder?: string): void {
     inTransaction(this.db, () => this.records.releaseContainer(containerId));
+    if (holder !== undefined) this.leases?.release(holder);
   }
 
-  /** Every host port containers hold. */
+  /** Every host port containers hold: this store's, and the host's through any store. */
   heldPorts(): Array<{ hostIp: string; hostPort: number; protocol: string }> {
-    return this.records.ports();
+    return [...this.records.ports(), ...(this.leases?.ports() ?? [])];
   }
 }
