@@ -40,7 +40,9 @@ function stringRecord(o: Json, key: string): Record<string, string> {
 function createRequestOf(b: Json): CreateNetworkRequest {
   const name = optionalString(b, 'Name', '');
   if (name === undefined) throw invalidArgument('invalid Name: a network needs a name');
-  for (const key of ['EnableIPv6', 'Attachable', 'Ingress', 'ConfigOnly']) {
+  // `Attachable` (docker-compose sets it) lets containers join a swarm network by hand; every
+  // local network is attachable anyway, so it changes nothing here.
+  for (const key of ['EnableIPv6', 'Ingress', 'ConfigOnly']) {
     if (b[key] === true) throw invalidArgument(`${key} is not supported by strata: it has bridge networks, IPv4 only, and no swarm`);
   }
   if (b['ConfigFrom'] !== undefined && b['ConfigFrom'] !== null && optionalString(b['ConfigFrom'] as Json, 'Network', 'ConfigFrom.') !== undefined) {
