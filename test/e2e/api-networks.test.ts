@@ -92,6 +92,14 @@ describe('Engine API networks and ports', { skip }, () => {
     assert.deepEqual((JSON.parse(dockerOk(socket, ['network', 'inspect', 'an4'])) as Array<{ Containers: object }>)[0]!.Containers, {});
     dockerOk(socket, ['rm', '-f', 'aweb']);
     assert.equal(dockerOk(socket, ['network', 'rm', 'an4']), 'an4\n');
+
+    // -P publishes the image's EXPOSE and --expose's ports (PublishAllPorts, Config.ExposedPorts).
+    dockerOk(socket, ['run', '-d', '--name', 'aweb2', '-P', '--expose', '8080', WEB]);
+    const all = dockerOk(socket, ['port', 'aweb2']);
+    const published = /^80\/tcp -> 0\.0\.0\.0:(\d+)\n8080\/tcp -> 0\.0\.0\.0:\d+\n$/.exec(all);
+    assert.ok(published, all);
+    assert.equal(await pageAt('127.0.0.1', Number(published[1])), PAGE);
+    dockerOk(socket, ['rm', '-f', 'aweb2']);
   });
 
   test('a create body the API refuses names its field and leaves no container', async () => {
