@@ -6,11 +6,12 @@
  * how the container runs is never ignored.
  */
 import { invalidArgument, notFound } from '../errdefs/index.ts';
-import type { CreateRequest, HostSettings } from '../containers/index.ts';
+import type { ContainerManager, CreateRequest, HostSettings } from '../containers/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import {
   parseMountFlag, parseSignal, parseTmpfsFlag, parseVolumeFlag, ulimitsByName, type MountRequest, type RunOptions, type Ulimit,
 } from '../runtime/index.ts';
+import { apiNetworking } from './container-network.ts';
 
 type Json = Record<string, unknown>;
 
@@ -78,16 +79,6 @@ function object(o: Json, key: string, prefix: string): Json | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument(`invalid ${prefix}${key}: a JSON object is expected`);
   return v as Json;
-}
-
-/** strata has no bridge: `default`/`bridge` mean its loopback-only `none`, as the CLI's `--network`. */
-function network(mode: string | undefined): { network: 'none' | 'host'; mode: string } {
-  switch (mode ?? '') {
-    case '': return { network: 'none', mode: 'default' };
-    case 'default': case 'bridge': case 'none': return { network: 'none', mode: mode as string };
-    case 'host': return { network: 'host', mode: 'host' };
-    default: throw notFound(`network ${mode} not found`);
-  }
 }
 
 /** HostConfig.Mounts (docker's mount.Mount) as the CLI's `--mount` would have parsed them. */
@@ -161,9 +152,6 @@ function checkPolicies(host: Json): void {
   const driver = log ? str(log, 'Type', 'HostConfig.LogConfig.') ?? 'json-file' : 'json-file';
   if (driver !== 'json-file') throw invalidArgument(`HostConfig.LogConfig.Type ${driver} is not supported by strata: it keeps docker's json-file log only`);
   if (log && !isEmpty(log['Config'])) throw invalidArgument('HostConfig.LogConfig.Config is not supported by strata');
-  if (!isEmpty(host['PortBindings']) || host['PublishAllPorts'] === true) {
-    throw invalidArgument('HostConfig.PortBindings is not supported by strata: publishing ports needs a bridge network; use NetworkMode host');
-  }
   const swappiness = host['MemorySwappiness'];
   if (swappiness !== undefined && swappiness !== null && swappiness !== -1) throw invalidArgument('HostConfig.MemorySwappiness is not supported by strata');
   for (const key of ['Isolation', 'CgroupnsMode', 'IpcMode', 'PidMode', 'UTSMode', 'UsernsMode', 'Cgroup', 'VolumeDriver']) {
@@ -173,24 +161,12 @@ function checkPolicies(host: Json): void {
   }
 }
 
-function checkNetworking(body: Json, mode: string): void {
-  const networking = object(body, 'NetworkingConfig', '');
-  const endpoints = networking ? object(networking, 'EndpointsConfig', 'NetworkingConfig.') : undefined;
-  for (const [name, endpoint] of Object.entries(endpoints ?? {})) {
-    if (name !== mode && !(name === 'default' && mode === 'none')) throw invalidArgument(`NetworkingConfig.EndpointsConfig ${name}: strata connects a container to its NetworkMode only`);
-    const e = (endpoint ?? {}) as Json;
-    // docker-compose names the service as an alias; with network none or host there is nothing to name.
-    const { Aliases: _aliases, DNSNames: _names, ...rest } = e;
-    if (!isEmpty(rest)) throw invalidArgument(`NetworkingConfig.EndpointsConfig.${name} settings are not supported by strata`);
-  }
-}
-
 /**
  * The create request of a body. The image must be in the store: dockerd does not pull at
  * create (docker's CLI pulls and asks again on a 404).
  * @throws invalid-argument naming the field; not-found `No such image: …`.
  */
-export function createRequestOf(body: unknown, name: string | undefined, images: ImageStore): CreateRequest {
+export function createRequestOf(body: unknown, name: string | undefined, images: ImageStore, containers: ContainerManager): CreateRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidArgument('invalid container create request: a JSON object is expected');
   const config = body as Json;
   for (const key of UNSUPPORTED_CONFIG) if (!isEmpty(config[key])) throw invalidArgument(`Config.${key} is not supported by strata`);
@@ -201,8 +177,10 @@ export function createRequestOf(body: unknown, name: string | undefined, images:
   if (imageRef === undefined) throw invalidArgument('Config.Image: no image specified');
   const imageId = images.lookup(imageRef);
   if (imageId === undefined) throw notFound(`No such image: ${imageRef}`);
-  const { network: net, mode } = config['NetworkDisabled'] === true ? { network: 'none' as const, mode: 'none' } : network(str(host, 'NetworkMode', 'HostConfig.'));
-  checkNetworking(config, mode);
+  const { network: net, mode, net: networks, netContainer, bindings, publishAll, exposed } = apiNetworking(config, host, containers);
+  if (netContainer !== undefined && (str(config, 'Hostname', 'Config.') !== undefined || strings(host, 'Dns', 'HostConfig.') !== undefined)) {
+    throw invalidArgument('conflicting options: Config.Hostname or HostConfig.Dns and the network mode');
+  }
 
   const entrypoint = strings(config, 'Entrypoint', 'Config.');
   const tty = config['Tty'] === true;
@@ -279,6 +257,8 @@ export function createRequestOf(body: unknown, name: string | undefined, images:
     ...(apiMounts.length > 0 ? { Mounts: apiMounts as Array<Record<string, unknown>> } : {}),
     SecurityOpt: securityOpt ?? null,
     ConsoleSize: Array.isArray(consoleSize) && consoleSize.length === 2 ? [Number(consoleSize[0]) || 0, Number(consoleSize[1]) || 0] : [0, 0],
+    PortBindings: bindings,
+    PublishAllPorts: publishAll,
   };
   const labels = stringMap(config, 'Labels', 'Config.');
   const attach = config['AttachStdout'] === true || config['AttachStderr'] === true || config['AttachStdin'] === true;
@@ -290,6 +270,10 @@ export function createRequestOf(body: unknown, name: string | undefined, images:
     ...(typeof stopTimeout === 'number' ? { stopTimeout } : {}),
     ...(config['OpenStdin'] === true ? { openStdin: true } : {}),
     ...(attach ? { attach: true } : {}),
+    ...(networks ? { net: networks } : {}),
+    ...(netContainer ? { netContainer } : {}),
+    ...(publishAll ? { publishAll: true } : {}),
+    ...(exposed.length > 0 ? { exposedPorts: exposed } : {}),
   };
 }
 

@@ -51,6 +51,8 @@ export interface CreateRequest {
   publishAll?: boolean;
   /** `--network container:ID`: that container's ID. */
   netContainer?: string;
+  /** Config.ExposedPorts of an API request (`80/tcp`), added to the image's. */
+  exposedPorts?: string[];
 }
 
 export interface ContainerCreatorOptions {
@@ -138,6 +140,9 @@ export class ContainerCreator {
     // Only an image stored by an earlier strata can be this deep: say why before stacking fails.
     checkImageDepth(imageConfig.rootfs.diff_ids.length, `image ${request.imageRef} has`);
     const image: ImageRunConfig = { ...(imageConfig.config ?? {}) } as ImageRunConfig;
+    if (request.exposedPorts !== undefined) {
+      image.ExposedPorts = { ...(image.ExposedPorts ?? {}), ...Object.fromEntries(request.exposedPorts.map((p) => [p, {}])) };
+    }
     const id = randomHexId();
     const name = uniqueName(request.name, (n) => records.byName(n) !== undefined);
     const taken = records.byName(name);

@@ -16,6 +16,7 @@ export * from './inspect.ts';
 export * from './lifecycle.ts';
 export * from './mount-plan.ts';
 export * from './names.ts';
+export * from './network-json.ts';
 export * from './network-view.ts';
 export * from './rootfs.ts';
 export * from './state.ts';

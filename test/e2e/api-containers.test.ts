@@ -138,9 +138,9 @@ test('logs -f follows while other requests are served, and ends with the contain
 
 test('create refuses what strata cannot do, naming the field, and changes nothing', { skip }, async () => {
   const before = strataOk(root, ['ps', '-aq', '--no-trunc']);
-  const ports = docker(sock, ['create', '-p', '8080:80', BUSYBOX]);
+  const ports = docker(sock, ['create', '-p', '8080:80', '--network', 'none', BUSYBOX]);
   assert.equal(ports.status, 1);
-  assert.match(ports.stderr, /HostConfig\.PortBindings is not supported by strata/);
+  assert.match(ports.stderr, /conflicting options: port publishing and the container type network mode/);
   const restart = docker(sock, ['create', '--restart', 'always', BUSYBOX]);
   assert.match(restart.stderr, /HostConfig\.RestartPolicy always is not supported by strata/);
   const blkio = docker(sock, ['create', '--blkio-weight', '300', BUSYBOX]);

@@ -30,8 +30,8 @@ test('docker volume create, ls, inspect, rm, prune; the CLI sees what the servic
   assert.equal(strataOk(service.root, ['volume', 'ls', '-q']), '');
 });
 
-test('docker network ls shows none and host', { skip: NO_DOCKER_CLI }, () => {
-  assert.equal(dockerOk(sock, ['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']), 'host host local\nnone null local\n');
+test('docker network ls shows the predefined bridge, host and none', { skip: NO_DOCKER_CLI }, () => {
+  assert.equal(dockerOk(sock, ['network', 'ls', '--format', '{{.Name}} {{.Driver}} {{.Scope}}']), 'bridge bridge local\nhost host local\nnone null local\n');
   assert.equal(dockerOk(sock, ['network', 'inspect', '--format', '{{.Name}}', 'none']), 'none\n');
   assert.equal(docker(sock, ['network', 'inspect', 'nosuch']).status, 1);
 });

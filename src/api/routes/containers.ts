@@ -7,6 +7,7 @@ import { failedPrecondition, invalidArgument, isStrataError, StrataError } from 
 import { commandLine } from '../../containers/container-config.ts';
 import { containerFilter, PRUNE_FILTERS, PS_FILTERS } from '../../containers/filters.ts';
 import { imageShown } from '../../containers/image-shown.ts';
+import { networkSettings } from '../../containers/network-view.ts';
 import { statusText } from '../../containers/state.ts';
 import { waitCondition, waitFor } from '../../containers/wait.ts';
 import type { Container, ContainerListing, ContainerManager } from '../../containers/index.ts';
@@ -27,10 +28,22 @@ export async function pathContainer(req: ApiRequest, api: ApiContext): Promise<{
   return { containers, c: containers.find(req.param('id')) };
 }
 
+type PortsMap = Record<string, Array<{ HostIp: string; HostPort: string }> | null>;
+
+/** The summary's Ports: one entry per published binding, `{PrivatePort, Type}` for a port only exposed. */
+function summaryPorts(ports: PortsMap): Array<Record<string, unknown>> {
+  return Object.entries(ports).flatMap(([key, bindings]) => {
+    const [port, type] = key.split('/');
+    const base = { PrivatePort: Number(port), Type: type ?? 'tcp' };
+    if (bindings === null || bindings.length === 0) return [base];
+    return bindings.map((b) => ({ IP: b.HostIp, ...base, PublicPort: Number(b.HostPort) }));
+  });
+}
+
 /** docker's container summary (`GET /containers/json`). */
 function summary(containers: ContainerManager, images: ImageStore, r: ContainerListing, size: boolean, now: number): Record<string, unknown> {
   const { container: c, status } = r;
-  const networkName = c.stored.run.network === 'host' ? 'host' : 'none';
+  const settings = networkSettings(c, status.Running);
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -38,20 +51,14 @@ function summary(containers: ContainerManager, images: ImageStore, r: ContainerL
     ImageID: c.imageId,
     Command: commandLine(c.stored),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(settings['Ports'] as PortsMap),
     ...(size ? { SizeRw: containers.sizeRw(c), SizeRootFs: containers.sizeRw(c) + containers.imageSize(c) } : {}),
     Labels: c.stored.config.Labels,
     State: status.Status,
     Status: statusText(status, now),
     HostConfig: { NetworkMode: c.stored.host.NetworkMode },
-    NetworkSettings: {
-      Networks: {
-        [networkName]: {
-          IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0, NetworkID: networkName, EndpointID: '',
-          Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
-        },
-      },
-    },
+    // The list's endpoints are inspect's, without the DNS names (as dockerd's summary).
+    NetworkSettings: { Networks: Object.fromEntries(Object.entries(settings['Networks'] as Record<string, Record<string, unknown>>).map(([k, v]) => [k, { ...v, DNSNames: null }])) },
     Mounts: c.stored.mounts.map((m) => ({
       Type: m.Type, ...(m.Name !== undefined ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
       ...(m.Driver !== undefined ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
@@ -87,7 +94,7 @@ export const containerRoutes: Route[] = [
         const platform = req.query.get('platform') as string;
         if (!/^linux(\/|$)/.test(platform)) throw invalidArgument(`platform ${platform} is not supported by strata`);
       }
-      const request = createRequestOf(body ?? {}, name, api.engine.images);
+      const request = createRequestOf(body ?? {}, name, api.engine.images, containers);
       const c = await containers.create(request);
       api.events.emit('container', 'create', c.id, { image: request.imageRef, name: c.name });
       res.json(201, { Id: c.id, Warnings: [] });

@@ -1,8 +1,8 @@
 /** `network create/ls/inspect/rm/prune` and `port`, with docker's output. */
 import { goStruct } from '@strata/go-template';
 import { invalidArgument, isStrataError, notFound, type StrataError } from '../../errdefs/index.ts';
-import { networkStatusOf, type Container, type ContainerManager } from '../../containers/index.ts';
-import { PREDEFINED, type Network, type NetworkStore } from '../../network/index.ts';
+import { networkJson, networkMatches, networkStatusOf, networkUsedBy, pruneNetworks, type Container, type ContainerManager } from '../../containers/index.ts';
+import type { Network } from '../../network/index.ts';
 import { renderList, type ListRow } from '../format/render.ts';
 import { columns } from '../format/columns.ts';
 import { parseFilters } from '../filters.ts';
@@ -61,37 +61,11 @@ function networkRow(n: Network, trunc: boolean): ListRow {
   };
 }
 
-const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'];
-
-function matches(n: Network, filters: Map<string, string[]>, inUse: (n: Network) => boolean): boolean {
-  for (const [key, values] of filters) {
-    if (!NETWORK_FILTERS.includes(key)) throw invalidArgument(`invalid filter '${key}'`);
-    const any = (f: (v: string) => boolean): boolean => values.some(f);
-    if (key === 'name' && !any((v) => n.name.includes(v))) return false;
-    if (key === 'id' && !any((v) => n.id.startsWith(v))) return false;
-    if (key === 'driver' && !any((v) => v === n.driver)) return false;
-    if (key === 'scope' && !any((v) => v === 'local')) return false;
-    if (key === 'type' && !any((v) => (v === 'builtin') === PREDEFINED.includes(n.name))) return false;
-    if (key === 'dangling' && !any((v) => (v === 'true' || v === '1') === (!PREDEFINED.includes(n.name) && !inUse(n)))) return false;
-    if (key === 'label' && !any((v) => {
-      const eq = v.indexOf('=');
-      return eq < 0 ? v in n.labels : n.labels[v.slice(0, eq)] === v.slice(eq + 1);
-    })) return false;
-  }
-  return true;
-}
-
-/** Whether any container (running or not) is on the network. */
-function usedBy(containers: ContainerManager): (n: Network) => boolean {
-  const names = new Set(containers.all().flatMap((c) => c.stored.net?.networks.map((x) => x.name) ?? []));
-  return (n) => names.has(n.name);
-}
-
 export async function networkLs(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   const containers = await manager(ctx);
   const filters = parseFilters(options['filter'] as string[]);
-  const inUse = usedBy(containers);
-  const list = containers.networking.store.list().filter((n) => matches(n, filters, inUse));
+  const inUse = networkUsedBy(containers);
+  const list = containers.networking.store.list().filter((n) => networkMatches(n, filters, inUse));
   const format = (options['format'] as string | undefined) ?? '';
   ctx.write(renderList(list.map((n) => networkRow(n, !options['no-trunc'])), {
     format,
@@ -100,38 +74,6 @@ export async function networkLs(ctx: CliContext, _args: string[], options: Optio
     headers: columns.networks.headers,
     typeName: columns.networks.typeName,
   }));
-}
-
-/** docker's network JSON (GET /networks/{id}), `Containers` with the running ones. */
-function networkJson(n: Network, store: NetworkStore, containers: ContainerManager): Record<string, unknown> {
-  const attached: Record<string, unknown> = {};
-  for (const e of store.endpoints(n)) {
-    const c = containers.lookup(e.containerId);
-    const status = c === undefined ? undefined : networkStatusOf(c)?.networks.find((x) => x.id === n.id);
-    attached[e.containerId] = {
-      Name: c?.name ?? '', EndpointID: e.containerId.slice(0, 32) + n.id.slice(0, 32), MacAddress: status?.mac ?? '',
-      IPv4Address: status ? `${status.ip}/${status.prefixLen}` : e.ip, IPv6Address: '',
-    };
-  }
-  const config = n.subnet === '' ? [] : [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), Gateway: n.gateway }];
-  return {
-    Name: n.name,
-    Id: n.id,
-    Created: n.created,
-    Scope: scopeOf(n),
-    Driver: n.driver,
-    EnableIPv4: true,
-    EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: n.name === 'bridge' || n.subnet === '' ? null : {}, Config: config },
-    Internal: n.internal,
-    Attachable: false,
-    Ingress: false,
-    ConfigFrom: { Network: '' },
-    ConfigOnly: false,
-    Containers: Object.fromEntries(Object.entries(attached).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    Options: n.options,
-    Labels: n.labels,
-  };
 }
 
 export async function networkInspect(ctx: CliContext, args: string[], options: Options): Promise<number> {
@@ -174,23 +116,7 @@ export async function networkRm(ctx: CliContext, args: string[], options: Option
 
 export async function networkPrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   if (!options['force'] && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
-  const containers = await manager(ctx);
-  const { store } = containers.networking;
-  const filters = parseFilters(options['filter'] as string[]);
-  for (const key of filters.keys()) if (key !== 'label' && key !== 'label!') throw invalidArgument(`invalid filter '${key}'`);
-  const inUse = usedBy(containers);
-  const deleted: string[] = [];
-  for (const n of store.list()) {
-    if (PREDEFINED.includes(n.name) || inUse(n) || store.endpoints(n).length > 0) continue;
-    if (!matches(n, new Map([...filters].filter(([k]) => k === 'label')), inUse)) continue;
-    if ((filters.get('label!') ?? []).some((v) => matches(n, new Map([['label', [v]]]), inUse))) continue;
-    try {
-      store.remove(n);
-      deleted.push(n.name);
-    } catch (err) {
-      if (!isStrataError(err)) throw err;
-    }
-  }
+  const deleted = pruneNetworks(await manager(ctx), parseFilters(options['filter'] as string[]));
   if (deleted.length > 0) ctx.println(`Deleted Networks:\n${deleted.join('\n')}\n`);
 }
 
