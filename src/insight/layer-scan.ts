@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { dataLoss, isStrataError, StrataError } from '../errdefs/index.ts';
 import { TarParser, type TarHeader } from '../internal/tar/index.ts';
 import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../oci/index.ts';
+import { ScanTableBuilder, type ScanTable } from './scan-table.ts';
 
 /**
  * What an entry does to the tree: `file`, `dir`, `symlink`, `hardlink`, `other` (device,
@@ -70,26 +71,34 @@ function entryOf(header: TarHeader): LayerEntry {
 }
 
 /**
- * Reads `source` (the layer's uncompressed tar) to its end.
+ * Reads `source` (the layer's uncompressed tar) to its end, into entry objects.
+ * @throws as `scanLayerTable`
+ */
+export async function scanLayer(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<LayerScan> {
+  return (await scanLayerTable(source, options)).toScan();
+}
+
+/**
+ * Reads `source` (the layer's uncompressed tar) to its end, into columns (scan-table.ts).
  * @throws StrataError naming `options.what`: data-loss for a truncated or corrupt tar or a
  *   diff_id mismatch, invalid-argument for something that is not a tar
  */
-export async function scanLayer(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<LayerScan> {
-  const entries: LayerEntry[] = [];
-  let current: LayerEntry | undefined;
+export async function scanLayerTable(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<ScanTable> {
+  const table = new ScanTableBuilder();
+  let current = -1;
   let bodyHash: Hash | undefined;
   const parser = new TarParser({
     onEntry: (header) => {
-      current = entryOf(header);
-      bodyHash = current.kind === 'file' ? createHash('sha256') : undefined;
+      const e = entryOf(header);
+      // The root directory itself carries nothing to analyse.
+      const keep = e.path !== '' || e.kind === 'opaque' || e.kind === 'whiteout';
+      current = keep ? table.add(e.path, e.kind, e.size, e.link) : -1;
+      bodyHash = keep && e.kind === 'file' ? createHash('sha256') : undefined;
     },
     onData: (chunk) => bodyHash?.update(chunk),
     onEntryEnd: () => {
-      if (current === undefined) return;
-      if (bodyHash !== undefined) current.sha256 = bodyHash.digest('hex');
-      // The root directory itself carries nothing to analyse.
-      if (current.path !== '' || current.kind === 'opaque' || current.kind === 'whiteout') entries.push(current);
-      current = undefined;
+      if (current >= 0 && bodyHash !== undefined) table.setHash(current, bodyHash.digest());
+      current = -1;
       bodyHash = undefined;
     },
   });
@@ -116,5 +125,5 @@ export async function scanLayer(source: AsyncIterable<Uint8Array>, options: Scan
     const actual = `sha256:${whole.digest('hex')}`;
     if (actual !== options.diffId) throw dataLoss(`${options.what}: its content hashes to ${actual}, not to its diff_id ${options.diffId} (damaged layer?)`);
   }
-  return { diffId: options.diffId, tarBytes, entries };
+  return table.build(options.diffId, tarBytes);
 }
