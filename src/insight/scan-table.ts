@@ -187,14 +187,17 @@ export class ScanTableBuilder {
 
   build(diffId: string, tarBytes: number, hashNames?: ReadonlyMap<number, string>): ScanTable {
     const n = this.count;
+    // Mostly full columns are kept as they are: a copy would double them for a moment, for
+    // little saved. Emptier ones are copied, to free their spare room.
+    const keep = n >= this.kinds.length * 0.75;
     return new ScanTable(diffId, tarBytes, {
-      kinds: this.kinds.slice(0, n),
-      sizes: this.sizes.slice(0, n),
-      pathEnds: this.pathEnds.slice(0, n + 1),
+      kinds: keep ? this.kinds.subarray(0, n) : this.kinds.slice(0, n),
+      sizes: keep ? this.sizes.subarray(0, n) : this.sizes.slice(0, n),
+      pathEnds: keep ? this.pathEnds.subarray(0, n + 1) : this.pathEnds.slice(0, n + 1),
       paths: this.paths.done(),
-      linkEnds: this.linkEnds.slice(0, n + 1),
+      linkEnds: keep ? this.linkEnds.subarray(0, n + 1) : this.linkEnds.slice(0, n + 1),
       links: this.links.done(),
-      hashes: Buffer.from(this.hashes.subarray(0, n * HASH_BYTES)),
+      hashes: keep ? this.hashes.subarray(0, n * HASH_BYTES) : Buffer.from(this.hashes.subarray(0, n * HASH_BYTES)),
     }, hashNames);
   }
 }
