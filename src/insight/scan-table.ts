@@ -4,7 +4,7 @@
  * Entry `i`'s path is `paths[pathEnds[i] .. pathEnds[i + 1]]` (UTF-8), its body's sha256 the
  * 32 bytes at `hashes[32 i]` (zeros for every kind but `file`).
  */
-import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
+import type { EntryKind, LayerEntry, LayerScan } from './scan-types.ts';
 
 /** Kind codes, the index in this list (the cache file stores them as such). */
 export const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'hardlink', 'other', 'whiteout', 'opaque'];
