@@ -12,7 +12,9 @@ import type {
 } from './analysis-types.ts';
 import { FileTree } from './file-tree.ts';
 import { addedThenRemovedHints, cacheHints } from './hints.ts';
+import { BodyIndex } from './body-index.ts';
 import type { LayerScan } from './layer-scan.ts';
+import { KIND_CODE, ScanTable } from './scan-table.ts';
 
 export interface HistoryEntry {
   created?: string | undefined;
@@ -24,22 +26,20 @@ export interface HistoryEntry {
 export interface AnalysisInput {
   image: ImageAnalysis['image'];
   base: ImageAnalysis['base'];
-  /** One scan per layer, bottom first. */
-  scans: LayerScan[];
+  /** One scan per layer, bottom first (as columns, or as entry objects). */
+  scans: readonly (LayerScan | ScanTable)[];
   /** The config's history (metadata-only rows included). */
   history: readonly HistoryEntry[];
 }
 
 const BIGGEST = 5;
-/** More entries than a layer can hold (a tar of 2^32 entries would be at least 2 TiB). */
-const ENTRY_SPAN = 2 ** 32;
 
 function count(): FileCount {
   return { files: 0, bytes: 0 };
 }
 
 /** Maps the non-empty history rows onto the layers, in order. */
-function historyRows(history: readonly HistoryEntry[], scans: readonly LayerScan[], stored: readonly number[]): HistoryAnalysis[] {
+function historyRows(history: readonly HistoryEntry[], scans: readonly ScanTable[], stored: readonly number[]): HistoryAnalysis[] {
   let layer = 0;
   return history.map((h) => {
     const empty = h.empty_layer === true;
@@ -59,7 +59,7 @@ function pushBiggest(list: { path: string; size: number }[], path: string, size:
 }
 
 export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
-  const { scans } = input;
+  const scans = input.scans.map((s) => ScanTable.fromScan(s));
   const wasted: WastedFile[] = [];
   const layers: LayerAnalysis[] = scans.map((scan, index) => ({
     index, diffId: scan.diffId, instruction: '', created: '', base: index < input.base.layers, tarBytes: scan.tarBytes,
@@ -77,39 +77,36 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
       }
     }
   });
-  const duplicates = new Map<string, DuplicateGroup>();
-  /** Where each body was first seen: layer × ENTRY_SPAN + entry index (a number, not an object). */
-  const firstSeen = new Map<string, number>();
+  const duplicates = new Map<number, DuplicateGroup>();
+  const bodies = new BodyIndex(scans);
   scans.forEach((scan, index) => {
     const layer = layers[index] as LayerAnalysis;
-    for (const [at, entry] of scan.entries.entries()) {
-      const replaced = tree.apply(entry, index);
-      if (entry.kind === 'dir' || entry.kind === 'whiteout' || entry.kind === 'opaque') continue;
+    for (let at = 0; at < scan.length; at++) {
+      const kind = scan.kindCode(at);
+      const path = scan.path(at);
+      const size = scan.size(at);
+      // The tree keeps no body hash here: the analysis never reads it back.
+      const replaced = tree.apply({ path, kind: scan.kind(at), size, sha256: '', link: scan.link(at) }, index);
+      if (kind === KIND_CODE.dir || kind === KIND_CODE.whiteout || kind === KIND_CODE.opaque) continue;
       layer.stored.files++;
-      layer.stored.bytes += entry.size;
+      layer.stored.bytes += size;
       const change = replaced ? layer.modified : layer.added;
       change.files++;
-      change.bytes += entry.size;
-      pushBiggest(layer.biggest, entry.path, entry.size);
-      if (entry.kind === 'file' && entry.size > 0) {
-        const group = duplicates.get(entry.sha256);
-        if (group !== undefined) {
-          group.copies.push({ layer: index, path: `/${entry.path}` });
-          continue;
-        }
-        // Most bodies are unique: a group is made only when a body shows up a second time.
-        const first = firstSeen.get(entry.sha256);
-        if (first === undefined) {
-          firstSeen.set(entry.sha256, index * ENTRY_SPAN + at);
-          continue;
-        }
-        const firstLayer = Math.floor(first / ENTRY_SPAN);
-        const firstPath = scans[firstLayer]?.entries[first % ENTRY_SPAN]?.path ?? '';
-        duplicates.set(entry.sha256, {
-          sha256: `sha256:${entry.sha256}`, size: entry.size,
-          copies: [{ layer: firstLayer, path: `/${firstPath}` }, { layer: index, path: `/${entry.path}` }],
-        });
+      change.bytes += size;
+      pushBiggest(layer.biggest, path, size);
+      if (kind !== KIND_CODE.file || size === 0) continue;
+      // Most bodies are unique: a group is made only when a body shows up a second time.
+      const first = bodies.firstOf(index, at);
+      if (first === undefined) continue;
+      const group = duplicates.get(first.slot);
+      if (group !== undefined) {
+        group.copies.push({ layer: index, path: `/${path}` });
+        continue;
       }
+      duplicates.set(first.slot, {
+        sha256: `sha256:${scan.hashHex(at)}`, size,
+        copies: [{ layer: first.layer, path: `/${scans[first.layer]?.path(first.index) ?? ''}` }, { layer: index, path: `/${path}` }],
+      });
     }
   });
   let visibleFiles = 0;

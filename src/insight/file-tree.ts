@@ -6,8 +6,13 @@
  * target's body: when the target goes but a link of the same layer stays, the body stays
  * visible through the link (it is not waste). A path leaves the tree before what it held is
  * reported, so a link is only ever seen where it is still visible.
+ *
+ * A plain leaf (no body hash kept, not a hardlink) is stored as one number, kind, layer and
+ * size packed: a small file is then no object at all (a small integer in its directory's
+ * map), which is most of the memory a tree of a million files took.
  */
 import type { EntryKind, LayerEntry } from './layer-scan.ts';
+import { KIND_CODE, KINDS } from './scan-table.ts';
 
 export interface TreeNode {
   kind: EntryKind;
@@ -15,7 +20,7 @@ export interface TreeNode {
   layer: number;
   size: number;
   sha256: string;
-  children: Map<string, TreeNode> | undefined;
+  children: Map<string, Slot> | undefined;
   /** A hardlink's target path (the tar names it: an earlier entry of the same layer). */
   link?: string;
 }
@@ -31,6 +36,32 @@ export interface HiddenFile {
   reason: HiddenReason;
   /** The layer whose entry hid it. */
   byLayer: number;
+}
+
+/** What a directory's map holds: a node, or a plain leaf packed by `pack`. */
+type Slot = TreeNode | number;
+
+const KIND_BITS = 8;
+const LAYER_SPAN = 1024;
+/** Sizes from here on would lose bits once packed: such leaves stay objects. */
+const PACKABLE_SIZE = 2 ** 53 / (LAYER_SPAN * KIND_BITS);
+
+function pack(kind: EntryKind, layer: number, size: number): number | undefined {
+  if (layer < 0 || layer >= LAYER_SPAN || size >= PACKABLE_SIZE) return undefined;
+  return (size * LAYER_SPAN + layer) * KIND_BITS + KIND_CODE[kind];
+}
+
+/** The node a slot stands for (a packed leaf unpacked into a new object). */
+function nodeOf(slot: Slot): TreeNode {
+  if (typeof slot !== 'number') return slot;
+  const code = slot % KIND_BITS;
+  const rest = (slot - code) / KIND_BITS;
+  const layer = rest % LAYER_SPAN;
+  return { kind: KINDS[code] ?? 'other', layer, size: (rest - layer) / LAYER_SPAN, sha256: '', children: undefined };
+}
+
+function childrenOf(slot: Slot | undefined): Map<string, Slot> | undefined {
+  return slot === undefined || typeof slot === 'number' ? undefined : slot.children;
 }
 
 function newDir(layer: number): TreeNode {
@@ -65,13 +96,14 @@ export class FileTree {
     const parent = this.ensureDir(parentPath, layer);
     const existing = parent.children?.get(name);
     if (entry.kind === 'dir') {
-      if (existing?.kind === 'dir') return false;
+      if (existing !== undefined && typeof existing !== 'number' && existing.kind === 'dir') return false;
       parent.children?.set(name, newDir(layer));
       if (existing !== undefined) this.hideAll(existing, entry.path, 'overwritten', layer);
       return existing !== undefined;
     }
-    const node: TreeNode = { kind: entry.kind, layer, size: entry.size, sha256: entry.sha256, children: undefined };
-    if (entry.kind === 'hardlink' && entry.link !== undefined) {
+    const packed = entry.kind !== 'hardlink' && entry.sha256 === '' ? pack(entry.kind, layer, entry.size) : undefined;
+    const node: Slot = packed ?? { kind: entry.kind, layer, size: entry.size, sha256: entry.sha256, children: undefined };
+    if (typeof node !== 'number' && entry.kind === 'hardlink' && entry.link !== undefined) {
       node.link = entry.link;
       const list = this.links.get(entry.link);
       if (list === undefined) this.links.set(entry.link, [entry.path]);
@@ -84,20 +116,21 @@ export class FileTree {
 
   /** The node at `path` ('' is the root), if visible. */
   lookup(path: string): TreeNode | undefined {
-    let node: TreeNode | undefined = this.root;
-    if (path === '') return node;
+    let slot: Slot | undefined = this.root;
+    if (path === '') return this.root;
     for (const part of path.split('/')) {
-      node = node?.children?.get(part);
-      if (node === undefined) return undefined;
+      slot = childrenOf(slot)?.get(part);
+      if (slot === undefined) return undefined;
     }
-    return node;
+    return nodeOf(slot);
   }
 
   /** Calls `visit` for every visible node below the root (no paths made: cheaper than `walk`). */
   forEachNode(visit: (node: TreeNode) => void): void {
     const stack: TreeNode[] = [this.root];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-      for (const child of node.children?.values() ?? []) {
+      for (const slot of node.children?.values() ?? []) {
+        const child = nodeOf(slot);
         visit(child);
         if (child.children !== undefined) stack.push(child);
       }
@@ -109,7 +142,8 @@ export class FileTree {
     const stack: [string, TreeNode][] = [['', this.root]];
     for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
       const [path, node] = item;
-      for (const [name, child] of node.children ?? []) {
+      for (const [name, slot] of node.children ?? []) {
+        const child = nodeOf(slot);
         const p = join(path, name);
         visit(p, child);
         if (child.children !== undefined) stack.push([p, child]);
@@ -123,9 +157,9 @@ export class FileTree {
     if (path === '') return node;
     const parts = path.split('/');
     for (const [i, part] of parts.entries()) {
-      const children = node.children as Map<string, TreeNode>;
+      const children = node.children as Map<string, Slot>;
       let next = children.get(part);
-      if (next === undefined || next.kind !== 'dir') {
+      if (next === undefined || typeof next === 'number' || next.kind !== 'dir') {
         const replaced = next;
         next = newDir(layer);
         children.set(part, next);
@@ -137,7 +171,8 @@ export class FileTree {
   }
 
   /** Reports every non-directory in the subtree at `node` as hidden. */
-  private hideAll(node: TreeNode, path: string, reason: HiddenReason, byLayer: number): void {
+  private hideAll(slot: Slot, path: string, reason: HiddenReason, byLayer: number): void {
+    const node = nodeOf(slot);
     if (node.kind !== 'dir') {
       this.hide(node, path, reason, byLayer);
       return;
@@ -170,7 +205,8 @@ export class FileTree {
    * this layer made already. Returns true when nothing of the directory `node` stays.
    */
   private hideLower(node: TreeNode, path: string, layer: number): boolean {
-    for (const [name, child] of node.children ?? []) {
+    for (const [name, slot] of node.children ?? []) {
+      const child = nodeOf(slot);
       const childPath = join(path, name);
       if (child.kind === 'dir') {
         if (this.hideLower(child, childPath, layer)) node.children?.delete(name);

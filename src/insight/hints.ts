@@ -3,7 +3,7 @@
  * files a layer adds that a later one removes. Each hint names the layer's instruction.
  */
 import type { Hint, HintKind, WastedFile } from './analysis-types.ts';
-import type { LayerScan } from './layer-scan.ts';
+import { KIND_CODE, type ScanTable } from './scan-table.ts';
 
 interface CacheRule {
   kind: Exclude<HintKind, 'added-then-removed'>;
@@ -27,18 +27,20 @@ function sizeText(bytes: number): string {
 }
 
 /** Cache and `.git` files stored by each layer (visible or not: the layer stores them either way). */
-export function cacheHints(scans: readonly LayerScan[], instructions: readonly string[]): Hint[] {
+export function cacheHints(scans: readonly ScanTable[], instructions: readonly string[]): Hint[] {
   const hints: Hint[] = [];
   scans.forEach((scan, layer) => {
     for (const rule of CACHE_RULES) {
       let files = 0;
       let bytes = 0;
       const paths: string[] = [];
-      for (const e of scan.entries) {
-        if (e.kind !== 'file' || !rule.pattern.test(e.path)) continue;
+      for (let i = 0; i < scan.length; i++) {
+        if (scan.kindCode(i) !== KIND_CODE.file) continue;
+        const path = scan.path(i);
+        if (!rule.pattern.test(path)) continue;
         files++;
-        bytes += e.size;
-        if (paths.length < SAMPLE) paths.push(`/${e.path}`);
+        bytes += scan.size(i);
+        if (paths.length < SAMPLE) paths.push(`/${path}`);
       }
       if (files === 0) continue;
       const instruction = instructions[layer] ?? '';

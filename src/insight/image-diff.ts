@@ -6,7 +6,7 @@
 import type { ContainerDefaults } from '../oci/index.ts';
 import { FileTree, type TreeNode } from './file-tree.ts';
 import type { ImageInput } from './image-input.ts';
-import type { LayerScan } from './layer-scan.ts';
+import type { ScanTable } from './scan-table.ts';
 
 export interface FileChange {
   /** docker diff's letters: A only in B, C in both but different, D only in A. */
@@ -40,10 +40,10 @@ export interface ImageDiff {
   history: { onlyA: string[]; onlyB: string[] };
 }
 
-function finalTree(scans: readonly LayerScan[]): Map<string, TreeNode> {
+function finalTree(scans: readonly ScanTable[]): Map<string, TreeNode> {
   const tree = new FileTree(() => undefined);
   scans.forEach((scan, layer) => {
-    for (const entry of scan.entries) tree.apply(entry, layer);
+    for (let i = 0; i < scan.length; i++) tree.apply(scan.entry(i), layer);
   });
   const paths = new Map<string, TreeNode>();
   tree.walk((path, node) => paths.set(`/${path}`, node));
@@ -113,7 +113,7 @@ function configChanges(a: ContainerDefaults, b: ContainerDefaults): ConfigChange
   return out;
 }
 
-export function diffInputs(a: ImageInput, scansA: LayerScan[], b: ImageInput, scansB: LayerScan[]): ImageDiff {
+export function diffInputs(a: ImageInput, scansA: readonly ScanTable[], b: ImageInput, scansB: readonly ScanTable[]): ImageDiff {
   const shared: string[] = [];
   for (let i = 0; i < Math.min(a.layers.length, b.layers.length); i++) {
     if (a.layers[i]?.chainId !== b.layers[i]?.chainId) break;

@@ -15,7 +15,8 @@ import { diffInputs, type ImageDiff } from './image-diff.ts';
 import { archiveInput, storeInput, type ImageInput, type InputLayer } from './image-input.ts';
 import { LayerScanCache } from './layer-cache.ts';
 import { layerView, type LayerFile } from './layer-view.ts';
-import { scanLayer, type LayerEntry, type LayerScan } from './layer-scan.ts';
+import { scanLayerTable, type LayerEntry } from './layer-scan.ts';
+import { KIND_CODE, type ScanTable } from './scan-table.ts';
 
 export interface InsightServices {
   images: ImageStore;
@@ -45,19 +46,19 @@ export class Insight {
   }
 
   /** The scan of one layer: from the cache, else read (and cached when it is the store's). */
-  async scan(layer: InputLayer, what: string, inStore: boolean): Promise<LayerScan> {
+  async scan(layer: InputLayer, what: string, inStore: boolean): Promise<ScanTable> {
     if (inStore) {
-      const cached = this.cache.get(layer.diffId);
+      const cached = this.cache.getTable(layer.diffId);
       if (cached !== undefined) return cached;
     }
     this.layersRead++;
-    const scan = await scanLayer(await layer.open(), { diffId: layer.diffId, what, verifyDiffId: !inStore });
-    if (inStore) this.cache.put(scan);
+    const scan = await scanLayerTable(await layer.open(), { diffId: layer.diffId, what, verifyDiffId: !inStore });
+    if (inStore) this.cache.putTable(scan);
     return scan;
   }
 
-  private async scans(input: ImageInput): Promise<LayerScan[]> {
-    const out: LayerScan[] = [];
+  private async scans(input: ImageInput): Promise<ScanTable[]> {
+    const out: ScanTable[] = [];
     for (const [i, layer] of input.layers.entries()) out.push(await this.scan(layer, `layer ${i} (${layer.diffId}) of ${input.ref}`, input.inStore));
     return out;
   }
@@ -67,7 +68,7 @@ export class Insight {
     const row = this.services.images.layers.anyWithDiffId(diffId);
     const chainId = (row?.chainId ?? diffId) as Digest;
     const layer: InputLayer = { diffId, chainId, open: () => this.services.layerTar({ diffId, chainId }) };
-    return (await this.scan(layer, `layer ${diffId}`, true)).entries;
+    return (await this.scan(layer, `layer ${diffId}`, true)).toScan().entries;
   }
 
   /** Layer `index` (0 at the bottom) of an image, entry by entry with A/C/D and hidden marks. */
@@ -101,13 +102,15 @@ export class Insight {
     for (const [diffId, chainId] of layers) {
       const d = diffId as Digest;
       const scan = await this.scan({ diffId: d, chainId, open: () => this.services.layerTar({ diffId: d, chainId }) }, `layer ${diffId}`, true);
-      for (const e of scan.entries) {
-        if (e.kind !== 'file' || e.size === 0) continue;
-        storedBytes += e.size;
-        let b = bodies.get(e.sha256);
+      for (let i = 0; i < scan.length; i++) {
+        const size = scan.size(i);
+        if (scan.kindCode(i) !== KIND_CODE.file || size === 0) continue;
+        storedBytes += size;
+        const sha = scan.hashHex(i);
+        let b = bodies.get(sha);
         if (b === undefined) {
-          b = { size: e.size, copies: 0, layers: new Set() };
-          bodies.set(e.sha256, b);
+          b = { size, copies: 0, layers: new Set() };
+          bodies.set(sha, b);
         }
         b.copies++;
         b.layers.add(diffId);

@@ -4,65 +4,39 @@
  * names another layer is ignored (the layer is read again), never trusted. Only layers of
  * the store are cached; the garbage collection drops the files of layers that are gone.
  *
- * Format: a JSON header line `{"version","diffId","tarBytes","entries"}`, then one line per
- * entry, `KIND SIZE SHA256|- PATH`, and for a hardlink a tab and its target (`\`, newlines and
- * tabs in names escaped as `\\`, `\n` and `\t`). Read
- * in chunks, so a scan of a million entries never sits in memory twice.
+ * Format: a JSON header line `{"version","endian","diffId","tarBytes","entries","pathBytes",
+ * "linkBytes"}`, then the scan's columns (scan-table.ts) as raw bytes, in this order: sizes
+ * (float64), path ends and link ends (uint32, entries + 1 each), kinds (a byte each), hashes
+ * (32 bytes each), paths, links. Each column is read straight into its array: a scan of a
+ * million entries is a few reads, and never sits in memory twice.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
-import type { EntryKind, LayerEntry, LayerScan } from './layer-scan.ts';
+import type { LayerScan } from './layer-scan.ts';
+import { HASH_BYTES, KINDS, ScanTable, type ScanColumns } from './scan-table.ts';
 
-/** Bumped when what a scan records changes: older files are read again. */
-const CACHE_VERSION = 3;
+/** Bumped when what a scan records, or how, changes: older files are read again. */
+const CACHE_VERSION = 4;
 const SUFFIX = '.scan';
-const CHUNK = 4 * 1024 * 1024;
 const NEWLINE = 0x0a;
-const SPACE = 0x20;
-
-const KIND_LETTER: Record<EntryKind, string> = { file: 'f', dir: 'd', symlink: 'l', hardlink: 'h', other: 'o', whiteout: 'w', opaque: 'q' };
-const LETTER_KIND = new Map(Object.entries(KIND_LETTER).map(([k, v]) => [v.charCodeAt(0), k as EntryKind]));
+/** A header line is a few hundred bytes; more is not a header. */
+const HEADER_MAX = 4096;
 
 interface Header {
   version: number;
+  endian: string;
   diffId: string;
   tarBytes: number;
   entries: number;
+  pathBytes: number;
+  linkBytes: number;
 }
 
 /** `<root>/insight/layers`: where the scans of a store's layers are kept. */
 export function layerCacheDir(root: string): string {
   return join(root, 'insight', 'layers');
-}
-
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\t': '\\t' };
-const UNESCAPES: Record<string, string> = { n: '\n', t: '\t' };
-
-function escapePath(path: string): string {
-  return /[\\\n\t]/.test(path) ? path.replace(/[\\\n\t]/g, (c) => ESCAPES[c] ?? c) : path;
-}
-
-function unescapePath(text: string): string {
-  return text.includes('\\') ? text.replace(/\\(.)/g, (_m, c: string) => UNESCAPES[c] ?? c) : text;
-}
-
-/** One entry line, or undefined when it is not one. */
-function parseLine(buf: Buffer, start: number, end: number): LayerEntry | undefined {
-  const kind = LETTER_KIND.get(buf[start] ?? 0);
-  if (kind === undefined || buf[start + 1] !== SPACE) return undefined;
-  const sizeEnd = buf.indexOf(SPACE, start + 2);
-  if (sizeEnd < 0 || sizeEnd >= end) return undefined;
-  const size = Number(buf.toString('latin1', start + 2, sizeEnd));
-  const shaEnd = buf.indexOf(SPACE, sizeEnd + 1);
-  if (!Number.isSafeInteger(size) || shaEnd < 0 || shaEnd > end) return undefined;
-  const sha = buf.toString('latin1', sizeEnd + 1, shaEnd);
-  const names = buf.toString('utf8', shaEnd + 1, end);
-  const entry: LayerEntry = { kind, size, sha256: sha === '-' ? '' : sha, path: '' };
-  const tab = kind === 'hardlink' ? names.indexOf('\t') : -1;
-  entry.path = unescapePath(tab < 0 ? names : names.slice(0, tab));
-  if (tab >= 0) entry.link = unescapePath(names.slice(tab + 1));
-  return entry;
 }
 
 /**
@@ -77,8 +51,41 @@ function staleTemporary(path: string): boolean {
   }
 }
 
+function bytesOf(view: ArrayBufferView): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
 function writeAll(fd: number, buf: Buffer): void {
   for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/** Fills `view` from `fd` at `position`; false when the file ends first. */
+function readAll(fd: number, view: ArrayBufferView, position: number): boolean {
+  const buf = bytesOf(view);
+  for (let off = 0; off < buf.length;) {
+    const n = readSync(fd, buf, off, buf.length - off, position + off);
+    if (n === 0) return false;
+    off += n;
+  }
+  return true;
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** `ends` starts at 0, never goes back, and ends at `total`. */
+function validEnds(ends: Uint32Array, total: number): boolean {
+  if (ends[0] !== 0 || ends[ends.length - 1] !== total) return false;
+  for (let i = 1; i < ends.length; i++) if ((ends[i] as number) < (ends[i - 1] as number)) return false;
+  return true;
+}
+
+/** Columns that could only come from a scan: known kinds, whole non-negative sizes, ordered offsets. */
+function validColumns(c: ScanColumns): boolean {
+  for (const k of c.kinds) if (k >= KINDS.length) return false;
+  for (const s of c.sizes) if (!Number.isSafeInteger(s) || s < 0) return false;
+  return validEnds(c.pathEnds, c.paths.length) && validEnds(c.linkEnds, c.links.length);
 }
 
 export class LayerScanCache {
@@ -89,8 +96,18 @@ export class LayerScanCache {
     return m ? join(this.dir, `${m[1]}${SUFFIX}`) : undefined;
   }
 
-  /** The scan cached for `diffId`, or undefined (none, or unreadable: read the layer again). */
+  /** The scan cached for `diffId`, as entry objects, or undefined. */
   get(diffId: string): LayerScan | undefined {
+    return this.getTable(diffId)?.toScan();
+  }
+
+  /** Keeps a scan given as entry objects. */
+  put(scan: LayerScan): void {
+    this.putTable(ScanTable.fromScan(scan));
+  }
+
+  /** The scan cached for `diffId`, or undefined (none, or unreadable: read the layer again). */
+  getTable(diffId: string): ScanTable | undefined {
     const file = this.fileOf(diffId);
     if (file === undefined) return undefined;
     let fd: number;
@@ -100,38 +117,32 @@ export class LayerScanCache {
       return undefined;
     }
     try {
-      let buf = Buffer.allocUnsafe(CHUNK);
-      let fill = 0;
-      let header: Header | undefined;
-      const entries: LayerEntry[] = [];
-      for (;;) {
-        if (fill === buf.length) {
-          // A line longer than the buffer (a path of megabytes): grow it.
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, fill);
-          buf = bigger;
-        }
-        const n = readSync(fd, buf, fill, buf.length - fill, null);
-        fill += n;
-        let pos = 0;
-        for (let nl = buf.indexOf(NEWLINE, pos); nl >= 0 && nl < fill; nl = buf.indexOf(NEWLINE, pos)) {
-          if (header === undefined) {
-            header = JSON.parse(buf.toString('utf8', pos, nl)) as Header;
-            if (header.version !== CACHE_VERSION || header.diffId !== diffId) return undefined;
-          } else {
-            const entry = parseLine(buf, pos, nl);
-            if (entry === undefined) return undefined;
-            entries.push(entry);
-          }
-          pos = nl + 1;
-        }
-        buf.copy(buf, 0, pos, fill);
-        fill -= pos;
-        if (n === 0) break;
+      const head = Buffer.alloc(HEADER_MAX);
+      const got = readSync(fd, head, 0, HEADER_MAX, 0);
+      const nl = head.subarray(0, got).indexOf(NEWLINE);
+      if (nl < 0) return undefined;
+      const h = JSON.parse(head.toString('utf8', 0, nl)) as Partial<Header>;
+      if (h.version !== CACHE_VERSION || h.endian !== endianness() || h.diffId !== diffId) return undefined;
+      if (!isCount(h.tarBytes) || !isCount(h.entries) || !isCount(h.pathBytes) || !isCount(h.linkBytes)) return undefined;
+      const n = h.entries;
+      let at = nl + 1;
+      // A file cut short, or with bytes after its columns, is not a scan (checked before any column is made).
+      if (fstatSync(fd).size !== at + n * (8 + 4 + 4 + 1 + HASH_BYTES) + 8 + h.pathBytes + h.linkBytes) return undefined;
+      const columns: ScanColumns = {
+        sizes: new Float64Array(n),
+        pathEnds: new Uint32Array(n + 1),
+        linkEnds: new Uint32Array(n + 1),
+        kinds: new Uint8Array(n),
+        hashes: Buffer.alloc(n * HASH_BYTES),
+        paths: Buffer.alloc(h.pathBytes),
+        links: Buffer.alloc(h.linkBytes),
+      };
+      const order: ArrayBufferView[] = [columns.sizes, columns.pathEnds, columns.linkEnds, columns.kinds, columns.hashes, columns.paths, columns.links];
+      for (const view of order) {
+        if (!readAll(fd, view, at)) return undefined;
+        at += view.byteLength;
       }
-      // A file cut short (a crash while the old format was written, a full disk) is not a scan.
-      if (header === undefined || fill !== 0 || entries.length !== header.entries) return undefined;
-      return { diffId, tarBytes: header.tarBytes, entries };
+      return validColumns(columns) ? new ScanTable(diffId, h.tarBytes, columns) : undefined;
     } catch {
       return undefined;
     } finally {
@@ -141,30 +152,25 @@ export class LayerScanCache {
 
   /**
    * Keeps `scan` atomically (a temporary file beside it, renamed when complete: a reader
-   * sees the whole file or none), written in batches of lines so a large scan is never one
-   * string. Best effort: a cache that cannot be written (a read-only or full disk) only
-   * costs the next run a read. No fsync: a crash loses at most a cache file.
+   * sees the whole file or none). Best effort: a cache that cannot be written (a read-only
+   * or full disk) only costs the next run a read. No fsync: a crash loses at most a cache
+   * file. A scan whose bodies are not named by sha256 (written by hand) is not kept.
    */
-  put(scan: LayerScan): void {
+  putTable(scan: ScanTable): void {
     const file = this.fileOf(scan.diffId);
-    if (file === undefined) return;
-    const header: Header = { version: CACHE_VERSION, diffId: scan.diffId, tarBytes: scan.tarBytes, entries: scan.entries.length };
+    if (file === undefined || scan.hashNames !== undefined) return;
+    const c = scan.columns;
+    const header: Header = {
+      version: CACHE_VERSION, endian: endianness(), diffId: scan.diffId, tarBytes: scan.tarBytes,
+      entries: scan.length, pathBytes: c.paths.length, linkBytes: c.links.length,
+    };
     const tmp = join(this.dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     let fd: number | undefined;
     try {
       mkdirSync(this.dir, { recursive: true });
       fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-      let batch: string[] = [JSON.stringify(header)];
-      const flush = (): void => {
-        writeAll(fd as number, Buffer.from(`${batch.join('\n')}\n`));
-        batch = [];
-      };
-      for (const e of scan.entries) {
-        const link = e.link === undefined ? '' : `\t${escapePath(e.link)}`;
-        batch.push(`${KIND_LETTER[e.kind]} ${e.size} ${e.sha256 === '' ? '-' : e.sha256} ${escapePath(e.path)}${link}`);
-        if (batch.length === 8192) flush();
-      }
-      if (batch.length > 0) flush();
+      writeAll(fd, Buffer.from(`${JSON.stringify(header)}\n`));
+      for (const view of [c.sizes, c.pathEnds, c.linkEnds, c.kinds, c.hashes, c.paths, c.links]) writeAll(fd, bytesOf(view));
       closeSync(fd);
       fd = undefined;
       renameSync(tmp, file);

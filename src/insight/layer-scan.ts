@@ -8,32 +8,10 @@ import { posix } from 'node:path';
 import { dataLoss, isStrataError, StrataError } from '../errdefs/index.ts';
 import { TarParser, type TarHeader } from '../internal/tar/index.ts';
 import { OPAQUE_WHITEOUT, RESERVED_WHITEOUT_PREFIX, WHITEOUT_PREFIX } from '../oci/index.ts';
+import { ScanTableBuilder, type ScanTable } from './scan-table.ts';
+import type { EntryKind, LayerEntry, LayerScan } from './scan-types.ts';
 
-/**
- * What an entry does to the tree: `file`, `dir`, `symlink`, `hardlink`, `other` (device,
- * fifo) add or replace a path; `whiteout` removes `path`; `opaque` hides everything the
- * layers below hold under the directory `path`.
- */
-export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other' | 'whiteout' | 'opaque';
-
-export interface LayerEntry {
-  /** Path inside the image, without a leading `/` (`etc/passwd`); for whiteouts, the path removed. */
-  path: string;
-  kind: EntryKind;
-  /** Bytes of the body the layer stores (regular files only; 0 for every other kind). */
-  size: number;
-  /** sha256 (hex) of a regular file's body; '' for other kinds. */
-  sha256: string;
-  /** A hardlink's target (cleaned as `path` is); absent for other kinds. */
-  link?: string;
-}
-
-export interface LayerScan {
-  diffId: string;
-  /** Bytes of the uncompressed tar. */
-  tarBytes: number;
-  entries: LayerEntry[];
-}
+export type { EntryKind, LayerEntry, LayerScan } from './scan-types.ts';
 
 export interface ScanOptions {
   diffId: string;
@@ -70,26 +48,34 @@ function entryOf(header: TarHeader): LayerEntry {
 }
 
 /**
- * Reads `source` (the layer's uncompressed tar) to its end.
+ * Reads `source` (the layer's uncompressed tar) to its end, into entry objects.
+ * @throws as `scanLayerTable`
+ */
+export async function scanLayer(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<LayerScan> {
+  return (await scanLayerTable(source, options)).toScan();
+}
+
+/**
+ * Reads `source` (the layer's uncompressed tar) to its end, into columns (scan-table.ts).
  * @throws StrataError naming `options.what`: data-loss for a truncated or corrupt tar or a
  *   diff_id mismatch, invalid-argument for something that is not a tar
  */
-export async function scanLayer(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<LayerScan> {
-  const entries: LayerEntry[] = [];
-  let current: LayerEntry | undefined;
+export async function scanLayerTable(source: AsyncIterable<Uint8Array>, options: ScanOptions): Promise<ScanTable> {
+  const table = new ScanTableBuilder();
+  let current = -1;
   let bodyHash: Hash | undefined;
   const parser = new TarParser({
     onEntry: (header) => {
-      current = entryOf(header);
-      bodyHash = current.kind === 'file' ? createHash('sha256') : undefined;
+      const e = entryOf(header);
+      // The root directory itself carries nothing to analyse.
+      const keep = e.path !== '' || e.kind === 'opaque' || e.kind === 'whiteout';
+      current = keep ? table.add(e.path, e.kind, e.size, e.link) : -1;
+      bodyHash = keep && e.kind === 'file' ? createHash('sha256') : undefined;
     },
     onData: (chunk) => bodyHash?.update(chunk),
     onEntryEnd: () => {
-      if (current === undefined) return;
-      if (bodyHash !== undefined) current.sha256 = bodyHash.digest('hex');
-      // The root directory itself carries nothing to analyse.
-      if (current.path !== '' || current.kind === 'opaque' || current.kind === 'whiteout') entries.push(current);
-      current = undefined;
+      if (current >= 0 && bodyHash !== undefined) table.setHash(current, bodyHash.digest());
+      current = -1;
       bodyHash = undefined;
     },
   });
@@ -116,5 +102,5 @@ export async function scanLayer(source: AsyncIterable<Uint8Array>, options: Scan
     const actual = `sha256:${whole.digest('hex')}`;
     if (actual !== options.diffId) throw dataLoss(`${options.what}: its content hashes to ${actual}, not to its diff_id ${options.diffId} (damaged layer?)`);
   }
-  return { diffId: options.diffId, tarBytes, entries };
+  return table.build(options.diffId, tarBytes);
 }

@@ -5,6 +5,7 @@
  */
 import { FileTree } from './file-tree.ts';
 import type { EntryKind, LayerScan } from './layer-scan.ts';
+import { ScanTable } from './scan-table.ts';
 
 export interface LayerFile {
   /** With a leading `/`; for D, the path removed (an opaque directory: the directory). */
@@ -17,14 +18,15 @@ export interface LayerFile {
 }
 
 /** The entries of layer `index` of the stack `scans` (bottom first), in tar order. */
-export function layerView(scans: readonly LayerScan[], index: number): LayerFile[] {
+export function layerView(scans: readonly (LayerScan | ScanTable)[], index: number): LayerFile[] {
   const hidden = new Set<string>();
   const tree = new FileTree((h) => {
     if (h.layer === index) hidden.add(h.path);
   });
   const files: LayerFile[] = [];
-  scans.forEach((scan, layer) => {
-    for (const entry of scan.entries) {
+  scans.map((s) => ScanTable.fromScan(s)).forEach((scan, layer) => {
+    for (let i = 0; i < scan.length; i++) {
+      const entry = scan.entry(i);
       if (layer !== index) {
         tree.apply(entry, layer);
         continue;

@@ -77,6 +77,18 @@ describe('analysis of hand-written layers', () => {
     }
   });
 
+  test('bodies of 2^45 bytes and layers past the 1,024th count as any other (the tree keeps them as objects, not packed)', () => {
+    const huge = 2 ** 45;
+    const big = analyze([scan([['a', 'file', huge], ['b', 'file', huge + 2]]), scan([['a', 'file', 1], ['b', 'whiteout']])]);
+    assert.deepEqual([big.totals.storedBytes, big.totals.visibleBytes, big.totals.wastedBytes], [2 * huge + 3, 1, 2 * huge + 2]);
+    assert.deepEqual(big.wasted.map((w) => [w.path, w.size, w.layer, w.byLayer]), [['/b', huge + 2, 0, 1], ['/a', huge, 0, 1]]);
+    // 1,100 layers, each overwriting /f with one byte more: only the last copy is visible.
+    const many = analyze(Array.from({ length: 1100 }, (_, i) => scan([['f', 'file', i + 1]])));
+    assert.deepEqual([many.totals.visibleBytes, many.totals.visibleFiles, many.wasted.length], [1100, 1, 1099]);
+    assert.deepEqual(many.wasted[0], { path: '/f', layer: 1098, size: 1099, reason: 'overwritten', byLayer: 1099 });
+    assert.equal(many.layers[1099]?.visibleBytes, 1100);
+  });
+
   test('the layer view: A/C/D per entry and what the final image no longer sees', () => {
     const scans = [
       scan([['etc', 'dir'], ['etc/a', 'file', 1], ['etc/b', 'file', 2]]),

@@ -71,6 +71,26 @@ describe('layer scan cache', () => {
     assert.deepEqual(reads.splice(0), []);
   });
 
+  test('a scan file of the older text format, or with columns no scan has, is read again, never trusted', async () => {
+    const good = await counting().analyzeImage('cache/base:1');
+    reads.splice(0);
+    const file = join(layerCacheDir(root), fileOf(diffIds[0] as string));
+    const current = readFileSync(file);
+    // Version 3 wrote a line per entry; this one claims a 999-byte etc/a.
+    const header = JSON.stringify({ version: 3, diffId: diffIds[0], tarBytes: 3072, entries: 2 });
+    writeFileSync(file, `${header}\nd 0 - etc\nf 999 ${'a'.repeat(64)} etc/a\n`);
+    assert.deepEqual(await counting().analyzeImage('cache/base:1'), good);
+    assert.deepEqual(reads.splice(0), [diffIds[0]]);
+    assert.deepEqual(readFileSync(file), current);
+    // Same length, but a kind byte no scan writes (the kinds column follows the sizes and the two offset columns).
+    const damaged = Buffer.from(current);
+    const kindsAt = damaged.indexOf(0x0a) + 1 + 2 * 8 + 2 * 3 * 4;
+    damaged[kindsAt] = 200;
+    writeFileSync(file, damaged);
+    assert.deepEqual(await counting().analyzeImage('cache/base:1'), good);
+    assert.deepEqual(reads.splice(0), [diffIds[0]]);
+  });
+
   test('rmi drops the scans of the layers it removed, keeps those still used, and temporary files a killed writer left', () => {
     // One left an hour and more ago by a killed writer, one a writer may be finishing now.
     const stale = `.${fileOf(diffIds[0] as string)}.0123456789ab.tmp`;
