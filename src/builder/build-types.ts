@@ -81,6 +81,8 @@ export interface StepReport {
   cached: boolean;
   /** Why it missed the cache, for steps that ran. */
   reason?: string;
+  /** From the cache lookup to the layer on the stack. */
+  durationMs: number;
 }
 
 export interface BuildResult {

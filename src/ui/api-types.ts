@@ -212,6 +212,28 @@ export interface BuildCacheRow {
   shared: boolean;
 }
 
+/** A recent build and its steps, newest first (the builder keeps the last 50). */
+export interface RecentBuild {
+  id: string;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+  durationMs: number;
+  tags: string[];
+  imageId?: string;
+  /** The failed build's error message. */
+  error?: string;
+  steps: RecentBuildStep[];
+}
+
+export interface RecentBuildStep {
+  /** `[2/3] COPY app.txt /app/` */
+  name: string;
+  cached: boolean;
+  /** Why the step missed the cache. */
+  reason?: string;
+  durationMs: number;
+}
+
 export interface DiffFile {
   /** A: only in B; C: in both, different; D: only in A. */
   kind: FileMark;

@@ -16,7 +16,7 @@ import { imageDiffView, insightAnalysis, insightOf } from './insight-views.ts';
 import { LayerExplorer } from './layer-explorer.ts';
 import { listDirectory, searchIndex, withHidden } from './layer-tree.ts';
 import { StoreWatch } from './store-watch.ts';
-import { buildCacheRows, containerChanges, containerRows, diskView, imageDetail, imageRows, sharingView } from './store-views.ts';
+import { buildCacheRows, containerChanges, recentBuildRows, containerRows, diskView, imageDetail, imageRows, sharingView } from './store-views.ts';
 
 export interface UiServerOptions {
   engine: Engine;
@@ -107,6 +107,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     if (resource === 'containers' && parts.length === 1) return json(res, 200, await containerRows(engine));
     if (resource === 'containers' && sub === 'changes' && parts.length === 3) return json(res, 200, found(await containerChanges(engine, id as string), `container ${id}`));
     if (resource === 'build-cache' && parts.length === 1) return json(res, 200, buildCacheRows(engine));
+    if (resource === 'builds' && parts.length === 1) return json(res, 200, recentBuildRows(engine));
     if (resource === 'layers' && parts.length === 3 && (sub === 'tree' || sub === 'search')) {
       const index = await explorer.index(id as string);
       // Opened from an image: mark what its later layers overwrite or delete.

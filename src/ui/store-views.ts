@@ -3,12 +3,13 @@
  * layer stack, which layers images share, disk use, containers and the build cache. All read
  * from records (sizes kept when layers were stored): nothing here walks a layer's files.
  */
+import { recentBuilds } from '../builder/build-history.ts';
 import { buildCacheUsage } from '../builder/cache-admin.ts';
 import { diskUsage, type Engine } from '../engine/index.ts';
 import { imageUsage, listImages } from '../images/index.ts';
 import { chainIds, parseRfc3339, type Digest } from '../oci/index.ts';
 import { statusText } from '../containers/index.ts';
-import type { BuildCacheRow, ContainerChanges, ContainerRow, DiskView, ImageDetail, ImageRow, LayerUser, SharingView, StackLayer } from './api-types.ts';
+import type { BuildCacheRow, ContainerChanges, ContainerRow, DiskView, ImageDetail, ImageRow, LayerUser, RecentBuild, SharingView, StackLayer } from './api-types.ts';
 import type { AnalysisSource } from './analysis-slot.ts';
 
 /** How an image is named on screen: its first tag, else `<none>` and its short ID. */
@@ -193,6 +194,10 @@ export async function containerChanges(engine: Engine, ref: string): Promise<Con
   if (!c) return undefined;
   const changes = await manager.changes(c);
   return { id: c.id, changes: changes.slice(0, MAX_CHANGES), truncated: changes.length > MAX_CHANGES, sizeRw: manager.sizeRw(c) };
+}
+
+export function recentBuildRows(engine: Engine): RecentBuild[] {
+  return recentBuilds(engine.root);
 }
 
 export function buildCacheRows(engine: Engine): BuildCacheRow[] {

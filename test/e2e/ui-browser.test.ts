@@ -368,3 +368,21 @@ test('the diff view of two built images shows the shared layers, changed files, 
   assert.equal(await page.locator('img').count(), 0);
   assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined);
 });
+
+test('the build cache view lists recent builds with each step CACHED or why it missed', async () => {
+  await page.goto(`${url.origin}/#/build-cache`);
+  await page.locator('details.build').first().waitFor();
+  const dockerfile = 'FROM ui/base:1\nRUN ["/bin/busybox", "touch", "/ran"]\nCOPY steps.txt /\n';
+  build('ui/steps:1', dockerfile, { 'steps.txt': 'one\n' });
+  const firstId = await imageId('ui/steps:1');
+  build('ui/steps:1', dockerfile, { 'steps.txt': 'two\n' });
+  // The newest build is open, and shows up without a reload.
+  const newest = page.locator('details.build[open]', { hasText: 'file steps.txt changed' });
+  await newest.waitFor();
+  assert.match(await newest.locator('summary').innerText(), /ui\/steps:1/);
+  assert.deepEqual(await newest.locator('tbody tr td:nth-child(2)').allInnerTexts(), ['CACHED', 'file steps.txt changed']);
+  assert.match(await newest.locator('tbody tr').first().innerText(), /RUN \["\/bin\/busybox", "touch", "\/ran"\]/);
+  assert.equal(await page.locator('details.build').count(), 8, 'the before hook\'s five builds, ui/live and these two');
+  await shot('build-steps');
+  strataOk(root, ['rmi', 'ui/steps:1', firstId]);
+});

@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { fromUntranslatedError, invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { BuildCacheRecords, inTransaction, LeaseRecords } from '../../metadata/index.ts';
 import {
-  chainIds, formatReference, hostPlatform, parsePlatform, parseReference, withDefaultTag, type Digest, type ImageConfig,
+  chainIds, familiarString, formatReference, hostPlatform, parsePlatform, parseReference, withDefaultTag, type Digest, type ImageConfig,
 } from '../../oci/index.ts';
 import { prepareContext, type PreparedContext } from '../context/build-context.ts';
 import type { ContextFs } from '../context/context-fs.ts';
@@ -27,6 +27,7 @@ import {
   automaticArgs, isDockerfileError, parseDockerfile, parseTrigger, resolveGlobalScope, resolveStageBase,
   type Dockerfile, type Instruction, type Platform as DfPlatform, type Stage,
 } from '../dockerfile/index.ts';
+import { newBuildId, recordBuild } from '../build-history.ts';
 import type { BuildHost, BuildOptions, BuildResult, StepReport } from '../build-types.ts';
 import { BuildError } from '../build-error.ts';
 import { withSuggestion } from '../dockerfile/errors.ts';
@@ -168,11 +169,14 @@ export class Builder implements SolveSession {
   }
 
   async run(): Promise<BuildResult> {
+    const startedAt = Date.now();
     try {
       const result = await this.solve();
       this.endLease();
+      this.remember(startedAt, { tags: result.tags, imageId: result.imageId });
       return result;
     } catch (err) {
+      if (this.options.signal?.aborted !== true) this.remember(startedAt, { tags: (this.options.tags ?? []).map((t) => familiarString(withDefaultTag(t))), error: err instanceof Error ? err.message : String(err) });
       try {
         this.endLease();
       } catch {
@@ -184,6 +188,14 @@ export class Builder implements SolveSession {
       await runtimeStatesDeleted();
       rmSync(this.scratch, { recursive: true, force: true });
     }
+  }
+
+  /** Records the build's steps for `strata ui` (never fails the build; a canceled one is not kept). */
+  private remember(startedAt: number, outcome: { tags: string[]; imageId?: string; error?: string }): void {
+    recordBuild(this.host.root, {
+      id: newBuildId(), startedAt, durationMs: Date.now() - startedAt, ...outcome,
+      steps: this.reports.map((r) => ({ name: r.name, cached: r.cached, ...(r.reason !== undefined ? { reason: r.reason } : {}), durationMs: r.durationMs })),
+    });
   }
 
   private async solve(): Promise<BuildResult> {

@@ -109,6 +109,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
     progress.fail(step.vertex, err instanceof Error ? err.message : String(err));
     throw builder.failure(err, at(inst), { vertex: step.vertex });
   }
+  const started = Date.now();
   const key = stepKey(state.key, step.inputs);
   const noCache = ctx.plan.noCache;
   const hit = noCache ? undefined : cache.lookup(key);
@@ -117,7 +118,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
     progress.cached(step.vertex);
     state.addLayer({ chainId: hit.chainId as Digest, diffId: hit.diffId as Digest, size: hit.size, tarSize: hit.tarSize }, step.description, HISTORY_COMMENT, hit.createdAt);
     state.key = key;
-    builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: true });
+    builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: true, durationMs: Date.now() - started });
     return;
   }
   const reason = noCache
@@ -158,7 +159,7 @@ async function layerStep(ctx: DispatchContext, state: StageState, inst: Instruct
   state.key = key;
   state.rebuilt = true;
   progress.done(step.vertex);
-  builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: false, reason });
+  builder.reports.push({ name: step.vertex.name, kind: step.kind, cached: false, reason, durationMs: Date.now() - started });
 }
 
 /** Runs `fn`, turning its errors into build failures at the instruction (and failing the vertex). */

@@ -1,10 +1,11 @@
 import { useJson } from '../api.ts';
-import type { BuildCacheRow } from '../api-types.ts';
+import type { BuildCacheRow, RecentBuild } from '../api-types.ts';
 import { humanSize, shortId, timeAgo } from '../format.ts';
 import { Status } from './status.tsx';
 
 export function BuildCacheView({ generation }: { generation: number }) {
   const loaded = useJson<BuildCacheRow[]>('/api/build-cache', generation);
+  const builds = useJson<RecentBuild[]>('/api/builds', generation);
   return (
     <section>
       <h1>Build cache</h1>
@@ -53,6 +54,49 @@ export function BuildCacheView({ generation }: { generation: number }) {
           );
         }}
       </Status>
+      <h2>Recent builds</h2>
+      <Status loaded={builds}>{(list) => <RecentBuilds builds={list} />}</Status>
     </section>
+  );
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Each recent build's steps: CACHED, or why the step missed the cache. */
+function RecentBuilds({ builds }: { builds: RecentBuild[] }) {
+  if (builds.length === 0) return <p class="muted">No build recorded yet.</p>;
+  return (
+    <>
+      {builds.map((b) => (
+        <details class="build" key={b.id} open={b === builds[0]}>
+          <summary>
+            {timeAgo(b.startedAt / 1000)}, {seconds(b.durationMs)}: {b.tags.length > 0 ? b.tags.join(', ') : '<none>'}{' '}
+            {b.error !== undefined ? <span class="error">failed: {b.error}</span> : <span class="mono">{shortId(b.imageId ?? '')}</span>}
+          </summary>
+          <table class="steps">
+            <thead>
+              <tr>
+                <th>STEP</th>
+                <th>CACHE</th>
+                <th>TIME</th>
+              </tr>
+            </thead>
+            <tbody>
+              {b.steps.map((s, i) => (
+                <tr key={i}>
+                  <td>
+                    <code class="instruction">{s.name}</code>
+                  </td>
+                  <td class={s.cached ? 'cached' : 'miss'}>{s.cached ? 'CACHED' : s.reason ?? 'ran'}</td>
+                  <td class="num">{seconds(s.durationMs)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      ))}
+    </>
   );
 }
