@@ -1,4 +1,4 @@
-// `docker events --filter type=container` through the service shows the container lifecycle the
+// `docker events --filter type=container` (and `type=network`) through the service shows the container lifecycle (and network changes) the
 // CLI runs beside it, with docker's actions and attributes: create/start/stop/rm from the
 // container commands, and `die` (with exitCode) appended by the supervisor when the process exits,
 // whether stopped or exiting on its own.
@@ -89,4 +89,26 @@ test('the journal\'s container lines, the supervisor\'s included, have docker\'s
   }
   assert.equal(events[2]?.Actor.Attributes['exitCode'], '7');
   assert.ok(events[0] !== undefined && events[2] !== undefined && events[2].timeNano >= events[0].timeNano);
+});
+
+test('docker events sees the CLI\'s network create, connect, disconnect and rm', { skip }, async () => {
+  const root = storeWithBusybox();
+  const service = await startService({ root });
+  const follower = spawn('docker', ['-H', `unix://${service.socket}`, 'events', '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "name"}} {{index .Actor.Attributes "type"}} {{index .Actor.Attributes "container"}}']);
+  let seen = '';
+  follower.stdout.on('data', (c: Buffer) => {
+    seen += c.toString();
+  });
+  try {
+    await eventually(async () => ((JSON.parse((await apiRequest(service.socket, 'GET', '/info')).body) as { NEventsListener: number }).NEventsListener > 0 ? true : undefined), 10_000, 'the follower');
+    const net = strataOk(root, ['network', 'create', 'ev-net']).trim();
+    const c = strataOk(root, ['create', '--name', 'ev-n', BUSYBOX, 'true']).trim();
+    strataOk(root, ['network', 'connect', 'ev-net', 'ev-n']);
+    strataOk(root, ['network', 'disconnect', 'ev-net', 'ev-n']);
+    strataOk(root, ['network', 'rm', 'ev-net']);
+    await eventually(() => (seen.includes('destroy') ? true : undefined), 10_000, `the CLI's network events (seen so far: ${JSON.stringify(seen)})`);
+    assert.equal(seen, [`create ${net} ev-net bridge `, `connect ${net} ev-net bridge ${c}`, `disconnect ${net} ev-net bridge ${c}`, `destroy ${net} ev-net bridge `, ''].join('\n'));
+  } finally {
+    follower.kill();
+  }
 });
