@@ -132,7 +132,7 @@ function endClients(clients: Attachment[]): void {
  * exit, clean-up, `--rm`) goes on in the background.
  */
 export async function startAttached(
-  engine: Engine, containers: ContainerManager, sessions: ContainerSessions, c: Container, clients: Attachment[], onExit: (exitCode: number) => void,
+  engine: Engine, containers: ContainerManager, sessions: ContainerSessions, c: Container, clients: Attachment[],
 ): Promise<void> {
   const openStdin = c.stored.config.OpenStdin && clients.some((a) => a.stdin);
   const [rows, cols] = c.stored.host.ConsoleSize;
@@ -155,11 +155,7 @@ export async function startAttached(
     try {
       const exitCode = await relayProcess(running, clients, c.stored.run.tty === true);
       sessions.recordExit(c.id, exitCode);
-      try {
-        await containers.afterExit(c);
-      } finally {
-        onExit(exitCode);
-      }
+      await containers.afterExit(c);
     } catch {
       // The supervisor recorded the exit; its state file says what happened.
     } finally {

@@ -51,6 +51,15 @@ export interface ContainerManagerOptions {
   snapshotter: Snapshotter;
   /** Extracts an image's layers when they aren't yet; returns its chain IDs, bottom first. */
   ensureLayers: (imageId: Digest) => Promise<Digest[]>;
+  /** Where docker's container events go (the store's events journal); none when absent. */
+  events?: ContainerEventSink;
+}
+
+/** The store's events journal, as containers/ sees it (engine/ owns it). */
+export interface ContainerEventSink {
+  append(type: 'container', action: string, id: string, attributes: Record<string, string>): void;
+  /** The journal file the supervisor appends `die` to when the container's process exits. */
+  readonly file: string;
 }
 
 /**
@@ -141,7 +150,9 @@ export class ContainerManager implements ContainerFiles {
 
   /** @see ContainerLookup.rename */
   rename(c: Container, newName: string): void {
+    const oldName = c.name;
     this.containers.rename(c, newName);
+    this.journal('rename', { ...c, name: newName }, { oldName: `/${oldName}` });
   }
 
   // ---------- state ----------
@@ -238,48 +249,58 @@ export class ContainerManager implements ContainerFiles {
   // ---------- lifecycle ----------
 
   /** @see ContainerCreator.create */
-  create(request: CreateRequest): Promise<Container> {
-    return this.creator.create(request);
+  async create(request: CreateRequest): Promise<Container> {
+    const c = await this.creator.create(request);
+    this.journal('create', c);
+    return c;
   }
 
   /** @see ContainerLifecycle.start */
   start(c: Container, request: StartRequest = {}): Promise<StartedContainer | undefined> {
-    return this.lifecycle.start(c, request);
+    const events = this.options.events;
+    // The supervisor appends `start` and `die`: a process that exits at once can't have its die first.
+    return this.lifecycle.start(c, events ? { ...request, events: { journal: events.file, attributes: this.attributes(c) } } : request);
   }
 
   /** @see ContainerLifecycle.afterExit */
-  afterExit(c: Container): Promise<void> {
-    return this.lifecycle.afterExit(c);
+  async afterExit(c: Container): Promise<void> {
+    if (await this.lifecycle.afterExit(c)) this.journal('destroy', c);
   }
 
   /** @see ContainerLifecycle.stop */
-  stop(c: Container, timeoutSec?: number): Promise<void> {
-    return this.lifecycle.stop(c, timeoutSec);
+  async stop(c: Container, timeoutSec?: number): Promise<void> {
+    if (await this.lifecycle.stop(c, timeoutSec, (signal) => this.journal('kill', c, { signal: String(signal) }))) this.journal('stop', c);
   }
 
   /** @see ContainerLifecycle.kill */
-  kill(c: Container, signal = 'KILL'): Promise<void> {
-    return this.lifecycle.kill(c, signal);
+  async kill(c: Container, signal = 'KILL'): Promise<void> {
+    await this.lifecycle.kill(c, signal, (number) => this.journal('kill', c, { signal: String(number) }));
   }
 
   /** @see ContainerLifecycle.pause */
-  pause(c: Container): Promise<void> {
-    return this.lifecycle.pause(c);
+  async pause(c: Container): Promise<void> {
+    await this.lifecycle.pause(c);
+    this.journal('pause', c);
   }
 
   /** @see ContainerLifecycle.unpause */
-  unpause(c: Container): Promise<void> {
-    return this.lifecycle.unpause(c);
+  async unpause(c: Container): Promise<void> {
+    await this.lifecycle.unpause(c);
+    this.journal('unpause', c);
   }
 
   /** @see ContainerRemoval.remove */
-  remove(c: Container, options: { force?: boolean; volumes?: boolean } = {}): Promise<string[]> {
-    return this.removal.remove(c, options);
+  async remove(c: Container, options: { force?: boolean; volumes?: boolean } = {}): Promise<string[]> {
+    const removed = await this.removal.remove(c, options);
+    this.journal('destroy', c);
+    return removed;
   }
 
   /** @see ContainerRemoval.prune */
-  prune(filters: Map<string, string[]> = new Map()): Promise<{ deleted: string[]; reclaimed: number }> {
-    return this.removal.prune(filters);
+  async prune(filters: Map<string, string[]> = new Map()): Promise<{ deleted: string[]; reclaimed: number }> {
+    const result = await this.removal.prune(filters);
+    for (const id of result.deleted) this.options.events?.append('container', 'destroy', id, {});
+    return result;
   }
 
   // ---------- processes ----------
@@ -328,6 +349,20 @@ export class ContainerManager implements ContainerFiles {
   async commit(c: Container, options: CommitOptions = {}): Promise<Digest> {
     const { commitContainer } = await import('./commit.ts');
     const { db, images, snapshotter } = this.options;
-    return commitContainer({ db, images, snapshotter, states: this.states, files: this.rootfs, locks: this.locks }, c, options);
+    const id = await commitContainer({ db, images, snapshotter, states: this.states, files: this.rootfs, locks: this.locks }, c, options);
+    this.journal('commit', c);
+    return id;
+  }
+
+  // ---------- events ----------
+
+  /** docker's attributes of a container event: its image as named, its name, its labels. */
+  private attributes(c: Container): Record<string, string> {
+    return { ...c.stored.config.Labels, image: c.stored.imageRef, name: c.name };
+  }
+
+  /** One event in the journal; never fails the command (the change is done). */
+  private journal(action: string, c: Container, extra: Record<string, string> = {}): void {
+    this.options.events?.append('container', action, c.id, { ...this.attributes(c), ...extra });
   }
 }

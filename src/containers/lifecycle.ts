@@ -47,6 +47,8 @@ export interface StartRequest {
    * the foreground only if the caller was killed before it could remove it itself).
    */
   removeCommand?: string[];
+  /** Where the supervisor appends docker's `start` and `die` events. */
+  events?: StartContainerOptions['events'];
 }
 
 export interface ContainerLifecycleOptions {
@@ -161,6 +163,7 @@ export class ContainerLifecycle {
         ...(request.stdio ? { stdio: request.stdio } : {}),
         ...(request.sigProxy !== undefined ? { sigProxy: request.sigProxy } : {}),
         ...(exitHook ? { exitHook } : {}),
+        ...(request.events ? { events: request.events } : {}),
       });
       traceMark('start: supervisor reports the container started');
       return started;
@@ -191,42 +194,51 @@ export class ContainerLifecycle {
   }
 
   /** After an attached container exited: unmount its layers, and remove it with `--rm`. */
-  async afterExit(c: Container): Promise<void> {
+  async afterExit(c: Container): Promise<boolean> {
     const fresh = this.options.lookup.lookup(c.id);
-    if (fresh === undefined) return;
+    if (fresh === undefined) return false;
     const status = await this.options.states.status(fresh);
-    if (status.Running) return;
+    if (status.Running) return false;
     traceMark('exit: state read');
-    if (fresh.stored.host.AutoRemove) await this.options.removal.remove(fresh, { volumes: true, force: true });
+    if (!fresh.stored.host.AutoRemove) return false;
+    await this.options.removal.remove(fresh, { volumes: true, force: true });
     traceMark('exit: removed');
+    return true;
   }
 
   /**
    * `stop`: the stop signal, then SIGKILL after `timeoutSec` (default `--stop-timeout`,
    * else 10; negative waits forever). A container that doesn't run is left as it is.
+   * `signalled` hears of each signal just before it is sent (docker's `kill` events of a stop:
+   * before the supervisor's `die`).
+   * @returns whether it ran (and was stopped).
    */
-  async stop(c: Container, timeoutSec?: number): Promise<void> {
+  async stop(c: Container, timeoutSec?: number, signalled: (signal: number) => void = () => undefined): Promise<boolean> {
     const { states } = this.options;
     const status = await states.status(c);
-    if (!status.Running) return;
+    if (!status.Running) return false;
     const runtime = this.runtimeOf(c);
     const timeout = timeoutSec ?? c.stored.config.StopTimeout ?? 10;
     if (timeout !== 0) {
+      signalled(parseSignal(stopSignal(c)).number);
       await signalContainer(runtime, c.id, stopSignal(c), status.Paused);
-      if (await states.waitStopped(c, timeout < 0 ? Infinity : timeout * 1000)) return;
+      if (await states.waitStopped(c, timeout < 0 ? Infinity : timeout * 1000)) return true;
     }
+    signalled(9);
     await signalContainer(runtime, c.id, 'SIGKILL', status.Paused);
     if (!(await states.waitStopped(c, 30_000))) throw internal(`container ${c.id} did not stop after SIGKILL`);
+    return true;
   }
 
   /**
-   * `kill`: sends a signal (default SIGKILL) to the container's main process.
+   * `kill`: sends a signal (default SIGKILL) to the container's main process; `signalled` hears of it just before (docker's `kill` event, before the `die`).
    * @throws failed-precondition `Container <id> is not running`; invalid-argument for a bad signal.
    */
-  async kill(c: Container, signal = 'KILL'): Promise<void> {
+  async kill(c: Container, signal = 'KILL', signalled: (signal: number) => void = () => undefined): Promise<void> {
     const sig = parseSignal(signal);
     const status = await this.options.states.status(c);
     if (!status.Running) throw failedPrecondition(`Container ${c.id} is not running`);
+    signalled(sig.number);
     await signalContainer(this.runtimeOf(c), c.id, String(sig.number), status.Paused && sig.number === 9);
   }
 

@@ -126,6 +126,7 @@ export class Engine {
       snapshotter: this.snapshotter,
       // Extracted when a container is created: `ps`, `logs` and the like never extract layers.
       ensureLayers: (imageId: Digest) => this.ensureExtracted(imageId),
+      events: this.events,
     }));
     return this.containerManager;
   }

@@ -67,6 +67,11 @@ export class EventJournal {
     this.previous = join(dir, PREVIOUS);
   }
 
+  /** The file appended to (the container supervisor appends `die` to it too). */
+  get file(): string {
+    return this.current;
+  }
+
   /** Appends one event. Never fails the command that made the change: the change is done. */
   append(type: StoreEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): StoreEvent {
     const nanos = BigInt(Date.now()) * 1_000_000n;

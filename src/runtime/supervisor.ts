@@ -53,6 +53,11 @@ export interface StartContainerOptions {
   killWithLauncher?: boolean;
   /** false: no json-file log (the caller takes the output from the stdio pipes). */
   log?: boolean;
+  /**
+   * The events journal file the shim appends docker's container `start` and `die` events to
+   * (one line each, O_APPEND), with these attributes (and `exitCode` for die).
+   */
+  events?: { journal: string; attributes: Record<string, string> };
 }
 
 export interface ExitInfo {
@@ -260,6 +265,7 @@ export async function startContainer(options: StartContainerOptions): Promise<St
   if (options.stdin) args.push('--stdin');
   if (!options.detach) args.push('--foreground');
   if (options.killWithLauncher && !options.detach) args.push('--kill-with-launcher');
+  if (options.events !== undefined) args.push('--event-journal', options.events.journal, '--event-attributes', JSON.stringify(options.events.attributes));
   // In the foreground the shim waits until this process is gone, and runs the hook unless
   // this process did the clean-up (see strata-shim.c).
   if (options.exitHook !== undefined && options.exitHook.length > 0) args.push('--', ...options.exitHook);

@@ -137,7 +137,6 @@ export const containerFileRoutes: Route[] = [
         pause: req.queryBool('pause', true),
         signal: req.signal,
       });
-      api.events.emit('container', 'commit', c.id, { name: c.name });
       res.json(201, { Id: id });
     },
   },

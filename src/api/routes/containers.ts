@@ -96,7 +96,6 @@ export const containerRoutes: Route[] = [
       }
       const request = createRequestOf(body ?? {}, name, api.engine.images, containers);
       const c = await containers.create(request);
-      api.events.emit('container', 'create', c.id, { image: request.imageRef, name: c.name });
       res.json(201, { Id: c.id, Warnings: [] });
     },
   },
@@ -125,7 +124,6 @@ export const containerRoutes: Route[] = [
       const filters = queryFilters(req);
       for (const key of filters.keys()) if (!PRUNE_FILTERS.includes(key)) throw invalidArgument(`Invalid filter '${key}'`);
       const { deleted, reclaimed } = await (await containersOf(api)).prune(filters);
-      for (const id of deleted) api.events.emit('container', 'destroy', id);
       res.json(200, { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed });
     },
   },
@@ -152,10 +150,8 @@ export const containerRoutes: Route[] = [
       const clients = sessions.takeAttachments(c.id);
       try {
         if (clients.length > 0) {
-          await startAttached(api.engine, containers, sessions, c, clients, (exitCode) => {
-            api.events.emit('container', 'die', c.id, { name: c.name, exitCode: String(exitCode) });
-            if (c.stored.host.AutoRemove) api.events.emit('container', 'destroy', c.id, { name: c.name });
-          });
+          // Its events (start, die, destroy) are the container module's and its supervisor's.
+          await startAttached(api.engine, containers, sessions, c, clients);
         }
         else await containers.start(c, { removeCommand: removeCommand(api.engine, c.id) });
       } catch (err) {
@@ -163,7 +159,6 @@ export const containerRoutes: Route[] = [
         if (c.stored.host.AutoRemove) await containers.remove(c, { force: true, volumes: true }).catch(() => undefined);
         throw err;
       }
-      api.events.emit('container', 'start', c.id, { name: c.name });
       res.noContent();
     },
   },
@@ -179,7 +174,6 @@ export const containerRoutes: Route[] = [
         return;
       }
       await stopContainer(containers, c, timeout, req.query.get('signal'));
-      api.events.emit('container', 'stop', c.id, { name: c.name });
       res.noContent();
     },
   },
@@ -208,7 +202,6 @@ export const containerRoutes: Route[] = [
       }
       // As dockerd: a SIGKILL is answered once the container is gone, so a prune or rm after it sees it exited.
       if (/^(9|(SIG)?KILL)$/i.test(signal)) await containers.waitStopped(c, 10_000);
-      api.events.emit('container', 'kill', c.id, { name: c.name, signal });
       res.noContent();
     },
   },
@@ -234,7 +227,6 @@ export const containerRoutes: Route[] = [
       if (req.queryBool('link')) throw invalidArgument('links are not supported by strata');
       const { containers, c } = await pathContainer(req, api);
       await containers.remove(c, { force: req.queryBool('force'), volumes: req.queryBool('v') });
-      api.events.emit('container', 'destroy', c.id, { name: c.name });
       res.noContent();
     },
   },
@@ -251,7 +243,6 @@ export const containerRoutes: Route[] = [
         if (isStrataError(err, 'already-exists')) throw new StrataError('already-exists', `${err.message}`);
         throw err;
       }
-      api.events.emit('container', 'rename', c.id, { name, oldName: `/${c.name}` });
       res.noContent();
     },
   },
@@ -261,7 +252,6 @@ export const containerRoutes: Route[] = [
     handler: async (req, res, api) => {
       const { containers, c } = await pathContainer(req, api);
       await containers.pause(c);
-      api.events.emit('container', 'pause', c.id, { name: c.name });
       res.noContent();
     },
   },
@@ -271,7 +261,6 @@ export const containerRoutes: Route[] = [
     handler: async (req, res, api) => {
       const { containers, c } = await pathContainer(req, api);
       await containers.unpause(c);
-      api.events.emit('container', 'unpause', c.id, { name: c.name });
       res.noContent();
     },
   },

@@ -1,5 +1,5 @@
 /**
- * GET /events: what commands did to the store (image and volume events, the CLI's beside the
+ * GET /events: what commands did to the store (image, volume and container events, the CLI's beside the
  * service included: the store's events journal), as dockerd's event stream: the journal's
  * events from `since`, then new ones as they happen, until `until` or until the client leaves. Filters: type, event (action), image, volume, container, label, scope.
  */

@@ -39,6 +39,7 @@ export async function networkCreate(ctx: CliContext, args: string[], options: Op
     labels: keyValues(listOf(options, 'label'), 'label'),
     options: keyValues(listOf(options, 'opt'), 'opt'),
   });
+  (await ctx.engine()).events.append('network', 'create', n.id, { name: n.name, type: n.driver });
   ctx.println(n.id);
 }
 
@@ -104,6 +105,7 @@ export async function networkRm(ctx: CliContext, args: string[], options: Option
         throw notFound(`network ${ref} not found`);
       }
       store.remove(n);
+      (await ctx.engine()).events.append('network', 'destroy', n.id, { name: n.name, type: n.driver });
       ctx.println(ref);
     } catch (err) {
       if (!isStrataError(err)) throw err;
@@ -117,6 +119,8 @@ export async function networkRm(ctx: CliContext, args: string[], options: Option
 export async function networkPrune(ctx: CliContext, _args: string[], options: Options): Promise<void> {
   if (!options['force'] && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
   const deleted = pruneNetworks(await manager(ctx), parseFilters(options['filter'] as string[]));
+  const { events } = await ctx.engine();
+  for (const name of deleted) events.append('network', 'destroy', name, { name, type: 'bridge' });
   if (deleted.length > 0) ctx.println(`Deleted Networks:\n${deleted.join('\n')}\n`);
 }
 
@@ -125,11 +129,16 @@ export async function networkConnect(ctx: CliContext, args: string[], options: O
   const c = containers.find(args[1]!);
   const ip = strOf(options, 'ip');
   await containers.connect(c, args[0]!, { aliases: listOf(options, 'alias'), ...(ip ? { ip } : {}) });
+  const n = containers.networking.store.find(args[0]!);
+  (await ctx.engine()).events.append('network', 'connect', n.id, { container: c.id, name: n.name, type: n.driver });
 }
 
 export async function networkDisconnect(ctx: CliContext, args: string[]): Promise<void> {
   const containers = await manager(ctx);
-  await containers.disconnect(containers.find(args[1]!), args[0]!);
+  const c = containers.find(args[1]!);
+  await containers.disconnect(c, args[0]!);
+  const n = containers.networking.store.find(args[0]!);
+  (await ctx.engine()).events.append('network', 'disconnect', n.id, { container: c.id, name: n.name, type: n.driver });
 }
 
 /** `port CONTAINER [PRIVATE_PORT[/PROTO]]`: `80/tcp -> 0.0.0.0:8080`, or the host side of one port. */

@@ -20,6 +20,9 @@
  *                   "shimPid":N,"shimStartTime":N}
  *   --log PATH     appended json-file lines: {"log":"…\n","stream":"stdout","time":"…Z"};
  *                  a line that finds no room is dropped whole
+ *   --event-journal PATH --event-attributes JSON
+ *                  the store's events journal: docker's container `start` and `die` (with
+ *                  exitCode) events appended to it, one line each, with these attributes
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
  *                  --rm. In the foreground only when the launcher left it undone: the shim
  *                  waits until the launcher's end of the ready pipe closes (it exits), and
@@ -71,6 +74,8 @@ struct options {
     const char *pid_file;
     const char *oom_file;
     const char *exec_process; /* exec mode: a process.json to run in the running container */
+    const char *event_journal;    /* the store's events journal: `die` is appended on exit */
+    const char *event_attributes; /* the event's attributes as a JSON object, exitCode aside */
     int tty;
     int stdin_open;
     int foreground;
@@ -630,7 +635,7 @@ static void kill_for_launcher(void) {
 
 static void usage(void) {
     die("usage: strata-shim --runtime PATH --runtime-root DIR --id ID (--bundle DIR --state FILE | --exec PROCESS.json) "
-        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--kill-with-launcher] [--ready-fd N] [-- HOOK ARGS...]");
+        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--kill-with-launcher] [--ready-fd N] [--event-journal FILE --event-attributes JSON] [-- HOOK ARGS...]");
 }
 
 static void parse_args(int argc, char **argv) {
@@ -647,6 +652,8 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--pid-file") == 0) opt.pid_file = VALUE();
         else if (strcmp(a, "--oom-file") == 0) opt.oom_file = VALUE();
         else if (strcmp(a, "--exec") == 0) opt.exec_process = VALUE();
+        else if (strcmp(a, "--event-journal") == 0) opt.event_journal = VALUE();
+        else if (strcmp(a, "--event-attributes") == 0) opt.event_attributes = VALUE();
         else if (strcmp(a, "--ready-fd") == 0) opt.ready_fd = atoi(VALUE());
         else if (strcmp(a, "--tty") == 0) opt.tty = 1;
         else if (strcmp(a, "--stdin") == 0) opt.stdin_open = 1;
@@ -682,6 +689,31 @@ static void delete_container(void) {
                           "--log-format", "json", "delete", "--force", (char *)opt.id, NULL };
         run_runtime_wait(force);
     }
+}
+
+/* docker's container events `start` and `die` (code >= 0: with its exitCode), appended to the
+ * store's events journal as one line in one write (O_APPEND: concurrent appenders never
+ * interleave inside it). The supervisor writes both so that `start` always comes before the
+ * `die` of a process that exits at once, and `die` before the state says exited (whoever
+ * sees the exit finds the event there). Best effort, like every event. */
+static void append_event(const char *action, int code) {
+    if (opt.event_journal == NULL || opt.exec_process) return;
+    const char *attrs = opt.event_attributes != NULL && opt.event_attributes[0] == '{' ? opt.event_attributes + 1 : "}";
+    char exit_attr[48] = "";
+    if (code >= 0) snprintf(exit_attr, sizeof exit_attr, "\"exitCode\":\"%d\"%s", code, strcmp(attrs, "}") == 0 ? "" : ",");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long nanos = (long long)now.tv_sec * 1000000000LL + (long long)now.tv_nsec;
+    char line[16384];
+    int n = snprintf(line, sizeof line,
+        "{\"Type\":\"container\",\"Action\":\"%s\",\"Actor\":{\"ID\":\"%s\",\"Attributes\":{%s%s},"
+        "\"scope\":\"local\",\"time\":%lld,\"timeNano\":%lld}\n",
+        action, opt.id, exit_attr, attrs, (long long)now.tv_sec, nanos);
+    if (n <= 0 || (size_t)n >= sizeof line) return;
+    int fd = open(opt.event_journal, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    if (write(fd, line, (size_t)n) < 0) { /* a full disk: the event is lost, the container is not */ }
+    close(fd);
 }
 
 /* create or start failed: record it, tell the launcher, clean up. */
@@ -823,6 +855,7 @@ int main(int argc, char **argv) {
 
     now_rfc3339(started_at, sizeof started_at);
     write_state("running", 0, "0001-01-01T00:00:00Z", 0, "");
+    append_event("start", -1);
     if (ready(opt.foreground, "started %d", (int)container_pid) < 0 || launcher_lost) {
         if (opt.kill_with_launcher) kill_for_launcher();
     }
@@ -903,6 +936,7 @@ int main(int argc, char **argv) {
     int oom = oom_killed(); /* before the delete removes the cgroup */
     char finished_at[64];
     now_rfc3339(finished_at, sizeof finished_at);
+    append_event("die", code);
     write_state("exited", code, finished_at, oom, "");
     /* The launcher can go on (e.g. --rm) while we delete the runtime's state. */
     int hook_waits = opt.foreground && opt.exit_hook != NULL;
