@@ -36,10 +36,11 @@ export function findTools(configDir: string): NetavarkTools {
 }
 
 /**
- * The tables netavark's iptables calls create, noted before the first setup (when no note
- * is there yet), so the last teardown removes only those that weren't there before.
+ * The tables and chains netavark's iptables calls create, noted before the first setup (when
+ * no note is there yet) as lines `table ip nat` and `chain ip filter FORWARD`, so the last
+ * teardown removes only those that weren't there before.
  */
-const NOTE_TABLES = `[ -f ${RUN_DIR}/tables-before ] || nft list tables > ${RUN_DIR}/tables-before 2>/dev/null || true`;
+const NOTE_TABLES = `[ -f ${RUN_DIR}/tables-before ] || { nft list tables; nft list chains | awk '$1 == "table" { t = $2 " " $3 } $1 == "chain" { print "chain " t " " $2 }'; } > ${RUN_DIR}/tables-before 2>/dev/null || true`;
 
 /** netavark reports an error as `{"error": "…"}`. */
 function netavarkMessage(output: string): string {
@@ -93,7 +94,11 @@ export function runTeardown(tools: NetavarkTools, containerDir: string, netns: s
 
 /**
  * When no container anywhere has a netavark rule left, removes netavark's empty base chains
- * and the tables its first setup created, so the host's ruleset is as it was.
+ * and the tables its first setup created, so the host's ruleset is as it was. A table that
+ * was not there before and holds nothing but netavark's base chains goes whole, in one nft
+ * transaction (the common case: one exec instead of a restore, four saves and four deletes);
+ * from a table that was there before, or that someone else has put rules in since, only
+ * netavark's base chains are removed.
  */
 const CLEANUP_SCRIPT = `exec 9>>"$1"; flock 9
 rules=$(iptables-save 2>/dev/null) || exit 0
@@ -102,12 +107,31 @@ printf '%s\\n' "$rules" | grep -q NETAVARK || exit 0
 printf '%s\\n' "$rules" | grep '^-A' | grep -v -e '-j NETAVARK-HOSTPORT-DNAT$' -e '-j NETAVARK-HOSTPORT-MASQ$' \\
   -e '^-A NETAVARK-HOSTPORT-MASQ ' -e '^-A NETAVARK-HOSTPORT-SETMARK ' -e '-j NETAVARK_FORWARD$' | grep -q NETAVARK && exit 0
 printf '%s\\n' "$rules" | grep -q '^:NETAVARK-[0-9A-F]' && exit 0
-iptables-restore --noflush <<'RULES' 2>/dev/null
-*filter
--D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD
+before=${RUN_DIR}/tables-before
+drop=''
+noted=''
+if [ -f "$before" ]; then
+  noted=$(cat "$before")
+  rules6=$(ip6tables-save 2>/dev/null)
+  for t in "ip nat" "ip filter" "ip6 nat" "ip6 filter"; do
+    grep -qx "table $t" "$before" && continue
+    save=$rules; [ "\${t%% *}" = ip6 ] && save=$rules6
+    section=$(printf '%s\\n' "$save" | sed -n "/^\\*\${t#* }\$/,/^COMMIT\$/p")
+    [ -n "$section" ] || continue
+    # A rule that is not netavark's makes the table someone else's now.
+    printf '%s\\n' "$section" | grep '^-A' | grep -qv NETAVARK && continue
+    drop="\${drop}delete table $t
+"
+  done
+  rm -f "$before"
+fi
+restore=''
+case "$drop" in *"table ip filter"*) ;; *) restore="*filter
+-D FORWARD -m comment --comment \\"netavark firewall plugin rules\\" -j NETAVARK_FORWARD
 -X NETAVARK_FORWARD
 COMMIT
-*nat
+";; esac
+case "$drop" in *"table ip nat"*) ;; *) restore="$restore*nat
 -D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
 -D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT
 -D POSTROUTING -j NETAVARK-HOSTPORT-MASQ
@@ -118,18 +142,20 @@ COMMIT
 -X NETAVARK-HOSTPORT-MASQ
 -X NETAVARK-HOSTPORT-SETMARK
 COMMIT
-RULES
-before=${RUN_DIR}/tables-before
-if [ -f "$before" ]; then
-  for t in "ip nat" "ip filter" "ip6 nat" "ip6 filter"; do
-    grep -qx "table $t" "$before" && continue
-    # An ip table with rules left is someone else's now.
-    save=iptables-save; [ "\${t%% *}" = ip6 ] && save=ip6tables-save
-    $save -t "\${t#* }" 2>/dev/null | grep -q '^-A' && continue
-    nft delete table $t 2>/dev/null
-  done
-  rm -f "$before"
-fi
+";; esac
+[ -z "$restore" ] || printf '%s' "$restore" | iptables-restore --noflush 2>/dev/null
+# iptables makes a built-in chain where it first adds a rule: in a table that stays, such a
+# chain that was not there before and is empty again goes too.
+[ -n "$noted" ] && for c in "filter FORWARD" "nat PREROUTING" "nat OUTPUT" "nat POSTROUTING"; do
+  case "$drop" in *"table ip \${c% *}"*) continue;; esac
+  printf '%s\\n' "$noted" | grep -qx "chain ip $c" && continue
+  chain=$(iptables -t "\${c% *}" -S "\${c#* }" 2>/dev/null) || continue
+  [ "$chain" = "-P \${c#* } ACCEPT" ] || continue
+  drop="\${drop}delete chain ip $c
+"
+done
+# One transaction; should one step fail (a chain someone jumps to meanwhile), each on its own.
+[ -z "$drop" ] || printf '%s' "$drop" | nft -f - 2>/dev/null || printf '%s' "$drop" | while read -r step; do nft "$step" 2>/dev/null; done
 true`;
 
 export function cleanUpFirewall(tools: NetavarkTools): void {
