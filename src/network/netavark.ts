@@ -116,7 +116,7 @@ if [ -f "$before" ]; then
   for t in "ip nat" "ip filter" "ip6 nat" "ip6 filter"; do
     grep -qx "table $t" "$before" && continue
     save=$rules; [ "\${t%% *}" = ip6 ] && save=$rules6
-    section=$(printf '%s\\n' "$save" | sed -n "/^\\*\${t#* }\$/,/^COMMIT\$/p")
+    section=$(printf '%s\\n' "$save" | sed -n "/^\\*\${t#* }$/,/^COMMIT$/p")
     [ -n "$section" ] || continue
     # A rule that is not netavark's makes the table someone else's now.
     printf '%s\\n' "$section" | grep '^-A' | grep -qv NETAVARK && continue
