@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 12's network benchmark, strata beside docker in one run: what the default bridge
-# adds over --network none to `run --rm IMAGE true`, 20 `run -d` at once on one user
+# adds over --network none to `run --rm IMAGE true` (on a bridge no container uses, and with
+# another container on it), 20 `run -d` at once on one user
 # network, and a large file through a published port (from 127.0.0.1) and from the
 # container's own address. Runs alternate between the engines (strata first on odd rounds,
 # docker first on even ones); medians.
@@ -202,6 +203,20 @@ for i in $(seq "$N"); do
   done
 done
 
+# --- the same with a container already on each default bridge -------------------------
+# docker's bridge and chains exist while its daemon runs; strata's exist while a container
+# uses them (the last one out removes them, so the host is as it was). With one container
+# kept running on each side, both engines start from a bridge that is up.
+for e in strata docker; do cli "$e" run -d --label netbench=1 --name "netbench-keep-$e" "$IMAGE" sleep 600 >/dev/null; done
+for i in $(seq "$N"); do
+  for e in $(order "$i"); do
+    none=$(timed cli "$e" run --rm --network none "$IMAGE" true)
+    bridge=$(timed cli "$e" run --rm "$IMAGE" true)
+    add "$e.warm" "$bridge"; add "$e.warmadded" "$((bridge - none))"
+  done
+done
+for e in strata docker; do cli "$e" rm -f "netbench-keep-$e" >/dev/null; done
+
 # --- 20 run -d at once on one user network ---------------------------------------------
 many_round() { # engine
   local e=$1 net t
@@ -257,6 +272,8 @@ echo '| --- | --- | --- | --- |'
 row 'run --rm true, --network none (ms)' none
 row 'run --rm true, default bridge (ms)' bridge
 row 'what the bridge adds (ms, median of per-round differences)' added
+row 'run --rm true, default bridge with another container on it (ms)' warm
+row 'what the bridge adds then (ms, median of per-round differences)' warmadded
 row '20 run -d at once on one user network (ms)' many
 row "$MB MiB through -p from 127.0.0.1 (MB/s)" port
 row "$MB MiB from the container's address (MB/s)" direct

@@ -1,9 +1,7 @@
 /**
- * The JSON the web app reads from `strata ui`'s server. packages/ui-web/src/api-types.ts holds
- * the same declarations for the browser side (a package cannot import src/);
- * test/unit/ui-api-types.test.ts keeps the two identical below this comment.
+ * The JSON the web app reads from `strata ui`'s server. Types only: the web app
+ * (packages/ui-web/src/api-types.ts) re-exports these, so both sides read one definition.
  */
-// --- contract ---
 export interface ImageRow {
   id: string;
   /** `repo:tag` names, `<none>:<none>` rows have none. */

@@ -3,8 +3,8 @@
  * same network store and rules as the CLI's `network` commands (containers/network-json.ts).
  */
 import { invalidArgument } from '../../errdefs/index.ts';
-import { networkJson, networkMatches, networkUsedBy, pruneNetworks, type ContainerManager } from '../../containers/index.ts';
-import type { CreateNetworkRequest } from '../../network/index.ts';
+import { networkJson, networkMatches, networkUsedBy, pruneNetworks, type Container, type ContainerManager } from '../../containers/index.ts';
+import type { CreateNetworkRequest, Network } from '../../network/index.ts';
 import { queryFilters } from '../filters.ts';
 import type { ApiContext, ApiRequest, Route } from '../router.ts';
 
@@ -74,11 +74,14 @@ function createRequestOf(b: Json): CreateNetworkRequest {
   };
 }
 
-/** The container a connect/disconnect body names. */
-function containerOf(b: Json): string {
+/** A connect/disconnect request: its body, the network in the path and the container the body names. */
+async function endpointRequest(req: ApiRequest, api: ApiContext, what: string): Promise<{ b: Json; containers: ContainerManager; n: Network; c: Container }> {
+  const b = await body(req, what);
+  const containers = await containersOf(api);
+  const n = containers.networking.store.find(req.param('id'));
   const ref = optionalString(b, 'Container', '');
   if (ref === undefined) throw invalidArgument('invalid Container: no container named');
-  return ref;
+  return { b, containers, n, c: containers.find(ref) };
 }
 
 export const networkRoutes: Route[] = [
@@ -140,10 +143,7 @@ export const networkRoutes: Route[] = [
     method: 'POST',
     path: '/networks/{id}/connect',
     handler: async (req, res, api) => {
-      const b = await body(req, 'network connect');
-      const containers = await containersOf(api);
-      const n = containers.networking.store.find(req.param('id'));
-      const c = containers.find(containerOf(b));
+      const { b, containers, n, c } = await endpointRequest(req, api, 'network connect');
       const endpoint = (b['EndpointConfig'] ?? {}) as Json;
       if (typeof endpoint !== 'object' || Array.isArray(endpoint)) throw invalidArgument('invalid EndpointConfig: a JSON object is expected');
       const aliases = endpoint['Aliases'] ?? [];
@@ -160,10 +160,7 @@ export const networkRoutes: Route[] = [
     method: 'POST',
     path: '/networks/{id}/disconnect',
     handler: async (req, res, api) => {
-      const b = await body(req, 'network disconnect');
-      const containers = await containersOf(api);
-      const n = containers.networking.store.find(req.param('id'));
-      const c = containers.find(containerOf(b));
+      const { containers, n, c } = await endpointRequest(req, api, 'network disconnect');
       await containers.disconnect(c, n.id);
       api.events.emit('network', 'disconnect', n.id, { container: c.id, name: n.name, type: n.driver });
       res.json(200, null);
