@@ -21,6 +21,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition, invalidArgument } from '../errdefs/index.ts';
+import { randomHexId } from '../internal/index.ts';
 import { ContainerRecords, inTransaction, type Database } from '../metadata/index.ts';
 import type { ImageStore } from '../images/index.ts';
 import type { Digest } from '../oci/index.ts';
@@ -305,9 +306,24 @@ export class ContainerManager implements ContainerFiles {
 
   // ---------- processes ----------
 
-  /** @see ContainerProcesses.exec */
+  /**
+   * @see ContainerProcesses.exec. docker's `exec_create: CMD` (unless the API's exec create
+   * sent it already: `request.execId`), then `exec_start: CMD` and `exec_die` from the supervisor.
+   */
   exec(c: Container, ref: string, request: ExecRequest): Promise<StartedContainer> {
-    return this.processes.exec(c, ref, request);
+    const { events } = this.options;
+    if (events === undefined) return this.processes.exec(c, ref, request);
+    const execId = request.execId ?? this.execCreated(c, request.cmd);
+    return this.processes.exec(c, ref, request, {
+      journal: events.file, attributes: { ...this.attributes(c), execID: execId },
+      startAction: `exec_start: ${request.cmd.join(' ')}`, dieAction: 'exec_die',
+    });
+  }
+
+  /** docker's `exec_create: CMD` event of a new exec; returns the exec's ID. */
+  execCreated(c: Container, cmd: string[], execId = randomHexId()): string {
+    this.journal(`exec_create: ${cmd.join(' ')}`, c, { execID: execId });
+    return execId;
   }
 
   /** @see ContainerProcesses.top */

@@ -1,14 +1,18 @@
 /** A running container's processes: `exec` (one more in it), `top` (its ps rows), and where its log is. */
 import { failedPrecondition } from '../errdefs/index.ts';
 import {
-  containerFiles, execInContainer, execProcess, readBundleSpec, type ExecOptions, type StartContainerOptions, type StartedContainer,
+  containerFiles, execInContainer, execProcess, readBundleSpec, type ExecInContainerOptions, type ExecOptions, type StartContainerOptions, type StartedContainer,
 } from '../runtime/index.ts';
 import { rootfsDir, type Container } from './container.ts';
 import type { ContainerRuntimes } from './runtimes.ts';
 import type { ContainerStatusReader } from './status-reader.ts';
 
 /** `sigProxy: false`: the caller's signals stay its own (the API service's SIGTERM must not reach an exec). */
-export type ExecRequest = ExecOptions & { detach?: boolean; stdin?: boolean; stdio?: StartContainerOptions['stdio']; sigProxy?: boolean };
+export type ExecRequest = ExecOptions & {
+  detach?: boolean; stdin?: boolean; stdio?: StartContainerOptions['stdio']; sigProxy?: boolean;
+  /** The exec's ID for its events (the API's exec ID); the manager makes one when absent. */
+  execId?: string;
+};
 
 export class ContainerProcesses {
   constructor(
@@ -21,7 +25,7 @@ export class ContainerProcesses {
    * @throws failed-precondition when it doesn't run or is paused; ContainerStartError
    *   (exit 126) when the process can't start.
    */
-  async exec(c: Container, ref: string, request: ExecRequest): Promise<StartedContainer> {
+  async exec(c: Container, ref: string, request: ExecRequest, events?: ExecInContainerOptions['events']): Promise<StartedContainer> {
     const status = await this.states.status(c);
     if (!status.Running) throw failedPrecondition(`Container ${c.id} is not running`);
     if (status.Paused) throw failedPrecondition(`Container ${ref} is paused, unpause the container before exec`);
@@ -31,6 +35,7 @@ export class ContainerProcesses {
       runtime: this.runtimes.launcher(c.stored.host.Runtime), id: c.id, containerDir: c.dir, shim: this.runtimes.shim(), process: processSpec,
       ...(request.stdin ? { stdin: true } : {}), ...(request.detach ? { detach: true } : {}), ...(request.stdio ? { stdio: request.stdio } : {}),
       ...(request.sigProxy !== undefined ? { sigProxy: request.sigProxy } : {}),
+      ...(events ? { events } : {}),
     });
   }
 

@@ -293,6 +293,13 @@ export interface ExecInContainerOptions {
   detach?: boolean;
   stdio?: StartContainerOptions['stdio'];
   sigProxy?: boolean;
+  /** docker's `exec_start: CMD` and `exec_die` events, appended by the supervisor like a container's `start` and `die`. */
+  events?: { journal: string; attributes: Record<string, string>; startAction: string; dieAction: string };
+}
+
+/** Text the supervisor puts between JSON quotes as it is. */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 /**
@@ -314,6 +321,11 @@ export async function execInContainer(options: ExecInContainerOptions): Promise<
   if (tty) args.push('--tty');
   if (options.stdin) args.push('--stdin');
   if (!options.detach) args.push('--foreground');
+  if (options.events !== undefined) {
+    const { journal, attributes, startAction, dieAction } = options.events;
+    args.push('--event-journal', journal, '--event-attributes', JSON.stringify(attributes),
+      '--event-start-action', jsonEscaped(startAction), '--event-die-action', jsonEscaped(dieAction));
+  }
   try {
     return await launchShim(options.id, options.shim, {
       args, detach: options.detach === true, stdin: options.stdin === true, tty, stdio: options.stdio,

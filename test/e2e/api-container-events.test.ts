@@ -4,10 +4,10 @@
 // whether stopped or exiting on its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiRequest, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
+import { apiRequest, docker, NO_DOCKER_CLI, startService } from '../helpers/api-service.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { BUSYBOX, canRunContainers, storeWithBusybox, strataOk } from './containers-fixture.ts';
 
@@ -110,5 +110,34 @@ test('docker events sees the CLI\'s network create, connect, disconnect and rm',
     assert.equal(seen, [`create ${net} ev-net bridge `, `connect ${net} ev-net bridge ${c}`, `disconnect ${net} ev-net bridge ${c}`, `destroy ${net} ev-net bridge `, ''].join('\n'));
   } finally {
     follower.kill();
+  }
+});
+
+test('exec_create, exec_start and exec_die with the exec\'s ID and exit code, from the CLI\'s exec (attached and -d) and docker exec through the service', { skip }, async () => {
+  const root = storeWithBusybox();
+  const service = await startService({ root });
+  const id = strataOk(root, ['run', '-d', '--network', 'none', '--name', 'ev-x', BUSYBOX, 'sleep', '60']).trim();
+  try {
+    const cli = spawnSync('bin/strata', ['--root', root, 'exec', 'ev-x', 'sh', '-c', 'exit 3']);
+    assert.equal(cli.status, 3, cli.stderr.toString());
+    strataOk(root, ['exec', '-d', 'ev-x', 'true']);
+    assert.equal(docker(service.socket, ['exec', 'ev-x', 'sh', '-c', 'exit 4']).status, 4);
+
+    type Event = { Action: string; Actor: { ID: string; Attributes: Record<string, string> } };
+    const execEvents = (): Event[] => readFileSync(join(root, 'events', 'journal.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as Event).filter((e) => e.Actor.ID === id && e.Action.startsWith('exec_'));
+    // The detached exec's die comes from its supervisor, after `exec -d` returned.
+    const events = await eventually(() => { const e = execEvents(); return e.length === 9 ? e : undefined; }, 10_000, 'nine exec events');
+    const rows = events.map((e) => `${e.Action}|${e.Actor.Attributes['exitCode'] ?? ''}|${e.Actor.Attributes['name']}|${e.Actor.Attributes['image']}`);
+    const of = (cmd: string, code: string): string[] => [`exec_create: ${cmd}||ev-x|${BUSYBOX}`, `exec_start: ${cmd}||ev-x|${BUSYBOX}`, `exec_die|${code}|ev-x|${BUSYBOX}`];
+    assert.deepEqual(rows, [...of('sh -c exit 3', '3'), ...of('true', '0'), ...of('sh -c exit 4', '4')]);
+    const ids = events.map((e) => e.Actor.Attributes['execID']);
+    for (let i = 0; i < 9; i += 3) {
+      assert.match(ids[i]!, /^[0-9a-f]{64}$/);
+      assert.equal(new Set(ids.slice(i, i + 3)).size, 1, 'one exec ID for the three events of one exec');
+    }
+    assert.equal(new Set(ids).size, 3, 'each exec its own ID');
+  } finally {
+    strataOk(root, ['rm', '-f', id]);
   }
 });

@@ -75,6 +75,7 @@ export const execRoutes: Route[] = [
         running: false, started: false, exitCode: null, pid: 0,
       };
       sessionsOf(api.engine).addExec(record);
+      containers.execCreated(c, cmd, id);
       res.json(201, { Id: id });
     },
   },
@@ -96,7 +97,7 @@ export const execRoutes: Route[] = [
       const tty = body['Tty'] === true || record.tty;
       const size = consoleSize(body['ConsoleSize']) ?? record.consoleSize;
       const request = {
-        cmd: record.cmd, env: record.env, tty, sigProxy: false,
+        cmd: record.cmd, env: record.env, tty, sigProxy: false, execId: record.id,
         ...(record.user ? { user: record.user } : {}),
         ...(record.workdir ? { workdir: record.workdir } : {}),
         ...(record.privileged ? { privileged: true } : {}),

@@ -23,6 +23,9 @@
  *   --event-journal PATH --event-attributes JSON
  *                  the store's events journal: docker's container `start` and `die` (with
  *                  exitCode) events appended to it, one line each, with these attributes
+ *   --event-start-action TEXT --event-die-action TEXT
+ *                  other actions for those two (JSON-escaped): an exec's `exec_start: CMD`
+ *                  and `exec_die`
  *   -- CMD ARG...  run (exec'd) once the exit is recorded: the unmount, or `strata rm` for
  *                  --rm. In the foreground only when the launcher left it undone: the shim
  *                  waits until the launcher's end of the ready pipe closes (it exits), and
@@ -76,6 +79,8 @@ struct options {
     const char *exec_process; /* exec mode: a process.json to run in the running container */
     const char *event_journal;    /* the store's events journal: `die` is appended on exit */
     const char *event_attributes; /* the event's attributes as a JSON object, exitCode aside */
+    const char *event_start_action; /* the events' actions, JSON-escaped: `start` and `die`, or */
+    const char *event_die_action;   /* an exec's `exec_start: CMD` and `exec_die` */
     int tty;
     int stdin_open;
     int foreground;
@@ -635,7 +640,7 @@ static void kill_for_launcher(void) {
 
 static void usage(void) {
     die("usage: strata-shim --runtime PATH --runtime-root DIR --id ID (--bundle DIR --state FILE | --exec PROCESS.json) "
-        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--kill-with-launcher] [--ready-fd N] [--event-journal FILE --event-attributes JSON] [-- HOOK ARGS...]");
+        "--runtime-log FILE --pid-file FILE [--log FILE] [--oom-file FILE] [--tty] [--stdin] [--foreground] [--kill-with-launcher] [--ready-fd N] [--event-journal FILE --event-attributes JSON [--event-start-action TEXT --event-die-action TEXT]] [-- HOOK ARGS...]");
 }
 
 static void parse_args(int argc, char **argv) {
@@ -654,6 +659,8 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--exec") == 0) opt.exec_process = VALUE();
         else if (strcmp(a, "--event-journal") == 0) opt.event_journal = VALUE();
         else if (strcmp(a, "--event-attributes") == 0) opt.event_attributes = VALUE();
+        else if (strcmp(a, "--event-start-action") == 0) opt.event_start_action = VALUE();
+        else if (strcmp(a, "--event-die-action") == 0) opt.event_die_action = VALUE();
         else if (strcmp(a, "--ready-fd") == 0) opt.ready_fd = atoi(VALUE());
         else if (strcmp(a, "--tty") == 0) opt.tty = 1;
         else if (strcmp(a, "--stdin") == 0) opt.stdin_open = 1;
@@ -697,7 +704,7 @@ static void delete_container(void) {
  * `die` of a process that exits at once, and `die` before the state says exited (whoever
  * sees the exit finds the event there). Best effort, like every event. */
 static void append_event(const char *action, int code) {
-    if (opt.event_journal == NULL || opt.exec_process) return;
+    if (opt.event_journal == NULL) return;
     const char *attrs = opt.event_attributes != NULL && opt.event_attributes[0] == '{' ? opt.event_attributes + 1 : "}";
     char exit_attr[48] = "";
     if (code >= 0) snprintf(exit_attr, sizeof exit_attr, "\"exitCode\":\"%d\"%s", code, strcmp(attrs, "}") == 0 ? "" : ",");
@@ -855,7 +862,7 @@ int main(int argc, char **argv) {
 
     now_rfc3339(started_at, sizeof started_at);
     write_state("running", 0, "0001-01-01T00:00:00Z", 0, "");
-    append_event("start", -1);
+    append_event(opt.event_start_action != NULL ? opt.event_start_action : "start", -1);
     if (ready(opt.foreground, "started %d", (int)container_pid) < 0 || launcher_lost) {
         if (opt.kill_with_launcher) kill_for_launcher();
     }
@@ -936,7 +943,7 @@ int main(int argc, char **argv) {
     int oom = oom_killed(); /* before the delete removes the cgroup */
     char finished_at[64];
     now_rfc3339(finished_at, sizeof finished_at);
-    append_event("die", code);
+    append_event(opt.event_die_action != NULL ? opt.event_die_action : "die", code);
     write_state("exited", code, finished_at, oom, "");
     /* The launcher can go on (e.g. --rm) while we delete the runtime's state. */
     int hook_waits = opt.foreground && opt.exit_hook != NULL;
