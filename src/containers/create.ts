@@ -17,7 +17,7 @@ import { chainIds, nowRfc3339Nano, type Digest, type ImageConfig } from '../oci/
 // keys.ts, not the index: the index brings layer apply and the tar codec, which ps never needs.
 import { temporaryKey } from '../snapshots/keys.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
-import { randomHexId } from '../internal/index.ts';
+import { failpoint, randomHexId } from '../internal/index.ts';
 import {
   buildSpec, checkDuplicateTargets, parseSignal, toRuntimeMount, type ImageRunConfig, type MountRequest, type RunOptions,
 } from '../runtime/index.ts';
@@ -144,9 +144,11 @@ export class ContainerCreator {
       image.ExposedPorts = { ...(image.ExposedPorts ?? {}), ...Object.fromEntries(request.exposedPorts.map((p) => [p, {}])) };
     }
     const id = randomHexId();
-    const name = uniqueName(request.name, (n) => records.byName(n) !== undefined);
+    const isTaken = (n: string): boolean => records.byName(n) !== undefined;
+    let name = uniqueName(request.name, isTaken);
     const taken = records.byName(name);
     if (taken) throw nameConflict(name, taken.id);
+    if (request.name === undefined) failpoint(`create: generated name ${name}`);
 
     // Check the options the way the start will, before anything is written.
     const probe = buildStoredContainer({
@@ -211,7 +213,9 @@ export class ContainerCreator {
         // files): the container would run an image the store no longer lists.
         if (this.options.images.get(request.imageId) === undefined) throw notFound(`No such image: ${request.imageRef}`);
         const other = records.byName(name);
-        if (other) throw nameConflict(name, other.id);
+        if (other && request.name !== undefined) throw nameConflict(name, other.id);
+        // A generated name another create took meanwhile: another one, chosen under the write lock.
+        if (other) row.name = name = uniqueName(undefined, isTaken);
         snapshotter.commit(`${id}-init`, initKey);
         snapshotter.prepare(id, `${id}-init`);
         for (const p of prepared) volumes.record(p);

@@ -137,3 +137,19 @@ test('container prune while commit reads a stopped container: the commit complet
   strataOk(root, ['rmi', 'race/committed:1']);
   checkOk();
 });
+
+test('create whose generated name another create takes meanwhile: it gets another name, as docker\'s would', { skip }, async () => {
+  const held = await holdAt(root, 'create: generated name', ['create', '--network', 'none', BUSYBOX, 'true']);
+  const name = /^create: generated name (\S+)$/.exec(held.label)?.[1];
+  assert.ok(name !== undefined, held.label);
+  const other = strataOk(root, ['create', '--network', 'none', '--name', name, BUSYBOX, 'true']).trim();
+  const r = await held.resume();
+  assert.equal(r.status, 0, r.stderr);
+  const id = r.stdout.trim();
+  const names = strataOk(root, ['inspect', '--format', '{{.Name}}', id, other]).split('\n');
+  assert.equal(names[1], `/${name}`);
+  assert.notEqual(names[0], `/${name}`);
+  assert.match(names[0]!, /^\/[a-z]+_[a-z]+\d*$/);
+  strataOk(root, ['rm', id, other]);
+  checkOk();
+});

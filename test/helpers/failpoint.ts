@@ -11,6 +11,8 @@ import { STRATA_BIN, type CliResult } from './strata-cli.ts';
 import { tempDir } from './temp-dir.ts';
 
 export interface HeldCli {
+  /** The label of the failpoint it is held at (which may carry what the command chose). */
+  label: string;
   /** Lets the held command go on; resolves with its result once it exits. */
   resume(): Promise<CliResult>;
 }
@@ -44,9 +46,11 @@ export async function holdAt(root: string, label: string, args: string[]): Promi
     child.stderr.on('data', onData);
     void done.then((r) => reject(new Error(`strata ${args.join(' ')} exited ${r.status} before the failpoint "${label}": ${err}`)));
   });
+  const heldLabel = /^failpoint ([^\n]*)\n/m.exec(err)?.[1] ?? '';
   // What the command printed after the failpoint line is its own output.
   err = err.replace(/^failpoint [^\n]*\n/m, '');
   return {
+    label: heldLabel,
     resume: () => {
       writeFileSync(resumeFile, '');
       return done;
