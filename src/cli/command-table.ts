@@ -295,6 +295,19 @@ export const COMMANDS: CommandSpec[] = [
     load: async () => (await import('./commands/builder.ts')).systemPrune,
   },
   {
+    paths: [['system', 'events'], ['events']],
+    usage: '[OPTIONS]',
+    description: 'Get real time events from the server',
+    exactArgs: 0,
+    options: [
+      { long: 'filter', short: 'f', type: 'list', valueName: 'filter', description: 'Filter output based on conditions provided' },
+      { long: 'format', type: 'string', valueName: 'string', description: FORMAT_HELP_INSPECT },
+      { long: 'since', type: 'string', valueName: 'string', description: 'Show all events created since timestamp' },
+      { long: 'until', type: 'string', valueName: 'string', description: 'Stream events until this timestamp' },
+    ],
+    load: async () => (await import('./commands/events.ts')).events,
+  },
+  {
     paths: [['system', 'df']],
     usage: '[OPTIONS]',
     description: 'Show strata disk usage',

@@ -4,3 +4,4 @@ export * from './store-check.ts';
 export * from './image-mount.ts';
 export * from './snapshot-sweep.ts';
 export * from './event-journal.ts';
+export * from './event-stream.ts';
