@@ -163,6 +163,26 @@ describe('build RUN steps on the default network', { skip }, () => {
     }
   });
 
+  test('Ctrl-C of a build in a RUN on the bridge: BuildKit\'s 130, and the step\'s network is torn down at once', { timeout: 180_000 }, async () => {
+    const host = hostNetwork();
+    const build = await buildInRun(root, 'nbuild/canceled:1');
+    let status: unknown;
+    try {
+      process.kill(build.pid, 'SIGINT');
+      status = await build.exited;
+    } finally {
+      build.kill();
+    }
+    try {
+      assert.equal(status, 130);
+      assert.deepEqual(namespaces(root), []);
+      assert.deepEqual(leasesOf(root), []);
+      assert.deepEqual(hostNetwork(), host, 'the ruleset, links and addresses are as before the build');
+    } finally {
+      strata(root, ['system', 'check', '--repair']);
+    }
+  });
+
   test('the Engine API\'s build: networkmode=default or bridge is the default bridge; none given (docker\'s CLI sends none for default), the host\'s', { skip: NO_DOCKER_CLI, timeout: 120_000 }, async () => {
     const { socket } = await startService({ root });
     const tar = execFileSync('tar', ['-C', context(INTERFACES), '-c', '.']);
