@@ -60,7 +60,7 @@ export interface BuildOptions {
   noCacheFilter?: readonly string[];
   /** `--pull`: pull base images even when they are stored. */
   pull?: boolean;
-  /** `--network` for RUN: `default` (host), `host` or `none`. */
+  /** `--network` for RUN: `default` (the default bridge), `host` (when not given) or `none`. */
   network?: 'default' | 'host' | 'none';
   /** `--secret id=…,src=…` by id. */
   secrets?: ReadonlyMap<string, SecretSource>;

@@ -1,15 +1,19 @@
 /**
  * What a build killed with -9 leaves behind: its scratch directory under `<root>/tmp` (named
  * by the build's pid), the overlay mounts in it (the RUN step's root filesystem, views of
- * other trees), and, when the RUN container's supervisor was killed too, the container's
- * runtime state (runc's `--root` under `<root>/runtime/runc`, possibly still running). A
- * build is dead when the pid its scratch directory names is gone. `system check` lists these
- * and `--repair` removes them; the next build sweeps the scratch directories and mounts.
+ * other trees), the network of a RUN step on the default bridge (its namespace under
+ * `<root>/netns`, veth, rules and address lease, described by `network.json` in the step's
+ * bundle, in the scratch directory), and, when the RUN container's supervisor was killed
+ * too, the container's runtime state (runc's `--root` under `<root>/runtime/runc`, possibly
+ * still running). A build is dead when the pid its scratch directory names is gone. `system
+ * check` lists these and `--repair` removes them; the next build sweeps the scratch
+ * directories, their networks and mounts.
  */
 import { readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { processAlive } from '../internal/index.ts';
 import { mountPoints, unmountAll } from '../mount/index.ts';
+import { detachUnrecorded, unrecordedNetwork } from '../network/index.ts';
 import { OciRuntime } from '../runtime/index.ts';
 
 /** Build containers are `build-<random>`; their bundles lie in the build's scratch directory. */
@@ -27,9 +31,11 @@ export function scratchOwner(name: string): number | undefined {
 }
 
 export interface BuildLeftover {
-  kind: 'container' | 'mount' | 'scratch';
-  /** The container's id, or the path under the store's root. */
+  kind: 'container' | 'network' | 'mount' | 'scratch';
+  /** The container's id (a network's: the step's), or the path under the store's root. */
   name: string;
+  /** A network's: the step's bundle directory under the store's root, which describes it. */
+  dir?: string;
   /** The dead build's process id. */
   pid: number;
   /** runc's status of a container (`running`, `stopped`…). */
@@ -66,6 +72,22 @@ function mountsIn(mounted: readonly string[], dir: string): string[] {
   return mounted.filter((p) => p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
 }
 
+/** The networks of RUN steps set up from bundles in a scratch directory (`dir` under the store's root). */
+function networksIn(root: string, dir: string, pid: number): BuildLeftover[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, dir));
+  } catch {
+    return [];
+  }
+  const found: BuildLeftover[] = [];
+  for (const name of names.filter((n) => n.startsWith('bundle-')).sort()) {
+    const id = unrecordedNetwork(join(root, dir, name));
+    if (id !== undefined) found.push({ kind: 'network', name: id, dir: join(dir, name), pid });
+  }
+  return found;
+}
+
 /** Runtime state of build containers whose build is gone (runc is asked only when such state exists). */
 async function deadContainers(root: string): Promise<BuildLeftover[]> {
   const stateRoot = join(root, 'runtime', 'runc');
@@ -97,12 +119,16 @@ async function deadContainers(root: string): Promise<BuildLeftover[]> {
   return found;
 }
 
-/** Everything dead builds left: containers first, then mounts, then directories (the order of removal). */
+/**
+ * Everything dead builds left: containers first, then their networks, then mounts, then
+ * directories (the order of removal).
+ */
 export async function findBuildLeftovers(root: string): Promise<BuildLeftover[]> {
   const real = realRoot(root);
   const dead = deadScratch(root);
   const mounted = dead.length === 0 ? [] : mountPoints();
   const leftovers = await deadContainers(root);
+  for (const { name, pid } of dead) leftovers.push(...networksIn(root, join('tmp', name), pid));
   for (const { name, pid } of dead) {
     for (const point of mountsIn(mounted, join(real, 'tmp', name))) leftovers.push({ kind: 'mount', name: relative(real, point), pid });
   }
@@ -111,8 +137,9 @@ export async function findBuildLeftovers(root: string): Promise<BuildLeftover[]>
 }
 
 /**
- * Removes what `findBuildLeftovers` found: kills and deletes the containers, unmounts, and
- * removes each scratch directory that has no mount left in it.
+ * Removes what `findBuildLeftovers` found: kills and deletes the containers, tears their
+ * networks down, unmounts, and removes each scratch directory that has no mount left in it
+ * (nor a network it describes: its bundle is what lets a later repair tear it down).
  * @returns the ones removed
  */
 export async function removeBuildLeftovers(root: string, leftovers: readonly BuildLeftover[]): Promise<BuildLeftover[]> {
@@ -123,6 +150,15 @@ export async function removeBuildLeftovers(root: string, leftovers: readonly Bui
     for (const c of containers) {
       await runtime.delete(c.name, { force: true });
       removed.push(c);
+    }
+  }
+  const networksLeft: string[] = [];
+  for (const n of leftovers.filter((l) => l.kind === 'network')) {
+    try {
+      detachUnrecorded(root, join(root, n.dir!));
+      removed.push(n);
+    } catch {
+      networksLeft.push(n.dir!);
     }
   }
   const real = realRoot(root);
@@ -136,7 +172,7 @@ export async function removeBuildLeftovers(root: string, leftovers: readonly Bui
   }
   const mounted = mountPoints();
   for (const d of leftovers.filter((l) => l.kind === 'scratch')) {
-    if (mountsIn(mounted, join(real, d.name)).length > 0) continue;
+    if (mountsIn(mounted, join(real, d.name)).length > 0 || networksLeft.some((n) => n.startsWith(`${d.name}/`))) continue;
     rmSync(join(root, d.name), { recursive: true, force: true });
     removed.push(d);
   }
@@ -144,16 +180,22 @@ export async function removeBuildLeftovers(root: string, leftovers: readonly Bui
 }
 
 /**
- * The next build's sweep: the scratch directories and mounts of dead builds (their snapshots,
- * named by the dead pid, go with the next garbage collection).
+ * The next build's sweep: the scratch directories, networks and mounts of dead builds (their
+ * snapshots, named by the dead pid, go with the next garbage collection).
  */
 export function sweepDeadScratch(root: string): void {
   const dead = deadScratch(root);
   if (dead.length === 0) return;
   const real = realRoot(root);
   const mounted = mountPoints();
-  for (const { name } of dead) {
+  for (const { name, pid } of dead) {
     const dir = join(real, 'tmp', name);
+    try {
+      for (const n of networksIn(root, join('tmp', name), pid)) detachUnrecorded(root, join(root, n.dir!));
+    } catch {
+      // Its namespace stays mounted: keep the bundle that describes it for a later build or repair.
+      continue;
+    }
     for (const point of mountsIn(mounted, dir)) {
       try {
         unmountAll(point);

@@ -252,7 +252,7 @@ export const COMMANDS: CommandSpec[] = [
       { long: 'force-rm', type: 'bool', hidden: true, description: 'Always remove intermediate containers (strata keeps none)' },
       { long: 'iidfile', type: 'string', valueName: 'string', description: 'Write the image ID to the file' },
       { long: 'label', type: 'list', valueName: 'list', description: 'Set metadata for an image' },
-      { long: 'network', type: 'string', valueName: 'string', default: 'default', description: 'Set the networking mode for the RUN instructions during build' },
+      { long: 'network', type: 'string', valueName: 'string', default: 'host', description: 'Set the networking mode for the RUN instructions during build' },
       { long: 'no-cache', type: 'bool', description: 'Do not use cache when building the image' },
       { long: 'no-cache-filter', type: 'list', valueName: 'stringArray', description: 'Do not cache specified stages' },
       { long: 'output', short: 'o', type: 'list', valueName: 'stringArray', hidden: true, description: 'Output destination (not supported)' },

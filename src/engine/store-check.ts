@@ -1,7 +1,7 @@
 /**
  * `system check`: verifies the store's invariants (`store-problems.ts`) and lists every
- * leftover of an interrupted command: what dead builds left (containers, mounts, scratch
- * directories), what killed container commands left (container-leftovers.ts), mounts under
+ * leftover of an interrupted command: what dead builds left (containers, their networks,
+ * mounts, scratch directories), what killed container commands left (container-leftovers.ts), mounts under
  * `mounts/` that no image mount accounts for, leases and partial
  * writes of processes that are gone, an index.json out of line with the records, and the
  * blobs, layers and snapshot directories the garbage collector would remove. With `repair`,
@@ -45,6 +45,7 @@ const gone = (pid: number): string => `its process (${pid}) is gone`;
 function buildLeftover(l: BuildLeftover): Leftover {
   const owner = `the build (process ${l.pid}) that made it is gone`;
   if (l.kind === 'container') return { what: `build container ${l.name} (${l.status ?? 'unknown'})`, why: owner };
+  if (l.kind === 'network') return { what: `network of build container ${l.name}`, why: owner };
   if (l.kind === 'mount') return { what: `mount ${l.name}`, why: owner };
   return { what: `build directory ${l.name}`, why: owner };
 }

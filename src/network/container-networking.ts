@@ -43,6 +43,11 @@ export interface AttachRequest {
   name: string;
   dir: string;
   spec: ContainerNetworkSpec;
+  /**
+   * false: the container has no record in the store (a build step's): its address is leased
+   * host-wide only, and it publishes no ports.
+   */
+  recorded?: boolean;
 }
 
 const NOT_DURABLE = { durable: false } as const;
@@ -184,9 +189,12 @@ export class ContainerNetworking {
     // A mark of the last run's exit would make this run's host-wide leases look stale.
     rmSync(join(dir, 'netavark.released'), { force: true });
     try {
-      const ports = await this.hostPorts(spec.portBindings);
+      const recorded = request.recorded !== false;
+      const ports = recorded ? await this.hostPorts(spec.portBindings) : [];
       const released = (cid: string): boolean => existsSync(join(this.containersHome, cid, 'netavark.released'));
-      const ips = this.store.allocate(id, networks.map((n, i) => ({ network: n, ...(spec.networks[i]!.ip ? { ip: spec.networks[i]!.ip! } : {}) })), ports, released, dir);
+      const ips = recorded
+        ? this.store.allocate(id, networks.map((n, i) => ({ network: n, ...(spec.networks[i]!.ip ? { ip: spec.networks[i]!.ip! } : {}) })), ports, released, dir)
+        : networks.map((n) => this.store.leaseAddress(dir, n));
       const parts = networks.map((n, i) => netavarkNetwork(id, n, `eth${i}`, ips[i]!, spec.networks[i]!));
       const input: NetavarkInput = {
         container_id: id,

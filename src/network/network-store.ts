@@ -285,6 +285,18 @@ export class NetworkStore {
     }));
   }
 
+  /**
+   * An address on `network` for something that has no container record (a build step's
+   * container): leased host-wide only, free in this store too.
+   */
+  leaseAddress(holder: string, network: Network): string {
+    return this.withHost(holder, false, (host) => {
+      const ip = this.freeAddress({ network }, host?.addressesOn(network.bridge));
+      host?.addAddress(network.bridge, ip);
+      return ip;
+    });
+  }
+
   /** Gives back a container's address on one network. */
   releaseAddress(containerId: string, network: Network, holder?: string): void {
     inTransaction(this.db, () => this.records.removeEndpoint(network.id, containerId));

@@ -73,11 +73,13 @@ function checkPlatform(req: ApiRequest): void {
   }
 }
 
+/** `default` (what docker's CLI sends) and `bridge` are the default bridge; none given, the host's network, as `strata build`'s. */
 function networkOf(req: ApiRequest): 'default' | 'host' | 'none' {
-  const mode = req.query.get('networkmode') ?? 'default';
-  if (mode === '' || mode === 'default' || mode === 'bridge') return 'default';
-  if (mode === 'host' || mode === 'none') return mode;
-  throw invalidArgument(`network mode "${mode}" not supported by strata's builder: use default, host or none`);
+  const mode = req.query.get('networkmode') ?? '';
+  if (mode === '' || mode === 'host') return 'host';
+  if (mode === 'default' || mode === 'bridge') return 'default';
+  if (mode === 'none') return mode;
+  throw invalidArgument(`network mode "${mode}" not supported by strata's builder: use default (or bridge), host or none`);
 }
 
 function extraHostsOf(req: ApiRequest): { name: string; ip: string }[] {

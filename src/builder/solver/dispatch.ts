@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { invalidArgument, isStrataError, notFound, StrataError } from '../../errdefs/index.ts';
 import { checkImageDepth } from '../../images/index.ts';
 import { LeaseRecords } from '../../metadata/index.ts';
+import { ContainerNetworking } from '../../network/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/index.ts';
 import type { Digest } from '../../oci/index.ts';
 import { FileHasher, packSourceFiles, type SourceFile } from '../context/content-hash.ts';
@@ -254,7 +255,9 @@ async function run(ctx: DispatchContext, state: StageState, inst: RunInstruction
     builder.progress.fail(vertex, err.message);
     throw builder.failure(err, at(inst));
   }
-  const network: 'host' | 'none' = inst.network === 'none' ? 'none' : builder.options.network === 'none' && inst.network === 'default' ? 'none' : 'host';
+  // RUN --network=host|none, else the build's --network (the host's when none is given); `default` is the default bridge, as in docker.
+  const wanted = inst.network === 'default' ? builder.options.network ?? 'host' : inst.network;
+  const network = wanted === 'default' ? 'bridge' : wanted;
   const mountInputs = await guarded(ctx, inst, vertex, () => mountKeyInputs(builder, ctx.plan, mounts, state.workdir));
   const env = [...state.env].map(([k, v]) => [k, v] as [string, string]);
   const workdir = state.workdir;
@@ -293,6 +296,7 @@ async function run(ctx: DispatchContext, state: StageState, inst: RunInstruction
         const envList = [...env.map(([k, v]) => `${k}=${v}`), ...proxies.filter((p) => !state.env.has(p.slice(0, p.indexOf('=')))), ...prepared.env];
         const { exitCode: code, copiedUp: parents } = await runContainer(builder.host.root, {
           rootfs, workDir: builder.scratch, args: line.args, env: envList, user, cwd: workdir, network, mounts: runtimeMounts,
+          ...(network === 'bridge' ? { networking: new ContainerNetworking(builder.host.root, builder.host.db, posix.join(builder.host.root, 'containers')) } : {}),
           ...(builder.options.extraHosts ? { extraHosts: builder.options.extraHosts } : {}),
           onOutput: (chunk) => builder.progress.log(vertex, chunk),
           ...(builder.options.signal ? { signal: builder.options.signal } : {}),

@@ -20,6 +20,7 @@ import {
   ContainerStartError, createBundle, ensureShim, OciRuntime, probeHost, resolveInRootfs, startContainer, type HostInfo, type RuntimeMount,
   type StartedContainer,
 } from '../../runtime/index.ts';
+import type { ContainerNetworking } from '../../network/index.ts';
 import { BUILD_CONTAINER_PREFIX } from '../leftovers.ts';
 
 export interface ContainerRun {
@@ -32,7 +33,9 @@ export interface ContainerRun {
   env: string[];
   user: string;
   cwd: string;
-  network: 'host' | 'none';
+  /** `bridge`: the store's default network, through `networking` (docker's classic builder's default). */
+  network: 'bridge' | 'host' | 'none';
+  networking?: ContainerNetworking;
   mounts: RuntimeMount[];
   extraHosts?: { name: string; ip: string }[];
   onOutput: (chunk: Buffer) => void;
@@ -185,25 +188,37 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
   // One bundle per run: stages run at the same time.
   const bundleDir = mkdtempSync(join(run.workDir, 'bundle-'));
   const info = host();
-  const bundle = createBundle({
-    bundleDir,
-    rootfs: run.rootfs,
-    image: {},
-    host: info,
-    runtime,
-    options: {
-      id,
-      command: run.args,
-      entrypoint: '',
-      env: run.env,
-      user: run.user,
-      workdir: run.cwd,
-      hostname: 'buildkitsandbox',
-      network: run.network,
-      mounts: run.mounts,
-      ...(run.extraHosts && run.extraHosts.length > 0 ? { extraHosts: run.extraHosts } : {}),
-    },
-  });
+  // On the default bridge: the step's namespace, an address leased host-wide, netavark's veth.
+  const bridged = run.network === 'bridge' ? run.networking : undefined;
+  if (run.network === 'bridge' && bridged === undefined) throw internal('a RUN step on the default network needs the store\'s networking');
+  const net = bridged === undefined ? undefined
+    : await bridged.attach({ id, name: id, dir: bundleDir, spec: { networks: [{ name: 'bridge', aliases: [] }], portBindings: {} }, recorded: false });
+  let bundle: ReturnType<typeof createBundle>;
+  try {
+    bundle = createBundle({
+      bundleDir,
+      rootfs: run.rootfs,
+      image: {},
+      host: info,
+      runtime,
+      options: {
+        id,
+        command: run.args,
+        entrypoint: '',
+        env: run.env,
+        user: run.user,
+        workdir: run.cwd,
+        hostname: 'buildkitsandbox',
+        network: run.network === 'host' ? 'host' : 'none',
+        mounts: run.mounts,
+        ...(run.extraHosts && run.extraHosts.length > 0 ? { extraHosts: run.extraHosts } : {}),
+        ...(net !== undefined ? { netnsPath: net.netns, ownHosts: net.networks.map((n) => ({ ip: n.ip, name: 'buildkitsandbox' })) } : {}),
+      },
+    });
+  } catch (err) {
+    if (net !== undefined) bridged!.detach(id, bundleDir);
+    throw err;
+  }
   const stubs = findStubs(run.rootfs, bundle.spec.mounts.map((m) => m.destination));
   let started: StartedContainer | undefined;
   const onAbort = (): void => {
@@ -237,6 +252,7 @@ export async function runContainer(storeRoot: string, run: ContainerRun): Promis
   } finally {
     run.signal?.removeEventListener('abort', onAbort);
     cleanStubs(run.rootfs, stubs);
+    if (net !== undefined) bridged!.detach(id, bundleDir);
     // The supervisor still deletes the runtime state (`runc delete`, tens of milliseconds),
     // writing to its log in the bundle: the bundle goes when it is done, and the build
     // waits for that (`runtimeStatesDeleted`) before it removes its scratch directory.

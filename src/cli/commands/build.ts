@@ -213,9 +213,10 @@ export async function build(ctx: CliContext, args: string[], options: Options): 
       }
     }
   }
-  const network = (options['network'] as string | undefined) ?? 'default';
+  // Unlike docker's, the host's network unless asked: the default bridge costs every RUN a network setup.
+  const network = (options['network'] as string | undefined) ?? 'host';
   if (!['default', 'host', 'none', 'bridge'].includes(network)) {
-    throw invalidArgument(`network mode "${network}" not supported by strata's builder: use default, host or none`);
+    throw invalidArgument(`network mode "${network}" not supported by strata's builder: use default (or bridge), host or none`);
   }
   const secrets = parseSecrets(list(options, 'secret'));
   const extraHosts = parseHosts(list(options, 'add-host'));
