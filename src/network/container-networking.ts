@@ -99,6 +99,16 @@ export function readNetworkStatus(dir: string): NetworkStatus | undefined {
   }
 }
 
+/**
+ * The name netavark knows a network by: its bridge's, which is unique on the host. netavark
+ * names its firewall chain after the network's name, so two stores' networks of the same
+ * name (every store's `bridge`) on different bridges would share one chain, and the last
+ * container of one would take the other's masquerade rule with it.
+ */
+export function netavarkName(n: Pick<Network, 'bridge'>): string {
+  return n.bridge;
+}
+
 /** netavark's input for one network of a container. */
 function netavarkNetwork(id: string, n: Network, iface: string, ip: string, want: ContainerNetworkSpec['networks'][number]): { network: unknown; info: unknown } {
   return {
@@ -109,7 +119,7 @@ function netavarkNetwork(id: string, n: Network, iface: string, ip: string, want
       ...(want.mac ? { static_mac: want.mac } : {}),
     },
     info: {
-      name: n.name, id: n.id, driver: 'bridge', network_interface: n.bridge,
+      name: netavarkName(n), id: n.id, driver: 'bridge', network_interface: n.bridge,
       subnets: [{ subnet: n.subnet, gateway: n.gateway }],
       ipv6_enabled: false, internal: n.internal, dns_enabled: n.name !== 'bridge', options: {},
     },
@@ -199,8 +209,8 @@ export class ContainerNetworking {
       const input: NetavarkInput = {
         container_id: id,
         container_name: request.name,
-        networks: Object.fromEntries(networks.map((n, i) => [n.name, parts[i]!.network])),
-        network_info: Object.fromEntries(networks.map((n, i) => [n.name, parts[i]!.info])),
+        networks: Object.fromEntries(networks.map((n, i) => [netavarkName(n), parts[i]!.network])),
+        network_info: Object.fromEntries(networks.map((n, i) => [netavarkName(n), parts[i]!.info])),
         port_mappings: ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
       };
       status = {
@@ -214,7 +224,7 @@ export class ContainerNetworking {
       createNetns(netns);
       writeFileAtomic(join(dir, 'netavark.json'), JSON.stringify(input), NOT_DURABLE);
       const answer = JSON.parse(netavarkSetup(this.tools(), netns, JSON.stringify(input))) as Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
-      networks.forEach((n, i) => { status.networks[i]!.mac = answer[n.name]?.interfaces?.[`eth${i}`]?.mac_address ?? ''; });
+      networks.forEach((n, i) => { status.networks[i]!.mac = answer[netavarkName(n)]?.interfaces?.[`eth${i}`]?.mac_address ?? ''; });
       writeFileAtomic(statusFile, JSON.stringify(status), NOT_DURABLE);
       return status;
     } catch (err) {
@@ -242,7 +252,8 @@ export class ContainerNetworking {
     const iface = `eth${k}`;
     const part = netavarkNetwork(id, network, iface, ip!, want);
     const full = JSON.parse(readFileSync(inputFile, 'utf8')) as NetavarkInput;
-    const single: NetavarkInput = { ...full, networks: { [network.name]: part.network }, network_info: { [network.name]: part.info }, port_mappings: [] };
+    const key = netavarkName(network);
+    const single: NetavarkInput = { ...full, networks: { [key]: part.network }, network_info: { [key]: part.info }, port_mappings: [] };
     let answer: Record<string, { interfaces?: Record<string, { mac_address?: string }> }>;
     try {
       answer = JSON.parse(netavarkSetup(this.tools(), status.netns, JSON.stringify(single))) as typeof answer;
@@ -251,12 +262,12 @@ export class ContainerNetworking {
       this.store.releaseAddress(id, network, dir);
       throw err;
     }
-    full.networks[network.name] = part.network;
-    full.network_info[network.name] = part.info;
+    full.networks[key] = part.network;
+    full.network_info[key] = part.info;
     writeFileAtomic(inputFile, JSON.stringify(full), NOT_DURABLE);
     status.networks.push({
       id: network.id, name: network.name, ip: ip!, prefixLen: parseCidr(network.subnet)!.subnet.prefix, gateway: network.gateway,
-      mac: answer[network.name]?.interfaces?.[iface]?.mac_address ?? '', aliases: want.aliases, dns: network.name !== 'bridge', bridge: network.bridge, iface,
+      mac: answer[key]?.interfaces?.[iface]?.mac_address ?? '', aliases: want.aliases, dns: network.name !== 'bridge', bridge: network.bridge, iface,
     });
     writeFileAtomic(join(dir, 'network.json'), JSON.stringify(status), NOT_DURABLE);
   }
@@ -268,13 +279,15 @@ export class ContainerNetworking {
     const inputFile = join(dir, 'netavark.json');
     if (status === undefined || !existsSync(inputFile)) return;
     const full = JSON.parse(readFileSync(inputFile, 'utf8')) as NetavarkInput;
-    if (full.networks[network.name] !== undefined) {
-      const single: NetavarkInput = { ...full, networks: { [network.name]: full.networks[network.name] }, network_info: { [network.name]: full.network_info[network.name] } };
+    // Set up before netavark knew networks by their bridge: by the network's own name.
+    const key = [netavarkName(network), network.name].find((k) => full.networks[k] !== undefined);
+    if (key !== undefined) {
+      const single: NetavarkInput = { ...full, networks: { [key]: full.networks[key] }, network_info: { [key]: full.network_info[key] } };
       // Published ports go with the network that carries them (netavark forwards them to the first).
-      if (Object.keys(full.networks)[0] !== network.name) single.port_mappings = [];
+      if (Object.keys(full.networks)[0] !== key) single.port_mappings = [];
       teardownOne(this.tools(), status.netns, JSON.stringify(single));
-      delete full.networks[network.name];
-      delete full.network_info[network.name];
+      delete full.networks[key];
+      delete full.network_info[key];
       writeFileAtomic(inputFile, JSON.stringify(full), NOT_DURABLE);
     }
     status.networks = status.networks.filter((n) => n.id !== network.id);
