@@ -689,10 +689,13 @@ static int oom_killed(void) {
 
 static void delete_container(void) {
     if (opt.exec_process) return; /* an exec leaves the container alone */
-    char *del[] = { (char *)opt.runtime, "--root", (char *)opt.runtime_root, "--log", (char *)opt.runtime_log,
+    /* Not the runtime log in the container's directory: the launcher goes on at the exit line
+     * (`run --rm` removes that directory), and a runc that cannot open its log does nothing,
+     * leaving its state and the container's cgroups behind. Nobody reads a delete's words. */
+    char *del[] = { (char *)opt.runtime, "--root", (char *)opt.runtime_root, "--log", "/dev/null",
                     "--log-format", "json", "delete", (char *)opt.id, NULL };
     if (run_runtime_wait(del) != 0) {
-        char *force[] = { (char *)opt.runtime, "--root", (char *)opt.runtime_root, "--log", (char *)opt.runtime_log,
+        char *force[] = { (char *)opt.runtime, "--root", (char *)opt.runtime_root, "--log", "/dev/null",
                           "--log-format", "json", "delete", "--force", (char *)opt.id, NULL };
         run_runtime_wait(force);
     }
