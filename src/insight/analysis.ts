@@ -66,7 +66,7 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
     index, diffId: scan.diffId, instruction: '', created: '', base: index < input.base.layers, tarBytes: scan.tarBytes,
     stored: count(), added: count(), modified: count(), removed: count(), wastedBytes: 0, visibleBytes: 0, biggest: [],
   }));
-  const tree = new FileTree((hidden) => {
+  const tree = new FileTree(scans, (hidden) => {
     wasted.push({ ...hidden, path: `/${hidden.path}` });
     const owner = layers[hidden.layer];
     if (owner !== undefined) owner.wastedBytes += hidden.size;
@@ -77,18 +77,16 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
         by.removed.bytes += hidden.size;
       }
     }
-  }, scans.reduce((n, scan) => n + scan.length, 0));
+  });
   const duplicates = new Map<number, DuplicateGroup>();
   const bodies = new BodyIndex(scans);
   scans.forEach((scan, index) => {
     const layer = layers[index] as LayerAnalysis;
-    const { paths, pathEnds } = scan.columns;
     for (let at = 0; at < scan.length; at++) {
       const kind = scan.kindCode(at);
       const size = scan.size(at);
-      // Paths go to the tree as the column's bytes (no string per entry); the tree keeps no
-      // body hash here: the analysis never reads it back.
-      const replaced = tree.applyBytes(paths, pathEnds[at] as number, pathEnds[at + 1] as number, kind, size, index, scan.link(at));
+      // The tree reads the entry from the scan's columns: no string is made for its path.
+      const replaced = tree.apply(index, at);
       if (kind === KIND_CODE.dir || kind === KIND_CODE.whiteout || kind === KIND_CODE.opaque) continue;
       layer.stored.files++;
       layer.stored.bytes += size;
