@@ -51,9 +51,10 @@ function historyRows(history: readonly HistoryEntry[], scans: readonly ScanTable
   });
 }
 
-function pushBiggest(list: { path: string; size: number }[], path: string, size: number): void {
+/** Keeps entry `at` of `scan` among a layer's biggest (its path made a string only then). */
+function pushBiggest(list: { path: string; size: number }[], scan: ScanTable, at: number, size: number): void {
   if (size === 0 || (list.length === BIGGEST && (list[BIGGEST - 1]?.size ?? 0) >= size)) return;
-  list.push({ path: `/${path}`, size });
+  list.push({ path: `/${scan.path(at)}`, size });
   list.sort((a, b) => b.size - a.size);
   if (list.length > BIGGEST) list.pop();
 }
@@ -65,7 +66,7 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
     index, diffId: scan.diffId, instruction: '', created: '', base: index < input.base.layers, tarBytes: scan.tarBytes,
     stored: count(), added: count(), modified: count(), removed: count(), wastedBytes: 0, visibleBytes: 0, biggest: [],
   }));
-  const tree = new FileTree((hidden) => {
+  const tree = new FileTree(scans, (hidden) => {
     wasted.push({ ...hidden, path: `/${hidden.path}` });
     const owner = layers[hidden.layer];
     if (owner !== undefined) owner.wastedBytes += hidden.size;
@@ -83,38 +84,37 @@ export function analyzeLayers(input: AnalysisInput): ImageAnalysis {
     const layer = layers[index] as LayerAnalysis;
     for (let at = 0; at < scan.length; at++) {
       const kind = scan.kindCode(at);
-      const path = scan.path(at);
       const size = scan.size(at);
-      // The tree keeps no body hash here: the analysis never reads it back.
-      const replaced = tree.apply({ path, kind: scan.kind(at), size, sha256: '', link: scan.link(at) }, index);
+      // The tree reads the entry from the scan's columns: no string is made for its path.
+      const replaced = tree.apply(index, at);
       if (kind === KIND_CODE.dir || kind === KIND_CODE.whiteout || kind === KIND_CODE.opaque) continue;
       layer.stored.files++;
       layer.stored.bytes += size;
       const change = replaced ? layer.modified : layer.added;
       change.files++;
       change.bytes += size;
-      pushBiggest(layer.biggest, path, size);
+      pushBiggest(layer.biggest, scan, at, size);
       if (kind !== KIND_CODE.file || size === 0) continue;
       // Most bodies are unique: a group is made only when a body shows up a second time.
       const first = bodies.firstOf(index, at);
       if (first === undefined) continue;
       const group = duplicates.get(first.slot);
       if (group !== undefined) {
-        group.copies.push({ layer: index, path: `/${path}` });
+        group.copies.push({ layer: index, path: `/${scan.path(at)}` });
         continue;
       }
       duplicates.set(first.slot, {
         sha256: `sha256:${scan.hashHex(at)}`, size,
-        copies: [{ layer: first.layer, path: `/${scans[first.layer]?.path(first.index) ?? ''}` }, { layer: index, path: `/${path}` }],
+        copies: [{ layer: first.layer, path: `/${scans[first.layer]?.path(first.index) ?? ''}` }, { layer: index, path: `/${scan.path(at)}` }],
       });
     }
   });
   let visibleFiles = 0;
-  tree.forEachNode((node) => {
-    if (node.kind === 'dir') return;
+  tree.forEachNode((kind, layer, size) => {
+    if (kind === KIND_CODE.dir) return;
     visibleFiles++;
-    const owner = layers[node.layer];
-    if (owner !== undefined) owner.visibleBytes += node.size;
+    const owner = layers[layer];
+    if (owner !== undefined) owner.visibleBytes += size;
   });
 
   const history = historyRows(input.history, scans, layers.map((l) => l.stored.bytes));

@@ -10,6 +10,13 @@ import { dataLoss, fromSystemError, invalidArgument, isStrataError, notFound, St
 import { BLOCK_SIZE, TarParser } from '../internal/tar/index.ts';
 import { sniffCompression } from '../diff/index.ts';
 
+/**
+ * Read chunks of 256 KiB, as the content store reads blobs: read chunks of 1 MiB, each
+ * garbage once scanned, left the process up to ~50 MB bigger until the collector ran (a
+ * million-file layer peaked at 190–237 MB instead of 185).
+ */
+const READ_CHUNK = 256 * 1024;
+
 export interface ArchiveFiles {
   /** How to name the archive in errors. */
   readonly what: string;
@@ -63,7 +70,7 @@ class TarFiles implements ArchiveFiles {
     const span = this.spans.get(name);
     if (span === undefined) throw notFound(`${this.what}: it has no ${name}`);
     if (span.size === 0) return createReadStream(this.path, { start: 1, end: 0 });
-    return createReadStream(this.path, { start: span.offset, end: span.offset + span.size - 1, highWaterMark: 1024 * 1024 });
+    return createReadStream(this.path, { start: span.offset, end: span.offset + span.size - 1, highWaterMark: READ_CHUNK });
   }
 }
 
@@ -96,7 +103,7 @@ class DirectoryFiles implements ArchiveFiles {
 
   stream(name: string): Readable {
     if (!this.has(name)) throw notFound(`${this.what}: it has no ${name}`);
-    return createReadStream(this.pathOf(name), { highWaterMark: 1024 * 1024 });
+    return createReadStream(this.pathOf(name), { highWaterMark: READ_CHUNK });
   }
 }
 

@@ -41,9 +41,9 @@ export interface ImageDiff {
 }
 
 function finalTree(scans: readonly ScanTable[]): Map<string, TreeNode> {
-  const tree = new FileTree(() => undefined);
+  const tree = new FileTree(scans, () => undefined);
   scans.forEach((scan, layer) => {
-    for (let i = 0; i < scan.length; i++) tree.apply(scan.entry(i), layer);
+    for (let i = 0; i < scan.length; i++) tree.apply(layer, i);
   });
   const paths = new Map<string, TreeNode>();
   tree.walk((path, node) => paths.set(`/${path}`, node));

@@ -20,19 +20,20 @@ export interface LayerFile {
 /** The entries of layer `index` of the stack `scans` (bottom first), in tar order. */
 export function layerView(scans: readonly (LayerScan | ScanTable)[], index: number): LayerFile[] {
   const hidden = new Set<string>();
-  const tree = new FileTree((h) => {
+  const tables = scans.map((s) => ScanTable.fromScan(s));
+  const tree = new FileTree(tables, (h) => {
     if (h.layer === index) hidden.add(h.path);
   });
   const files: LayerFile[] = [];
-  scans.map((s) => ScanTable.fromScan(s)).forEach((scan, layer) => {
+  tables.forEach((scan, layer) => {
     for (let i = 0; i < scan.length; i++) {
-      const entry = scan.entry(i);
       if (layer !== index) {
-        tree.apply(entry, layer);
+        tree.apply(layer, i);
         continue;
       }
+      const entry = scan.entry(i);
       const existed = tree.lookup(entry.path) !== undefined;
-      tree.apply(entry, layer);
+      tree.apply(layer, i);
       const removes = entry.kind === 'whiteout' || entry.kind === 'opaque';
       files.push({ path: `/${entry.path}`, kind: entry.kind, size: entry.size, change: removes ? 'D' : existed ? 'C' : 'A', hidden: false });
     }
