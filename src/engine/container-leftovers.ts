@@ -2,15 +2,19 @@
  * What killed container commands leave, for `system check`: a container's layers a `run`,
  * `start` or `cp` left mounted (the container doesn't run and that command is gone), and
  * container or volume directories a removal moved aside (containers/removing-dir.ts) before
- * it was killed. The repair unmounts the former (by looking at the container), deletes the
- * latter, or puts one back where its record is still there.
+ * it was killed, and the runtime's state (with the container's cgroups) of a container
+ * whose record is gone. The repair unmounts the first (by looking at the container), deletes
+ * the second, or puts one back where its record is still there, and has the runtime delete
+ * the third.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { rootfsDir, type Container } from '../containers/container.ts';
 import { deleteAside, interruptedRemovals, putBack } from '../containers/removing-dir.ts';
 import { ContainerRecords, VolumeRecords } from '../metadata/index.ts';
 import { mountPoints } from '../mount/index.ts';
+import { OciRuntime } from '../runtime/index.ts';
+import { BUILD_CONTAINER_PREFIX } from '../builder/leftovers.ts';
 import type { Engine } from './engine.ts';
 import type { Leftover } from './leftover.ts';
 
@@ -59,11 +63,43 @@ function networkLeftover(c: Container): Leftover {
   return { what: `network of container ${c.id.slice(0, 12)}`, why: 'its container does not run (its supervisor was killed, or the host restarted)' };
 }
 
+/**
+ * Stopped containers the runtime still keeps state (and cgroups) for though no record names
+ * them: their removal finished while the supervisor's delete did not (it was killed). A build's
+ * containers are the builder's to judge; a process that still runs is nobody's leftover.
+ */
+async function orphanRuntimeStates(engine: Engine): Promise<{ runtime?: OciRuntime; ids: string[] }> {
+  const stateRoot = join(engine.root, 'runtime', 'runc');
+  const records = new ContainerRecords(engine.db);
+  let ids: string[];
+  try {
+    ids = readdirSync(stateRoot).filter((n) => !n.startsWith(BUILD_CONTAINER_PREFIX) && records.get(n) === undefined);
+  } catch {
+    ids = [];
+  }
+  if (ids.length === 0) return { ids };
+  let runtime: OciRuntime;
+  try {
+    runtime = OciRuntime.locate({ root: stateRoot });
+  } catch {
+    // No runc here: nothing can run such a container, nor remove its state.
+    return { ids: [] };
+  }
+  const stopped: string[] = [];
+  for (const id of ids) if ((await runtime.state(id).catch(() => undefined))?.status === 'stopped') stopped.push(id);
+  return { runtime, ids: stopped };
+}
+
+const runtimeStateLeftover = (id: string): Leftover => ({
+  what: `runtime state of container ${id.slice(0, 12)}`, why: 'the container was removed, but not its runtime state and cgroups (its supervisor did not get to delete them)',
+});
+
 export async function findContainerLeftovers(engine: Engine): Promise<Leftover[]> {
   return [
     ...(await mountedLeftOver(engine)).map((c) => mountLeftover(engine, c)),
     ...(await networkLeftOver(engine)).map(networkLeftover),
     ...asideDirs(engine).map(asideLeftover),
+    ...(await orphanRuntimeStates(engine)).ids.map(runtimeStateLeftover),
   ];
 }
 
@@ -92,6 +128,11 @@ export async function removeContainerLeftovers(engine: Engine): Promise<Leftover
     if (a.recorded) putBack(join(engine.root, a.home), a);
     else deleteAside(join(engine.root, a.home, a.entry));
     done.push(asideLeftover(a));
+  }
+  const { runtime, ids } = await orphanRuntimeStates(engine);
+  for (const id of ids) {
+    await runtime?.delete(id, { force: true }).catch(() => undefined);
+    if (!existsSync(join(engine.root, 'runtime', 'runc', id))) done.push(runtimeStateLeftover(id));
   }
   return done;
 }

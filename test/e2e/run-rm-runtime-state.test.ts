@@ -10,7 +10,7 @@ import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../helpers/eventually.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { BUSYBOX, canRunContainers, storeWithBusybox, strataOk } from './containers-fixture.ts';
+import { BUSYBOX, canRunContainers, storeWithBusybox, strata, strataOk } from './containers-fixture.ts';
 
 const skip = canRunContainers() ? false : 'containers need root and runc';
 
@@ -44,4 +44,29 @@ exec ${real} "$@"
   }, 15_000, 'the runtime state and cgroups to go');
   assert.deepEqual(left, { states: [], cgroups: [] });
   assert.equal(strataOk(root, ['ps', '-aq']), '');
+});
+
+test('runtime state a removed container left (its supervisor never deleted it): system check names it, --repair deletes it and its cgroups', { skip }, () => {
+  const root = storeWithBusybox();
+  const dir = tempDir();
+  const runc = join(dir, 'runc');
+  const real = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
+  // A supervisor killed before its delete: the runtime's delete never happens.
+  writeFileSync(runc, `#!/bin/sh\nfor a in "$@"; do [ "$a" = delete ] && exit 1; done\nexec ${real} "$@"\n`);
+  chmodSync(runc, 0o755);
+  strataOk(root, ['run', '--rm', '--network', 'none', '--runtime', runc, BUSYBOX, 'true']);
+  // A runtime given by path keeps its state under runtime/<path>; the check looks at runc's.
+  const stateRoot = join(root, 'runtime', runc);
+  const [id] = readdirSync(stateRoot);
+  assert.ok(id !== undefined, 'the runtime kept the state');
+  execFileSync('mkdir', ['-p', join(root, 'runtime', 'runc')]);
+  execFileSync('mv', [join(stateRoot, id), join(root, 'runtime', 'runc', id)]);
+  assert.ok(existsSync(`/sys/fs/cgroup/pids/strata/${id}`), 'and the cgroups');
+  const check = strata(root, ['system', 'check']);
+  assert.equal(check.status, 1);
+  assert.match(check.stdout, new RegExp(`^leftover: runtime state of container ${id.slice(0, 12)}: `, 'm'));
+  assert.match(strataOk(root, ['system', 'check', '--repair']), new RegExp(`^repaired: removed runtime state of container ${id.slice(0, 12)}`, 'm'));
+  assert.deepEqual(readdirSync(join(root, 'runtime', 'runc')), []);
+  assert.ok(!existsSync(`/sys/fs/cgroup/pids/strata/${id}`), 'its cgroups are gone');
+  assert.equal(strata(root, ['system', 'check']).status, 0);
 });
