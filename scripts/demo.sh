@@ -11,6 +11,7 @@ strata=./bin/strata
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+demo_start=$(date +%s)
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
 run() { printf '$ strata'; printf ' %q' "$@"; printf '\n'; "$strata" "$@"; }
 
@@ -95,4 +96,7 @@ if command -v docker >/dev/null; then
   docker -H "unix://$work/strata.sock" images
 fi
 kill "$service"; wait "$service" 2>/dev/null || true
+
+say "events: what the commands above did, from the store's journal, as docker events prints it (here: the network's)"
+run events --since "$demo_start" --until 0s --filter type=network
 echo "(strata ui serves a web app of images, layers, sharing and disk use on 127.0.0.1: run \`./bin/strata ui\`)"
