@@ -138,8 +138,19 @@ export class ContainerNetworking {
   readonly store: NetworkStore;
   private toolsCache: NetavarkTools | undefined;
 
+  private readonly leases = new HostLeases();
+
   constructor(private readonly root: string, db: Database, private readonly containersHome: string) {
-    this.store = new NetworkStore(db, new HostLeases());
+    this.store = new NetworkStore(db, this.leases);
+  }
+
+  /**
+   * Clears netavark's base chains when no container on the host uses them any more; while
+   * another one holds an address (any store's: the leases are host-wide) they stay, and a
+   * lookup saves the clean-up script's run.
+   */
+  private cleanUpWhenUnused(): void {
+    if (!this.leases.anyHeld()) cleanUpFirewall(this.tools());
   }
 
   private tools(): NetavarkTools {
@@ -293,7 +304,7 @@ export class ContainerNetworking {
     status.networks = status.networks.filter((n) => n.id !== network.id);
     writeFileAtomic(join(dir, 'network.json'), JSON.stringify(status), NOT_DURABLE);
     this.store.releaseAddress(id, network, dir);
-    cleanUpFirewall(this.tools());
+    this.cleanUpWhenUnused();
   }
 
   /** Whether anything of a network is (or may be) set up for the container. */
@@ -310,7 +321,7 @@ export class ContainerNetworking {
     this.store.release(id, dir);
     rmSync(join(dir, 'netavark.released'), { force: true });
     rmSync(join(dir, 'network.json'), { force: true });
-    cleanUpFirewall(this.tools());
+    this.cleanUpWhenUnused();
   }
 
   /** The exit hook's argv: the teardown, then `then` (the rootfs unmount). */

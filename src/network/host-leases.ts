@@ -66,6 +66,12 @@ export class HostLeases {
     return rows.filter((r) => !isStale(r.holder)).map(({ hostIp, hostPort, protocol }) => ({ hostIp, hostPort, protocol }));
   }
 
+  /** Whether any container on the host (of any store) still holds an address on a bridge. */
+  anyHeld(): boolean {
+    const holders = this.db().prepare('SELECT DISTINCT holder FROM addresses').pluck().all() as string[];
+    return holders.some((h) => !isStale(h));
+  }
+
   /** Gives back what `holder` holds: on `bridge` only, or all of it. */
   release(holder: string, bridge?: string): void {
     const db = this.db();
