@@ -1,7 +1,7 @@
 /**
  * POST /build: the classic builder's API over strata's builder. The body is the context as
- * a tar (plain, gzip or zstd), streamed into the build's context directory, never held in
- * memory; the answer is docker's JSON stream (`{"stream":…}` lines, `{"aux":{"ID":…}}`,
+ * a tar (plain, gzip or zstd), streamed into a context directory kept between builds (only
+ * what changed is written), never held in memory; the answer is docker's JSON stream (`{"stream":…}` lines, `{"aux":{"ID":…}}`,
  * `{"errorDetail":…}`). BuildKit's session endpoints (version=2) are not served.
  */
 import { Writable } from 'node:stream';
@@ -130,10 +130,22 @@ export const buildRoutes: Route[] = [
       const dockerfilePath = req.query.get('dockerfile') || 'Dockerfile';
       const credentials = registryConfig(req.header('X-Registry-Config'));
       const { decompressed, peek } = await import('../../archive/index.ts');
-      const { build, Progress, BuildError, formatBuildFailure } = await import('../../builder/index.ts');
-      const { head, stream: context } = await peek((await decompressed(req.raw, 'the build context')).stream, 512);
+      const { build, Progress, BuildError, formatBuildFailure, receiveContextTar } = await import('../../builder/index.ts');
+      const { head, stream: body } = await peek((await decompressed(req.raw, 'the build context')).stream, 512);
       if (!startsLikeTar(head)) throw invalidArgument('the build context in the request body is not a tar archive (plain, gzip or zstd)');
-      const stream = res.jsonStream();
+      // Received whole before the answer starts, so a truncated or malformed tar is a 400. Kept
+      // per tags and Dockerfile path: a rebuild of the same project writes only what changed.
+      const context = await receiveContextTar(api.engine.root, body, {
+        description: 'in the request body',
+        keep: `${dockerfilePath}\0${tags.map(familiarString).join('\0')}`,
+      });
+      let stream: JsonStream;
+      try {
+        stream = res.jsonStream();
+      } catch (err) {
+        context.release();
+        throw err;
+      }
       const engine = api.engine;
       let registries: ReturnType<typeof requestRegistries> | undefined;
       // A base image that is missing is pulled, with the credentials the client sent.
@@ -150,7 +162,7 @@ export const buildRoutes: Route[] = [
       const target = req.query.get('target') ?? '';
       try {
         const result = await build(host, {
-          context: { kind: 'tar', source: context, description: 'in the request body' },
+          context: { kind: 'received', context },
           dockerfile: { kind: 'in-context', path: dockerfilePath },
           buildArgs, tags, labels, progress, signal: req.signal, network, extraHosts,
           ...(target !== '' ? { target } : {}),
@@ -178,6 +190,7 @@ export const buildRoutes: Route[] = [
         }
         throw err;
       } finally {
+        context.release();
         await registries?.close();
       }
       stream.end();

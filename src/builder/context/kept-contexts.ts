@@ -1,0 +1,114 @@
+/**
+ * Context directories kept between builds of tar contexts (the Engine API's POST /build), so
+ * a rebuild writes only what changed in the tar (tar-sync.ts). One directory per label (the
+ * client's tags and Dockerfile path: what tells one project's builds from another's), at most
+ * MAX_KEPT, the least recently used removed first. A build holds its directory through a lock
+ * file naming its pid; a build that finds it held by a live process unpacks into a scratch
+ * directory instead, as every tar context did before.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { errnoOf } from '../../errdefs/index.ts';
+import { processAlive } from '../../internal/index.ts';
+
+/** Under the store's root. */
+export const KEPT_CONTEXTS_DIR = 'build-contexts';
+/** Directories kept: a few projects built in turn each keep theirs. */
+const MAX_KEPT = 4;
+
+export interface KeptContext {
+  /** The context directory (may not exist yet). */
+  dir: string;
+  /** Lets the next build have it. */
+  release(): void;
+  /** Removes it (a failed sync may have left it part-way), then releases it. */
+  discard(): void;
+}
+
+/** Takes the lock file; false when a live process holds it. */
+function lock(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+    }
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path, 'utf8'));
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+      continue;
+    }
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return false;
+    // A dead holder's lock: only one of several claimants renames it away.
+    try {
+      renameSync(path, `${path}.stale-${process.pid}`);
+      rmSync(`${path}.stale-${process.pid}`, { force: true });
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+    }
+  }
+  return false;
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/** Removes the least recently used directories beyond MAX_KEPT - 1 (room for `keep`), skipping held ones. */
+function evict(base: string, keep: string): void {
+  const keys = readdirSync(base).filter((n) => /^[0-9a-f]{16}$/.test(n) && n !== keep);
+  if (keys.length < MAX_KEPT) return;
+  keys.sort((a, b) => mtimeOf(join(base, `${a}.used`)) - mtimeOf(join(base, `${b}.used`)));
+  for (const key of keys.slice(0, keys.length - MAX_KEPT + 1)) {
+    const lockPath = join(base, `${key}.lock`);
+    if (!lock(lockPath)) continue;
+    rmSync(join(base, key), { recursive: true, force: true });
+    rmSync(join(base, `${key}.used`), { force: true });
+    rmSync(lockPath, { force: true });
+  }
+}
+
+/**
+ * The kept context directory for `label`, held until released; undefined when another live
+ * build holds it.
+ */
+export function claimKeptContext(root: string, label: string): KeptContext | undefined {
+  const base = join(root, KEPT_CONTEXTS_DIR);
+  mkdirSync(base, { recursive: true });
+  const key = createHash('sha256').update(label).digest('hex').slice(0, 16);
+  const lockPath = join(base, `${key}.lock`);
+  if (!lock(lockPath)) return undefined;
+  const used = join(base, `${key}.used`);
+  try {
+    const now = new Date();
+    try {
+      utimesSync(used, now, now);
+    } catch {
+      closeSync(openSync(used, 'w'));
+    }
+    evict(base, key);
+  } catch (err) {
+    rmSync(lockPath, { force: true });
+    throw err;
+  }
+  const dir = join(base, key);
+  const release = (): void => rmSync(lockPath, { force: true });
+  return {
+    dir,
+    release,
+    discard: () => {
+      rmSync(dir, { recursive: true, force: true });
+      release();
+    },
+  };
+}
