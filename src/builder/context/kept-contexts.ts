@@ -69,9 +69,12 @@ function evict(base: string, keep: string): void {
   const keys = readdirSync(base).filter((n) => /^[0-9a-f]{16}$/.test(n) && n !== keep);
   if (keys.length < MAX_KEPT) return;
   keys.sort((a, b) => mtimeOf(join(base, `${a}.used`)) - mtimeOf(join(base, `${b}.used`)));
-  for (const key of keys.slice(0, keys.length - MAX_KEPT + 1)) {
+  let excess = keys.length - MAX_KEPT + 1;
+  for (const key of keys) {
+    if (excess === 0) break;
     const lockPath = join(base, `${key}.lock`);
     if (!lock(lockPath)) continue;
+    excess--;
     rmSync(join(base, key), { recursive: true, force: true });
     rmSync(join(base, `${key}.used`), { force: true });
     rmSync(lockPath, { force: true });
