@@ -25,7 +25,6 @@
  * same tree.
  */
 import { closeSync, constants, lchownSync, chmodSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, writeSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { applyLayer, decompress } from '../../diff/index.ts';
 import { errnoOf, invalidArgument } from '../../errdefs/index.ts';
 import { encodeHeader, endOfArchive, paddingFor, TarParser, type TarHeader, type TarParserHandlers } from '../../internal/tar/index.ts';
@@ -91,7 +90,15 @@ function cleanName(h: TarHeader): string | undefined {
   return parts.join('/');
 }
 
-function lstatOrUndefined(abs: string): Stats | undefined {
+/**
+ * Names are kept as Latin-1 strings, one char per byte (as applyLayer keys them), so any name
+ * round-trips; a path for the fs calls is made back into those bytes.
+ */
+function bytePath(latin1: string): Buffer {
+  return Buffer.from(latin1, 'latin1');
+}
+
+function lstatOrUndefined(abs: Buffer): Stats | undefined {
   try {
     return lstatSync(abs);
   } catch (err) {
@@ -141,13 +148,22 @@ class ContextSync implements TarParserHandlers {
   private whole = false;
   private current: 'skip' | Spooling | Comparing = 'skip';
   private readonly compareBuffer = Buffer.allocUnsafe(COMPARE_CHUNK);
+  /** The directory's path as Latin-1 (see bytePath). */
+  private readonly dirName: string;
   entries = 0;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     readonly changes: Spool,
     readonly rest: Spool,
-  ) {}
+  ) {
+    this.dirName = Buffer.from(dir).toString('latin1');
+  }
+
+  /** The path of an entry (a clean Latin-1 name, '' for the root) as bytes. */
+  pathOf(name: string): Buffer {
+    return bytePath(name === '' ? this.dirName : `${this.dirName}/${name}`);
+  }
 
   get wholeRest(): boolean {
     return this.whole;
@@ -238,7 +254,7 @@ class ContextSync implements TarParserHandlers {
   private comparable(h: TarHeader): string | undefined {
     const name = cleanName(h);
     if (name === undefined || this.seen.has(name)) return undefined;
-    if (this.dir.length + 1 + name.length >= PATH_MAX) return undefined;
+    if (this.dirName.length + 1 + name.length >= PATH_MAX) return undefined;
     const slash = name.lastIndexOf('/');
     const parent = slash < 0 ? '' : name.slice(0, slash);
     const base = slash < 0 ? name : name.slice(slash + 1);
@@ -256,7 +272,7 @@ class ContextSync implements TarParserHandlers {
     this.seen.add(name);
     const slash = name.lastIndexOf('/');
     const parent = slash < 0 ? '' : name.slice(0, slash);
-    const abs = name === '' ? this.dir : join(this.dir, name);
+    const abs = this.pathOf(name);
     const st = name !== '' && this.freshDirs.has(parent) ? undefined : lstatOrUndefined(abs);
     if (h.type === 'directory') {
       this.dirs.set(name, h);
@@ -277,7 +293,7 @@ class ContextSync implements TarParserHandlers {
         return this.spool(name, h);
       case 'hardlink': {
         const target = cleanName({ nameBytes: h.linknameBytes } as TarHeader)!;
-        const targetSt = this.spooled.has(target) ? undefined : lstatOrUndefined(join(this.dir, target));
+        const targetSt = this.spooled.has(target) ? undefined : lstatOrUndefined(this.pathOf(target));
         if (targetSt !== undefined && targetSt.ino === st.ino && targetSt.dev === st.dev && !st.isDirectory() && sameOwnerAndMode(st, h)) return this.keep();
         return this.spool(name, h);
       }
@@ -310,17 +326,16 @@ class ContextSync implements TarParserHandlers {
 }
 
 /** Removes what the directory holds and the tar did not name; returns how many entries went. */
-function removeUnnamed(dir: string, rel: string, names: ReadonlySet<string>): number {
+function removeUnnamed(sync: ContextSync, rel: string, names: ReadonlySet<string>): number {
   let removed = 0;
-  for (const entry of readdirSync(rel === '' ? dir : join(dir, rel), { encoding: 'buffer', withFileTypes: true })) {
+  for (const entry of readdirSync(sync.pathOf(rel), { encoding: 'buffer', withFileTypes: true })) {
     const name = entry.name.toString('latin1');
     const childRel = rel === '' ? name : `${rel}/${name}`;
-    const abs = join(dir, childRel);
     if (!names.has(childRel)) {
-      rmSync(Buffer.from(abs, 'latin1'), { recursive: true, force: true });
+      rmSync(sync.pathOf(childRel), { recursive: true, force: true });
       removed++;
     } else if (entry.isDirectory()) {
-      removed += removeUnnamed(dir, childRel, names);
+      removed += removeUnnamed(sync, childRel, names);
     }
   }
   return removed;
@@ -380,7 +395,7 @@ export async function syncContextTar(source: AsyncIterable<Uint8Array>, dir: str
     touched = true;
     const stats: SyncStats = { unpacked: false, entries: sync.entries, written: changes.entries, removed: 0 };
     if (changes.finish()) await applyLayer({ source: { file: changes.path }, target: dir, whiteouts: 'native', computeDiffId: false });
-    stats.removed = removeUnnamed(dir, '', sync.keptNames);
+    stats.removed = removeUnnamed(sync, '', sync.keptNames);
     if (!sync.rootSeen) resetRoot(dir);
     if (sync.wholeRest) {
       stats.written += rest.entries;
@@ -388,7 +403,7 @@ export async function syncContextTar(source: AsyncIterable<Uint8Array>, dir: str
     } else {
       // Directory mtimes last, as applyLayer sets them: writes and removals above moved them.
       for (const [name, h] of sync.keptDirs) {
-        const abs = name === '' ? dir : join(dir, name);
+        const abs = sync.pathOf(name);
         if (!sameMtime(lstatSync(abs), h)) lutimesSync(abs, time(h.mtime), time(h.mtime));
       }
     }

@@ -87,6 +87,10 @@ test('a kept directory synced with a sequence of tars ends as each tar unpacked 
     // A duplicate and whiteouts.
     [dir('./'), file('Dockerfile', 'FROM scratch\n'), dir('a'), file('a/x', 'x'), file('a/y', 'y'), file('a/x', 'x2'), file('a/.wh.y', ''), file('a/.wh..wh..opq', '')],
     [dir('./'), file('Dockerfile', 'FROM scratch\n'), dir('a'), file('a/x', 'x2')],
+    // Names are bytes: 'é' is not the file whose UTF-8 name spells its bytes as Latin-1 ('Ã©').
+    [dir('./'), file('Dockerfile', 'FROM scratch\n'), file('Ã©', 'same')],
+    [dir('./'), file('Dockerfile', 'FROM scratch\n'), file('Ã©', 'same'), file('é', 'same')],
+    [dir('./'), file('Dockerfile', 'FROM scratch\n'), dir('ü'), file('ü/é', 'other')],
   ];
   for (const [i, entries] of steps.entries()) {
     const tar = hostileTar(entries);
