@@ -7,7 +7,7 @@
  * directory instead, as every tar context did before.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoOf } from '../../errdefs/index.ts';
 import { processAlive } from '../../internal/index.ts';
@@ -20,10 +20,10 @@ const MAX_KEPT = 4;
 export interface KeptContext {
   /** The context directory (may not exist yet). */
   dir: string;
-  /** Lets the next build have it. */
+  /** Marks it used now (after a sync that worked), making room for it among the kept ones. */
+  used(): void;
+  /** Lets the next build have it; a claim that never used it leaves nothing behind. */
   release(): void;
-  /** Removes it (a failed sync may have left it part-way), then releases it. */
-  discard(): void;
 }
 
 /** Takes the lock file; false when a live process holds it. */
@@ -90,28 +90,34 @@ export function claimKeptContext(root: string, label: string): KeptContext | und
   mkdirSync(base, { recursive: true });
   const key = createHash('sha256').update(label).digest('hex').slice(0, 16);
   const lockPath = join(base, `${key}.lock`);
-  if (!lock(lockPath)) return undefined;
-  const used = join(base, `${key}.used`);
-  try {
-    const now = new Date();
-    try {
-      utimesSync(used, now, now);
-    } catch {
-      closeSync(openSync(used, 'w'));
-    }
-    evict(base, key);
-  } catch (err) {
-    rmSync(lockPath, { force: true });
-    throw err;
+  if (!lock(lockPath)) {
+    removeIfEmpty(base);
+    return undefined;
   }
-  const dir = join(base, key);
-  const release = (): void => rmSync(lockPath, { force: true });
   return {
-    dir,
-    release,
-    discard: () => {
-      rmSync(dir, { recursive: true, force: true });
-      release();
+    dir: join(base, key),
+    used: () => {
+      const stamp = join(base, `${key}.used`);
+      const now = new Date();
+      try {
+        utimesSync(stamp, now, now);
+      } catch {
+        closeSync(openSync(stamp, 'w'));
+      }
+      evict(base, key);
+    },
+    release: () => {
+      rmSync(lockPath, { force: true });
+      removeIfEmpty(base);
     },
   };
+}
+
+/** A failed first build leaves no empty directory in the store. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOTEMPTY' && errnoOf(err) !== 'ENOENT' && errnoOf(err) !== 'EEXIST') throw err;
+  }
 }

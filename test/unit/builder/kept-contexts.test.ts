@@ -23,6 +23,7 @@ test('a kept context is held by one build at a time', () => {
   assert.equal(again?.dir, first.dir);
   again?.release();
   other.release();
+  assert.deepEqual(readdirSync(root), [], 'claims that were never used leave nothing');
 });
 
 test('a lock naming a process that is gone does not keep the directory from the next build', () => {
@@ -43,6 +44,7 @@ test('the four most recently used kept contexts stay; older ones go unless held'
     const k = claimKeptContext(root, `label ${i}`);
     assert.ok(k);
     mkdirSync(k.dir);
+    k.used();
     dirs.push(k.dir);
     // Used in order, a second apart.
     utimesSync(`${k.dir}.used`, 1_700_000_000 + i, 1_700_000_000 + i);
@@ -55,5 +57,6 @@ test('the four most recently used kept contexts stay; older ones go unless held'
   const sixth = claimKeptContext(root, 'label 5');
   assert.ok(sixth);
   mkdirSync(sixth.dir);
+  sixth.used();
   assert.deepEqual(left(), [1, 3, 4, 5].map((i) => (i === 5 ? sixth.dir.slice(-16) : name(i))).sort(), 'label 2 went; label 1, held, stayed');
 });
