@@ -4,7 +4,7 @@
  * what changed is written), never held in memory; the answer is docker's JSON stream (`{"stream":…}` lines, `{"aux":{"ID":…}}`,
  * `{"errorDetail":…}`). BuildKit's session endpoints (version=2) are not served.
  */
-import { Writable } from 'node:stream';
+import { pipeline, Transform, Writable, type Readable } from 'node:stream';
 import { invalidArgument, StrataError, unimplemented } from '../../errdefs/index.ts';
 import { familiarString, hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
 import type { BuildHost } from '../../builder/index.ts';
@@ -104,6 +104,34 @@ function startsLikeTar(head: Buffer): boolean {
   return stored === sum;
 }
 
+/**
+ * The request body in pieces of 256 kB or more: the docker CLI sends a context in chunks of a
+ * few kB (60,000 for 150 MB), and every layer after this one (decompression, tar parsing, the
+ * comparison with the kept context) costs per chunk.
+ */
+function gathered(body: Readable): Readable {
+  const size = 256 << 10;
+  let parts: Buffer[] = [];
+  let fill = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      parts.push(chunk);
+      fill += chunk.length;
+      if (fill < size) return callback();
+      const piece = Buffer.concat(parts, fill);
+      parts = [];
+      fill = 0;
+      callback(null, piece);
+    },
+    flush(callback) {
+      callback(null, fill > 0 ? Buffer.concat(parts, fill) : undefined);
+    },
+  });
+  // A client that hangs up mid-body fails the stream (never leaves it waiting).
+  pipeline(body, out, () => {});
+  return out;
+}
+
 /** Progress text from the builder, sent as `{"stream": …}` messages. */
 function streamWriter(stream: JsonStream): Writable {
   return new Writable({
@@ -131,7 +159,7 @@ export const buildRoutes: Route[] = [
       const credentials = registryConfig(req.header('X-Registry-Config'));
       const { decompressed, peek } = await import('../../archive/index.ts');
       const { build, Progress, BuildError, formatBuildFailure, receiveContextTar } = await import('../../builder/index.ts');
-      const { head, stream: body } = await peek((await decompressed(req.raw, 'the build context')).stream, 512);
+      const { head, stream: body } = await peek((await decompressed(gathered(req.raw), 'the build context')).stream, 512);
       if (!startsLikeTar(head)) throw invalidArgument('the build context in the request body is not a tar archive (plain, gzip or zstd)');
       // Received whole before the answer starts, so a truncated or malformed tar is a 400. Kept
       // per tags and Dockerfile path: a rebuild of the same project writes only what changed.

@@ -44,6 +44,8 @@ export interface SyncStats {
 
 /** Reused for reading kept files back; a chunk larger than it is compared in pieces. */
 const COMPARE_CHUNK = 256 << 10;
+/** Input is handed to the parser in pieces of up to this size. */
+const STAGE_BYTES = 256 << 10;
 
 /** A tar of entries to apply, written to a file under the store's tmp/ as they stream in. */
 class Spool {
@@ -79,10 +81,16 @@ class Spool {
   }
 }
 
+/** A '.' or '..' component anywhere in a name. */
+const DOT_COMPONENT = /(^|\/)\.\.?(\/|$)/;
+
 /** The entry's path as a clean relative name ('' for the root), or undefined when it needs applyLayer's resolution. */
 function cleanName(h: TarHeader): string | undefined {
+  const raw = h.nameBytes.toString('latin1');
+  // Most names are clean already (the docker CLI's all are): no '.', '..' or empty component.
+  if (!raw.startsWith('/') && !raw.includes('//') && !DOT_COMPONENT.test(raw)) return raw.endsWith('/') ? raw.slice(0, -1) : raw;
   const parts: string[] = [];
-  for (const part of h.nameBytes.toString('latin1').split('/')) {
+  for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') return undefined;
     parts.push(part);
@@ -390,7 +398,24 @@ export async function syncContextTar(source: AsyncIterable<Uint8Array>, dir: str
   let touched = false;
   try {
     const { stream } = await decompress(source);
-    for await (const chunk of stream) parser.write(chunk);
+    // The docker CLI's chunks average a few kB: gathered, the parser and the comparison of a
+    // kept file each run once per 256 kB rather than once per chunk. (The parser keeps no view
+    // of what it was given, so the buffer is reused.)
+    const stage = Buffer.allocUnsafeSlow(STAGE_BYTES);
+    let fill = 0;
+    for await (const chunk of stream) {
+      if (fill + chunk.length > STAGE_BYTES && fill > 0) {
+        parser.write(stage.subarray(0, fill));
+        fill = 0;
+      }
+      if (chunk.length >= STAGE_BYTES) {
+        parser.write(chunk);
+        continue;
+      }
+      stage.set(chunk, fill);
+      fill += chunk.length;
+    }
+    if (fill > 0) parser.write(stage.subarray(0, fill));
     parser.end();
     touched = true;
     const stats: SyncStats = { unpacked: false, entries: sync.entries, written: changes.entries, removed: 0 };
