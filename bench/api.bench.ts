@@ -178,6 +178,7 @@ async function main(): Promise<void> {
     if (dockerd) dockerTags.push('strata-bench/context:1');
     const rebuild = sideBySide(buildArgs, { strata: viaService, ...(dockerd ? { docker: dockerd } : {}) }, BUILD_RUNS);
     rows.push({ work: `docker build no-op, 20,000 files (${Math.round((20_000 * FILE_BYTES) / 1e6)} MB)`, ...rebuild, target: '≤ 0.1×' });
+    const rebuildRssKb = procStats(service.pid as number).rssKb;
     const drainSocket = join(dir, 'drain.sock');
     const drain = await drainServer(drainSocket);
     children.push(drain);
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
       const a = after[i];
       if (b && a) console.log(`${name} (pid ${pid}) idle ${IDLE_MS / 1000} s with ${idleStreams}: ${a.ticks - b.ticks} CPU ticks, RSS ${(a.rssKb / 1024).toFixed(1)} MB`);
     });
-    console.log(`strata system service RSS idle after start, before any request: ${(freshRssKb / 1024).toFixed(1)} MB`);
+    console.log(`strata system service RSS idle after start, before any request: ${(freshRssKb / 1024).toFixed(1)} MB; right after the rebuilds: ${(rebuildRssKb / 1024).toFixed(1)} MB`);
     console.log('targets: service idle CPU 0 ticks, RSS < 80 MB');
     for (const note of notes) console.log(`note: ${note}`);
   } finally {
