@@ -88,6 +88,7 @@ test('docker builder prune through the service removes the cache the service\'s 
   const out = dockerOk(sock, ['builder', 'prune', '-f', '-a']);
   assert.match(out, /^Deleted build cache objects:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: \d/);
   assert.match(strataOk(service.root, ['system', 'df', '--format', '{{.Type}} {{.TotalCount}}']), /^Build Cache 0$/m);
+  assert.deepEqual(keptContexts(), [], 'the kept contexts went too');
   const refused = docker(sock, ['builder', 'prune', '-f', '--filter', 'until=24h']);
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /build cache filter 'until' is not supported/);

@@ -121,3 +121,31 @@ function removeIfEmpty(dir: string): void {
     if (errnoOf(err) !== 'ENOTEMPTY' && errnoOf(err) !== 'ENOENT' && errnoOf(err) !== 'EEXIST') throw err;
   }
 }
+
+/**
+ * Removes every kept context no build holds (`builder prune -a`).
+ * @param measure the bytes a directory holds (counted before it goes)
+ * @returns the bytes freed
+ */
+export function removeKeptContexts(root: string, measure: (dir: string) => number): number {
+  const base = join(root, KEPT_CONTEXTS_DIR);
+  let keys: string[];
+  try {
+    keys = readdirSync(base).filter((n) => /^[0-9a-f]{16}$/.test(n));
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return 0;
+    throw err;
+  }
+  let bytes = 0;
+  for (const key of keys) {
+    const lockPath = join(base, `${key}.lock`);
+    if (!lock(lockPath)) continue;
+    bytes += measure(join(base, key));
+    rmSync(join(base, key), { recursive: true, force: true });
+    rmSync(join(base, `${key}.used`), { force: true });
+    rmSync(lockPath, { force: true });
+  }
+  removeIfEmpty(base);
+  return bytes;
+}
+
