@@ -170,6 +170,15 @@ test('through POST /build: one changed file misses only the COPY that takes it; 
   assert.equal(strataOk(service.root, ['run', '--rm', '--network', 'none', 'api/steps:1', '/bin/busybox', 'sh', '-c', 'cat /b; ls /all']), 'B\nDockerfile\na.txt\nb.txt\nbuild\n');
 });
 
+test('docker build -f with a Dockerfile outside the context (which the CLI adds to the tar, unpadded at its end)', { skip: NO_DOCKER_CLI }, () => {
+  const dir = context('', { 'a.txt': 'outside\n' });
+  const outside = tempDir();
+  writeFileSync(join(outside, 'Dockerfile'), 'FROM strata-fixture/one:1\nCOPY a.txt /a\n');
+  const id = dockerOk(sock, ['build', '-q', '-f', join(outside, 'Dockerfile'), dir]).trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(dockerOk(sock, ['build', '-q', '-f', join(outside, 'Dockerfile'), dir]).trim(), id);
+});
+
 test('the kept context gives the cache keys of the same tar unpacked afresh (the CLI\'s build from stdin)', async () => {
   const dir = context('FROM strata-fixture/two:1\nCOPY . /ctx\nCOPY f.txt /f\n', { 'f.txt': 'same keys\n' });
   mkdirSync(join(dir, 'd'));
