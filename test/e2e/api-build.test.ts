@@ -177,6 +177,9 @@ test('docker build -f with a Dockerfile outside the context (which the CLI adds 
   const id = dockerOk(sock, ['build', '-q', '-f', join(outside, 'Dockerfile'), dir]).trim();
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   assert.equal(dockerOk(sock, ['build', '-q', '-f', join(outside, 'Dockerfile'), dir]).trim(), id);
+  // The CLI names that Dockerfile anew each time (.dockerfile.<random>): still one kept context.
+  const kept = keptContexts().filter((k) => readdirSync(k).some((n) => n.startsWith('.dockerfile.')));
+  assert.equal(kept.length, 1);
 });
 
 test('the kept context gives the cache keys of the same tar unpacked afresh (the CLI\'s build from stdin)', async () => {

@@ -132,6 +132,14 @@ function gathered(body: Readable): Readable {
   return out;
 }
 
+/**
+ * The Dockerfile's name as it identifies a project's kept context: the docker CLI adds a
+ * Dockerfile from outside the context under a new random name each build (`.dockerfile.<hex>`).
+ */
+function keptDockerfileName(path: string): string {
+  return /^\.dockerfile\.[0-9a-f]+$/.test(path) ? '.dockerfile' : path;
+}
+
 /** Progress text from the builder, sent as `{"stream": …}` messages. */
 function streamWriter(stream: JsonStream): Writable {
   return new Writable({
@@ -165,7 +173,7 @@ export const buildRoutes: Route[] = [
       // per tags and Dockerfile path: a rebuild of the same project writes only what changed.
       const context = await receiveContextTar(api.engine.root, body, {
         description: 'in the request body',
-        keep: `${dockerfilePath}\0${tags.map(familiarString).join('\0')}`,
+        keep: `${keptDockerfileName(dockerfilePath)}\0${tags.map(familiarString).join('\0')}`,
       });
       let stream: JsonStream;
       try {
