@@ -51,10 +51,15 @@ export async function receiveContextTar(
     try {
       // Spools named like the build's scratch directory, so a killed build's are swept like it.
       await syncContextTar(source, kept.dir, join(root, 'tmp', `${scratchName()}-context`));
-      kept.used();
     } catch (err) {
       kept.release();
       throw invalid(err);
+    }
+    try {
+      kept.used();
+    } catch (err) {
+      kept.release();
+      throw err;
     }
     return { dir: kept.dir, kept: true, release: once(kept.release) };
   }
