@@ -3,7 +3,8 @@
 //
 //   - `docker images` with 200 images (and `system df`, `version`), plus `strata images` on
 //     the same store, the CLI without the service;
-//   - `docker build` no-op rebuild of a 20,000-file context (`FROM scratch`, `COPY . /app`);
+//   - `docker build` no-op rebuild of a 20,000-file context (`FROM scratch`, `COPY . /app`),
+//     and the same command against a server that only reads the context (the CLI's own cost);
 //   - `docker run --rm busybox true`, when the service serves POST /containers/create
 //     (otherwise it says it skipped it, and why);
 //   - each engine idle with streams open (two `docker events`, and `docker logs -f` of a
@@ -93,6 +94,24 @@ function containerCreateStatus(socket: string): Promise<{ status: number; messag
   });
 }
 
+/**
+ * A server that answers `_ping` and reads a POST /build body without doing anything with it,
+ * in a child process (the runs are spawnSync'd): the docker CLI's own cost of walking, reading
+ * and sending a context, the floor under any engine's rebuild.
+ */
+async function drainServer(socket: string): Promise<ChildProcess> {
+  const script = `
+    const http = require('node:http');
+    http.createServer((req, res) => {
+      if (req.url.includes('/_ping')) { res.writeHead(200, { 'API-Version': '1.41', 'Content-Type': 'text/plain' }); return res.end('OK'); }
+      req.resume();
+      req.on('end', () => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ aux: { ID: 'sha256:' + '0'.repeat(64) } }) + '\\r\\n'); });
+    }).listen(process.argv[1], () => process.stdout.write('ready\\n'));`;
+  const child = spawn(process.execPath, ['-e', script, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  return child;
+}
+
 function write(dir: string, files: Record<string, string>): string {
   mkdirSync(dir, { recursive: true });
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -159,6 +178,13 @@ async function main(): Promise<void> {
     if (dockerd) dockerTags.push('strata-bench/context:1');
     const rebuild = sideBySide(buildArgs, { strata: viaService, ...(dockerd ? { docker: dockerd } : {}) }, BUILD_RUNS);
     rows.push({ work: `docker build no-op, 20,000 files (${Math.round((20_000 * FILE_BYTES) / 1e6)} MB)`, ...rebuild, target: '≤ 0.1×' });
+    const rebuildRssKb = procStats(service.pid as number).rssKb;
+    const drainSocket = join(dir, 'drain.sock');
+    const drain = await drainServer(drainSocket);
+    children.push(drain);
+    const floor = sideBySide(buildArgs, { strata: { ...base, DOCKER_HOST: `unix://${drainSocket}` } }, BUILD_RUNS).strata;
+    drain.kill('SIGTERM');
+    rows.push({ work: 'the same, to a server that only reads the body', strata: floor, ...(rebuild.docker !== undefined ? { docker: rebuild.docker } : {}), target: 'the floor' });
 
     // docker run --rm busybox true needs the container endpoints.
     const create = await containerCreateStatus(socket);
@@ -209,7 +235,7 @@ async function main(): Promise<void> {
       const a = after[i];
       if (b && a) console.log(`${name} (pid ${pid}) idle ${IDLE_MS / 1000} s with ${idleStreams}: ${a.ticks - b.ticks} CPU ticks, RSS ${(a.rssKb / 1024).toFixed(1)} MB`);
     });
-    console.log(`strata system service RSS idle after start, before any request: ${(freshRssKb / 1024).toFixed(1)} MB`);
+    console.log(`strata system service RSS idle after start, before any request: ${(freshRssKb / 1024).toFixed(1)} MB; right after the rebuilds: ${(rebuildRssKb / 1024).toFixed(1)} MB`);
     console.log('targets: service idle CPU 0 ticks, RSS < 80 MB');
     for (const note of notes) console.log(`note: ${note}`);
   } finally {

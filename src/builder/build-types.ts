@@ -8,6 +8,7 @@ import type { Database } from '../metadata/index.ts';
 import type { Digest, Reference } from '../oci/index.ts';
 import type { Snapshotter } from '../snapshots/index.ts';
 import type { Progress } from './progress.ts';
+import type { ReceivedContext } from './context/received-context.ts';
 
 export interface BuildHost {
   /** The store root: scratch space goes to `<root>/tmp`, cache mounts to `<root>/build`. */
@@ -27,6 +28,8 @@ export type ContextInput =
   | { kind: 'dir'; dir: string }
   /** `description` names the tar in errors (default: `on stdin`). */
   | { kind: 'tar'; source: AsyncIterable<Uint8Array>; description?: string }
+  /** A tar received before the build (receiveContextTar); the build releases it. */
+  | { kind: 'received'; context: ReceivedContext }
   | { kind: 'none' };
 
 /** Where the Dockerfile comes from. */

@@ -11,6 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { treeSize } from '../containers/tree-size.ts';
 import { BuildCacheRecords, ImageRecords, inTransaction, type Database } from '../metadata/index.ts';
+import { removeKeptContexts } from './context/kept-contexts.ts';
 
 export interface BuildCacheEntryUsage {
   id: string;
@@ -64,13 +65,14 @@ export function buildCacheUsage(store: { db: Database; root: string }): BuildCac
 export interface BuildCachePruneResult {
   /** IDs of the removed entries. */
   removed: string[];
-  /** Bytes freed by removed cache mounts (layers are counted by the garbage collector). */
+  /** Bytes freed by removed cache mounts and kept contexts (layers are counted by the garbage collector). */
   reclaimedMounts: number;
 }
 
 /**
  * Removes build cache entries: those no image shares, or with `all` every entry, every cache
- * mount and the remembered context hashes. Call the garbage collector afterwards.
+ * mount, the remembered context hashes and the Engine API's kept contexts no build holds.
+ * Call the garbage collector afterwards.
  */
 export function pruneBuildCache(store: { db: Database; root: string }, options: { all: boolean }): BuildCachePruneResult {
   const records = new BuildCacheRecords(store.db);
@@ -100,5 +102,6 @@ export function pruneBuildCache(store: { db: Database; root: string }, options: 
     removed.push(m.dir);
     reclaimedMounts += m.size;
   }
+  if (options.all) reclaimedMounts += removeKeptContexts(store.root, directorySize);
   return { removed, reclaimedMounts };
 }

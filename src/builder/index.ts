@@ -20,3 +20,5 @@ export type { ProgressMode, ProgressOptions } from './progress.ts';
 export { buildCacheUsage, pruneBuildCache } from './cache-admin.ts';
 export type { BuildCacheEntryUsage, BuildCachePruneResult } from './cache-admin.ts';
 export { configChanges } from './config-changes.ts';
+export { receiveContextTar } from './context/received-context.ts';
+export type { ReceivedContext } from './context/received-context.ts';

@@ -1,10 +1,10 @@
 /**
  * POST /build: the classic builder's API over strata's builder. The body is the context as
- * a tar (plain, gzip or zstd), streamed into the build's context directory, never held in
- * memory; the answer is docker's JSON stream (`{"stream":…}` lines, `{"aux":{"ID":…}}`,
+ * a tar (plain, gzip or zstd), streamed into a context directory kept between builds (only
+ * what changed is written), never held in memory; the answer is docker's JSON stream (`{"stream":…}` lines, `{"aux":{"ID":…}}`,
  * `{"errorDetail":…}`). BuildKit's session endpoints (version=2) are not served.
  */
-import { Writable } from 'node:stream';
+import { pipeline, Transform, Writable, type Readable } from 'node:stream';
 import { invalidArgument, StrataError, unimplemented } from '../../errdefs/index.ts';
 import { familiarString, hostPlatform, parsePlatform, parseReference, type Reference } from '../../oci/index.ts';
 import type { BuildHost } from '../../builder/index.ts';
@@ -106,6 +106,42 @@ function startsLikeTar(head: Buffer): boolean {
   return stored === sum;
 }
 
+/**
+ * The request body in pieces of 256 kB or more: the docker CLI sends a context in chunks of a
+ * few kB (60,000 for 150 MB), and every layer after this one (decompression, tar parsing, the
+ * comparison with the kept context) costs per chunk.
+ */
+function gathered(body: Readable): Readable {
+  const size = 256 << 10;
+  let parts: Buffer[] = [];
+  let fill = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      parts.push(chunk);
+      fill += chunk.length;
+      if (fill < size) return callback();
+      const piece = Buffer.concat(parts, fill);
+      parts = [];
+      fill = 0;
+      callback(null, piece);
+    },
+    flush(callback) {
+      callback(null, fill > 0 ? Buffer.concat(parts, fill) : undefined);
+    },
+  });
+  // A client that hangs up mid-body fails the stream (never leaves it waiting).
+  pipeline(body, out, () => {});
+  return out;
+}
+
+/**
+ * The Dockerfile's name as it identifies a project's kept context: the docker CLI adds a
+ * Dockerfile from outside the context under a new random name each build (`.dockerfile.<hex>`).
+ */
+function keptDockerfileName(path: string): string {
+  return /^\.dockerfile\.[0-9a-f]+$/.test(path) ? '.dockerfile' : path;
+}
+
 /** Progress text from the builder, sent as `{"stream": …}` messages. */
 function streamWriter(stream: JsonStream): Writable {
   return new Writable({
@@ -132,10 +168,22 @@ export const buildRoutes: Route[] = [
       const dockerfilePath = req.query.get('dockerfile') || 'Dockerfile';
       const credentials = registryConfig(req.header('X-Registry-Config'));
       const { decompressed, peek } = await import('../../archive/index.ts');
-      const { build, Progress, BuildError, formatBuildFailure } = await import('../../builder/index.ts');
-      const { head, stream: context } = await peek((await decompressed(req.raw, 'the build context')).stream, 512);
+      const { build, Progress, BuildError, formatBuildFailure, receiveContextTar } = await import('../../builder/index.ts');
+      const { head, stream: body } = await peek((await decompressed(gathered(req.raw), 'the build context')).stream, 512);
       if (!startsLikeTar(head)) throw invalidArgument('the build context in the request body is not a tar archive (plain, gzip or zstd)');
-      const stream = res.jsonStream();
+      // Received whole before the answer starts, so a truncated or malformed tar is a 400. Kept
+      // per tags and Dockerfile path: a rebuild of the same project writes only what changed.
+      const context = await receiveContextTar(api.engine.root, body, {
+        description: 'in the request body',
+        keep: `${keptDockerfileName(dockerfilePath)}\0${tags.map(familiarString).join('\0')}`,
+      });
+      let stream: JsonStream;
+      try {
+        stream = res.jsonStream();
+      } catch (err) {
+        context.release();
+        throw err;
+      }
       const engine = api.engine;
       let registries: ReturnType<typeof requestRegistries> | undefined;
       // A base image that is missing is pulled, with the credentials the client sent.
@@ -152,7 +200,7 @@ export const buildRoutes: Route[] = [
       const target = req.query.get('target') ?? '';
       try {
         const result = await build(host, {
-          context: { kind: 'tar', source: context, description: 'in the request body' },
+          context: { kind: 'received', context },
           dockerfile: { kind: 'in-context', path: dockerfilePath },
           buildArgs, tags, labels, progress, signal: req.signal, network, extraHosts,
           ...(target !== '' ? { target } : {}),
@@ -180,6 +228,7 @@ export const buildRoutes: Route[] = [
         }
         throw err;
       } finally {
+        context.release();
         await registries?.close();
       }
       stream.end();

@@ -1,19 +1,19 @@
 /**
  * The build context as the solver uses it: the Dockerfile's text, the context tree with
  * `.dockerignore` applied (or none, for a Dockerfile on stdin), and the hasher that remembers
- * what it hashed. A tarball context is unpacked into the store's scratch space first and
- * removed afterwards; a directory context is read in place, only where COPY and ADD look.
+ * what it hashed. A tarball context is received into a directory first (received-context.ts:
+ * unpacked into scratch space, or synced into a directory kept between builds); a directory
+ * context is read in place, only where COPY and ADD look.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyLayer } from '../../diff/index.ts';
 import { errnoOf, fromSystemError, invalidArgument } from '../../errdefs/index.ts';
 import { BuildCacheRecords, type Database } from '../../metadata/index.ts';
 import type { ContextInput, DockerfileInput } from '../build-types.ts';
-import { scratchName } from '../leftovers.ts';
 import { ContextFs } from './context-fs.ts';
 import { FileHasher } from './content-hash.ts';
 import { IgnoreMatcher, loadIgnoreFile } from './ignore.ts';
+import { receiveContextTar, type ReceivedContext } from './received-context.ts';
 
 export interface PreparedContext {
   /** The context tree; undefined when there is no context. */
@@ -48,10 +48,8 @@ export async function prepareContext(
   dockerfile: DockerfileInput,
 ): Promise<PreparedContext> {
   let dir: string | undefined;
-  let temporary: string | undefined;
-  const cleanup = (): void => {
-    if (temporary !== undefined) rmSync(temporary, { recursive: true, force: true });
-  };
+  let received: ReceivedContext | undefined;
+  const cleanup = (): void => received?.release();
   try {
     if (context.kind === 'dir') {
       dir = resolve(context.dir);
@@ -62,17 +60,9 @@ export async function prepareContext(
         throw invalidArgument(`unable to prepare context: path "${context.dir}" not found`);
       }
       if (!st.isDirectory()) throw invalidArgument(`unable to prepare context: path "${context.dir}" is not a directory`);
-    } else if (context.kind === 'tar') {
-      // Named like the build's scratch directory, so a killed build's is swept like it.
-      temporary = mkdtempSync(join(host.root, 'tmp', `${scratchName()}-context-`));
-      dir = join(temporary, 'context');
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(dir);
-      try {
-        await applyLayer({ source: context.source, target: dir, whiteouts: 'native', computeDiffId: false });
-      } catch (err) {
-        throw invalidArgument(`unable to prepare context: the build context ${context.description ?? 'on stdin'} is not a valid tar archive: ${(err as Error).message}`, { cause: err });
-      }
+    } else if (context.kind === 'tar' || context.kind === 'received') {
+      received = context.kind === 'received' ? context.context : await receiveContextTar(host.root, context.source, context.description !== undefined ? { description: context.description } : {});
+      dir = received.dir;
     }
 
     let text: Buffer;
@@ -101,8 +91,8 @@ export async function prepareContext(
       const matcher = ignore.patterns.length > 0 ? new IgnoreMatcher(ignore.patterns, ignore.path ?? '.dockerignore') : undefined;
       fs = new ContextFs(dir, matcher);
     }
-    // Hashes of a context on disk are remembered across builds; an unpacked tarball's are not.
-    const hasher = new FileHasher(dir !== undefined && temporary === undefined ? { db: host.db, records: new BuildCacheRecords(host.db), root: dir } : undefined);
+    // Hashes of a context on disk (a kept one included) are remembered across builds; a scratch unpacked tarball's are not.
+    const hasher = new FileHasher(dir !== undefined && (received === undefined || received.kept) ? { db: host.db, records: new BuildCacheRecords(host.db), root: dir } : undefined);
     return { fs, dockerfile: { text, name }, ignoreFile, ignorePatterns, hasher, cleanup };
   } catch (err) {
     cleanup();

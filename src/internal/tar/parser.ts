@@ -140,9 +140,15 @@ export class TarParser {
       case State.Body:
         problem = `in the body of ${this.describe()}: ${this.remaining} of ${this.current?.size ?? 0} bytes missing`;
         break;
-      case State.Padding:
-        problem = `in the padding after ${this.describe()}`;
+      case State.Padding: {
+        // An end right after an entry's body, before any of its padding, is an end (as Go's
+        // archive/tar reads it): the docker CLI sends a context with a Dockerfile from outside
+        // it ending so.
+        const meta = this.pendingPax !== undefined || this.longName !== undefined || this.longLink !== undefined;
+        const full = (BLOCK_SIZE - ((this.current?.size ?? 0) % BLOCK_SIZE)) % BLOCK_SIZE;
+        if (meta || this.padding !== full) problem = `in the padding after ${this.describe()}`;
         break;
+      }
       case State.Meta:
         problem = `inside the extended header #${this.headerIndex} at byte ${this.headerOffset}`;
         break;

@@ -50,6 +50,17 @@ test('a truncated header, padding or extended header fails', () => {
   assert.throws(() => parseAll(full.subarray(0, 1536 + 1024)), { code: 'data-loss', message: /after an extended header/ });
 });
 
+test('an end right after the last body, before its padding, is an end (as Go\'s archive/tar reads it)', () => {
+  const body = Buffer.from('FROM scratch\n');
+  const cut = Buffer.concat([encodeHeader({ name: 'a', type: 'file', size: body.length }), body]);
+  const names: string[] = [];
+  const parser = new TarParser({ onEntry: (h) => names.push(h.name) });
+  parser.write(cut);
+  parser.end();
+  assert.deepEqual(names, ['a']);
+  assert.throws(() => parseAll(Buffer.concat([cut, Buffer.alloc(1)])), { code: 'data-loss', message: /padding after tar entry "a"/ });
+});
+
 test('a corrupted checksum fails naming the header index and offset', () => {
   const bad = Buffer.from(sample());
   bad[512 + 3]! ^= 0x20;
