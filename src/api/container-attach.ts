@@ -182,7 +182,7 @@ export async function followOutput(containers: ContainerManager, c: Container, c
       ...(fromStart ? {} : { tail: 0 }),
       done: async () => !(await containers.status(c)).Running,
       signal: controller.signal,
-      pollInterval: 100,
+      pollInterval: 5000,
     });
     for await (const entry of entries) {
       if (client[entry.stream] && !(await writeOutputPaced(client.output, entry.stream, Buffer.from(entry.log), tty))) break;

@@ -4,6 +4,7 @@
  * for `logs` with `--tail`, `--since`, `--until`, `-t` and `-f`.
  */
 import { closeSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { errnoOf, fromSystemError, invalidArgument } from '../errdefs/index.ts';
 import { parseTimestamp } from '../oci/index.ts';
 
@@ -30,7 +31,10 @@ export interface ReadLogsOptions {
   done?: () => boolean | Promise<boolean>;
   /** Stops reading. */
   signal?: AbortSignal;
-  /** How often to check `done()` while following with no new data (ms). */
+  /**
+   * How often to check `done()` while following with no new data (ms), besides whenever the
+   * log's directory changes (an append, the exit recorded beside it).
+   */
   pollInterval?: number;
 }
 
@@ -158,7 +162,9 @@ export async function* readLogs(path: string, options: ReadLogsOptions = {}): As
     yield* readMore();
     if (!options.follow) return;
     try {
-      watcher = watch(path, () => wake?.());
+      // The log's directory, not just the log: the supervisor's state file beside it changes
+      // when the container exits, so `done()` is asked then rather than on a short timer.
+      watcher = watch(dirname(path), () => wake?.());
     } catch (err) {
       if (errnoOf(err) !== 'ENOENT') throw err;
     }

@@ -45,7 +45,7 @@ export const containerIoRoutes: Route[] = [
           ...(until !== undefined ? { until } : {}),
           done: async () => !(await containers.status(c)).Running,
           signal: req.signal,
-          pollInterval: 100,
+          pollInterval: 5000,
         });
         for await (const entry of entries) {
           if (!(entry.stream === 'stdout' ? stdout : stderr)) continue;

@@ -194,7 +194,7 @@ export async function logs(ctx: CliContext, args: string[], options: Options): P
       ...(until !== undefined ? { until } : {}),
       done: async () => !(await containers.status(c)).Running,
       signal: controller.signal,
-      pollInterval: 100,
+      pollInterval: 5000,
     });
     for await (const entry of entries) {
       const text = formatLogEntry(entry, { timestamps });
