@@ -22,11 +22,11 @@ import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Engine } from '../src/engine/index.ts';
 import { importTarball } from '../src/archive/index.ts';
 import { parseReference } from '../src/oci/index.ts';
-import { TarWriter } from '../src/internal/tar/index.ts';
+import { median, tinyTar } from './bench-helpers.ts';
 
 const STRATA = new URL('../bin/strata', import.meta.url).pathname;
 const RUNS = Number(process.env['RUNS'] ?? 15);
@@ -35,11 +35,6 @@ const FILE_BYTES = Number(process.env['CONTEXT_FILE_BYTES'] ?? 7500);
 const DOCKERD_HOST = process.env['DOCKERD_HOST'] ?? 'unix:///var/run/docker.sock';
 const DOCKERD_PID = process.env['DOCKERD_PID'] === undefined ? undefined : Number(process.env['DOCKERD_PID']);
 const IDLE_MS = 10_000;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 function runOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const t0 = process.hrtime.bigint();
@@ -59,17 +54,6 @@ function sideBySide(args: string[], envs: { strata: NodeJS.ProcessEnv; docker?: 
     if (envs.docker) samples.docker.push(runOnce('docker', args, envs.docker));
   }
   return { strata: median(samples.strata), ...(envs.docker ? { docker: median(samples.docker) } : {}) };
-}
-
-async function tinyTar(i: number): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const w = new TarWriter(out);
-  const body = Buffer.from(`image number ${i}\n`);
-  await w.add({ name: `file-${i}.txt`, type: 'file', mode: 0o644, size: body.length, mtime: 0 }, body);
-  await w.finish();
-  return Buffer.concat(chunks);
 }
 
 /** Resident set (kB) and CPU ticks (user + system) of a process, from /proc. */

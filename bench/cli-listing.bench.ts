@@ -9,16 +9,10 @@ import { Readable } from 'node:stream';
 import { Engine } from '../src/engine/index.ts';
 import { importTarball } from '../src/archive/index.ts';
 import { parseReference } from '../src/oci/index.ts';
-import { TarWriter } from '../src/internal/tar/index.ts';
-import { PassThrough } from 'node:stream';
+import { median, tinyTar } from './bench-helpers.ts';
 
 const STRATA = new URL('../bin/strata', import.meta.url).pathname;
 const RUNS = Number(process.env['RUNS'] ?? 15);
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
 
 function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   spawnSync(cmd, args, { env, stdio: 'ignore' }); // warm the page cache
@@ -30,17 +24,6 @@ function time(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env)
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return median(samples);
-}
-
-async function tinyTar(i: number): Promise<Buffer> {
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const w = new TarWriter(out);
-  const body = Buffer.from(`image number ${i}\n`);
-  await w.add({ name: `file-${i}.txt`, type: 'file', mode: 0o644, size: body.length, mtime: 0 }, body);
-  await w.finish();
-  return Buffer.concat(chunks);
 }
 
 async function main(): Promise<void> {

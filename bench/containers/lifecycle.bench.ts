@@ -3,11 +3,11 @@
 // container costs (strata's supervisor against docker's containerd-shim).
 //
 //   node --import tsx bench/containers/lifecycle.bench.ts     (RUNS=10 exec rounds by default)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxTree } from '../../test/e2e/containers-fixture.ts';
+import { importBusybox } from '../bench-helpers.ts';
 import { STRATA_BIN } from '../../test/helpers/strata-cli.ts';
 
 const RUNS = Number(process.env['RUNS'] ?? 10);
@@ -30,12 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'strata-bench-lifecycle-'));
 const rows: Array<[string, string, string]> = [['work', 'strata', 'docker']];
 try {
   const env = { ...process.env, STRATA_ROOT: join(dir, 'store') };
-  const tree = busyboxTree(dir);
-  const tar = join(dir, 'rootfs.tar');
-  execFileSync('tar', ['-C', tree, '-cf', tar, '.']);
-  execFileSync(STRATA_BIN, ['import', tar, IMAGE], { env, stdio: 'ignore' });
-  const docker = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
-  if (docker && spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status !== 0) execFileSync('docker', ['import', tar, IMAGE], { stdio: 'ignore' });
+  const { docker } = importBusybox(dir, env, IMAGE);
   const engines: Array<[string, string, NodeJS.ProcessEnv, string[]]> = [['strata', STRATA_BIN, env, []]];
   if (docker) engines.push(['docker', 'docker', process.env, ['--network', 'none']]);
   const result = new Map<string, Map<string, string>>();

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { busyboxTree } from '../../test/e2e/containers-fixture.ts';
+import { importBusybox } from '../bench-helpers.ts';
 import { STRATA_BIN } from '../../test/helpers/strata-cli.ts';
 
 const RUNS = Number(process.env['RUNS'] ?? 20);
@@ -30,12 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'strata-bench-containers-'));
 try {
   const root = join(dir, 'store');
   const env = { ...process.env, STRATA_ROOT: root };
-  const tree = busyboxTree(dir);
-  const tar = join(dir, 'rootfs.tar');
-  execFileSync('tar', ['-C', tree, '-cf', tar, '.']);
-  execFileSync(STRATA_BIN, ['import', tar, IMAGE], { env, stdio: 'ignore' });
-  const docker = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
-  if (docker && spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status !== 0) execFileSync('docker', ['import', tar, IMAGE], { stdio: 'ignore' });
+  const { docker, tree } = importBusybox(dir, env, IMAGE);
   // runc run of the same rootfs, as the floor for the container part.
   const bundle = join(dir, 'bundle');
   execFileSync('mkdir', ['-p', bundle]);
