@@ -73,6 +73,20 @@ async function stepGone(root: string): Promise<void> {
   await eventually(() => (steps().length === 0 ? true : undefined), 30_000, 'the step container to die with its build');
 }
 
+/** A build killed with -9 while its RUN step runs on the bridge (`whileRunning` looks first), its step dead too. */
+async function killedInRun(root: string, tag: string, whileRunning: () => void = () => undefined): Promise<{ pid: number }> {
+  const build = await buildInRun(root, tag);
+  try {
+    whileRunning();
+    build.kill();
+    await build.exited;
+    await stepGone(root);
+  } finally {
+    build.kill();
+  }
+  return build;
+}
+
 describe('build RUN steps on the default network', { skip }, () => {
   const root = skip ? '' : networkStore({ bip: '10.218.0.1/24', bridge: 'strbuild0' });
 
@@ -112,15 +126,9 @@ describe('build RUN steps on the default network', { skip }, () => {
 
   test('kill -9 of a build in a RUN on the bridge: system check names the step\'s network, --repair gives the host\'s networking back', { timeout: 180_000 }, async () => {
     const host = hostNetwork();
-    const build = await buildInRun(root, 'nbuild/killed:1');
-    try {
+    const build = await killedInRun(root, 'nbuild/killed:1', () => {
       assert.match(readFileSync('/proc/net/dev', 'utf8'), /strbuild0:/, 'the bridge is up while the step runs');
-      build.kill();
-      await build.exited;
-      await stepGone(root);
-    } finally {
-      build.kill();
-    }
+    });
     try {
       const [id] = namespaces(root);
       assert.ok(id !== undefined && id.startsWith('build-'), 'the step\'s namespace stays mounted');
@@ -144,14 +152,7 @@ describe('build RUN steps on the default network', { skip }, () => {
 
   test('kill -9 of a build in a RUN on the bridge: the next build removes the step\'s network', { timeout: 180_000 }, async () => {
     const host = hostNetwork();
-    const build = await buildInRun(root, 'nbuild/killed:2');
-    try {
-      build.kill();
-      await build.exited;
-      await stepGone(root);
-    } finally {
-      build.kill();
-    }
+    await killedInRun(root, 'nbuild/killed:2');
     try {
       assert.equal(namespaces(root).length, 1, 'the step\'s namespace stays mounted');
       buildOk(root, ['--network', 'none', '-t', 'nbuild/after:1', context(`FROM ${WEB}\nRUN true\n`)]);
