@@ -205,6 +205,11 @@ export class ArchiveLoader {
       if (isStrataError(err, 'invalid-argument')) throw (await decoderVerdict(stream)) ?? err;
       throw err;
     }
+    // The archive's end comes before the decoder's own check (gzip's CRC, zstd's checksum):
+    // garbage that still parsed as entries (inside a layer's bytes, say) is found here, and
+    // named by the decoder rather than by what the garbage later breaks.
+    const verdict = await decoderVerdict(stream);
+    if (verdict !== undefined) throw verdict;
   }
 
   private async readEntries(stream: Readable, options: LoadOptions, leases: LeaseRecords): Promise<void> {

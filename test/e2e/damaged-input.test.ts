@@ -113,3 +113,17 @@ test('load and import of a directory say so', () => {
   }
   assert.deepEqual(storeContents(root), before);
 });
+
+test('load of a gzip archive whose only damage is its checksum: the decoder says so, even though every tar entry read fine', () => {
+  // Zeros after the archive's end, as tar pads to its record size (here well past it): the
+  // reader stops at the end, long before the decoder reaches its check.
+  const gz = gzipSync(Buffer.concat([readFileSync(ARCHIVE), Buffer.alloc(8 * 1024 * 1024)]));
+  // The trailer's CRC32 (the 8 last bytes: CRC32, then the length): the bytes decode whole,
+  // the archive's entries and end parse, and only gzip's own check at the very end fails.
+  const badCrc = Buffer.from(gz);
+  badCrc[badCrc.length - 8] = (badCrc[badCrc.length - 8] as number) ^ 0xff;
+  const root = store();
+  const path = file('bad-crc.tar.gz', badCrc);
+  expectRefused(root, ['load', '-i', path], undefined, path, /corrupt gzip data: incorrect data check/);
+  expectRefused(root, ['load'], badCrc, 'stdin', /corrupt gzip data: incorrect data check/);
+});
